@@ -1,0 +1,184 @@
+// Package cli is capspec's command line: one file per command, sharing the
+// inputs, color and output helpers of this file. Run executes one command
+// line against explicit streams, so tests run it in-process.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+
+	"github.com/capspec/capspec/diag"
+)
+
+// Env is what one run of capspec sees of the world.
+type Env struct {
+	Args   []string // the command line, program name at index 0
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+	// IsTerminal reports whether a stream is a terminal (for --color=auto).
+	IsTerminal func(w io.Writer) bool
+}
+
+// Exit statuses.
+const (
+	ExitOK      = 0
+	ExitFailed  = 1 // findings, denials, or not canonical
+	ExitUsage   = 2 // usage errors, unreadable input, a policy with errors
+	exitNoError = -1
+)
+
+// exitError ends a command with a status, after its output is written.
+type exitError struct {
+	code int
+	err  error // printed to stderr when not nil
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+// exit returns an error that ends the command with status code and no message.
+func exit(code int) error { return &exitError{code: code} }
+
+// usageErrorf ends the command with status 2 and a message.
+func usageErrorf(format string, args ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// Main runs capspec with the process's arguments and streams.
+func Main() int {
+	return Run(Env{
+		Args: os.Args, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		Getenv: os.Getenv, IsTerminal: isTerminal,
+	})
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// app is the state of one run: the environment and the global flags.
+type app struct {
+	env      Env
+	allow    map[string]*[]string // --allow-resolve, --allow-outbound, --allow-inbound
+	colorArg string
+}
+
+// Run executes one capspec command line and returns its exit status.
+func Run(env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	if env.IsTerminal == nil {
+		env.IsTerminal = func(io.Writer) bool { return false }
+	}
+	if env.Stdin == nil {
+		env.Stdin = strings.NewReader("")
+	}
+	a := &app{env: env, allow: map[string]*[]string{}}
+	root := a.rootCommand()
+	args := env.Args
+	if len(args) > 0 {
+		args = args[1:]
+	}
+	root.SetArgs(args)
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(env.Stderr, "capspec: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	// Cobra's own errors (unknown flag, bad argument count) are usage errors.
+	fmt.Fprintf(env.Stderr, "capspec: %v\n", err)
+	fmt.Fprintf(env.Stderr, "Run 'capspec --help' for usage.\n")
+	return ExitUsage
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "capspec",
+		Short: "Check, explain, format and evaluate WebAssembly network-permission flags",
+		Long: `capspec reads the --allow-resolve, --allow-outbound and --allow-inbound flags that
+WebAssembly runtimes take, from its own command line, from flags files, or from
+shell scripts, and checks, explains, formats and evaluates them.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	pf := root.PersistentFlags()
+	for _, kind := range []string{"resolve", "outbound", "inbound"} {
+		vals := new([]string)
+		a.allow[kind] = vals
+		pf.StringArrayVar(vals, "allow-"+kind, nil, "a --allow-"+kind+" flag to check (repeatable; never split on commas)")
+	}
+	pf.StringVar(&a.colorArg, "color", "auto", "color output: auto, always or never")
+	root.AddCommand(a.commands()...)
+	return root
+}
+
+// commands returns every subcommand; each is defined in its own file.
+func (a *app) commands() []*cobra.Command {
+	return []*cobra.Command{
+		a.parseCommand(),
+		a.lintCommand(),
+	}
+}
+
+// colorEnabled decides whether output to w is colored: --color, then
+// NO_COLOR, then FORCE_COLOR, then whether w is a terminal.
+func (a *app) colorEnabled(w io.Writer) (bool, error) {
+	switch a.colorArg {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto", "":
+	default:
+		return false, usageErrorf("--color must be auto, always or never, not %q", a.colorArg)
+	}
+	if a.env.Getenv("NO_COLOR") != "" {
+		return false, nil
+	}
+	if v := a.env.Getenv("FORCE_COLOR"); v != "" && v != "0" && v != "false" {
+		return true, nil
+	}
+	return a.env.IsTerminal(w), nil
+}
+
+// palette returns the colors for output to w.
+func (a *app) palette(w io.Writer) (*diag.Palette, error) {
+	on, err := a.colorEnabled(w)
+	if err != nil {
+		return nil, err
+	}
+	return diag.NewPalette(on), nil
+}
+
+// checkFormat returns a usage error unless format is one of allowed.
+func checkFormat(format string, allowed ...string) error {
+	for _, f := range allowed {
+		if format == f {
+			return nil
+		}
+	}
+	return usageErrorf("--format must be %s, not %q", strings.Join(allowed, ", "), format)
+}

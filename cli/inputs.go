@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/capspec/capspec/ast"
+	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/grammar"
+	"github.com/capspec/capspec/source"
+)
+
+// loaded is a parsed input: its text, its policy, and the diagnostics of
+// reading and parsing it.
+type loaded struct {
+	input  *source.Input
+	policy *ast.Policy
+	diags  []diag.Diagnostic
+}
+
+// inputSet is everything a command read.
+type inputSet struct {
+	items []*loaded
+	files diag.FileSet
+}
+
+// diagnostics returns the diagnostics of every input, sorted.
+func (s *inputSet) diagnostics() []diag.Diagnostic {
+	var ds []diag.Diagnostic
+	for _, it := range s.items {
+		ds = append(ds, it.diags...)
+	}
+	diag.Sort(ds)
+	return ds
+}
+
+// sources returns the sources named on the command line: the --allow-*
+// flags, each file argument ("-" is standard input) and each --shell file.
+func (a *app) sources(paths []string) ([]source.Source, error) {
+	var srcs []source.Source
+	srcs = append(srcs, source.Args{Argv: a.env.Args})
+	stdinUsed := false
+	readStdin := func() (string, error) {
+		if stdinUsed {
+			return "", usageErrorf("standard input (-) can be read only once")
+		}
+		stdinUsed = true
+		b, err := io.ReadAll(a.env.Stdin)
+		if err != nil {
+			return "", &exitError{code: ExitUsage, err: fmt.Errorf("reading standard input: %w", err)}
+		}
+		return string(b), nil
+	}
+	read := func(path string) (name, content string, err error) {
+		if path == "-" {
+			content, err = readStdin()
+			return "<stdin>", content, err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", "", &exitError{code: ExitUsage, err: fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))}
+		}
+		return path, string(b), nil
+	}
+	for _, p := range paths {
+		name, content, err := read(p)
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, source.FlagsFile{Name: name, Content: content})
+	}
+	return srcs, nil
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// load reads and parses every input named on the command line. It is a
+// usage error to name none.
+func (a *app) load(paths []string) (*inputSet, error) {
+	srcs, err := a.sources(paths)
+	if err != nil {
+		return nil, err
+	}
+	set := &inputSet{files: diag.FileSet{}}
+	for _, src := range srcs {
+		ins, err := src.Read()
+		if err != nil {
+			return nil, &exitError{code: ExitUsage, err: err}
+		}
+		for _, in := range ins {
+			set.files.Add(in.Files...)
+			p, ds := grammar.Parse(in)
+			set.items = append(set.items, &loaded{input: in, policy: p, diags: append(append([]diag.Diagnostic(nil), in.Diags...), ds...)})
+		}
+	}
+	if len(set.items) == 0 && len(paths) == 0 {
+		return nil, usageErrorf("no flags to read: give --allow-* flags, flags files, - for standard input, or --shell FILE")
+	}
+	return set, nil
+}

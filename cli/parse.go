@@ -1,0 +1,284 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/capspec/capspec/ast"
+	"github.com/capspec/capspec/diag"
+)
+
+func (a *app) parseCommand() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "parse [FILE|-]...",
+		Short: "Print the syntax tree of flags (exit 1 on syntax errors)",
+		Long: `parse reads flags from --allow-* arguments, flags files and standard input (-)
+and prints each rule's syntax tree with the source range of every part.
+With --format json it prints the tree as JSON (see docs/json.md).`,
+		Example: `  capspec parse --allow-outbound=tcp://example.com:80,443
+  capspec parse policy.flags --format json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format, "text", "json"); err != nil {
+				return err
+			}
+			set, err := a.load(args)
+			if err != nil {
+				return err
+			}
+			ds := set.diagnostics()
+			if format == "json" {
+				if err := writeTreeJSON(a.env.Stdout, set, ds); err != nil {
+					return err
+				}
+			} else {
+				pal, err := a.palette(a.env.Stdout)
+				if err != nil {
+					return err
+				}
+				writeTree(a.env.Stdout, set, pal)
+				errPal, err := a.palette(a.env.Stderr)
+				if err != nil {
+					return err
+				}
+				if err := diag.WriteText(a.env.Stderr, ds, set.files, errPal); err != nil {
+					return err
+				}
+			}
+			if diag.HasErrors(ds) {
+				return exit(ExitFailed)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+// writeTree prints the rules of every input as an indented tree.
+func writeTree(w io.Writer, set *inputSet, pal *diag.Palette) {
+	var b strings.Builder
+	for _, it := range set.items {
+		fmt.Fprintf(&b, "%s %s (%s)\n", pal.Bold.Sprint("policy"), it.input.Name, plural(len(it.policy.Rules), "rule"))
+		for _, r := range it.policy.Rules {
+			fmt.Fprintf(&b, "  %s %s  %s\n", pal.Bold.Sprintf("rule %d", r.Index+1), r.Kind(), pal.Gutter.Sprint(r.Range(r)))
+			fmt.Fprintf(&b, "    %q\n", r.Text)
+			ast.Walk(r, func(n ast.Node) bool {
+				if n == ast.Node(r) {
+					return true
+				}
+				label, text := describeNode(n)
+				indent := "    "
+				if _, ok := n.(*ast.PortItem); ok {
+					indent = "      "
+				}
+				fmt.Fprintf(&b, "%s%-9s %s  %s\n", indent, label, text, pal.Gutter.Sprint(spanText(r, n)))
+				_, isMap := n.(*ast.PortMapping)
+				return !isMap
+			})
+		}
+	}
+	io.WriteString(w, b.String())
+}
+
+// spanText is a node's origin range as origin:line:col-col.
+func spanText(r *ast.Rule, n ast.Node) string {
+	rg := r.Range(n)
+	end := rg.End.Column
+	if rg.End.Line != rg.Start.Line {
+		return fmt.Sprintf("%s-%d:%d", rg, rg.End.Line, rg.End.Column)
+	}
+	return fmt.Sprintf("%s-%d", rg, end)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// describeNode returns a node's label and a description of its value.
+func describeNode(n ast.Node) (string, string) {
+	switch n := n.(type) {
+	case *ast.FlagName:
+		form := "--allow-X=SPEC"
+		if n.Form == ast.TwoWords {
+			form = "--allow-X SPEC"
+		}
+		return "flag", fmt.Sprintf("%s (%s)", n.Kind.FlagName(), form)
+	case *ast.Scheme:
+		return "protocol", n.Protocol.String()
+	case *ast.Ellipsis:
+		return "any", "... (any host, any port)"
+	case *ast.Host:
+		return "host", hostText(n)
+	case *ast.HostMapping:
+		return "maps to", n.Addr.String()
+	case *ast.PortList:
+		if n.Any {
+			return "ports", "* (any port)"
+		}
+		return "ports", n.String()
+	case *ast.PortItem:
+		if n.Lo == n.Hi {
+			return "port", fmt.Sprint(n.Lo)
+		}
+		return "range", fmt.Sprintf("%d-%d", n.Lo, n.Hi)
+	case *ast.PortMapping:
+		if n.Item.Lo == n.Item.Hi {
+			return "host port", fmt.Sprint(n.Item.Lo)
+		}
+		return "host ports", fmt.Sprintf("%d-%d", n.Item.Lo, n.Item.Hi)
+	case *ast.FamilyMod:
+		return "family", n.Family.String()
+	}
+	return "node", ""
+}
+
+func hostText(h *ast.Host) string {
+	switch h.Kind {
+	case ast.HostAny:
+		return "any (*)"
+	case ast.HostWildcard:
+		return "wildcard *." + h.Name
+	case ast.HostDomain, ast.HostLocalhost:
+		if h.Raw != h.Name {
+			return fmt.Sprintf("%s %s (written %q)", h.Kind, h.Name, h.Raw)
+		}
+		return fmt.Sprintf("%s %s", h.Kind, h.Name)
+	case ast.HostInterface:
+		return "interface " + h.Iface
+	case ast.HostIPv4, ast.HostIPv6:
+		return fmt.Sprintf("%s %s", h.Kind, h.Addr)
+	case ast.HostCIDR:
+		return "cidr " + h.Prefix.String()
+	}
+	return h.Raw
+}
+
+// jsonRange is a source range in JSON.
+type jsonRange struct {
+	Origin    string `json:"origin"`
+	Line      int    `json:"line"`
+	Column    int    `json:"column"`
+	EndLine   int    `json:"end_line"`
+	EndColumn int    `json:"end_column"`
+	Offset    int    `json:"offset"`
+	EndOffset int    `json:"end_offset"`
+}
+
+func toJSONRange(r diag.Range) jsonRange {
+	return jsonRange{Origin: r.Origin, Line: r.Start.Line, Column: r.Start.Column, EndLine: r.End.Line,
+		EndColumn: r.End.Column, Offset: r.Start.Offset, EndOffset: r.End.Offset}
+}
+
+type jsonHost struct {
+	Kind      string    `json:"kind"`
+	Raw       string    `json:"raw"`
+	Name      string    `json:"name,omitempty"`
+	Address   string    `json:"address,omitempty"`
+	Prefix    string    `json:"prefix,omitempty"`
+	Interface string    `json:"interface,omitempty"`
+	Range     jsonRange `json:"range"`
+}
+
+type jsonPortItem struct {
+	Low   int       `json:"low"`
+	High  int       `json:"high"`
+	Raw   string    `json:"raw"`
+	Range jsonRange `json:"range"`
+}
+
+type jsonPorts struct {
+	Any   bool           `json:"any"`
+	Items []jsonPortItem `json:"items"`
+	Range jsonRange      `json:"range"`
+}
+
+type jsonHostMapping struct {
+	Address string    `json:"address"`
+	Raw     string    `json:"raw"`
+	Range   jsonRange `json:"range"`
+}
+
+type jsonRule struct {
+	Index       int              `json:"index"`
+	Text        string           `json:"text"`
+	Kind        string           `json:"kind"`
+	Form        string           `json:"form"`
+	Range       jsonRange        `json:"range"`
+	Protocol    string           `json:"protocol,omitempty"`
+	AnyHostPort bool             `json:"any_host_port,omitempty"`
+	Host        *jsonHost        `json:"host,omitempty"`
+	HostMapping *jsonHostMapping `json:"host_mapping,omitempty"`
+	Ports       *jsonPorts       `json:"ports,omitempty"`
+	PortMapping *jsonPortItem    `json:"port_mapping,omitempty"`
+	Family      string           `json:"family,omitempty"`
+}
+
+type jsonPolicy struct {
+	Name  string     `json:"name"`
+	Rules []jsonRule `json:"rules"`
+}
+
+// ruleJSON converts a rule to the JSON form of capspec parse.
+func ruleJSON(r *ast.Rule) jsonRule {
+	j := jsonRule{Index: r.Index, Text: r.Text, Kind: r.Kind().String(), Form: "equals", Range: toJSONRange(r.Range(r))}
+	if r.Flag.Form == ast.TwoWords {
+		j.Form = "two_words"
+	}
+	j.Protocol = r.Protocol().String()
+	j.AnyHostPort = r.Ellipsis != nil
+	if h := r.Host; h != nil {
+		jh := &jsonHost{Kind: h.Kind.String(), Raw: h.Raw, Name: h.Name, Interface: h.Iface, Range: toJSONRange(r.Range(h))}
+		if h.Addr.IsValid() {
+			jh.Address = h.Addr.String()
+		}
+		if h.Prefix.IsValid() {
+			jh.Prefix = h.Prefix.String()
+		}
+		j.Host = jh
+	}
+	if m := r.HostMap; m != nil {
+		j.HostMapping = &jsonHostMapping{Address: m.Addr.String(), Raw: m.Raw, Range: toJSONRange(r.Range(m))}
+	}
+	if p := r.Ports; p != nil {
+		jp := &jsonPorts{Any: p.Any, Items: []jsonPortItem{}, Range: toJSONRange(r.Range(p))}
+		for _, it := range p.Items {
+			jp.Items = append(jp.Items, jsonPortItem{Low: it.Lo, High: it.Hi, Raw: it.Raw, Range: toJSONRange(r.Range(it))})
+		}
+		j.Ports = jp
+	}
+	if m := r.PortMap; m != nil {
+		j.PortMapping = &jsonPortItem{Low: m.Item.Lo, High: m.Item.Hi, Raw: m.Item.Raw, Range: toJSONRange(r.Range(m.Item))}
+	}
+	j.Family = r.FamilyValue().String()
+	return j
+}
+
+// writeTreeJSON prints {"policies": [...], "diagnostics": [...]}.
+func writeTreeJSON(w io.Writer, set *inputSet, ds []diag.Diagnostic) error {
+	out := struct {
+		Policies    []jsonPolicy          `json:"policies"`
+		Diagnostics []diag.JSONDiagnostic `json:"diagnostics"`
+	}{Policies: []jsonPolicy{}, Diagnostics: []diag.JSONDiagnostic{}}
+	for _, it := range set.items {
+		jp := jsonPolicy{Name: it.input.Name, Rules: []jsonRule{}}
+		for _, r := range it.policy.Rules {
+			jp.Rules = append(jp.Rules, ruleJSON(r))
+		}
+		out.Policies = append(out.Policies, jp)
+	}
+	for _, d := range ds {
+		out.Diagnostics = append(out.Diagnostics, diag.ToJSON(d, nil))
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
+}

@@ -1,0 +1,126 @@
+package diag
+
+import (
+	"sort"
+	"unicode/utf8"
+)
+
+// File is the text of one origin, kept so that byte offsets can be turned
+// into lines and columns and so that renderers can show the source line.
+type File struct {
+	Name    string
+	Content string
+	lines   []int // byte offset of the start of each line
+}
+
+// NewFile records the content of the origin called name.
+func NewFile(name, content string) *File {
+	lines := []int{0}
+	for i := 0; i < len(content); i++ {
+		if content[i] == '\n' {
+			lines = append(lines, i+1)
+		}
+	}
+	return &File{Name: name, Content: content, lines: lines}
+}
+
+// Pos returns the position of a byte offset, clamped to the content.
+func (f *File) Pos(offset int) Pos {
+	offset = max(0, min(offset, len(f.Content)))
+	line := sort.Search(len(f.lines), func(i int) bool { return f.lines[i] > offset }) - 1
+	start := f.lines[line]
+	return Pos{Offset: offset, Line: line + 1, Column: utf8.RuneCountInString(f.Content[start:offset]) + 1}
+}
+
+// Range returns the range of bytes [start, end) of the file.
+func (f *File) Range(start, end int) Range {
+	if end < start {
+		end = start
+	}
+	return Range{Origin: f.Name, Start: f.Pos(start), End: f.Pos(end)}
+}
+
+// Line returns line n (counting from 1) without its line break.
+func (f *File) Line(n int) string {
+	if n < 1 || n > len(f.lines) {
+		return ""
+	}
+	start := f.lines[n-1]
+	end := len(f.Content)
+	if n < len(f.lines) {
+		end = f.lines[n] - 1
+	}
+	if end > start && f.Content[end-1] == '\r' {
+		end--
+	}
+	return f.Content[start:end]
+}
+
+// LineCount returns the number of lines in the file.
+func (f *File) LineCount() int { return len(f.lines) }
+
+// A Locator turns byte offsets in a text that was read from some origin (a
+// flag assembled from a file, an argument or a shell word) into ranges in
+// that origin.
+type Locator interface {
+	Range(start, end int) Range
+}
+
+// Segment says that Len bytes of a text starting at offset Text came from
+// File starting at offset Origin.
+type Segment struct {
+	Text   int
+	File   *File
+	Origin int
+	Len    int
+}
+
+// Mapped locates a text assembled from segments of one or more files, in
+// order of Text. Offsets outside every segment are clamped to the nearest.
+type Mapped []Segment
+
+// Range maps [start, end) of the text into the origin of start. A range that
+// would run into another file stops at the end of start's segment.
+func (m Mapped) Range(start, end int) Range {
+	if len(m) == 0 {
+		return Range{}
+	}
+	if end < start {
+		end = start
+	}
+	si := m.find(start, false)
+	s := m[si]
+	so := s.Origin + clampInt(start-s.Text, 0, s.Len)
+	ei := si
+	if end > start {
+		ei = m.find(end, true)
+	}
+	e := m[ei]
+	eo := e.Origin + clampInt(end-e.Text, 0, e.Len)
+	if e.File != s.File {
+		eo = s.Origin + s.Len
+	}
+	if eo < so {
+		eo = so
+	}
+	return s.File.Range(so, eo)
+}
+
+// find returns the segment holding offset; with atEnd, an offset on a
+// boundary belongs to the segment it ends.
+func (m Mapped) find(offset int, atEnd bool) int {
+	i := sort.Search(len(m), func(i int) bool {
+		if atEnd {
+			return m[i].Text+m[i].Len >= offset
+		}
+		return m[i].Text+m[i].Len > offset
+	})
+	return min(i, len(m)-1)
+}
+
+func clampInt(v, lo, hi int) int { return max(lo, min(v, hi)) }
+
+// Shift returns a locator for a text that is the bytes of f from offset base on.
+func Shift(f *File, base, length int) Mapped {
+	return Mapped{{Text: 0, File: f, Origin: base, Len: length}}
+}

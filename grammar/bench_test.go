@@ -1,0 +1,66 @@
+package grammar
+
+import (
+	"strings"
+	"testing"
+)
+
+// typicalFlags are flags as people write them: the seed's examples.
+var typicalFlags = []string{
+	"--allow-outbound=tcp://example.com:80",
+	"--allow-inbound=tcp://localhost:80",
+	"--allow-resolve=example.com",
+	"--allow-resolve=*.example.com",
+	"--allow-resolve=*",
+	"--allow-resolve=example.com#ipv4-only",
+	"--allow-resolve=example.com#ipv6-only",
+	"--allow-outbound=tcp://127.0.0.1:80",
+	"--allow-outbound=tcp://127.0.0.1:*",
+	"--allow-outbound=tcp://*:80",
+	"--allow-outbound=tcp://*:*",
+	"--allow-outbound=tcp://...#ipv4-only",
+	"--allow-outbound=tcp://...#ipv6-only",
+	"--allow-outbound=tcp://*:80,443",
+	"--allow-outbound=tcp://*:21,35000-35999",
+	"--allow-outbound=udp://...",
+	"--allow-inbound=tcp://eth0:80",
+	"--allow-inbound=tcp://*:80",
+	"--allow-inbound=tcp://*:0",
+	"--allow-resolve=my-database.internal->172.17.0.14",
+	"--allow-inbound=tcp://*:80->8888",
+	"--allow-outbound=tcp://my-database.internal->172.17.0.14:5432->5433",
+	"--allow-outbound=tcp://[2001:db8::1]:443",
+	"--allow-outbound=tcp://10.0.0.0/8:5432",
+}
+
+// BenchmarkParse parses typical flags; ns/op is per flag.
+func BenchmarkParse(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if r, _ := ParseFlag(typicalFlags[i%len(typicalFlags)], nil); r == nil {
+			b.Fatal("typical flag did not parse")
+		}
+	}
+}
+
+// BenchmarkParseLarge parses 1 MiB inputs: a long port list and garbage.
+func BenchmarkParseLarge(b *testing.B) {
+	var ports strings.Builder
+	ports.WriteString("--allow-outbound=tcp://example.com:")
+	for i := 0; ports.Len() < 1<<20; i++ {
+		if i > 0 {
+			ports.WriteByte(',')
+		}
+		ports.WriteString("1000")
+	}
+	garbage := strings.Repeat("--allow-outbound=tcp://ex@mple!$", 1<<20/32)
+	for _, c := range []struct{ name, text string }{{"ports", ports.String()}, {"garbage", garbage}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(c.text)))
+			for b.Loop() {
+				ParseFlag(c.text, nil)
+			}
+		})
+	}
+}

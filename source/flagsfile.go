@@ -1,0 +1,164 @@
+package source
+
+import (
+	"strings"
+
+	"github.com/capspec/capspec/diag"
+)
+
+// FlagsFile reads a flags file: whitespace-separated flags, any number per
+// line; "#" starts a comment at the start of a line or after whitespace
+// (inside a flag it introduces a family); a backslash at the end of a line
+// joins it with the next. A flag name without "=" takes the next word on the
+// same logical line as its value.
+type FlagsFile struct {
+	Name    string // the path, or "<stdin>"
+	Content string
+}
+
+// word is a run of non-blank text in a flags file, with continuation
+// backslash-newlines removed.
+type word struct {
+	text    string
+	segs    diag.Mapped
+	start   int // origin offset of the first byte
+	end     int // origin offset after the last byte
+	logical int // logical line number (continuations join physical lines)
+}
+
+// Read returns the file as one input.
+func (ff FlagsFile) Read() ([]*Input, error) {
+	file := diag.NewFile(ff.Name, ff.Content)
+	in := &Input{Name: ff.Name, Files: []*diag.File{file}}
+	words, comments := scanFlagsFile(file)
+	ci := 0
+	lastFlagLine := -1
+	for wi := 0; wi < len(words); wi++ {
+		w := words[wi]
+		text, segs, end := w.text, w.segs, w.end
+		wordRanges := []diag.Range{file.Range(w.start, w.end)}
+		if takesSeparateValue(w.text) && wi+1 < len(words) && words[wi+1].logical == w.logical && !strings.HasPrefix(words[wi+1].text, "-") {
+			v := words[wi+1]
+			wi++
+			segs = append(append(diag.Mapped{}, w.segs...), diag.Segment{Text: len(text), File: file, Origin: w.end, Len: 1})
+			for _, s := range v.segs {
+				s.Text += len(text) + 1
+				segs = append(segs, s)
+			}
+			text = text + " " + v.text
+			end = v.end
+			wordRanges = append(wordRanges, file.Range(v.start, v.end))
+		}
+		idx := len(in.Flags)
+		// Comments before this flag belong to it: above it, or beside the
+		// previous flag when on that flag's line.
+		for ; ci < len(comments) && comments[ci].Range.Start.Offset < w.start; ci++ {
+			c := comments[ci]
+			if c.Range.Start.Line == lastFlagLine && idx > 0 {
+				c.Flag, c.Place = idx-1, Beside
+			} else {
+				c.Flag, c.Place = idx, Above
+			}
+			in.Comments = append(in.Comments, c)
+		}
+		in.Flags = append(in.Flags, &Flag{Text: text, Loc: segs, Range: file.Range(w.start, end), Words: wordRanges})
+		lastFlagLine = file.Pos(end).Line
+	}
+	for ; ci < len(comments); ci++ {
+		c := comments[ci]
+		if c.Range.Start.Line == lastFlagLine && len(in.Flags) > 0 {
+			c.Flag, c.Place = len(in.Flags)-1, Beside
+		} else {
+			c.Flag, c.Place = -1, Footer
+		}
+		in.Comments = append(in.Comments, c)
+	}
+	return []*Input{in}, nil
+}
+
+// scanFlagsFile splits a flags file into words and comments.
+func scanFlagsFile(file *diag.File) ([]word, []*Comment) {
+	src := file.Content
+	var words []word
+	var comments []*Comment
+	logical := 0
+	blank := false
+	lineHasText := false
+	i := 0
+	for i < len(src) {
+		c := src[i]
+		switch {
+		case c == '\n':
+			if !lineHasText && i > 0 {
+				blank = true
+			}
+			lineHasText = false
+			logical++
+			i++
+		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
+			i++
+		case c == '\\' && continuation(src, i) > 0:
+			// A backslash-newline between words joins lines: same logical line.
+			i += continuation(src, i)
+			lineHasText = true
+		case c == '#':
+			end := strings.IndexByte(src[i:], '\n')
+			if end < 0 {
+				end = len(src)
+			} else {
+				end += i
+			}
+			text := strings.TrimRight(src[i:end], "\r")
+			comments = append(comments, &Comment{Text: text, Range: file.Range(i, i+len(text)), BlankBefore: blank})
+			blank = false
+			lineHasText = true
+			i = end
+		default:
+			w := word{start: i, logical: logical}
+			var b strings.Builder
+			segStart := i
+			for i < len(src) {
+				c := src[i]
+				if c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v' {
+					break
+				}
+				if n := continuation(src, i); c == '\\' && n > 0 {
+					// A backslash-newline inside a word is removed.
+					if i > segStart {
+						w.segs = append(w.segs, diag.Segment{Text: b.Len(), File: file, Origin: segStart, Len: i - segStart})
+						b.WriteString(src[segStart:i])
+					}
+					i += n
+					segStart = i
+					continue
+				}
+				i++
+			}
+			if i > segStart {
+				w.segs = append(w.segs, diag.Segment{Text: b.Len(), File: file, Origin: segStart, Len: i - segStart})
+				b.WriteString(src[segStart:i])
+			}
+			w.text = b.String()
+			w.end = i
+			words = append(words, w)
+			blank = false
+			lineHasText = true
+		}
+	}
+	return words, comments
+}
+
+// continuation returns the length of a backslash-newline (or
+// backslash-CRLF) at i, or 0.
+func continuation(src string, i int) int {
+	if src[i] != '\\' {
+		return 0
+	}
+	if i+1 < len(src) && src[i+1] == '\n' {
+		return 2
+	}
+	if i+2 < len(src) && src[i+1] == '\r' && src[i+2] == '\n' {
+		return 3
+	}
+	return 0
+}

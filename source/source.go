@@ -1,0 +1,100 @@
+// Package source reads flags from where they live — command-line arguments,
+// flags files, shell scripts — and hands each policy's flags to the grammar
+// as texts that remember where every byte came from.
+//
+// Each kind of source is one file of this package implementing Source.
+package source
+
+import (
+	"strings"
+
+	"github.com/capspec/capspec/diag"
+)
+
+// Source is a place flags are read from.
+type Source interface {
+	// Read returns the policies found in the source, in order. Problems found
+	// while reading (a flag without a value, a value the source cannot know)
+	// are diagnostics of the inputs; an error means nothing could be read.
+	Read() ([]*Input, error)
+}
+
+// Input is the text of one policy: its flags and comments, in order.
+type Input struct {
+	// Name names the policy for people: "policy.flags", "argv", "run.sh:4 wasmtime".
+	Name string
+	// Files holds the contents of every origin the flags come from.
+	Files []*diag.File
+	// Flags are the flags in order.
+	Flags []*Flag
+	// Comments are the comments around the flags, in order (flags files only).
+	Comments []*Comment
+	// Diags are problems found while reading.
+	Diags []diag.Diagnostic
+}
+
+// File returns the origin called name, or nil.
+func (in *Input) File(name string) *diag.File {
+	for _, f := range in.Files {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// Flag is one flag as the grammar sees it: "--allow-X=SPEC" or
+// "--allow-X SPEC" (two words joined by one space), with where it came from.
+type Flag struct {
+	Text string
+	// Loc maps byte offsets of Text to the origin.
+	Loc diag.Locator
+	// Range covers the flag's words in the origin, from the first byte of
+	// the flag name to the last byte of the value.
+	Range diag.Range
+	// Words is the origin range of each word of the flag: one for
+	// "--allow-X=SPEC", two for the two-word form.
+	Words []diag.Range
+}
+
+// CommentPlace says where a comment stands relative to its flag.
+type CommentPlace uint8
+
+// Where comments stand.
+const (
+	Above  CommentPlace = iota // on a line of its own before the flag
+	Beside                     // at the end of the flag's line
+	Footer                     // after the last flag
+)
+
+// Comment is a "#" comment of a flags file or script.
+type Comment struct {
+	// Text is the comment from "#" to the end of its line.
+	Text  string
+	Range diag.Range
+	// Flag is the index of the flag the comment belongs to, or -1 for a
+	// comment after the last flag.
+	Flag  int
+	Place CommentPlace
+	// BlankBefore reports an empty line just before the comment.
+	BlankBefore bool
+}
+
+// FlagNames are the three flags of the language.
+var FlagNames = [...]string{"--allow-resolve", "--allow-outbound", "--allow-inbound"}
+
+// IsFlagName reports whether s is one of the three flag names.
+func IsFlagName(s string) bool {
+	for _, n := range FlagNames {
+		if s == n {
+			return true
+		}
+	}
+	return false
+}
+
+// takesSeparateValue reports whether word is a flag name written without
+// "=", so that the next word is its value.
+func takesSeparateValue(word string) bool {
+	return strings.HasPrefix(word, "-") && !strings.Contains(word, "=")
+}
