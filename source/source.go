@@ -55,6 +55,9 @@ type Flag struct {
 	// Words is the origin range of each word of the flag: one for
 	// "--allow-X=SPEC", two for the two-word form.
 	Words []diag.Range
+	// Globs are the origin ranges of unquoted "*" characters that a shell
+	// would subject to pathname expansion (shell scripts only).
+	Globs []diag.Range
 }
 
 // CommentPlace says where a comment stands relative to its flag.
