@@ -37,6 +37,17 @@ type Decision struct {
 	Invalid error
 }
 
+// allow records that the request is allowed in family index fi by rule,
+// with the host-side address and port; the first family allowed decides
+// the rule and the host side.
+func (d *Decision) allow(fi int, rule int32, hostAddr netip.Addr, hostPort uint16) {
+	d.Families |= families[fi]
+	if !d.Allowed {
+		d.Allowed = true
+		d.Rule, d.HostAddr, d.HostPort = int(rule), hostAddr, hostPort
+	}
+}
+
 // famIndex returns 0 for IPv4 and 1 for IPv6.
 func famIndex(f policy.Families) int {
 	if f == policy.IPv6 {

@@ -1,8 +1,9 @@
 package eval
 
 import (
+	"maps"
 	"net/netip"
-	"strings"
+	"slices"
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/policy"
@@ -10,7 +11,9 @@ import (
 
 // Index decides requests with indexes built once from a policy, so that
 // the cost of a decision does not grow with the number of rules: exact
-// names are hashed; wildcards sit in a trie of reversed labels; networks
+// names are hashed; a wildcard "*.d" is found by hashing the suffixes of a
+// name at label boundaries, only at the label counts wildcard domains have
+// (a trie of reversed labels, flattened into one hash); networks
 // are cut into sorted ranges searched by bisection; the ports of each bucket
 // of rules form a small sorted table. Deciding does not allocate (unless a
 // name needs normalizing). An Index is read-only after NewIndex, so it is
@@ -22,15 +25,15 @@ type Index struct {
 	ifaces *Interfaces
 	segs   []segment // the arena of port tables
 
-	// Resolve and outbound rules by name.
-	anyRes  [2]int32          // first "*" resolve rule, per family
-	names   map[string]int32  // exact name -> names entry
-	entry   []nameEntry       // exact names (and localhost)
-	trie    map[trieKey]int32 // (parent node, label) -> node
-	wild    []wildEntry       // trie nodes; node 0 is the root
-	out     [2]outboundIndex  // per protocol (tcp, udp)
-	in      [2]inboundIndex   // per protocol
-	hasWild bool
+	// Resolve and outbound rules by name: one hash of names, holding for
+	// each name what exact rules and wildcard rules "*.name" say.
+	anyRes    [2]int32         // first "*" resolve rule, per family
+	names     map[string]int32 // name -> index in entry and wild
+	entry     []nameEntry      // rules for exactly the name (and localhost)
+	wild      []wildEntry      // rules for the names below it
+	wildDepth [2]uint64        // bit d: some wildcard's domain has d labels
+	out       [2]outboundIndex // per protocol (tcp, udp)
+	in        [2]inboundIndex  // per protocol
 }
 
 // nameEntry is what rules say about one exact name.
@@ -41,17 +44,11 @@ type nameEntry struct {
 	out       [2]tableRef   // outbound rules to this name, per protocol
 }
 
-// wildEntry is a trie node: what wildcard rules "*.NAME" say, for the
-// name spelled by the path to the node.
+// wildEntry is what wildcard rules "*.NAME" say about the names below NAME.
 type wildEntry struct {
 	res [2]int32
 	out [2]tableRef
-	has bool // some wildcard rule ends here
-}
-
-type trieKey struct {
-	parent int32
-	label  string
+	has bool // some wildcard rule is for this domain
 }
 
 // outboundIndex holds the outbound rules of one protocol by host.
@@ -61,10 +58,15 @@ type outboundIndex struct {
 }
 
 // inboundIndex holds the inbound rules of one protocol by local side.
+// The interface table is known when the index is built, so the table of an
+// address holds every rule matching a listen on it: rules for the address,
+// for the interfaces owning it, and for localhost if it is loopback; the
+// table of an interface holds its rules, and localhost's for a loopback
+// interface.
 type inboundIndex struct {
 	any       tableRef
 	localhost tableRef
-	addrs     map[netip.Addr]tableRef
+	addrs     map[[16]byte]tableRef
 	ifaces    map[string]tableRef
 }
 
@@ -79,8 +81,7 @@ func protoIndex(p ast.Protocol) int {
 // table inbound requests are decided with (nil: none). Its cost is about
 // linear in the number of rules.
 func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
-	x := &Index{p: p, ifaces: ifaces, names: map[string]int32{}, trie: map[trieKey]int32{},
-		wild: []wildEntry{{res: [2]int32{-1, -1}}}, anyRes: [2]int32{-1, -1}}
+	x := &Index{p: p, ifaces: ifaces, names: map[string]int32{}, anyRes: [2]int32{-1, -1}}
 	var tb tableBuilder
 	minTo := func(slot *int32, idx int) {
 		if *slot < 0 || int32(idx) < *slot {
@@ -98,9 +99,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 				minTo(&x.anyRes[fi], r.Index)
 			case policy.WildcardHost:
 				w := &x.wild[x.wildNode(r.Host.Name)]
-				w.has = true
 				minTo(&w.res[fi], r.Index)
-				x.hasWild = true
 			default:
 				e := &x.entry[x.nameEntry(r.Host.Name)]
 				minTo(&e.res[fi], r.Index)
@@ -179,113 +178,160 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 			}
 			x.out[pi].addrs[fi] = buildAddrIndex(order, tables)
 		}
-		in := &x.in[pi]
-		in.any = tb.build(inAny[pi])
-		in.localhost = tb.build(inLocal[pi])
-		in.addrs = make(map[netip.Addr]tableRef, len(inAddr[pi]))
-		for a, b := range inAddr[pi] {
-			in.addrs[a] = tb.build(b)
-		}
-		in.ifaces = make(map[string]tableRef, len(inIface[pi]))
-		for n, b := range inIface[pi] {
-			in.ifaces[n] = tb.build(b)
-		}
+		x.in[pi] = x.buildInbound(&tb, inAny[pi], inLocal[pi], inAddr[pi], inIface[pi])
 	}
 	for k, b := range outName {
 		x.entry[k[0]].out[k[1]] = tb.build(b)
 	}
 	for k, b := range outWild {
 		x.wild[k[0]].out[k[1]] = tb.build(b)
-		x.wild[k[0]].has = true
-		x.hasWild = true
 	}
 	x.segs = tb.segs
 	return x
 }
 
-// nameEntry returns the entry of an exact name, making it.
-func (x *Index) nameEntry(name string) int32 {
+// buildInbound makes the inbound index of one protocol from its buckets.
+func (x *Index) buildInbound(tb *tableBuilder, anyB, localB []tableEntry, addrB map[netip.Addr][]tableEntry, ifaceB map[string][]tableEntry) inboundIndex {
+	in := inboundIndex{any: tb.build(anyB), localhost: tb.build(localB),
+		addrs: map[[16]byte]tableRef{}, ifaces: map[string]tableRef{}}
+	join := func(parts ...[]tableEntry) []tableEntry {
+		var es []tableEntry
+		for _, p := range parts {
+			es = append(es, p...)
+		}
+		slices.SortFunc(es, func(a, b tableEntry) int { return int(a.idx) - int(b.idx) })
+		return es
+	}
+	addrs := map[netip.Addr]bool{}
+	for a := range addrB {
+		addrs[a] = true
+	}
+	for n := range ifaceB {
+		for _, a := range x.ifaces.Addrs(n) {
+			addrs[a] = true
+		}
+	}
+	for a := range addrs {
+		parts := [][]tableEntry{addrB[a]}
+		for _, o := range x.ifaces.Owners(a) {
+			parts = append(parts, ifaceB[o])
+		}
+		if policy.IsLoopback(a) {
+			parts = append(parts, localB)
+		}
+		if es := join(parts...); len(es) > 0 {
+			in.addrs[a.As16()] = tb.build(es)
+		}
+	}
+	names := slices.Collect(maps.Keys(ifaceB))
+	names = append(names, x.ifaces.Loopback()...)
+	for _, n := range names {
+		parts := [][]tableEntry{ifaceB[n]}
+		if x.ifaces.IsLoopback(n) {
+			parts = append(parts, localB)
+		}
+		if es := join(parts...); len(es) > 0 {
+			in.ifaces[n] = tb.build(es)
+		}
+	}
+	return in
+}
+
+// node returns the index of a name's entries, making them.
+func (x *Index) node(name string) int32 {
 	if i, ok := x.names[name]; ok {
 		return i
 	}
 	i := int32(len(x.entry))
 	x.entry = append(x.entry, nameEntry{res: [2]int32{-1, -1}, resMapped: [2]int32{-1, -1}})
+	x.wild = append(x.wild, wildEntry{res: [2]int32{-1, -1}})
 	x.names[name] = i
 	return i
 }
 
-// wildNode returns the trie node of a wildcard's domain, making it.
+// nameEntry returns the entry of an exact name, making it.
+func (x *Index) nameEntry(name string) int32 { return x.node(name) }
+
+// wildNode returns the entry of a wildcard's domain, making it.
 func (x *Index) wildNode(domain string) int32 {
-	node := int32(0)
-	for j := len(domain); j > 0; {
-		i := strings.LastIndexByte(domain[:j], '.')
-		k := trieKey{node, domain[i+1 : j]}
-		next, ok := x.trie[k]
-		if !ok {
-			next = int32(len(x.wild))
-			x.wild = append(x.wild, wildEntry{res: [2]int32{-1, -1}})
-			x.trie[k] = next
-		}
-		node = next
-		j = i
-		if i < 0 {
-			break
+	i := x.node(domain)
+	x.wild[i].has = true
+	if d := labelCount(domain); d < 128 {
+		x.wildDepth[d/64] |= 1 << (d % 64)
+	}
+	return i
+}
+
+// labelCount returns the number of labels of a name.
+func labelCount(name string) int {
+	n := 1
+	for i := 0; i < len(name); i++ {
+		if name[i] == '.' {
+			n++
 		}
 	}
-	return node
+	return n
 }
 
 // nameHits is what the rules say about one name: its exact entry and the
-// wildcard nodes matching it (deepest first, at most maxWild).
+// wildcard entries matching it (deepest first, at most maxWild).
 type nameHits struct {
 	exact int32
 	wild  [maxWild]int32
 	nwild int
-	more  bool // more wildcards matched than fit (then use the slow path)
+	more  bool // more wildcards matched than fit (then walkWild finishes)
 }
 
 const maxWild = 8
 
-// lookupName finds the exact entry and the matching wildcards of a name.
+// lookupName finds the exact entry of a name and the wildcards matching
+// it: for each proper suffix at a label boundary whose label count some
+// wildcard domain has, one hash lookup.
 func (x *Index) lookupName(name string, h *nameHits) {
 	h.exact = -1
-	if i, ok := x.names[name]; ok {
+	i, ok := x.names[name]
+	if ok {
 		h.exact = i
 	}
-	if !x.hasWild {
+	if x.wildDepth == [2]uint64{} {
 		return
 	}
-	node := int32(0)
-	for j := len(name); j > 0; {
-		i := strings.LastIndexByte(name[:j], '.')
-		if i < 0 {
-			return // the apex: a wildcard never matches it
+	x.walkWild(name, func(n int32) bool {
+		if h.nwild == maxWild {
+			h.more = true
+			return false
 		}
-		next, ok := x.trie[trieKey{node, name[i+1 : j]}]
-		if !ok {
+		h.wild[h.nwild] = n
+		h.nwild++
+		return true
+	})
+}
+
+// walkWild calls visit with every wildcard entry matching name, deepest
+// first, until visit returns false.
+func (x *Index) walkWild(name string, visit func(int32) bool) {
+	d := labelCount(name)
+	for i := 0; i < len(name); i++ {
+		if name[i] != '.' {
+			continue
+		}
+		d--
+		if d >= 128 || x.wildDepth[d/64]&(1<<(d%64)) == 0 {
+			continue
+		}
+		if n, ok := x.names[name[i+1:]]; ok && x.wild[n].has && !visit(n) {
 			return
 		}
-		node = next
-		if x.wild[node].has {
-			if h.nwild == maxWild {
-				h.more = true
-			} else {
-				h.wild[h.nwild] = node
-				h.nwild++
-			}
-		}
-		j = i
 	}
 }
 
 // Decide decides one request. It does not allocate for requests whose
 // names are already canonical (lowercase A-labels, no trailing dot).
-func (x *Index) Decide(q Request) Decision {
-	q, err := normalize(q)
-	if err != nil {
+func (x *Index) Decide(q Request) (d Decision) {
+	if err := normalize(&q); err != nil {
 		return invalid(err)
 	}
-	var rs [2]famResult
+	d.Rule = -1
 	switch q.Op {
 	case Lookup:
 		if q.Addr.IsValid() {
@@ -293,9 +339,12 @@ func (x *Index) Decide(q Request) Decision {
 		}
 		var h nameHits
 		x.lookupName(q.Name, &h)
-		for i, f := range families {
-			if q.Family == 0 || q.Family == f {
-				rs[i] = x.lookup(q.Name, &h, i)
+		for fi := range families {
+			if q.Family == 0 || q.Family == families[fi] {
+				if rule, answer := x.lookup(q.Name, &h, fi); rule >= 0 {
+					d.Answers[fi] = answer
+					d.allow(fi, rule, netip.Addr{}, 0)
+				}
 			}
 		}
 	case Connect, Send:
@@ -304,25 +353,25 @@ func (x *Index) Decide(q Request) Decision {
 		if q.Name != "" {
 			x.lookupName(q.Name, &h)
 		}
-		for i := range families {
-			rs[i] = x.connect(q, &h, i)
+		for fi := range families {
+			x.connect(&q, &h, fi, &d)
 		}
 	default:
-		for i := range families {
-			rs[i] = x.listen(q, i)
+		for fi := range families {
+			x.listen(&q, fi, &d)
 		}
 	}
-	return combine(&rs)
+	return d
 }
 
-// lookup decides a lookup of name in family index fi.
-func (x *Index) lookup(name string, h *nameHits, fi int) famResult {
+// lookup decides a lookup of name in family index fi: the deciding rule
+// (-1: denied) and the answer given without DNS, if any.
+func (x *Index) lookup(name string, h *nameHits, fi int) (int32, netip.Addr) {
 	hit := slotHit{first: x.anyRes[fi], mapped: -1}
-	var mapAddr netip.Addr
+	var e *nameEntry
 	if h.exact >= 0 {
-		e := &x.entry[h.exact]
+		e = &x.entry[h.exact]
 		hit.merge(e.res[fi], e.resMapped[fi])
-		mapAddr = e.mapAddr[fi]
 	}
 	for _, n := range h.wild[:h.nwild] {
 		hit.merge(x.wild[n].res[fi], -1)
@@ -330,32 +379,26 @@ func (x *Index) lookup(name string, h *nameHits, fi int) famResult {
 	if h.more {
 		x.moreWildRes(name, fi, &hit)
 	}
-	w := hit.winner()
-	if w < 0 {
-		return famResult{rule: -1}
-	}
-	res := famResult{ok: true, rule: int(w)}
 	switch {
 	case hit.mapped >= 0:
-		res.answer = mapAddr
-	case name == "localhost":
-		res.answer = loopbackAddr(families[fi])
+		return hit.mapped, e.mapAddr[fi]
+	case hit.first >= 0 && name == "localhost":
+		return hit.first, loopbackAddr(families[fi])
 	}
-	return res
+	return hit.first, netip.Addr{}
 }
 
 // connect decides a connect or send in family index fi.
-func (x *Index) connect(q Request, h *nameHits, fi int) famResult {
-	f := families[fi]
+func (x *Index) connect(q *Request, h *nameHits, fi int, d *Decision) {
 	addr := q.Addr
 	if !addr.IsValid() {
-		lk := x.lookup(q.Name, h, fi)
-		if !lk.ok {
-			return famResult{rule: -1}
+		rule, answer := x.lookup(q.Name, h, fi)
+		if rule < 0 {
+			return
 		}
-		addr = lk.answer
-	} else if policy.FamilyOf(addr) != f {
-		return famResult{rule: -1}
+		addr = answer
+	} else if (fi == 0) != addr.Is4() {
+		return
 	}
 	pi := protoIndex(q.Op.Protocol())
 	out := &x.out[pi]
@@ -380,15 +423,19 @@ func (x *Index) connect(q Request, h *nameHits, fi int) famResult {
 			x.moreWildOut(q.Name, pi, q.Port, fi, &hit)
 		}
 	}
+	x.decide(d, fi, hit, addr, q.Port)
+}
+
+// decide records the winner of hit (if any) in d.
+func (x *Index) decide(d *Decision, fi int, hit slotHit, addr netip.Addr, port uint16) {
 	w := hit.winner()
 	if w < 0 {
-		return famResult{rule: -1}
+		return
 	}
-	res := famResult{ok: true, rule: int(w), hostAddr: addr, hostPort: q.Port}
 	if pm := x.p.Rules[w].PortMap; pm.IsMapped() {
-		res.hostPort = pm.Map(q.Port)
+		port = pm.Map(port)
 	}
-	return res
+	d.allow(fi, w, addr, port)
 }
 
 // resolvedFrom reports whether an allowed lookup of name can return addr
@@ -407,81 +454,57 @@ func (x *Index) resolvedFrom(name string, h *nameHits, fi int, addr netip.Addr) 
 }
 
 // listen decides a listen or bind in family index fi.
-func (x *Index) listen(q Request, fi int) famResult {
-	f := families[fi]
+func (x *Index) listen(q *Request, fi int, d *Decision) {
 	local, addr := q.Local, q.Addr
 	switch {
+	case local == LocalAddr && (fi == 0) != addr.Is4():
+		return
 	case local == LocalAddr && addr.IsUnspecified():
 		local = LocalAny
-		if policy.FamilyOf(addr) != f {
-			return famResult{rule: -1}
-		}
-	case local == LocalAddr && policy.FamilyOf(addr) != f:
-		return famResult{rule: -1}
 	case local == LocalLocalhost:
-		local, addr = LocalAddr, loopbackAddr(f)
+		local, addr = LocalAddr, loopbackAddr(families[fi])
 	}
 	in := &x.in[protoIndex(q.Op.Protocol())]
 	hit := slotHit{first: -1, mapped: -1}
 	x.query(in.any, q.Port, fi, &hit)
 	switch local {
 	case LocalAddr:
-		x.query(in.addrs[addr], q.Port, fi, &hit)
-		if policy.IsLoopback(addr) {
+		if t, ok := in.addrs[addr.As16()]; ok {
+			x.query(t, q.Port, fi, &hit)
+		} else if policy.IsLoopback(addr) {
 			x.query(in.localhost, q.Port, fi, &hit)
-		}
-		for _, o := range x.ifaces.Owners(addr) {
-			x.query(in.ifaces[o], q.Port, fi, &hit)
 		}
 	case LocalInterface:
-		x.query(in.ifaces[q.Name], q.Port, fi, &hit)
-		if x.ifaces.IsLoopback(q.Name) {
+		if t, ok := in.ifaces[q.Name]; ok {
+			x.query(t, q.Port, fi, &hit)
+		} else if x.ifaces.IsLoopback(q.Name) {
 			x.query(in.localhost, q.Port, fi, &hit)
 		}
 	}
-	w := hit.winner()
-	if w < 0 {
-		return famResult{rule: -1}
+	if local != LocalAddr && !(local == LocalAny && addr.IsValid()) {
+		addr = netip.Addr{}
 	}
-	res := famResult{ok: true, rule: int(w), hostPort: q.Port}
-	if local == LocalAddr || local == LocalAny && addr.IsValid() {
-		res.hostAddr = addr
-	}
-	if pm := x.p.Rules[w].PortMap; pm.IsMapped() {
-		res.hostPort = pm.Map(q.Port)
-	}
-	return res
+	x.decide(d, fi, hit, addr, q.Port)
 }
 
 // moreWildRes and moreWildOut finish a name matching more than maxWild
-// wildcards (a name with that many nested wildcard rules above it) by
-// walking the trie again past the first maxWild.
+// wildcards (a name with that many nested wildcard rules above it).
 func (x *Index) moreWildRes(name string, fi int, hit *slotHit) {
-	x.walkWild(name, func(n int32) { hit.merge(x.wild[n].res[fi], -1) })
+	seen := 0
+	x.walkWild(name, func(n int32) bool {
+		if seen++; seen > maxWild {
+			hit.merge(x.wild[n].res[fi], -1)
+		}
+		return true
+	})
 }
 
 func (x *Index) moreWildOut(name string, pi int, port uint16, fi int, hit *slotHit) {
-	x.walkWild(name, func(n int32) { x.query(x.wild[n].out[pi], port, fi, hit) })
-}
-
-func (x *Index) walkWild(name string, visit func(int32)) {
-	node, seen := int32(0), 0
-	for j := len(name); j > 0; {
-		i := strings.LastIndexByte(name[:j], '.')
-		if i < 0 {
-			return
+	seen := 0
+	x.walkWild(name, func(n int32) bool {
+		if seen++; seen > maxWild {
+			x.query(x.wild[n].out[pi], port, fi, hit)
 		}
-		next, ok := x.trie[trieKey{node, name[i+1 : j]}]
-		if !ok {
-			return
-		}
-		node = next
-		if x.wild[node].has {
-			seen++
-			if seen > maxWild {
-				visit(node)
-			}
-		}
-		j = i
-	}
+		return true
+	})
 }

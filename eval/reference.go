@@ -44,8 +44,7 @@ func (pk *pick) winner() *policy.Rule {
 
 // Decide decides one request.
 func (e *Reference) Decide(q Request) Decision {
-	q, err := normalize(q)
-	if err != nil {
+	if err := normalize(&q); err != nil {
 		return invalid(err)
 	}
 	var rs [2]famResult

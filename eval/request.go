@@ -165,40 +165,66 @@ func cleanAddr(a netip.Addr) netip.Addr {
 
 // normalize puts a request in the form rules are in. It allocates only
 // when a name is not already canonical.
-func normalize(q Request) (Request, error) {
+func normalize(q *Request) error {
 	q.Addr = cleanAddr(q.Addr)
 	switch {
 	case q.Op < Lookup || q.Op > Bind:
-		return q, errors.New("unknown operation")
+		return errors.New("unknown operation")
 	case q.Op == Listen || q.Op == Bind:
 		if q.Local == LocalInterface {
 			if p := literal.Interface(q.Name); p != nil {
-				return q, p
+				return p
 			}
 		} else if q.Local == LocalAddr && !q.Addr.IsValid() {
-			return q, errors.New("missing local address")
+			return errors.New("missing local address")
 		}
-		return q, nil
+		return nil
 	case q.Op != Lookup && !q.Addr.IsValid() && q.Name == "":
-		return q, errors.New("missing host")
-	case q.Op == Lookup && !q.Addr.IsValid() && q.Name != "" && (literal.LooksLikeIPv4(q.Name) || strings.Contains(q.Name, ":")):
+		return errors.New("missing host")
+	case q.Op == Lookup && !q.Addr.IsValid() && q.Name != "" && (numeric(q.Name) || strings.IndexByte(q.Name, ':') >= 0):
 		a, err := ParseAddr(q.Name)
 		if err != nil {
-			return q, err
+			return err
 		}
 		q.Addr, q.Name = a, ""
-		return q, nil
+		return nil
 	case q.Op == Lookup && !q.Addr.IsValid() && q.Name == "":
-		return q, errors.New("missing name")
+		return errors.New("missing name")
 	}
 	if q.Name != "" && !canonicalName(q.Name) {
 		n, err := NormalizeName(q.Name)
 		if err != nil {
-			return q, err
+			return err
 		}
 		q.Name = n
 	}
-	return q, nil
+	return nil
+}
+
+// numeric reports, without allocating, whether s is made of dot-separated
+// numbers (decimal, or hex with 0x) with an optional trailing dot: an
+// attempt at an IPv4 address, never a name.
+func numeric(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" {
+		return false
+	}
+	for part := range strings.SplitSeq(s, ".") {
+		if part == "" {
+			return false
+		}
+		hex := len(part) > 2 && (part[:2] == "0x" || part[:2] == "0X")
+		if hex {
+			part = part[2:]
+		}
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if !(c >= '0' && c <= '9' || hex && (c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F')) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // NormalizeName returns a DNS name as rules spell it: lowercase A-labels
@@ -231,30 +257,48 @@ func canonicalName(s string) bool {
 	}
 	start := 0
 	digits := true
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == '.' {
-			l := s[start:i]
-			if len(l) == 0 || len(l) > literal.MaxLabelLength || l[0] == '-' || l[len(l)-1] == '-' ||
-				len(l) >= 4 && l[2] == '-' && l[3] == '-' {
-				return false
-			}
-			if i == len(s) && digits {
+	for i := 0; i < len(s); i++ {
+		switch nameClass[s[i]] {
+		case classDigit:
+		case classLetter:
+			digits = false
+		case classDot:
+			if !canonicalLabel(s[start:i]) {
 				return false
 			}
 			start, digits = i+1, true
-			continue
-		}
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-		case c >= 'a' && c <= 'z', c == '-':
-			digits = false
 		default:
 			return false
 		}
 	}
-	return true
+	return !digits && canonicalLabel(s[start:])
 }
+
+// canonicalLabel checks a label of lowercase letters, digits and hyphens.
+func canonicalLabel(l string) bool {
+	return len(l) > 0 && len(l) <= literal.MaxLabelLength && l[0] != '-' && l[len(l)-1] != '-' &&
+		!(len(l) >= 4 && l[2] == '-' && l[3] == '-')
+}
+
+// Byte classes of canonical names.
+const (
+	classOther uint8 = iota
+	classDigit
+	classLetter // a-z and '-'
+	classDot
+)
+
+var nameClass = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = classDigit
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = classLetter
+	}
+	t['-'] = classLetter
+	t['.'] = classDot
+	return t
+}()
 
 // ParseAddr reads an IP address of a request: the four-decimal-octet IPv4
 // form, or IPv6 with or without brackets. Legacy IPv4 spellings (127.1,

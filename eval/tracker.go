@@ -34,8 +34,8 @@ func NewTracker(d Decider) *Tracker {
 // are dropped.
 func (t *Tracker) Lookup(q Request, dns []netip.Addr) (Decision, []netip.Addr) {
 	q.Op = Lookup
-	nq, err := normalize(q)
-	if err != nil {
+	nq := q
+	if err := normalize(&nq); err != nil {
 		return invalid(err), nil
 	}
 	d := t.d.Decide(nq)

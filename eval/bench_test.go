@@ -1,0 +1,101 @@
+package eval
+
+import (
+	"fmt"
+	"net/netip"
+	"runtime"
+	"testing"
+
+	"github.com/capspec/capspec/ast"
+	"github.com/capspec/capspec/grammar"
+	"github.com/capspec/capspec/policy"
+)
+
+var benchSizes = []int{10, 1000, 100000}
+
+// benchSetup compiles a generated policy of n rules.
+func benchSetup(b *testing.B, n int) *policy.Policy {
+	b.Helper()
+	p, _ := compileFlags(b, benchPolicy(n))
+	return p
+}
+
+// benchRequests are the requests each benchmark decides. They hit rules
+// that every size has (rule 0, 1) or miss, so all sizes do comparable work.
+var benchRequests = []struct {
+	name string
+	q    Request
+}{
+	{"ConnectIP", Request{Op: Connect, Addr: netip.MustParseAddr("10.1.2.3"), Port: 443}},
+	{"ConnectIPv6", Request{Op: Connect, Addr: netip.MustParseAddr("2001:db8:1::1"), Port: 443}},
+	{"ConnectName", Request{Op: Connect, Name: "svc3.example.com", Port: 443}},
+	{"ConnectVia", Request{Op: Connect, Addr: netip.MustParseAddr("93.184.216.34"), Name: "a.zone2.example.net", Port: 80}},
+	{"Lookup", Request{Op: Lookup, Name: "www.r7.example.org"}},
+	{"Listen", Request{Op: Listen, Addr: netip.MustParseAddr("127.0.0.1"), Port: 8080}},
+}
+
+// BenchmarkDecideIndex decides with the indexed engine; the target is at
+// most 150 ns/op and 0 allocs/op at 100 000 rules, within 2x of 10 rules.
+func BenchmarkDecideIndex(b *testing.B) {
+	for _, n := range benchSizes {
+		p := benchSetup(b, n)
+		x := NewIndex(p, testIfaces())
+		for _, br := range benchRequests {
+			b.Run(fmt.Sprintf("%s/rules=%d", br.name, n), func(b *testing.B) {
+				q := br.q
+				runtime.GC() // do not time the collection of the setup's garbage
+				b.ReportAllocs()
+				for b.Loop() {
+					_ = x.Decide(q)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkDecideReference decides with the reference engine (linear).
+func BenchmarkDecideReference(b *testing.B) {
+	for _, n := range benchSizes {
+		p := benchSetup(b, n)
+		x := NewReference(p, testIfaces())
+		for _, br := range benchRequests {
+			b.Run(fmt.Sprintf("%s/rules=%d", br.name, n), func(b *testing.B) {
+				q := br.q
+				runtime.GC() // do not time the collection of the setup's garbage
+				b.ReportAllocs()
+				for b.Loop() {
+					_ = x.Decide(q)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkCompile measures parsing, compiling (with the CS101 checks) and
+// indexing a policy; the target at 100 000 rules is under 1 s and 200 MB.
+func BenchmarkCompile(b *testing.B) {
+	for _, n := range benchSizes {
+		flags := benchPolicy(n)
+		rules := make([]*ast.Rule, len(flags))
+		for i, f := range flags {
+			r, _ := grammar.ParseFlag(f, nil)
+			r.Index = i
+			rules[i] = r
+		}
+		ap := &ast.Policy{Rules: rules}
+		b.Run(fmt.Sprintf("CompileIndex/rules=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				p, _ := policy.Compile(ap)
+				_ = NewIndex(p, nil)
+			}
+		})
+		b.Run(fmt.Sprintf("ParseCompileIndex/rules=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				p, _ := compileFlags(b, flags)
+				_ = NewIndex(p, nil)
+			}
+		})
+	}
+}
