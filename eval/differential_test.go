@@ -21,6 +21,15 @@ func TestDifferential(t *testing.T) {
 		for range requests {
 			q := genRequest(r)
 			a, b := ref.Decide(q), idx.Decide(q)
+			x := ref.Explain(q)
+			if !sameDecision(x.Decision, a) || (len(x.Allowing) > 0) != a.Allowed && !a.NoRuleNeeded {
+				t.Fatalf("seed %d: %s: explanation disagrees: %+v\n%+v\npolicy:\n%s", seed, q, x, a, joinLines(flags))
+			}
+			for _, m := range x.Allowing {
+				if m.Decides != (m.Rule.Index == a.Rule) {
+					t.Fatalf("seed %d: %s: deciding rule %d not marked in %+v", seed, q, a.Rule, x.Allowing)
+				}
+			}
 			if !sameDecision(a, b) {
 				t.Fatalf("seed %d: %s\npolicy:\n%s\nreference: %+v\nindex:     %+v", seed, q, joinLines(flags), a, b)
 			}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/capspec/capspec/literal"
@@ -101,11 +102,17 @@ func ParseInterface(spec string) (string, []netip.Prefix, error) {
 		}
 		bits := a.BitLen()
 		if hasLen {
-			p, err := netip.ParsePrefix(a.String() + "/" + lenText)
-			if err != nil {
+			n, err := strconv.Atoi(lenText)
+			if err != nil || lenText != strconv.Itoa(n) {
 				return "", nil, fmt.Errorf("interface %s: bad prefix length in %q", name, item)
 			}
-			bits = p.Bits()
+			if a.Is4() && strings.Contains(addrText, ":") {
+				n -= 96 // an IPv4-mapped network
+			}
+			if n < 0 || n > a.BitLen() {
+				return "", nil, fmt.Errorf("interface %s: bad prefix length in %q", name, item)
+			}
+			bits = n
 		}
 		out = append(out, netip.PrefixFrom(a, bits))
 	}

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/literal"
@@ -240,9 +241,17 @@ func NormalizeName(s string) (string, error) {
 	if strings.EqualFold(strings.TrimSuffix(s, "."), "localhost") {
 		return "localhost", nil
 	}
+	if !utf8.ValidString(s) {
+		return "", errors.New("name " + strconv.Quote(s) + " is not valid UTF-8")
+	}
 	n, probs := literal.Name(s)
 	if len(probs) > 0 {
 		return "", probs[0]
+	}
+	// The canonical form must be its own canonical form; otherwise the
+	// name had characters IDNA maps to something invalid.
+	if again, probs := literal.Name(n); len(probs) > 0 || again != n {
+		return "", errors.New("name " + strconv.Quote(s) + " has no valid A-label form")
 	}
 	return n, nil
 }

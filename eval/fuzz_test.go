@@ -1,0 +1,52 @@
+package eval
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/capspec/capspec/policy"
+)
+
+// FuzzDecide decides a request against a policy (one flag per line) with
+// both engines and requires that they agree, and that the explanation
+// agrees with them.
+func FuzzDecide(f *testing.F) {
+	seed := strings.Join([]string{
+		"--allow-outbound=tcp://example.com:80",
+		"--allow-inbound=tcp://localhost:80",
+		"--allow-resolve=*.example.com",
+		"--allow-outbound=tcp://...#ipv4-only",
+		"--allow-outbound=tcp://*:21,35000-35999",
+		"--allow-inbound=tcp://eth0:80",
+		"--allow-inbound=tcp://*:0",
+		"--allow-resolve=my-database.internal->172.17.0.14",
+		"--allow-inbound=tcp://*:80->8888",
+		"--allow-outbound=tcp://my-database.internal->172.17.0.14:5432->5433",
+		"--allow-outbound=udp://10.0.0.0/8:53#ipv4-only",
+	}, "\n")
+	f.Add(seed, uint8(Connect), "example.com", []byte{}, uint16(80), uint8(0), uint8(0))
+	f.Add(seed, uint8(Connect), "my-database.internal", []byte{172, 17, 0, 14}, uint16(5432), uint8(0), uint8(0))
+	f.Add(seed, uint8(Lookup), "A.Example.COM.", []byte{}, uint16(0), uint8(2), uint8(0))
+	f.Add(seed, uint8(Listen), "", []byte{127, 0, 0, 1}, uint16(80), uint8(0), uint8(LocalAddr))
+	f.Add(seed, uint8(Listen), "eth0", []byte{}, uint16(80), uint8(0), uint8(LocalInterface))
+	f.Add(seed, uint8(Send), "", netip.MustParseAddr("::ffff:10.1.2.3").AsSlice(), uint16(53), uint8(0), uint8(0))
+	f.Add(seed, uint8(Lookup), "0x7f.1", []byte{}, uint16(0), uint8(0), uint8(0))
+	ifaces := testIfaces()
+	f.Fuzz(func(t *testing.T, flags string, op uint8, name string, addr []byte, port uint16, fam uint8, local uint8) {
+		p, _ := compileFlags(t, strings.Split(flags, "\n"))
+		q := Request{Op: Op(op%6 + 1), Name: name, Port: port, Family: policy.Families(fam % 3), Local: LocalKind(local % 4)}
+		if a, ok := netip.AddrFromSlice(addr); ok {
+			q.Addr = a
+		}
+		ref, idx := NewReference(p, ifaces), NewIndex(p, ifaces)
+		a, b := ref.Decide(q), idx.Decide(q)
+		if !sameDecision(a, b) {
+			t.Fatalf("%s: reference %+v, index %+v", q, a, b)
+		}
+		x := ref.Explain(q)
+		if !sameDecision(x.Decision, a) || a.Allowed && !a.NoRuleNeeded && len(x.Allowing) == 0 || !a.Allowed && len(x.Allowing) > 0 {
+			t.Fatalf("%s: explanation %+v disagrees with %+v", q, x, a)
+		}
+	})
+}
