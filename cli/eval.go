@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -112,40 +110,23 @@ func (a *app) runEval(args []string, o *evalOptions) error {
 		return usageErrorf("no requests: give them as arguments, with --requests FILE, or on standard input")
 	}
 
-	ref := eval.NewReference(p, ifaces)
-	tracker := eval.NewTracker(eval.NewIndex(p, ifaces))
-	results := make([]evalResult, len(items))
-	denied := false
-	for i, it := range items {
-		r := evalResult{item: it}
-		q := it.Request
-		if q.Op == eval.Lookup && it.Answers != nil {
-			r.decision, r.recorded = tracker.Lookup(q, it.Answers)
-		} else {
-			r.decision, r.via = tracker.DecideVia(q)
-		}
-		if r.via != "" {
-			q.Name = r.via
-		}
-		r.explanation = ref.Explain(q)
-		denied = denied || !r.decision.Allowed
-		results[i] = r
-	}
-
+	results := eval.Run(p, ifaces, items)
 	if o.format == "json" {
-		err = writeEvalJSON(a.env.Stdout, results, p)
+		err = eval.WriteJSON(a.env.Stdout, results)
 	} else {
 		pal, perr := a.palette(a.env.Stdout)
 		if perr != nil {
 			return perr
 		}
-		err = writeEvalText(a.env.Stdout, results, p, pal)
+		err = eval.WriteText(a.env.Stdout, results, pal)
 	}
 	if err != nil {
 		return err
 	}
-	if denied {
-		return exit(ExitFailed)
+	for _, r := range results {
+		if !r.Decision.Allowed {
+			return exit(ExitFailed)
+		}
 	}
 	return nil
 }
@@ -231,225 +212,3 @@ func (a *app) evalRequests(args, paths []string, files diag.FileSet) ([]eval.Ite
 	return items, ds, nil
 }
 
-// evalResult is one decided request.
-type evalResult struct {
-	item        eval.Item
-	decision    eval.Decision
-	explanation eval.Explanation
-	recorded    []netip.Addr // answers a recorded lookup gave the guest
-	via         string       // the recorded name a bare address was resolved from
-}
-
-// hostSide writes where the host connects or listens, after mappings.
-func hostSide(q eval.Request, d eval.Decision) string {
-	port := strconv.Itoa(int(d.HostPort))
-	if d.HostAddr.IsValid() {
-		return eval.AddrPort(d.HostAddr, d.HostPort)
-	}
-	switch {
-	case q.Op == eval.Connect || q.Op == eval.Send:
-		return q.Name + ":" + port + " (the address DNS gives)"
-	case q.Local == eval.LocalInterface:
-		return q.Name + ":" + port
-	}
-	return "*:" + port
-}
-
-// requestHasFamily reports whether a request names its family (an
-// address, or a lookup of one family).
-func requestHasFamily(q eval.Request) bool {
-	return q.Addr.IsValid() || q.Op == eval.Lookup && q.Family != 0
-}
-
-// ruleLine writes a rule for text output: "rule 2 at argv[3]:1: --allow-...".
-func ruleLine(r *policy.Rule, pal *diag.Palette) string {
-	s := fmt.Sprintf("rule %d at %s: %s", r.Index+1, pal.Gutter.Sprint(r.Range()), r.Text())
-	if r.IsImplied() {
-		s += " (implies " + r.String() + ")"
-	}
-	return s
-}
-
-func writeEvalText(w io.Writer, results []evalResult, p *policy.Policy, pal *diag.Palette) error {
-	var b strings.Builder
-	const indent = "       "
-	for _, r := range results {
-		q, d, x := r.item.Request, r.decision, r.explanation
-		if d.Allowed {
-			fmt.Fprintf(&b, "%s  %s\n", pal.Help.Sprint("allow"), r.item.Text)
-		} else {
-			fmt.Fprintf(&b, "%s   %s\n", pal.Error.Sprint("deny"), r.item.Text)
-		}
-		if d.Invalid != nil {
-			fmt.Fprintf(&b, "%sinvalid request: %v\n", indent, d.Invalid)
-			continue
-		}
-		if d.Allowed {
-			if d.NoRuleNeeded {
-				fmt.Fprintf(&b, "%sno rule needed: a lookup of an IP literal sends no query\n", indent)
-			}
-			for _, m := range x.Allowing {
-				word := "also"
-				if m.Decides {
-					word = "by"
-				}
-				fmt.Fprintf(&b, "%s%s %s\n", indent, word, ruleLine(m.Rule, pal))
-			}
-			if !requestHasFamily(q) {
-				fmt.Fprintf(&b, "%sfamilies: %s\n", indent, d.Families)
-			}
-			if r.via != "" {
-				fmt.Fprintf(&b, "%sresolved from %s (recorded lookup)\n", indent, r.via)
-			}
-			switch {
-			case q.Op == eval.Lookup && r.item.Answers != nil:
-				fmt.Fprintf(&b, "%sanswers given: %s\n", indent, joinAddrs(r.recorded))
-			case q.Op == eval.Lookup:
-				if as := answers(d); len(as) > 0 && !d.NoRuleNeeded {
-					fmt.Fprintf(&b, "%sanswer without DNS: %s\n", indent, joinAddrs(as))
-				}
-			default:
-				fmt.Fprintf(&b, "%shost side: %s\n", indent, hostSide(q, d))
-			}
-			continue
-		}
-		for _, m := range x.Nearest {
-			fmt.Fprintf(&b, "%s%s\n", indent, ruleLine(m.Rule, pal))
-			for _, reason := range m.Reasons {
-				fmt.Fprintf(&b, "%s  %s\n", indent, reason)
-			}
-		}
-		for _, n := range x.Notes {
-			fmt.Fprintf(&b, "%snote: %s\n", indent, n)
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// answers lists a decision's answers given without DNS.
-func answers(d eval.Decision) []netip.Addr {
-	var out []netip.Addr
-	for _, a := range d.Answers {
-		if a.IsValid() {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-func joinAddrs(as []netip.Addr) string {
-	if len(as) == 0 {
-		return "none"
-	}
-	ss := make([]string, len(as))
-	for i, a := range as {
-		ss[i] = a.String()
-	}
-	return strings.Join(ss, ", ")
-}
-
-// JSON output of capspec eval (docs/eval.md).
-
-type jsonEvalRule struct {
-	Index     int       `json:"index"`
-	Flag      string    `json:"flag"`
-	Canonical string    `json:"canonical"`
-	Kind      string    `json:"kind"`
-	Range     jsonRange `json:"range"`
-	// Implied is the resolve rule an outbound rule implies, when that is
-	// what allowed a lookup.
-	Implied  string   `json:"implied,omitempty"`
-	Families []string `json:"families,omitempty"`
-	Reasons  []string `json:"reasons,omitempty"`
-}
-
-type jsonEvalResult struct {
-	Request      string         `json:"request"`
-	Input        jsonRange      `json:"input"`
-	Decision     string         `json:"decision"`
-	Invalid      string         `json:"invalid,omitempty"`
-	Families     []string       `json:"families"`
-	Rule         *jsonEvalRule  `json:"rule"`
-	AllowedBy    []jsonEvalRule `json:"allowed_by"`
-	NoRuleNeeded bool           `json:"no_rule_needed,omitempty"`
-	Host         string         `json:"host,omitempty"`
-	HostAddress  string         `json:"host_address,omitempty"`
-	HostPort     *int           `json:"host_port,omitempty"`
-	Answers      []string       `json:"answers,omitempty"`
-	Recorded     []string       `json:"recorded,omitempty"`
-	ResolvedFrom string         `json:"resolved_from,omitempty"`
-	Nearest      []jsonEvalRule `json:"nearest"`
-	Notes        []string       `json:"notes"`
-}
-
-func jsonEvalRuleOf(r *policy.Rule) jsonEvalRule {
-	j := jsonEvalRule{Index: r.Index, Flag: r.Text(), Canonical: r.String(), Kind: r.Kind.String(), Range: toJSONRange(r.Range())}
-	if r.IsImplied() {
-		j.Flag, j.Canonical, j.Kind = r.ImpliedBy.Text(), r.ImpliedBy.String(), r.ImpliedBy.Kind.String()
-		j.Implied = r.String()
-	}
-	return j
-}
-
-func addrStrings(as []netip.Addr) []string {
-	out := make([]string, len(as))
-	for i, a := range as {
-		out[i] = a.String()
-	}
-	return out
-}
-
-func writeEvalJSON(w io.Writer, results []evalResult, p *policy.Policy) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	for _, r := range results {
-		q, d, x := r.item.Request, r.decision, r.explanation
-		j := jsonEvalResult{Request: q.String(), Input: toJSONRange(r.item.Range), Decision: "deny",
-			Families: d.Families.List(), AllowedBy: []jsonEvalRule{}, Nearest: []jsonEvalRule{}, Notes: x.Notes,
-			NoRuleNeeded: d.NoRuleNeeded, ResolvedFrom: r.via}
-		if j.Families == nil {
-			j.Families = []string{}
-		}
-		if j.Notes == nil {
-			j.Notes = []string{}
-		}
-		if d.Invalid != nil {
-			j.Invalid = d.Invalid.Error()
-		}
-		if d.Allowed {
-			j.Decision = "allow"
-			for _, m := range x.Allowing {
-				jr := jsonEvalRuleOf(m.Rule)
-				jr.Families = m.Families.List()
-				j.AllowedBy = append(j.AllowedBy, jr)
-				if m.Decides {
-					j.Rule = &jr
-				}
-			}
-			if q.Op != eval.Lookup {
-				j.Host = hostSide(q, d)
-				if d.HostAddr.IsValid() {
-					j.HostAddress = d.HostAddr.String()
-				}
-				port := int(d.HostPort)
-				j.HostPort = &port
-			} else if !d.NoRuleNeeded {
-				j.Answers = addrStrings(answers(d))
-			}
-			if r.item.Answers != nil {
-				j.Recorded = addrStrings(r.recorded)
-			}
-		} else {
-			for _, m := range x.Nearest {
-				jr := jsonEvalRuleOf(m.Rule)
-				jr.Reasons = m.Reasons
-				j.Nearest = append(j.Nearest, jr)
-			}
-		}
-		if err := enc.Encode(j); err != nil {
-			return err
-		}
-	}
-	return nil
-}

@@ -140,7 +140,7 @@ func (e *Reference) denialNotes(q Request, x *Explanation, ncands int) {
 	if ncands == 0 {
 		x.Notes = append(x.Notes, fmt.Sprintf("the policy has no %s rules", q.Op.Kind().FlagName()))
 	}
-	if q.Op == Lookup {
+	if q.Op == Lookup && ncands == 0 {
 		for _, r := range e.p.Rules {
 			if r.Kind == ast.Outbound && !r.Host.Kind.IsName() {
 				x.Notes = append(x.Notes, "outbound rules to * or to addresses allow connects, not lookups")
@@ -169,7 +169,7 @@ func (e *Reference) reasons(r *policy.Rule, q Request, f policy.Families) []stri
 		if !r.Ports.Contains(q.Port) {
 			what := "port"
 			if q.Port == 0 {
-				what = "port 0 (chosen by the system),"
+				what = "port 0 (chosen by the system)"
 				add("%s not in %s", what, r.Ports.Spell(r.Kind == ast.Outbound))
 			} else {
 				add("port %d not in %s", q.Port, r.Ports.Spell(r.Kind == ast.Outbound))
@@ -194,6 +194,8 @@ func (e *Reference) reasons(r *policy.Rule, q Request, f policy.Families) []stri
 			add("%s %s but the rule is for the %s %s %s", f, noun, policy.FamilyOf(r.Host.Prefix.Addr()), hostNoun(r.Host), r.Host)
 		case r.HostMap.IsValid():
 			add("%s %s but %s is mapped to the %s address %s", f, noun, r.Host.Name, policy.FamilyOf(r.HostMap), r.HostMap)
+		case r.Source != nil && r.Source.Host != nil && r.Source.Host.Addr.IsUnspecified():
+			add("%s %s but the rule's %s means %s", f, noun, r.Source.Host.Raw, "*"+r.Families.Modifier())
 		default:
 			add("%s %s but rule is %s", f, noun, r.Families.Modifier())
 		}
@@ -207,7 +209,7 @@ func (e *Reference) reasons(r *policy.Rule, q Request, f policy.Families) []stri
 			add("%s", nameMiss(r.Host, q.Name))
 		}
 	case Connect, Send:
-		if !q.Addr.IsValid() && !e.lookup(q.Name, f).ok {
+		if !q.Addr.IsValid() && !r.Host.Kind.IsName() && !e.lookup(q.Name, f).ok {
 			add("the %s lookup of %s is not allowed", f, q.Name)
 		}
 		out = append(out, e.outboundHostMiss(r, q, f)...)
@@ -300,7 +302,7 @@ func (e *Reference) inboundHostMiss(r *policy.Rule, q Request, f policy.Families
 	case local == LocalAny:
 		return []string{fmt.Sprintf("listening on * (every interface) needs a * rule; this rule is for %s", h)}
 	case local == LocalAddr && addr.IsUnspecified():
-		return []string{fmt.Sprintf("%s is every %s interface: it needs a * rule (or %s); this rule is for %s", addr, policy.FamilyOf(addr), addr, h)}
+		return []string{fmt.Sprintf("%s is every %s interface: it needs a * rule (or %s); this rule is for %s", addrText(addr), policy.FamilyOf(addr), addrText(addr), h)}
 	case local == LocalInterface:
 		switch h.Kind {
 		case policy.InterfaceHost:
