@@ -32,7 +32,7 @@ func TestExplainDenials(t *testing.T) {
 		{[]string{"--allow-inbound=tcp://localhost:80"}, "listen tcp 10.0.0.5:80", "10.0.0.5 is not a loopback address", ""},
 		{[]string{"--allow-inbound=tcp://*:80"}, "listen tcp *:0", "port 0 (chosen by the system) not in 80", ""},
 		{[]string{"--allow-resolve=db->10.0.0.1"}, "lookup db ipv6", "ipv6 lookup but db is mapped to the ipv4 address 10.0.0.1", ""},
-		{[]string{"--allow-inbound=tcp://0.0.0.0:80"}, "listen tcp [::1]:80", "ipv6 address but rule is #ipv4-only", ""},
+		{[]string{"--allow-inbound=tcp://0.0.0.0:80"}, "listen tcp [::1]:80", "ipv6 address but the rule's 0.0.0.0 means *#ipv4-only", ""},
 		{nil, "lookup example.com", "", "no --allow-resolve rules"},
 	}
 	for _, tt := range tests {
