@@ -211,4 +211,3 @@ func (a *app) evalRequests(args, paths []string, files diag.FileSet) ([]eval.Ite
 	}
 	return items, ds, nil
 }
-
