@@ -85,9 +85,11 @@ func mergeGroups[K comparable](rules []*Rule, key func(*Rule) (K, bool), join fu
 func mergePorts(rules []*Rule) ([]*Rule, bool) {
 	return mergeGroups(rules, func(r *Rule) (Key, bool) { return r.Key(), true }, func(g []*Rule) []*Rule {
 		m := g[0].clone()
-		for _, r := range g[1:] {
-			m.Ports = m.Ports.Union(r.Ports)
+		var ranges []PortRange
+		for _, r := range g {
+			ranges = append(ranges, r.Ports...)
 		}
+		m.Ports = Ports(ranges...)
 		return []*Rule{joinSources(m, g...)}
 	})
 }
@@ -149,17 +151,22 @@ func aggregateNetworks(rules []*Rule) ([]*Rule, bool) {
 		if len(prefixes) >= len(g) {
 			return g
 		}
-		out := make([]*Rule, 0, len(prefixes))
-		for _, p := range prefixes {
-			var members []*Rule
-			for _, r := range g {
-				if p.Bits() <= r.Host.Prefix.Bits() && p.Contains(r.Host.Prefix.Addr()) {
-					members = append(members, r)
+		// Each rule lies in exactly one of the (sorted, disjoint) prefixes.
+		members := make([][]*Rule, len(prefixes))
+		for _, r := range g {
+			i, _ := slices.BinarySearchFunc(prefixes, r.Host.Prefix.Addr(), func(p netip.Prefix, a netip.Addr) int {
+				if p.Contains(a) {
+					return 0
 				}
-			}
-			m := members[0].clone()
+				return p.Addr().Compare(a)
+			})
+			members[i] = append(members[i], r)
+		}
+		out := make([]*Rule, 0, len(prefixes))
+		for i, p := range prefixes {
+			m := members[i][0].clone()
 			m.Host.Prefix = p
-			out = append(out, joinSources(m, members...))
+			out = append(out, joinSources(m, members[i]...))
 		}
 		return out
 	})
