@@ -306,6 +306,11 @@ func TestSemantics(t *testing.T) {
 			{"lookup b.example.com", "allow r1 ipv4"},
 			{"lookup a.b.example.com ipv6", "allow r0 ipv6"},
 		}},
+		{"VLAN interface names", []string{"--allow-inbound=tcp://eth0.100:80", "--allow-inbound=udp://eth0:1:53"}, []reqCase{
+			{"listen tcp eth0.100:80", "allow r0"},
+			{"listen tcp eth0:80", "deny"},
+			{"bind udp eth0:1:53", "allow r1"},
+		}},
 		{"IDN names", []string{"--allow-outbound=tcp://bücher.example:443"}, []reqCase{
 			{"connect tcp xn--bcher-kva.example:443", "allow r0"},
 			{"connect tcp BÜCHER.example:443", "allow r0"},
