@@ -23,4 +23,9 @@ is found when the policy is compiled; remove or change one of the mappings.`,
 	Run: runMappingConflict,
 }
 
-func runMappingConflict(p *Pass) {}
+func runMappingConflict(p *Pass) {
+	_, ds := p.compiled()
+	for _, d := range ds {
+		p.Report(d)
+	}
+}

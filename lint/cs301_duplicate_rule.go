@@ -21,4 +21,8 @@ the later copy.`,
 	Run: runDuplicateRule,
 }
 
-func runDuplicateRule(p *Pass) {}
+func runDuplicateRule(p *Pass) {
+	p.reportRedundant(p.redundancies().duplicates, func(x redundant) string {
+		return "duplicate of the rule at " + where(x.by.Source)
+	})
+}

@@ -22,4 +22,12 @@ deletes it.`,
 	Run: runSubsumedRule,
 }
 
-func runSubsumedRule(p *Pass) {}
+func runSubsumedRule(p *Pass) {
+	p.reportRedundant(p.redundancies().subsumed, func(x redundant) string {
+		by := x.by
+		if by.ImpliedBy != nil {
+			by = by.ImpliedBy
+		}
+		return "everything this rule grants is granted by the rule at " + where(by.Source)
+	})
+}

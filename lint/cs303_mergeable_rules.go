@@ -1,6 +1,13 @@
 package lint
 
-import "github.com/capspec/capspec/diag"
+import (
+	"fmt"
+	"slices"
+
+	"github.com/capspec/capspec/ast"
+
+	"github.com/capspec/capspec/diag"
+)
 
 var mergeableRulesRule = Rule{
 	ID:       "CS303",
@@ -22,4 +29,26 @@ The fix writes the merged rule in place of the first and deletes the others.`,
 	Run: runMergeableRules,
 }
 
-func runMergeableRules(p *Pass) {}
+func runMergeableRules(p *Pass) {
+	for _, m := range p.redundancies().merges {
+		srcs := slices.Clone(m.Sources)
+		slices.SortFunc(srcs, func(a, b *ast.Rule) int { return a.Index - b.Index })
+		first := p.Flag(srcs[0])
+		if first == nil {
+			continue
+		}
+		text := m.String()
+		edits := replaceRuleValue(p.Input, first, text)
+		for _, s := range srcs[1:] {
+			if f := p.Flag(s); f != nil {
+				edits = append(edits, deleteFlag(p.Input, f)...)
+			}
+		}
+		p.Report(diag.Diagnostic{
+			Range:   srcs[0].Range(srcs[0]),
+			Summary: fmt.Sprintf("%d rules merge into one: %s", len(srcs), text),
+			Detail:  "the others are at " + sourceList(srcs[1:]),
+			Fixes:   []diag.Fix{{Message: "merge into " + text, Edits: edits}},
+		})
+	}
+}

@@ -21,4 +21,8 @@ such an implied resolve already covers adds nothing; the fix deletes it.`,
 	Run: runImpliedResolve,
 }
 
-func runImpliedResolve(p *Pass) {}
+func runImpliedResolve(p *Pass) {
+	p.reportRedundant(p.redundancies().implied, func(x redundant) string {
+		return "this resolve is implied by the outbound rule at " + where(x.by.ImpliedBy.Source)
+	})
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/policy"
 )
 
 var noncanonicalSpellingRule = Rule{
@@ -40,38 +41,57 @@ type spellingChange struct {
 
 func runNoncanonicalSpelling(p *Pass) {
 	for _, r := range p.Policy.Rules {
-		changes := spellingChanges(r)
-		if len(changes) == 0 {
+		canon := policy.CompileRule(r).String()
+		if canon == r.Text {
 			continue
 		}
-		canon := canonicalSpelling(r)
 		f := p.Flag(r)
+		changes := spellingChanges(r)
+		// Edit part by part when that spells the rule as package policy
+		// does; otherwise rewrite the whole flag.
+		perPart := applyChanges(r, changes) == canon && f != nil &&
+			(len(f.Words) < 2 || f.Words[0].Origin == f.Words[1].Origin)
 		var edits []diag.TextEdit
-		twoOrigins := f != nil && len(f.Words) > 1 && f.Words[0].Origin != f.Words[1].Origin
-		if twoOrigins {
-			edits = replaceRuleValue(p.Input, f, canon)
-		} else {
+		whys := []string{"write " + canon}
+		rng := r.Range(r)
+		if perPart {
+			whys = whys[:0]
 			for _, c := range changes {
-				rng := r.RangeOf(c.start, c.end)
-				if c.start == r.Flag.End && r.Flag.Form == ast.TwoWords && f != nil && len(f.Words) > 1 {
+				cr := r.RangeOf(c.start, c.end)
+				if c.start == r.Flag.End && r.Flag.Form == ast.TwoWords && len(f.Words) > 1 {
 					// The blanks between the two words, whatever they are.
-					rng = diag.Range{Origin: f.Words[0].Origin, Start: f.Words[0].End, End: f.Words[1].Start}
+					cr = diag.Range{Origin: f.Words[0].Origin, Start: f.Words[0].End, End: f.Words[1].Start}
 				}
-				edits = append(edits, diag.TextEdit{Range: rng, NewText: c.text})
+				edits = append(edits, diag.TextEdit{Range: cr, NewText: c.text})
+				whys = append(whys, c.why)
 			}
+			first, last := changes[0], changes[len(changes)-1]
+			rng = r.RangeOf(first.start, max(last.end, first.start))
+		} else if f != nil {
+			edits = replaceRuleValue(p.Input, f, canon)
 		}
-		whys := make([]string, len(changes))
-		for i, c := range changes {
-			whys[i] = c.why
+		var fixes []diag.Fix
+		if len(edits) > 0 {
+			fixes = []diag.Fix{{Message: "rewrite as " + canon, Edits: edits}}
 		}
-		first, last := changes[0], changes[len(changes)-1]
-		rng := r.RangeOf(first.start, max(last.end, first.start))
-		p.Report(diag.Diagnostic{
-			Range:   rng,
-			Summary: "noncanonical spelling: " + strings.Join(whys, "; "),
-			Fixes:   []diag.Fix{{Message: "rewrite as " + canon, Edits: edits}},
-		})
+		p.Report(diag.Diagnostic{Range: rng, Summary: "noncanonical spelling: " + strings.Join(whys, "; "), Fixes: fixes})
 	}
+}
+
+// applyChanges returns the rule's text with the changes made.
+func applyChanges(r *ast.Rule, changes []spellingChange) string {
+	var b strings.Builder
+	last := 0
+	for _, c := range changes {
+		if c.start < last {
+			return ""
+		}
+		b.WriteString(r.Text[last:c.start])
+		b.WriteString(c.text)
+		last = c.end
+	}
+	b.WriteString(r.Text[last:])
+	return b.String()
 }
 
 // spellingChanges returns the parts of a rule that SPEC §4.1 and §4.2
@@ -138,52 +158,6 @@ func spellingChanges(r *ast.Rule) []spellingChange {
 	return out
 }
 
-// canonicalSpelling returns the flag of rule r in the spelling of SPEC
-// §4.1 and §4.2: "--allow-X=SPEC" with each part canonical.
-func canonicalSpelling(r *ast.Rule) string {
-	var b strings.Builder
-	b.WriteString(r.Kind().FlagName())
-	b.WriteByte('=')
-	if r.Scheme != nil {
-		b.WriteString(strings.ToLower(r.Scheme.Raw))
-		b.WriteString("://")
-	}
-	fam := r.FamilyValue()
-	if r.Ellipsis != nil {
-		b.WriteString("*:*")
-	}
-	if r.Host != nil {
-		h, f := canonicalHost(r)
-		b.WriteString(h)
-		if f != ast.AnyFamily {
-			fam = f
-		}
-	}
-	if r.HostMap != nil {
-		b.WriteString("->")
-		b.WriteString(addrText(r.HostMap.Addr))
-	}
-	if pl := r.Ports; pl != nil {
-		b.WriteByte(':')
-		switch {
-		case pl.Any:
-			b.WriteByte('*')
-		case r.PortMap != nil:
-			b.WriteString(portItemText(pl.Items[0].Lo, pl.Items[0].Hi))
-		default:
-			b.WriteString(canonicalPorts(r.Kind(), pl.Items))
-		}
-	}
-	if m := r.PortMap; m != nil && m.Item != nil {
-		b.WriteString("->")
-		b.WriteString(portItemText(m.Item.Lo, m.Item.Hi))
-	}
-	if fam != ast.AnyFamily && impliedFamily(r) != fam {
-		b.WriteString("#" + fam.String())
-	}
-	return b.String()
-}
-
 // canonicalHost returns the canonical spelling of a rule's host, and the
 // family an inbound unspecified address stands for.
 func canonicalHost(r *ast.Rule) (string, ast.Family) {
@@ -234,6 +208,12 @@ func impliedFamily(r *ast.Rule) ast.Family {
 	case ast.HostCIDR:
 		a = h.Prefix.Addr()
 	default:
+		if r.HostMap == nil {
+			return ast.AnyFamily
+		}
+		a = r.HostMap.Addr
+	}
+	if r.HostMap != nil && r.HostMap.Addr.Is4() != a.Is4() {
 		return ast.AnyFamily
 	}
 	if a.Is4() {

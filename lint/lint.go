@@ -6,6 +6,7 @@ import (
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/policy"
 	"github.com/capspec/capspec/source"
 )
 
@@ -59,7 +60,10 @@ func Lint(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic, opts Option
 // shared holds what several rules of one run compute from the policy,
 // computed once when first asked for.
 type shared struct {
-	ids map[string]bool // every rule ID
+	ids          map[string]bool // every rule ID
+	policy       *policy.Policy
+	compileDiags []diag.Diagnostic
+	redundancy   *redundancy
 }
 
 // known reports whether id is a rule's ID.

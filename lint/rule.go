@@ -60,7 +60,7 @@ func Rules() []Rule {
 		syntaxRule, portOutOfRangeRule, badPortZeroRule, badIPLiteralRule,
 		ipv4MappedIPv6Rule, cidrHostBitsRule, badNameRule, badWildcardRule,
 		badMappingRule, familyConflictRule, unspecifiedDestinationRule,
-		invisibleCharactersRule,
+		invisibleCharactersRule, dynamicValueRule,
 		mappingConflictRule,
 		allowAllOutboundRule, allowAllResolveRule, publicSuffixWildcardRule,
 		listenAllInterfacesRule, sensitiveDestinationRule,
