@@ -63,8 +63,24 @@ func (p *Pass) redundancies() *redundancy {
 		rest = append(rest, r)
 	}
 	kept, dropped := policy.Subsume(rest)
+	// A rule may be granted by one that is itself dropped; name the kept
+	// rule at the end of the chain instead.
+	droppedBy := make(map[*policy.Rule]*policy.Rule, len(dropped))
 	for _, d := range dropped {
-		x := redundant{rule: d.Rule, by: d.By, resolveBy: d.ResolveBy}
+		droppedBy[d.Rule] = d.By
+	}
+	final := func(by *policy.Rule) *policy.Rule {
+		for i := 0; i < len(dropped); i++ {
+			next, ok := droppedBy[by]
+			if !ok {
+				break
+			}
+			by = next
+		}
+		return by
+	}
+	for _, d := range dropped {
+		x := redundant{rule: d.Rule, by: final(d.By), resolveBy: d.ResolveBy}
 		if d.Rule.Kind == ast.Resolve && d.By.IsImplied() {
 			red.implied = append(red.implied, x)
 		} else {
