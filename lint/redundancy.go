@@ -118,14 +118,14 @@ func (p *Pass) reportRedundant(xs []redundant, summary func(x redundant) string)
 			if by.ImpliedBy != nil {
 				by = by.ImpliedBy
 			}
-			d.Detail = fmt.Sprintf("%s is at %s", by.Text(), where(by.Source))
+			d.Detail = "that rule: " + by.Text()
 			if x.resolveBy != nil && x.resolveBy.Source != nil && x.resolveBy.Source != by.Source {
 				rb := x.resolveBy
-				what := "its resolve is granted by " + rb.Text()
 				if rb.ImpliedBy != nil {
-					what = "its implied resolve is implied by " + rb.ImpliedBy.Text()
+					d.Detail += fmt.Sprintf("; the resolve this rule implies is implied by %s at %s", rb.ImpliedBy.Text(), where(rb.Source))
+				} else {
+					d.Detail += fmt.Sprintf("; the resolve this rule implies is granted by %s at %s", rb.Text(), where(rb.Source))
 				}
-				d.Detail += fmt.Sprintf("; %s at %s", what, where(rb.Source))
 			}
 		}
 		p.Report(d)
