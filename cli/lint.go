@@ -177,27 +177,41 @@ func (a *app) fixAll(set *inputSet, opts lint.Options, write bool) (*inputSet, e
 	return set, a.emitFixed(set, contents, changed, write)
 }
 
-// reload reads and parses the inputs of a set again from fixed contents.
+// reload reads and parses the inputs of a set again from fixed contents:
+// the command line with its fixed arguments, and each file once, as the
+// kind of source it was read as.
 func (a *app) reload(set *inputSet, contents map[string]string) (*inputSet, error) {
-	next := &inputSet{files: diag.FileSet{}}
+	var srcs []source.Source
+	seen := map[string]bool{}
 	for _, it := range set.items {
-		var src source.Source
-		if it.input.Name == "argv" {
+		in := it.input
+		if in.Name == "argv" {
 			argv := append([]string(nil), a.env.Args...)
-			for _, f := range it.input.Files {
+			for _, f := range in.Files {
 				var n int
 				if _, err := fmt.Sscanf(f.Name, "argv[%d]", &n); err == nil && n < len(argv) {
 					argv[n] = contents[f.Name]
 				}
 			}
-			src = source.Args{Argv: argv}
-		} else {
-			if len(it.input.Files) != 1 {
-				return nil, fmt.Errorf("cannot fix %s: it is read from %d origins", it.input.Name, len(it.input.Files))
-			}
-			name := it.input.Files[0].Name
-			src = source.FlagsFile{Name: name, Content: contents[name]}
+			srcs = append(srcs, source.Args{Argv: argv})
+			continue
 		}
+		if len(in.Files) != 1 {
+			return nil, fmt.Errorf("cannot fix %s: it is read from %d origins", in.Name, len(in.Files))
+		}
+		name := in.Files[0].Name
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if in.Name != name {
+			// One of several policies of a file: a shell script.
+			return nil, usageErrorf("--fix cannot rewrite %s yet: only flags files and command-line flags", name)
+		}
+		srcs = append(srcs, source.FlagsFile{Name: name, Content: contents[name]})
+	}
+	next := &inputSet{files: diag.FileSet{}}
+	for _, src := range srcs {
 		ins, err := src.Read()
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: err}

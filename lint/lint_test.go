@@ -117,12 +117,17 @@ func hasID(ds []diag.Diagnostic, id string) bool {
 	return false
 }
 
+// checkRE is a line "# check: CS204,CS211" that restricts a case file to
+// some rules.
+var checkRE = regexp.MustCompile(`(?m)^# check: ([A-Z0-9, ]+)$`)
+
 var wantRE = regexp.MustCompile(`#\s*want(@[+-][0-9]+)?((?:\s+CS[0-9]{3})+)`)
 
 // TestCases runs the cases of testdata/lint in the manner of analysistest:
 // a comment "# want CS203" on a line expects a diagnostic of that rule on
 // that line ("# want@+1 CS900": on the next line). A file named after a
-// rule (CS203*.flags) checks that rule only; other files check every rule.
+// rule (CS203*.flags) checks that rule only; a line "# check: ID,ID"
+// restricts a file to those rules; other files check every rule.
 // Where fixes apply, the fixed file must equal NAME.golden (-update).
 func TestCases(t *testing.T) {
 	files, err := filepath.Glob("../testdata/lint/*.flags")
@@ -143,11 +148,20 @@ func TestCases(t *testing.T) {
 				covered[m] = true
 			}
 			src := string(b)
+			checked := map[string]bool{}
+			if only != "" {
+				checked[only] = true
+			}
+			if m := checkRE.FindStringSubmatch(src); m != nil {
+				for _, id := range strings.Split(m[1], ",") {
+					checked[strings.TrimSpace(id)] = true
+				}
+			}
 			want := wantedIDs(t, base, src)
 			got := map[int][]string{}
 			var fixable []diag.Diagnostic
 			for _, d := range lintFile(t, base, src, Options{}) {
-				if only != "" && d.ID != only {
+				if len(checked) > 0 && !checked[d.ID] {
 					continue
 				}
 				got[d.Range.Start.Line] = append(got[d.Range.Start.Line], d.ID)
