@@ -63,7 +63,9 @@ func runNoncanonicalSpelling(p *Pass) {
 					cr = diag.Range{Origin: f.Words[0].Origin, Start: f.Words[0].End, End: f.Words[1].Start}
 				}
 				edits = append(edits, diag.TextEdit{Range: cr, NewText: c.text})
-				whys = append(whys, c.why)
+				if c.why != "" {
+					whys = append(whys, c.why)
+				}
 			}
 			first, last := changes[0], changes[len(changes)-1]
 			rng = r.RangeOf(first.start, max(last.end, first.start))
@@ -153,7 +155,7 @@ func spellingChanges(r *ast.Rule) []spellingChange {
 		add(fm.Start, fm.End, "", "drop %s: the address already implies it", fm.Raw)
 	}
 	if addFamily != ast.AnyFamily {
-		add(r.End, r.End, "#"+addFamily.String(), "add #%s", addFamily)
+		add(r.End, r.End, "#"+addFamily.String(), "") // said with the host
 	}
 	return out
 }
