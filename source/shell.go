@@ -46,6 +46,10 @@ func (e *ScriptError) Error() string {
 // script order. A script that does not parse is a *ScriptError.
 func (s Shell) Read() ([]*Input, error) {
 	file := diag.NewFile(s.Name, s.Content)
+	if i := strings.IndexByte(s.Content, 0); i >= 0 {
+		// Shells drop or choke on NUL bytes; no word can hold one.
+		return nil, &ScriptError{Range: file.Range(i, i+1), Msg: "NUL byte in the script"}
+	}
 	prog, err := parseScript(s.Name, s.Content)
 	if err != nil {
 		return nil, scriptError(file, err)
@@ -493,6 +497,13 @@ func (r *shellReader) word(w *syntax.Word) shellWord {
 		}
 	}
 	sw.text, sw.segs, sw.globs = wb.b.String(), wb.segs, wb.globs
+	// A continuation line at either end of a word is a separator.
+	for sw.start+2 <= sw.end && r.src[sw.start:sw.start+2] == "\\\n" {
+		sw.start += 2
+	}
+	for sw.end-2 >= sw.start && r.src[sw.end-2:sw.end] == "\\\n" && !escapedAt(r.src, sw.end-2) {
+		sw.end -= 2
+	}
 	if len(sw.dynamic) == 0 {
 		sw.prefix = sw.text
 	}

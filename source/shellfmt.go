@@ -52,13 +52,16 @@ func shellEdits(content string, rw ShellRewrite) ([]edit, error) {
 		return nil, fmt.Errorf("%s: no flag to put the new flags in place of", rw.Input.Name)
 	}
 	var edits []edit
+	floor := 0 // the end of the previous flag
 	for i, f := range old {
 		start, end := f.Words[0].Start.Offset, f.Words[len(f.Words)-1].End.Offset
 		if start < 0 || end > len(content) || end < start {
 			return nil, fmt.Errorf("%s: flag %d lies outside the script", rw.Input.Name, i)
 		}
+		prevEnd := floor
+		floor = end
 		if i >= len(rw.Flags) {
-			edits = append(edits, edit{start: separatorStart(content, start), end: end})
+			edits = append(edits, edit{start: separatorStart(content, start, prevEnd), end: end})
 			continue
 		}
 		if rw.Flags[i] == f.Text && len(f.Globs) == 0 {
@@ -73,7 +76,12 @@ func shellEdits(content string, rw ShellRewrite) ([]edit, error) {
 	if len(rw.Flags) > len(old) {
 		last := old[len(old)-1]
 		start, end := last.Words[0].Start.Offset, last.Words[len(last.Words)-1].End.Offset
-		sep := content[separatorStart(content, start):start]
+		prevEnd := 0
+		if len(old) > 1 {
+			prev := old[len(old)-2]
+			prevEnd = prev.Words[len(prev.Words)-1].End.Offset
+		}
+		sep := content[separatorStart(content, start, prevEnd):start]
 		if sep == "" {
 			sep = " "
 		}
@@ -92,20 +100,30 @@ func shellEdits(content string, rw ShellRewrite) ([]edit, error) {
 }
 
 // separatorStart returns where the blanks and continuation lines before
-// offset begin.
-func separatorStart(content string, offset int) int {
+// offset begin, not before floor. A blank or newline that a backslash
+// escapes belongs to the word before it.
+func separatorStart(content string, offset, floor int) int {
 	i := offset
-	for i > 0 {
+	for i > floor {
 		switch {
-		case content[i-1] == ' ' || content[i-1] == '\t':
+		case (content[i-1] == ' ' || content[i-1] == '\t') && !escapedAt(content, i-1):
 			i--
-		case i >= 2 && content[i-2:i] == "\\\n":
+		case i-2 >= floor && content[i-2:i] == "\\\n" && !escapedAt(content, i-2):
 			i -= 2
 		default:
 			return i
 		}
 	}
 	return i
+}
+
+// escapedAt reports whether an odd number of backslashes precede offset.
+func escapedAt(content string, offset int) bool {
+	n := 0
+	for j := offset - 1; j >= 0 && content[j] == '\\'; j-- {
+		n++
+	}
+	return n%2 == 1
 }
 
 // QuoteFlag quotes a flag "--allow-X=VALUE" as one shell word. The value
