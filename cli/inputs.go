@@ -70,6 +70,13 @@ func (a *app) sources(paths []string) ([]source.Source, error) {
 		}
 		srcs = append(srcs, source.FlagsFile{Name: name, Content: content})
 	}
+	for _, p := range a.shell {
+		name, content, err := read(p)
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, source.Shell{Name: name, Content: content})
+	}
 	return srcs, nil
 }
 
@@ -99,7 +106,7 @@ func (a *app) load(paths []string) (*inputSet, error) {
 			set.items = append(set.items, &loaded{input: in, policy: p, diags: append(append([]diag.Diagnostic(nil), in.Diags...), ds...)})
 		}
 	}
-	if len(set.items) == 0 && len(paths) == 0 {
+	if len(set.items) == 0 && len(paths) == 0 && len(a.shell) == 0 {
 		return nil, usageErrorf("no flags to read: give --allow-* flags, flags files, - for standard input, or --shell FILE")
 	}
 	return set, nil
