@@ -54,7 +54,9 @@ func BenchmarkParseLarge(b *testing.B) {
 		ports.WriteString("1000")
 	}
 	garbage := strings.Repeat("--allow-outbound=tcp://ex@mple!$", 1<<20/32)
-	for _, c := range []struct{ name, text string }{{"ports", ports.String()}, {"garbage", garbage}} {
+	word := strings.Repeat("x", 1<<20)
+	name := "--allow-resolve=" + strings.Repeat("a.", 1<<19)
+	for _, c := range []struct{ name, text string }{{"ports", ports.String()}, {"garbage", garbage}, {"word", word}, {"name", name}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(c.text)))

@@ -434,6 +434,9 @@ func (c *checker) wildcardHost(h *ast.Host, raw string) *ast.Host {
 		return h
 	}
 	i := strings.IndexByte(raw, '*')
+	if strings.HasPrefix(raw, "*.") {
+		i = 2 + strings.IndexByte(raw[2:], '*')
+	}
 	msg := fmt.Sprintf("wildcard in %q: a wildcard is a lone * or a whole leading label (*.example.com)", raw)
 	var fixes []fix
 	switch {

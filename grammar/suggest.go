@@ -38,6 +38,9 @@ func closest(s string, maxDist int, candidates ...string) string {
 	s = strings.ToLower(s)
 	best, bestDist, unique := "", maxDist+1, false
 	for _, c := range candidates {
+		if abs(len(s)-len(c)) > maxDist {
+			continue // too far apart to be a typo; also keeps long input cheap
+		}
 		d := editDistance(s, c)
 		switch {
 		case d < bestDist:
@@ -50,6 +53,13 @@ func closest(s string, maxDist int, candidates ...string) string {
 		return ""
 	}
 	return best
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 // suggestFamily returns the family modifier a misspelled one most likely meant.

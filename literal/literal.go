@@ -69,6 +69,12 @@ func Name(s string) (string, []Problem) {
 	if s == "" {
 		return "", []Problem{{ID: "CS007", Message: "empty name"}}
 	}
+	if len(s) > 4*(MaxNameLength+1) {
+		// No spelling this long can be a name of at most 253 octets; stop
+		// before splitting megabytes of labels.
+		return "", []Problem{{ID: "CS007", Start: 0, End: len(s),
+			Message: fmt.Sprintf("name is %d bytes long; a name has at most %d octets", len(s), MaxNameLength)}}
+	}
 	labels, _ := splitLabels(s)
 	if p, ok := numericName(s, labels); ok {
 		return "", []Problem{p}
@@ -360,10 +366,9 @@ func Interface(s string) *Problem {
 	if c := s[0]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
 		return &Problem{ID: "CS007", Start: 0, End: 1, Message: fmt.Sprintf("interface name %q must start with a letter", s)}
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	for i, c := range s {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == ':' || c == '-') {
-			return &Problem{ID: "CS007", Start: i, End: i + 1, Message: fmt.Sprintf("character %q is not allowed in an interface name", c)}
+			return &Problem{ID: "CS007", Start: i, End: i + utf8.RuneLen(c), Message: fmt.Sprintf("character %q is not allowed in an interface name", c)}
 		}
 	}
 	return nil

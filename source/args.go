@@ -45,7 +45,7 @@ func (a Args) Read() ([]*Input, error) {
 			continue
 		}
 		nameFile := file(i)
-		if i+1 >= len(a.Argv) {
+		if i+1 >= len(a.Argv) || a.Argv[i+1] == "--" {
 			r := nameFile.Range(0, len(arg))
 			in.Flags = append(in.Flags, &Flag{Text: arg, Loc: diag.Shift(nameFile, 0, len(arg)), Range: r, Words: []diag.Range{r}})
 			continue

@@ -1,0 +1,76 @@
+package grammar
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/capspec/capspec/ast"
+)
+
+// FuzzParse checks, on arbitrary text: no panic; every diagnostic lies
+// inside the input; an invalid flag yields no rule and at least one error;
+// for a valid flag, printing the tree and parsing it again gives an equal tree.
+func FuzzParse(f *testing.F) {
+	for _, tc := range validCases {
+		f.Add(tc.flag)
+	}
+	for _, tc := range errorCases {
+		f.Add(tc.flag)
+	}
+	for flag := range seedMeanings {
+		f.Add(flag)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		r, ds := ParseFlag(text, nil)
+		for _, d := range ds {
+			rg := d.Range
+			if rg.Start.Offset < 0 || rg.End.Offset > len(text) || rg.Start.Offset > rg.End.Offset {
+				t.Fatalf("diagnostic %v outside the input %q", d, text)
+			}
+			if d.Summary == "" || d.ID == "" {
+				t.Fatalf("diagnostic without ID or summary: %+v", d)
+			}
+			if strings.Contains(d.Summary, "unexpected token") {
+				t.Fatalf("parser generator message leaked: %q", d.Summary)
+			}
+			for _, fix := range d.Fixes {
+				for _, e := range fix.Edits {
+					if e.Range.Start.Offset < 0 || e.Range.End.Offset > len(text) || e.Range.Start.Offset > e.Range.End.Offset {
+						t.Fatalf("fix edit %+v outside the input %q", e, text)
+					}
+				}
+			}
+		}
+		if r == nil {
+			if len(ds) == 0 {
+				t.Fatalf("%q: no rule and no diagnostic", text)
+			}
+			return
+		}
+		if len(ds) > 0 {
+			t.Fatalf("%q: a rule and diagnostics %v", text, ds)
+		}
+		ast.Walk(r, func(n ast.Node) bool {
+			s := n.Bounds()
+			if s.Start < 0 || s.End > len(text) || s.Start > s.End {
+				t.Fatalf("%q: node %T span %v outside the input", text, n, s)
+			}
+			return true
+		})
+		printed := ast.Print(r)
+		r2, ds2 := ParseFlag(printed, nil)
+		if r2 == nil {
+			t.Fatalf("%q printed as %q, which does not parse: %v", text, printed, ds2)
+		}
+		if diff := cmp.Diff(summary(r), summary(r2)); diff != "" {
+			t.Fatalf("%q printed as %q means something else:\n%s", text, printed, diff)
+		}
+		if printed == text {
+			if diff := cmp.Diff(r, r2, cmpRule); diff != "" {
+				t.Fatalf("%q: reparse differs:\n%s", text, diff)
+			}
+		}
+	})
+}

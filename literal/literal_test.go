@@ -1,0 +1,121 @@
+package literal
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+func TestName(t *testing.T) {
+	for _, tc := range []struct {
+		in, want, problem string // problem: the ID, or "" for none
+	}{
+		{"example.com", "example.com", ""},
+		{"EXAMPLE.com.", "example.com", ""},
+		{"Bücher.example", "xn--bcher-kva.example", ""},
+		{"xn--bcher-kva.example", "xn--bcher-kva.example", ""},
+		{"ｅｘａｍｐｌｅ.com", "example.com", ""},
+		{"例え。テスト", "xn--r8jz45g.xn--zckzah", ""},
+		{"a_b.example", "a_b.example", ""},
+		{"exаmple.com", "xn--exmple-4nf.com", ""}, // Cyrillic а: a different name, never example.com
+		{"a..b", "", "CS007"},
+		{".a", "", "CS007"},
+		{"-a.com", "", "CS007"},
+		{"a-.com", "", "CS007"},
+		{strings.Repeat("a", 64) + ".com", "", "CS007"},
+		{strings.Repeat("a.", 127) + "com", "", "CS007"},
+		{strings.Repeat("a", 5000), "", "CS007"},
+		{"xn--zz.com", "", "CS007"},
+		{"a!b.com", "", "CS007"},
+		{"example.123", "", "CS004"},
+		{"127.1", "", "CS004"},
+		{"0x7f.0.0.1", "", "CS004"},
+		{"2130706433", "", "CS004"},
+		{"999.1.1.1", "", "CS004"},
+		{"1.2.3.4.", "", "CS004"},
+	} {
+		got, probs := Name(tc.in)
+		gotID := ""
+		if len(probs) > 0 {
+			gotID = probs[0].ID
+			if probs[0].Start < 0 || probs[0].End > len(tc.in) || probs[0].Start > probs[0].End {
+				t.Errorf("Name(%q): problem range %d-%d outside the input", tc.in, probs[0].Start, probs[0].End)
+			}
+		}
+		if got != tc.want || gotID != tc.problem {
+			t.Errorf("Name(%q) = %q, %v; want %q, %s", tc.in, got, probs, tc.want, tc.problem)
+		}
+	}
+}
+
+func TestLegacyIPv4(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"2130706433", "127.0.0.1"},
+		{"0x7f.1", "127.0.0.1"},
+		{"127.1", "127.0.0.1"},
+		{"0177.0.0.1", "127.0.0.1"},
+		{"10.1.257", "10.1.1.1"},
+		{"010.0.0.1", "8.0.0.1"},
+		{"256.0.0.1", ""},
+		{"1.2.3.4.5", ""},
+		{"0x1g", ""},
+	} {
+		got, ok := ParseLegacyIPv4(tc.in)
+		if !ok && tc.want != "" || ok && got.String() != tc.want {
+			t.Errorf("ParseLegacyIPv4(%q) = %v, %v; want %q", tc.in, got, ok, tc.want)
+		}
+	}
+}
+
+func TestIPv4AndIPv6(t *testing.T) {
+	if a, p := IPv4("10.0.0.1"); p != nil || a != netip.MustParseAddr("10.0.0.1") {
+		t.Errorf("IPv4(10.0.0.1) = %v, %v", a, p)
+	}
+	for _, bad := range []string{"010.0.0.1", "127.1", "::1", "1.2.3"} {
+		if _, p := IPv4(bad); p == nil || p.ID != "CS004" {
+			t.Errorf("IPv4(%q): want CS004, got %v", bad, p)
+		}
+	}
+	for _, tc := range []struct{ in, id, fix string }{
+		{"::1", "", ""},
+		{"fe80::1%eth0", "CS004", "fe80::1"},
+		{"::ffff:10.0.0.1", "CS005", "10.0.0.1"},
+		{"10.0.0.1", "CS004", "10.0.0.1"},
+		{"::g", "CS004", ""},
+	} {
+		_, p := IPv6(tc.in)
+		id, fix := "", ""
+		if p != nil {
+			id, fix = p.ID, p.Fix
+		}
+		if id != tc.id || fix != tc.fix {
+			t.Errorf("IPv6(%q) = %s %q; want %s %q", tc.in, id, fix, tc.id, tc.fix)
+		}
+	}
+}
+
+func TestInterface(t *testing.T) {
+	for _, ok := range []string{"eth0", "eth0.100", "eth0:1", "br-1a2b", "wlp3s0", "a"} {
+		if p := Interface(ok); p != nil {
+			t.Errorf("Interface(%q) = %v", ok, p)
+		}
+	}
+	for _, bad := range []string{"", "0eth", "averyveryverylongif", "eth/0", "bücher"} {
+		if p := Interface(bad); p == nil {
+			t.Errorf("Interface(%q) accepted", bad)
+		}
+	}
+}
+
+func TestInvisible(t *testing.T) {
+	for _, r := range []rune{0x200b, 0x202e, 0xfeff, 0x00ad, 0x0000, 0x001b, 0x2066, 0x3164, 0xfe0f} {
+		if !Invisible(r) {
+			t.Errorf("Invisible(%U) = false", r)
+		}
+	}
+	for _, r := range []rune{'a', 'é', '例', '\t', ' ', 0xfffd} {
+		if Invisible(r) {
+			t.Errorf("Invisible(%U) = true", r)
+		}
+	}
+}

@@ -1,0 +1,473 @@
+package policy
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"go4.org/netipx"
+
+	"github.com/capspec/capspec/ast"
+)
+
+// Canonicalize returns the canonical rules of SPEC §4 steps 2 to 5 for a
+// list of compiled rules: ports are already normal in a compiled rule;
+// MergeAll merges to a fixpoint, Subsume drops the rules others grant, Sort
+// orders what is left. The result grants exactly what the input grants.
+func Canonicalize(rules []*Rule) []*Rule {
+	kept, _ := Subsume(MergeAll(rules))
+	return kept
+}
+
+// MergeAll applies Merge to a fixpoint (§4.3): rules of one key become one
+// with the union of their ports; #ipv4-only and #ipv6-only twins become one
+// rule for both families; outbound addresses and networks of one protocol,
+// family and port set, without mapping, are aggregated into the fewest
+// networks. Rules with a port mapping are left alone. It groups rules by
+// key, so its cost is about linear in the number of rules. The result is
+// in order of Index.
+func MergeAll(rules []*Rule) []*Rule {
+	cur := slices.Clone(rules)
+	for {
+		changed := false
+		var c bool
+		cur, c = mergePorts(cur)
+		changed = changed || c
+		cur, c = mergeFamilies(cur)
+		changed = changed || c
+		cur, c = aggregateNetworks(cur)
+		changed = changed || c
+		if !changed {
+			slices.SortStableFunc(cur, func(a, b *Rule) int { return a.Index - b.Index })
+			return cur
+		}
+	}
+}
+
+// mergeable reports whether a rule may merge at all.
+func mergeable(r *Rule) bool { return !r.PortMap.IsMapped() }
+
+// mergeGroups replaces every group of mergeable rules of equal key by the
+// result of join, keeping other rules.
+func mergeGroups[K comparable](rules []*Rule, key func(*Rule) (K, bool), join func([]*Rule) []*Rule) ([]*Rule, bool) {
+	var out []*Rule
+	groups := map[K][]*Rule{}
+	var order []K
+	for _, r := range rules {
+		k, ok := key(r)
+		if !ok || !mergeable(r) {
+			out = append(out, r)
+			continue
+		}
+		if _, seen := groups[k]; !seen {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	changed := false
+	for _, k := range order {
+		g := groups[k]
+		if len(g) == 1 {
+			out = append(out, g[0])
+			continue
+		}
+		j := join(g)
+		if len(j) != len(g) {
+			changed = true
+		}
+		out = append(out, j...)
+	}
+	return out, changed
+}
+
+// mergePorts merges rules of one key into one with the union of their ports.
+func mergePorts(rules []*Rule) ([]*Rule, bool) {
+	return mergeGroups(rules, func(r *Rule) (Key, bool) { return r.Key(), true }, func(g []*Rule) []*Rule {
+		m := g[0].clone()
+		for _, r := range g[1:] {
+			m.Ports = m.Ports.Union(r.Ports)
+		}
+		return []*Rule{joinSources(m, g...)}
+	})
+}
+
+// familyKey is a rule's key without its families, with its ports.
+type familyKey struct {
+	Key
+	ports string
+}
+
+// mergeFamilies merges a #ipv4-only rule and its #ipv6-only twin.
+func mergeFamilies(rules []*Rule) ([]*Rule, bool) {
+	key := func(r *Rule) (familyKey, bool) {
+		k := r.Key()
+		k.Families = 0
+		return familyKey{k, r.Ports.String()}, r.Families != AllFamilies && r.ImpliedFamilies() == AllFamilies
+	}
+	return mergeGroups(rules, key, func(g []*Rule) []*Rule {
+		var v4, v6 []*Rule
+		for _, r := range g {
+			if r.Families == IPv4 {
+				v4 = append(v4, r)
+			} else {
+				v6 = append(v6, r)
+			}
+		}
+		if len(v4) == 0 || len(v6) == 0 {
+			return g
+		}
+		m := g[0].clone()
+		m.Families = AllFamilies
+		return []*Rule{joinSources(m, g...)}
+	})
+}
+
+// networkKey groups outbound address rules that aggregate.
+type networkKey struct {
+	proto ast.Protocol
+	fam   Families
+	ports string
+}
+
+// aggregateNetworks aggregates outbound networks into the fewest prefixes.
+func aggregateNetworks(rules []*Rule) ([]*Rule, bool) {
+	key := func(r *Rule) (networkKey, bool) {
+		ok := r.Kind == ast.Outbound && r.Host.Kind == AddressHost && !r.HostMap.IsValid()
+		return networkKey{r.Protocol, r.Families, r.Ports.String()}, ok
+	}
+	return mergeGroups(rules, key, func(g []*Rule) []*Rule {
+		var b netipx.IPSetBuilder
+		for _, r := range g {
+			b.AddPrefix(r.Host.Prefix)
+		}
+		set, err := b.IPSet()
+		if err != nil {
+			return g
+		}
+		prefixes := set.Prefixes()
+		if len(prefixes) >= len(g) {
+			return g
+		}
+		out := make([]*Rule, 0, len(prefixes))
+		for _, p := range prefixes {
+			var members []*Rule
+			for _, r := range g {
+				if p.Bits() <= r.Host.Prefix.Bits() && p.Contains(r.Host.Prefix.Addr()) {
+					members = append(members, r)
+				}
+			}
+			m := members[0].clone()
+			m.Host.Prefix = p
+			out = append(out, joinSources(m, members...))
+		}
+		return out
+	})
+}
+
+// Dropped is a rule Subsume dropped, and the kept rules that grant what it
+// granted.
+type Dropped struct {
+	Rule *Rule
+	// By grants the rule's own grant.
+	By *Rule
+	// ResolveBy grants the rule's implied resolve (nil when it has none); it
+	// is a resolve rule, or the implied resolve of a kept outbound rule.
+	ResolveBy *Rule
+}
+
+// Subsume sorts rules in canonical order and drops, from last to first,
+// every rule whose grant the rules still kept already grant (§4.4): its own
+// grant by a single other rule, and its implied resolve (if any) by a
+// single other rule, explicit or implied. Of two equal rules the later one
+// is dropped. Candidates are found through an index of hosts, so the cost
+// grows with the number of rules times the rules sharing a host or
+// enclosing it, not with all pairs.
+func Subsume(rules []*Rule) (kept []*Rule, dropped []Dropped) {
+	sorted := slices.Clone(rules)
+	Sort(sorted)
+	grants := newCoverIndex()   // explicit outbound and inbound rules
+	resolves := newCoverIndex() // explicit and implied resolve rules
+	gone := map[*Rule]bool{}
+	for _, r := range sorted {
+		if r.Kind == ast.Resolve {
+			resolves.add(r)
+			continue
+		}
+		grants.add(r)
+		if ir := r.ImpliedResolve(); ir != nil {
+			resolves.add(ir)
+		}
+	}
+	alive := func(c *Rule) bool {
+		if c.ImpliedBy != nil {
+			return !gone[c.ImpliedBy]
+		}
+		return !gone[c]
+	}
+	for i := len(sorted) - 1; i >= 0; i-- {
+		r := sorted[i]
+		others := func(c *Rule) bool { return c != r && c.ImpliedBy != r && alive(c) }
+		var by *Rule
+		if r.Kind == ast.Resolve {
+			by = resolves.find(r, others) // explicit or implied
+		} else {
+			by = grants.find(r, others)
+		}
+		if by == nil {
+			continue
+		}
+		var rby *Rule
+		if ir := r.ImpliedResolve(); ir != nil {
+			rby = resolves.find(ir, others)
+			if rby == nil {
+				continue
+			}
+		}
+		gone[r] = true
+		dropped = append(dropped, Dropped{Rule: r, By: by, ResolveBy: rby})
+	}
+	for _, r := range sorted {
+		if !gone[r] {
+			kept = append(kept, r)
+		}
+	}
+	return kept, dropped
+}
+
+// hostKey is the bucket of a cover index.
+type hostKey struct {
+	kind  ast.Kind
+	proto ast.Protocol
+	host  Host
+}
+
+// coverIndex finds, for a rule, the rules that may cover it: those whose
+// host is "*", equal, a wildcard above it, or a network containing it.
+type coverIndex struct {
+	byHost map[hostKey][]*Rule
+	bits   map[bool][]int // prefix lengths present, by is-IPv6, ascending
+}
+
+func newCoverIndex() *coverIndex {
+	return &coverIndex{byHost: map[hostKey][]*Rule{}, bits: map[bool][]int{}}
+}
+
+func (x *coverIndex) add(r *Rule) {
+	k := hostKey{r.Kind, r.Protocol, r.Host}
+	x.byHost[k] = append(x.byHost[k], r)
+	if r.Host.Kind == AddressHost {
+		v6 := r.Host.Prefix.Addr().Is6()
+		bits := r.Host.Prefix.Bits()
+		if i, found := slices.BinarySearch(x.bits[v6], bits); !found {
+			x.bits[v6] = slices.Insert(x.bits[v6], i, bits)
+		}
+	}
+}
+
+// find returns the first rule (in order of addition) that covers r and
+// passes ok, or nil.
+func (x *coverIndex) find(r *Rule, ok func(*Rule) bool) *Rule {
+	var best *Rule
+	try := func(h Host) {
+		for _, c := range x.byHost[hostKey{r.Kind, r.Protocol, h}] {
+			if ok(c) && Covers(c, r) {
+				if best == nil || c.Index < best.Index {
+					best = c
+				}
+				return
+			}
+		}
+	}
+	try(Host{Kind: AnyHost})
+	if r.Host.Kind != AnyHost {
+		try(r.Host)
+	}
+	switch r.Host.Kind {
+	case NameHost, WildcardHost:
+		n := r.Host.Name
+		for {
+			i := strings.IndexByte(n, '.')
+			if i < 0 {
+				break
+			}
+			n = n[i+1:]
+			try(Host{Kind: WildcardHost, Name: n})
+		}
+	case AddressHost:
+		if r.Kind == ast.Inbound && IsLoopback(r.Host.Prefix.Addr()) {
+			try(Host{Kind: LocalhostHost, Name: "localhost"})
+		}
+	}
+	if r.Kind != ast.Outbound {
+		return best
+	}
+	// Networks that may contain the rule's addresses.
+	var within []netip.Prefix
+	switch {
+	case r.Host.Kind == AddressHost:
+		within = append(within, r.Host.Prefix)
+	case r.Host.Kind == LocalhostHost:
+		for _, f := range []Families{IPv4, IPv6} {
+			if r.Families.Has(f) {
+				within = append(within, LoopbackPrefix(f))
+			}
+		}
+	case r.HostMap.IsValid():
+		within = append(within, netip.PrefixFrom(r.HostMap, r.HostMap.BitLen()))
+	default:
+		for _, f := range []Families{IPv4, IPv6} {
+			if r.Families.Has(f) {
+				within = append(within, fullPrefix(f))
+			}
+		}
+	}
+	for _, w := range within {
+		for _, bits := range x.bits[w.Addr().Is6()] {
+			if bits > w.Bits() {
+				break
+			}
+			p, _ := w.Addr().Prefix(bits)
+			if p != r.Host.Prefix || r.Host.Kind != AddressHost {
+				try(Host{Kind: AddressHost, Prefix: p})
+			}
+		}
+	}
+	return best
+}
+
+// Sort orders rules canonically (§4.5), keeping the order of rules that
+// compare equal.
+func Sort(rules []*Rule) { slices.SortStableFunc(rules, Compare) }
+
+// Compare orders two rules canonically (§4.5): resolve, outbound, inbound;
+// tcp before udp; hosts ("*", IPv4, IPv6, localhost, interfaces, names by
+// reversed labels with a wildcard just after its apex); lowest port;
+// family (none, ipv4, ipv6). Ties are broken by mappings, then by Index.
+func Compare(a, b *Rule) int {
+	if c := cmp.Compare(a.Kind, b.Kind); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Protocol, b.Protocol); c != 0 {
+		return c
+	}
+	if c := CompareHosts(a.Host, b.Host); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(minPort(a), minPort(b)); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(familyRank(a.Families), familyRank(b.Families)); c != 0 {
+		return c
+	}
+	if c := a.HostMap.Compare(b.HostMap); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.PortMap.To.Lo, b.PortMap.To.Lo); c != 0 {
+		return c
+	}
+	if c := slices.CompareFunc(a.Ports, b.Ports, func(x, y PortRange) int {
+		return cmp.Or(cmp.Compare(x.Lo, y.Lo), cmp.Compare(x.Hi, y.Hi))
+	}); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Index, b.Index)
+}
+
+func minPort(r *Rule) int {
+	if len(r.Ports) == 0 {
+		return -1
+	}
+	return int(r.Ports.Min())
+}
+
+func familyRank(f Families) int {
+	switch f {
+	case IPv4:
+		return 1
+	case IPv6:
+		return 2
+	}
+	return 0
+}
+
+// hostRank is the place of a host's group in canonical order.
+func hostRank(h Host) int {
+	switch h.Kind {
+	case AnyHost:
+		return 0
+	case AddressHost:
+		if h.Prefix.Addr().Is6() {
+			return 2
+		}
+		return 1
+	case LocalhostHost:
+		return 3
+	case InterfaceHost:
+		return 4
+	}
+	return 5
+}
+
+// CompareHosts orders hosts canonically (§4.5).
+func CompareHosts(a, b Host) int {
+	if c := cmp.Compare(hostRank(a), hostRank(b)); c != 0 {
+		return c
+	}
+	switch a.Kind {
+	case AddressHost:
+		return cmp.Or(a.Prefix.Addr().Compare(b.Prefix.Addr()), cmp.Compare(a.Prefix.Bits(), b.Prefix.Bits()))
+	case InterfaceHost:
+		return strings.Compare(a.Name, b.Name)
+	case NameHost, WildcardHost:
+		return compareNames(a, b)
+	}
+	return 0
+}
+
+// compareNames orders names by their labels reversed, a wildcard just
+// after its apex (as if "*" were one more label, before every other).
+func compareNames(a, b Host) int {
+	an, bn := a.Name, b.Name
+	for {
+		al, arest, aok := lastLabel(an)
+		bl, brest, bok := lastLabel(bn)
+		switch {
+		case !aok && !bok:
+			return cmp.Compare(wildRank(a), wildRank(b))
+		case !aok:
+			if a.Kind == WildcardHost {
+				return strings.Compare("*", bl)
+			}
+			return -1
+		case !bok:
+			if b.Kind == WildcardHost {
+				return strings.Compare(al, "*")
+			}
+			return 1
+		}
+		if c := strings.Compare(al, bl); c != 0 {
+			return c
+		}
+		an, bn = arest, brest
+	}
+}
+
+func wildRank(h Host) int {
+	if h.Kind == WildcardHost {
+		return 1
+	}
+	return 0
+}
+
+// lastLabel splits the last label off a name; ok is false for "".
+func lastLabel(n string) (label, rest string, ok bool) {
+	if n == "" {
+		return "", "", false
+	}
+	i := strings.LastIndexByte(n, '.')
+	if i < 0 {
+		return n, "", true
+	}
+	return n[i+1:], n[:i], true
+}

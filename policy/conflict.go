@@ -1,0 +1,283 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/capspec/capspec/ast"
+	"github.com/capspec/capspec/diag"
+)
+
+// conflicts finds the CS101 mapping conflicts of a policy:
+//
+//   - one name mapped to two addresses of one family (explicit or implied
+//     resolve rules; an IPv4 and an IPv6 mapping of one name do not conflict);
+//   - one guest port mapped to two host ports by rules of one kind and
+//     protocol whose hosts and families overlap;
+//   - for inbound rules, two guest ports mapped onto one host port by such
+//     rules.
+//
+// Hosts overlap when one request could match both: "*" overlaps everything;
+// names by pattern; addresses by prefix; a mapped name overlaps the
+// addresses containing its mapping; localhost overlaps loopback addresses.
+// An interface and an address do not overlap here (which interface owns
+// an address is known only where the policy runs), and neither do an
+// unmapped name and an address (that depends on DNS): where such rules both
+// match, the first mapping rule in policy order decides.
+//
+// The checks hash exact hosts and sweep sorted port ranges, so their cost
+// grows with the number of rules times the number of overlapping mapping
+// rules, not with the square of the number of rules.
+func (p *Policy) conflicts() []diag.Diagnostic {
+	var ds []diag.Diagnostic
+	ds = append(ds, nameMapConflicts(p.Resolves)...)
+	for _, kind := range []ast.Kind{ast.Outbound, ast.Inbound} {
+		for _, proto := range []ast.Protocol{ast.TCP, ast.UDP} {
+			var ms []*Rule
+			for _, r := range p.Rules {
+				if r.Kind == kind && r.Protocol == proto && r.PortMap.IsMapped() {
+					ms = append(ms, r)
+				}
+			}
+			if len(ms) < 2 {
+				continue
+			}
+			ds = append(ds, portMapConflicts(ms, false)...)
+			if kind == ast.Inbound {
+				ds = append(ds, portMapConflicts(ms, true)...)
+			}
+		}
+	}
+	diag.Sort(ds)
+	return ds
+}
+
+// nameMapConflicts reports names mapped to two addresses of one family.
+func nameMapConflicts(resolves []*Rule) []diag.Diagnostic {
+	type slot struct {
+		name string
+		fam  Families
+	}
+	first := map[slot]*Rule{}
+	reported := map[[2]int]bool{}
+	var ds []diag.Diagnostic
+	for _, r := range resolves {
+		if !r.HostMap.IsValid() {
+			continue
+		}
+		k := slot{r.Host.Name, FamilyOf(r.HostMap)}
+		prev, ok := first[k]
+		if !ok {
+			first[k] = r
+			continue
+		}
+		if prev.HostMap == r.HostMap || reported[[2]int{prev.Index, r.Index}] {
+			continue
+		}
+		reported[[2]int{prev.Index, r.Index}] = true
+		ds = append(ds, conflictDiag(r, hostMapRange(r),
+			fmt.Sprintf("%s is mapped to two addresses: %s here and %s by %s", r.Host.Name, r.HostMap, prev.HostMap, prev.Text()),
+			fmt.Sprintf("the other mapping is at %s; a name resolves to one mapped address per family, so keep one of them", prev.Range())))
+	}
+	return ds
+}
+
+// hostMapRange returns the origin range of a rule's host mapping.
+func hostMapRange(r *Rule) diag.Range {
+	if r.Source == nil {
+		return diag.Range{}
+	}
+	if hm := r.Source.HostMap; hm != nil {
+		return r.Source.Range(hm)
+	}
+	return r.Range()
+}
+
+// portMapRange returns the origin range of a rule's ports and port mapping.
+func portMapRange(r *Rule) diag.Range {
+	if r.Source == nil {
+		return diag.Range{}
+	}
+	if pl, pm := r.Source.Ports, r.Source.PortMap; pl != nil && pm != nil {
+		return r.Source.RangeOf(pl.Start+1, pm.End)
+	}
+	return r.Range()
+}
+
+func conflictDiag(r *Rule, rg diag.Range, summary, detail string) diag.Diagnostic {
+	return diag.Diagnostic{ID: "CS101", Severity: diag.Error, Summary: summary, Detail: detail, Range: rg}
+}
+
+// sweepItem is a mapping rule in a sweep over port ranges.
+type sweepItem struct {
+	r      *Rule
+	lo, hi uint16
+	broad  bool
+}
+
+// portMapConflicts reports pairs of mapping rules (all of one kind and
+// protocol) that send one guest port to two host ports, or with hostSide,
+// two guest ports onto one host port.
+func portMapConflicts(rules []*Rule, hostSide bool) []diag.Diagnostic {
+	items := make([]sweepItem, 0, len(rules))
+	groups := map[string][]sweepItem{}
+	for _, r := range rules {
+		rg := r.PortMap.From
+		if hostSide {
+			rg = r.PortMap.To
+		}
+		keys, broad := overlapKeys(r)
+		it := sweepItem{r: r, lo: rg.Lo, hi: rg.Hi, broad: broad}
+		items = append(items, it)
+		for _, k := range keys {
+			groups[k] = append(groups[k], it)
+		}
+	}
+	seen := map[[2]int]bool{}
+	var ds []diag.Diagnostic
+	check := func(a, b *Rule) {
+		if a.Index > b.Index {
+			a, b = b, a
+		}
+		pair := [2]int{a.Index, b.Index}
+		if seen[pair] {
+			return
+		}
+		if d, ok := portConflict(a, b, hostSide); ok {
+			seen[pair] = true
+			ds = append(ds, d)
+		}
+	}
+	// Rules of one exact host key: all pairs whose ranges overlap.
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if g := groups[k]; len(g) > 1 {
+			for i := range g {
+				g[i].broad = true
+			}
+			sweep(g, check)
+		}
+	}
+	// Broad hosts ("*", wildcards, networks) against everything.
+	sweep(items, check)
+	return ds
+}
+
+// sweep calls check for every pair of items whose ranges overlap and of
+// which at least one is broad.
+func sweep(items []sweepItem, check func(a, b *Rule)) {
+	slices.SortStableFunc(items, func(a, b sweepItem) int { return int(a.lo) - int(b.lo) })
+	var broad, exact []sweepItem
+	prune := func(list []sweepItem, lo uint16) []sweepItem {
+		out := list[:0]
+		for _, it := range list {
+			if it.hi >= lo {
+				out = append(out, it)
+			}
+		}
+		return out
+	}
+	for _, it := range items {
+		broad = prune(broad, it.lo)
+		for _, o := range broad {
+			check(o.r, it.r)
+		}
+		if it.broad {
+			exact = prune(exact, it.lo)
+			for _, o := range exact {
+				check(o.r, it.r)
+			}
+			broad = append(broad, it)
+		} else {
+			exact = append(exact, it)
+		}
+	}
+}
+
+// overlapKeys returns the exact keys under which two rules may overlap, or
+// broad when the rule's host overlaps many others.
+func overlapKeys(r *Rule) (keys []string, broad bool) {
+	h := r.Host
+	switch h.Kind {
+	case NameHost:
+		keys = append(keys, "n:"+h.Name)
+		if r.HostMap.IsValid() {
+			keys = append(keys, "a:"+r.HostMap.String())
+		}
+		return keys, false
+	case InterfaceHost:
+		return []string{"i:" + h.Name}, false
+	case AddressHost:
+		if !h.Prefix.IsSingleIP() {
+			return nil, true
+		}
+		keys = append(keys, "a:"+h.Prefix.Addr().String())
+		if r.Kind == ast.Inbound && IsLoopback(h.Prefix.Addr()) {
+			keys = append(keys, "l")
+		}
+		return keys, false
+	case LocalhostHost:
+		if r.Kind == ast.Inbound {
+			return []string{"l"}, false
+		}
+	}
+	return nil, true
+}
+
+// hostsOverlap reports whether one request could match rules a and b (of
+// one kind), as described on conflicts.
+func hostsOverlap(a, b *Rule) bool {
+	if !a.Families.Overlaps(b.Families) {
+		return false
+	}
+	ha, hb := a.Host, b.Host
+	if ha.Kind == AnyHost || hb.Kind == AnyHost {
+		return true
+	}
+	if ha.Kind > hb.Kind {
+		a, b, ha, hb = b, a, hb, ha
+	}
+	switch {
+	case ha.Kind == AddressHost && hb.Kind == AddressHost:
+		return ha.Prefix.Overlaps(hb.Prefix)
+	case ha.Kind == AddressHost && hb.Kind == LocalhostHost:
+		return ha.Prefix.Overlaps(Loopback4) || ha.Prefix.Overlaps(Loopback6)
+	case ha.Kind == AddressHost && hb.Kind.IsName():
+		return b.HostMap.IsValid() && ha.Prefix.Contains(b.HostMap)
+	case ha.Kind == InterfaceHost || hb.Kind == InterfaceHost:
+		return ha == hb
+	case ha.Kind.IsName() && hb.Kind.IsName():
+		return namesOverlap(ha, hb)
+	}
+	return false
+}
+
+// portConflict reports whether mapping rules a and b (a first) conflict.
+func portConflict(a, b *Rule, hostSide bool) (diag.Diagnostic, bool) {
+	ma, mb := a.PortMap, b.PortMap
+	if ma.Offset() == mb.Offset() || !hostsOverlap(a, b) {
+		return diag.Diagnostic{}, false
+	}
+	where := fmt.Sprintf("the other rule is at %s", a.Range())
+	if !hostSide {
+		lo, hi := max(ma.From.Lo, mb.From.Lo), min(ma.From.Hi, mb.From.Hi)
+		if lo > hi {
+			return diag.Diagnostic{}, false
+		}
+		return conflictDiag(b, portMapRange(b),
+			fmt.Sprintf("guest port %d is mapped to two host ports: %d here and %d by %s", lo, mb.Map(lo), ma.Map(lo), a.Text()),
+			where+"; both rules can match one request, so the host port would be ambiguous"), true
+	}
+	lo, hi := max(ma.To.Lo, mb.To.Lo), min(ma.To.Hi, mb.To.Hi)
+	if lo > hi {
+		return diag.Diagnostic{}, false
+	}
+	ga, gb := lo-ma.To.Lo+ma.From.Lo, lo-mb.To.Lo+mb.From.Lo
+	return conflictDiag(b, portMapRange(b),
+		fmt.Sprintf("guest ports %d and %d are both mapped onto host port %d (here and by %s)", gb, ga, lo, a.Text()),
+		where+"; the host can listen on a port only once"), true
+}

@@ -1,0 +1,148 @@
+package policy
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// HostKind says what a compiled rule's host is. The kinds are declared in
+// canonical order (SPEC §4.5): "*", addresses, localhost, interfaces, names.
+type HostKind uint8
+
+// The host kinds.
+const (
+	AnyHost       HostKind = iota // "*": every name, address or interface
+	AddressHost                   // an IP address (a /32 or /128 prefix) or a CIDR
+	LocalhostHost                 // "localhost": loopback (127.0.0.0/8, ::1)
+	InterfaceHost                 // "eth0": a named interface (inbound only)
+	NameHost                      // "example.com": exactly that name
+	WildcardHost                  // "*.example.com": names below example.com, never the apex
+)
+
+var hostKindNames = [...]string{"any", "address", "localhost", "interface", "name", "wildcard"}
+
+// String names the kind: any, address, localhost, interface, name or wildcard.
+func (k HostKind) String() string {
+	if int(k) < len(hostKindNames) {
+		return hostKindNames[k]
+	}
+	return "unknown"
+}
+
+// IsName reports whether hosts of this kind match by DNS name: exact names,
+// wildcards and localhost.
+func (k HostKind) IsName() bool { return k == NameHost || k == WildcardHost || k == LocalhostHost }
+
+// Host is the host of a compiled rule. It is comparable, so it can be part
+// of a map key.
+type Host struct {
+	Kind HostKind
+	// Name is the domain of a name (lowercase A-labels, no trailing dot),
+	// the domain below which a wildcard matches, "localhost", or the
+	// interface name.
+	Name string
+	// Prefix is the network of an address host; a single address is a /32
+	// or /128 prefix.
+	Prefix netip.Prefix
+}
+
+// Loopback networks: the addresses of localhost.
+var (
+	Loopback4 = netip.MustParsePrefix("127.0.0.0/8")
+	Loopback6 = netip.MustParsePrefix("::1/128")
+)
+
+// LoopbackPrefix returns the loopback network of one family.
+func LoopbackPrefix(f Families) netip.Prefix {
+	if f == IPv6 {
+		return Loopback6
+	}
+	return Loopback4
+}
+
+// IsLoopback reports whether a is a loopback address (127.0.0.0/8 or ::1).
+func IsLoopback(a netip.Addr) bool { return Loopback4.Contains(a) || Loopback6.Contains(a) }
+
+// fullPrefix returns 0.0.0.0/0 or ::/0.
+func fullPrefix(f Families) netip.Prefix {
+	if f == IPv6 {
+		return netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+	}
+	return netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+}
+
+// String writes the host as a canonical rule writes it: "*", "10.0.0.1",
+// "10.0.0.0/8", "[::1]", "[2001:db8::/32]", "localhost", "eth0",
+// "example.com", "*.example.com".
+func (h Host) String() string {
+	switch h.Kind {
+	case AnyHost:
+		return "*"
+	case AddressHost:
+		p := h.Prefix
+		s := p.Addr().String()
+		if !p.IsSingleIP() {
+			s += "/" + itoa(p.Bits())
+		}
+		if p.Addr().Is6() {
+			return "[" + s + "]"
+		}
+		return s
+	case WildcardHost:
+		return "*." + h.Name
+	}
+	return h.Name
+}
+
+// MatchesName reports whether a name host matches the (normalized) name n:
+// "*" matches every name, an exact name itself, a wildcard every name with
+// one or more whole labels before its domain (never the domain itself).
+func (h Host) MatchesName(n string) bool {
+	switch h.Kind {
+	case AnyHost:
+		return true
+	case NameHost, LocalhostHost:
+		return n == h.Name
+	case WildcardHost:
+		return len(n) > len(h.Name)+1 && strings.HasSuffix(n, h.Name) && n[len(n)-len(h.Name)-1] == '.'
+	}
+	return false
+}
+
+// coversNames reports whether every name that g matches, h matches too.
+func (h Host) coversNames(g Host) bool {
+	switch g.Kind {
+	case AnyHost:
+		return h.Kind == AnyHost
+	case NameHost, LocalhostHost:
+		return h.MatchesName(g.Name)
+	case WildcardHost:
+		switch h.Kind {
+		case AnyHost:
+			return true
+		case WildcardHost:
+			return g.Name == h.Name || h.MatchesName(g.Name)
+		}
+	}
+	return false
+}
+
+// namesOverlap reports whether some name matches both name hosts.
+func namesOverlap(h, g Host) bool { return h.coversNames(g) || g.coversNames(h) }
+
+// UnderDomain reports whether n is strictly below domain d by whole labels.
+func UnderDomain(n, d string) bool { return Host{Kind: WildcardHost, Name: d}.MatchesName(n) }
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}

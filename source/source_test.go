@@ -1,0 +1,126 @@
+package source
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestFlagsFile(t *testing.T) {
+	for _, tc := range []struct {
+		name, content string
+		want          []string
+		comments      []string // "text flag place"
+	}{
+		{"several per line", "--allow-resolve=a.com --allow-resolve=b.com\n--allow-resolve=c.com", []string{"--allow-resolve=a.com", "--allow-resolve=b.com", "--allow-resolve=c.com"}, nil},
+		{"two-word form", "--allow-resolve a.com --allow-outbound tcp://b:1\n", []string{"--allow-resolve a.com", "--allow-outbound tcp://b:1"}, nil},
+		{"two-word form across a continuation", "--allow-resolve \\\n  a.com\n", []string{"--allow-resolve a.com"}, nil},
+		{"no value at end of line", "--allow-resolve\na.com\n", []string{"--allow-resolve", "a.com"}, nil},
+		{"continuation inside a word", "--allow-resolve=exa\\\nmple.com\n", []string{"--allow-resolve=example.com"}, nil},
+		{"CRLF", "--allow-resolve=a.com\r\n--allow-resolve=b.com\r\n", []string{"--allow-resolve=a.com", "--allow-resolve=b.com"}, nil},
+		{"family is not a comment", "--allow-resolve=a.com#ipv4-only\n", []string{"--allow-resolve=a.com#ipv4-only"}, nil},
+		{"comments", "# head\n\n# above\n--allow-resolve=a.com # beside\n--allow-resolve=b.com #ipv4-only\n# tail\n",
+			[]string{"--allow-resolve=a.com", "--allow-resolve=b.com"},
+			[]string{"# head 0 above", "# above 0 above", "# beside 0 beside", "#ipv4-only 1 beside", "# tail -1 footer"}},
+		{"empty", "", nil, nil},
+		{"only comments", "# nothing\n", nil, []string{"# nothing -1 footer"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ins, err := FlagsFile{Name: "p.flags", Content: tc.content}.Read()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range ins[0].Flags {
+				got = append(got, f.Text)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("flags (-want +got):\n%s", diff)
+			}
+			var comments []string
+			for _, c := range ins[0].Comments {
+				place := map[CommentPlace]string{Above: "above", Beside: "beside", Footer: "footer"}[c.Place]
+				comments = append(comments, c.Text+" "+itoa(c.Flag)+" "+place)
+			}
+			if diff := cmp.Diff(tc.comments, comments); diff != "" {
+				t.Errorf("comments (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func itoa(n int) string {
+	if n < 0 {
+		return "-" + string(rune('0'-n))
+	}
+	return string(rune('0' + n))
+}
+
+// TestFlagsFilePositions checks that every byte of a flag's text maps back
+// to the right line and column, through continuations and two-word forms.
+func TestFlagsFilePositions(t *testing.T) {
+	content := "# c\n  --allow-outbound \\\n    tcp://exa\\\nmple.com:70000 --allow-resolve=bücher.de#x\n"
+	ins, _ := FlagsFile{Name: "p.flags", Content: content}.Read()
+	fs := ins[0].Flags
+	if len(fs) != 2 {
+		t.Fatalf("got %d flags", len(fs))
+	}
+	for _, tc := range []struct {
+		flag       int
+		sub        string
+		start, end string
+	}{
+		{0, "--allow-outbound", "p.flags:2:3", "p.flags:2:19"},
+		{0, "tcp://", "p.flags:3:5", "p.flags:3:11"},
+		{0, "70000", "p.flags:4:10", "p.flags:4:15"},
+		{0, "mple", "p.flags:4:1", "p.flags:4:5"},
+		{1, "#x", "p.flags:4:41", "p.flags:4:43"}, // columns count runes: ü is one
+	} {
+		text := fs[tc.flag].Text
+		i := indexOf(text, tc.sub)
+		r := fs[tc.flag].Loc.Range(i, i+len(tc.sub))
+		end := r
+		end.Start = r.End
+		if r.String() != tc.start || end.String() != tc.end {
+			t.Errorf("%q in %q: %s..%s, want %s..%s", tc.sub, text, r, end, tc.start, tc.end)
+		}
+		if got := content[r.Start.Offset:r.End.Offset]; tc.sub != "mple" && tc.sub != "tcp://" && got != tc.sub {
+			t.Errorf("%q maps to origin bytes %q", tc.sub, got)
+		}
+	}
+	if got := fs[0].Range.String(); got != "p.flags:2:3" {
+		t.Errorf("flag range starts at %s", got)
+	}
+}
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestArgs(t *testing.T) {
+	argv := []string{"capspec", "lint", "--allow-outbound=tcp://x:1", "--format", "json", "--allow-resolve", "a.com", "--allow-inbound", "--", "--allow-resolve=b.com"}
+	ins, err := Args{Argv: argv}.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range ins[0].Flags {
+		got = append(got, f.Text+" @ "+f.Loc.Range(len(f.Text)-1, len(f.Text)).String())
+	}
+	want := []string{
+		"--allow-outbound=tcp://x:1 @ argv[2]:26",
+		"--allow-resolve a.com @ argv[6]:5",
+		"--allow-inbound @ argv[7]:15",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if ins, _ := (Args{Argv: []string{"capspec", "lint", "x.flags"}}).Read(); len(ins) != 0 {
+		t.Errorf("no --allow-* flags should give no input, got %d", len(ins))
+	}
+}
