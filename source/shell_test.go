@@ -101,3 +101,64 @@ func place(p source.CommentPlace) string {
 	}
 	return "footer"
 }
+
+// TestShellWords checks quote removal and where each flag's value starts in
+// the script.
+func TestShellWords(t *testing.T) {
+	tests := []struct {
+		script string
+		text   string // the flag's text
+		at     string // the script text from where the flag's 'x' maps
+	}{
+		{`a --allow-resolve=x.example`, "--allow-resolve=x.example", "x.example"},
+		{`a "--allow-resolve=x.example"`, "--allow-resolve=x.example", "x.example\""},
+		{`a --allow-resolve='x'".example"`, "--allow-resolve=x.example", "x'\".example\""},
+		{"a --allow-resolve=\\\nx.example", "--allow-resolve=x.example", "x.example"},
+		{"a --allow-resolve \\\n  'x.example'", "--allow-resolve x.example", "x.example'"},
+		{`a --allow-resolve=\x.example`, "--allow-resolve=x.example", "x.example"},
+		{`a --allow-resolve="\x.example"`, `--allow-resolve=\x.example`, "x.example\""},
+		{`a --allow-resolve=$'\x78.example'`, "--allow-resolve=x.example", `\x78.example'`},
+		{"a `b --allow-resolve=\\x.example`", "--allow-resolve=x.example", "x.example`"},
+		{`a --allow-resolve=x.exa\$mple`, "--allow-resolve=x.exa$mple", "x.exa\\$mple"},
+		{`a --allow-resolve=@(x|y).example`, "--allow-resolve=@(x|y).example", "x|y).example"},
+	}
+	for _, tt := range tests {
+		ins, err := source.Shell{Name: "s.sh", Content: tt.script}.Read()
+		if err != nil || len(ins) != 1 || len(ins[0].Flags) != 1 {
+			t.Errorf("%q: %v, %d inputs", tt.script, err, len(ins))
+			continue
+		}
+		f := ins[0].Flags[0]
+		if f.Text != tt.text {
+			t.Errorf("%q: text %q, want %q", tt.script, f.Text, tt.text)
+		}
+		x := strings.IndexByte(f.Text, 'x')
+		if r := f.Loc.Range(x, x+1); tt.script[r.Start.Offset:] != tt.at {
+			t.Errorf("%q: 'x' maps to %q, want %q", tt.script, tt.script[r.Start.Offset:], tt.at)
+		}
+	}
+}
+
+// TestShellCommands checks which commands are policies and their names.
+func TestShellCommands(t *testing.T) {
+	script := `f() { w1 --allow-resolve=a; }
+x=$(w2 --allow-resolve=b) && "w3" --allow-resolve=c | w4 --allow-env=1
+for i in 1; do FOO=1 w5 --allow-resolve=d; done; echo --allow-resolvx=e
+[[ --allow-resolve=f ]] && echo ok
+$RT --allow-resolve=h <<EOF
+w6 --allow-resolve=i
+EOF
+`
+	ins, err := source.Shell{Name: "s.sh", Content: script}.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, in := range ins {
+		names = append(names, in.Name)
+	}
+	want := []string{"s.sh:1 w1", "s.sh:2 w2", "s.sh:2 w3", "s.sh:3 w5", "s.sh:3 echo", "s.sh:5 $RT"}
+	if !equal(names, want) {
+		t.Errorf("policies %q, want %q", names, want)
+	}
+}
