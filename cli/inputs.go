@@ -21,8 +21,9 @@ type loaded struct {
 
 // inputSet is everything a command read.
 type inputSet struct {
-	items []*loaded
-	files diag.FileSet
+	items  []*loaded
+	files  diag.FileSet
+	shells map[string]bool // origins read as shell scripts (--shell)
 }
 
 // diagnostics returns the diagnostics of every input, sorted.
@@ -94,8 +95,11 @@ func (a *app) load(paths []string) (*inputSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	set := &inputSet{files: diag.FileSet{}}
+	set := &inputSet{files: diag.FileSet{}, shells: map[string]bool{}}
 	for _, src := range srcs {
+		if sh, ok := src.(source.Shell); ok {
+			set.shells[sh.Name] = true
+		}
 		ins, err := src.Read()
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: err}
