@@ -39,6 +39,9 @@ func FuzzShell(f *testing.F) {
 		"x `y --allow-resolve=\\$z` --allow-inbound='tcp://*:1'\n",
 		"a --allow-outbound=$'tcp://\\x41:1' --allow-resolve \\\n c # d\n",
 		"f() { a --allow-resolve=\"x\\\ny\" | b --allow-inbound=tcp://*:80->1; }\n",
+		"# c\nA=1 a --allow-outbound \"tcp://$H:1\" --allow-resolve=${X:-y} --allow-$K=1 <<E\n--allow-resolve=z\nE\n",
+		"a $(b --allow-resolve='x'\"y\"$'\\u200b' $((1+2))) --allow-outbound=tcp://{a,b}:1 && (c --allow-inbound=@(x|y))\n",
+		"if a --allow-resolve=x; then for i in 1; do b --allow-resolve \\\n  y # z\n done; fi\n",
 	} {
 		f.Add(s)
 	}
