@@ -177,41 +177,35 @@ func (a *app) fixAll(set *inputSet, opts lint.Options, write bool) (*inputSet, e
 	return set, a.emitFixed(set, contents, changed, write)
 }
 
-// reload reads and parses the inputs of a set again from fixed contents:
-// the command line with its fixed arguments, and each file once, as the
-// kind of source it was read as.
+// reload reads and parses the inputs of a set again from fixed contents.
 func (a *app) reload(set *inputSet, contents map[string]string) (*inputSet, error) {
-	var srcs []source.Source
-	seen := map[string]bool{}
+	next := &inputSet{files: diag.FileSet{}, shells: set.shells}
+	reread := map[string]bool{} // a script is one source of several inputs
 	for _, it := range set.items {
-		in := it.input
-		if in.Name == "argv" {
+		var src source.Source
+		if it.input.Name == "argv" {
 			argv := append([]string(nil), a.env.Args...)
-			for _, f := range in.Files {
+			for _, f := range it.input.Files {
 				var n int
 				if _, err := fmt.Sscanf(f.Name, "argv[%d]", &n); err == nil && n < len(argv) {
 					argv[n] = contents[f.Name]
 				}
 			}
-			srcs = append(srcs, source.Args{Argv: argv})
-			continue
+			src = source.Args{Argv: argv}
+		} else {
+			if len(it.input.Files) != 1 {
+				return nil, fmt.Errorf("cannot fix %s: it is read from %d origins", it.input.Name, len(it.input.Files))
+			}
+			name := it.input.Files[0].Name
+			if reread[name] {
+				continue
+			}
+			reread[name] = true
+			src = source.FlagsFile{Name: name, Content: contents[name]}
+			if set.shells[name] {
+				src = source.Shell{Name: name, Content: contents[name]}
+			}
 		}
-		if len(in.Files) != 1 {
-			return nil, fmt.Errorf("cannot fix %s: it is read from %d origins", in.Name, len(in.Files))
-		}
-		name := in.Files[0].Name
-		if seen[name] {
-			continue
-		}
-		seen[name] = true
-		if in.Name != name {
-			// One of several policies of a file: a shell script.
-			return nil, usageErrorf("--fix cannot rewrite %s yet: only flags files and command-line flags", name)
-		}
-		srcs = append(srcs, source.FlagsFile{Name: name, Content: contents[name]})
-	}
-	next := &inputSet{files: diag.FileSet{}}
-	for _, src := range srcs {
 		ins, err := src.Read()
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: err}
@@ -231,6 +225,7 @@ func (a *app) reload(set *inputSet, contents map[string]string) (*inputSet, erro
 func (a *app) emitFixed(set *inputSet, contents map[string]string, changed map[string]bool, write bool) error {
 	type printed struct{ name, text string }
 	var outs []printed
+	emitted := map[string]bool{}
 	for _, it := range set.items {
 		if it.input.Name == "argv" {
 			var b strings.Builder
@@ -242,6 +237,10 @@ func (a *app) emitFixed(set *inputSet, contents map[string]string, changed map[s
 			continue
 		}
 		for _, f := range it.input.Files {
+			if emitted[f.Name] {
+				continue
+			}
+			emitted[f.Name] = true
 			if write && f.Name != "<stdin>" {
 				if changed[f.Name] {
 					if err := writeFileAtomic(f.Name, contents[f.Name]); err != nil {
