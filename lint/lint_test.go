@@ -90,18 +90,35 @@ func TestRegistry(t *testing.T) {
 // shellOnly are rules whose examples are shell scripts.
 var shellOnly = map[string]bool{"CS013": true, "CS212": true}
 
+// lintScript reads content as a shell script called name and lints each
+// of its commands.
+func lintScript(t testing.TB, name, content string, opts Options) []diag.Diagnostic {
+	t.Helper()
+	ins, err := source.Shell{Name: name, Content: content}.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []diag.Diagnostic
+	for _, in := range ins {
+		out = append(out, lintInput(in, opts)...)
+	}
+	diag.Sort(out)
+	return out
+}
+
 // TestDocExamples checks that every rule reports its bad example and not
 // its good one.
 func TestDocExamples(t *testing.T) {
 	for _, r := range Rules() {
+		read := lintFile
 		if shellOnly[r.ID] {
-			continue
+			read = lintScript
 		}
 		t.Run(r.ID, func(t *testing.T) {
-			if !hasID(lintFile(t, "bad.flags", r.Doc.Bad, Options{}), r.ID) {
+			if !hasID(read(t, "bad", r.Doc.Bad, Options{}), r.ID) {
 				t.Errorf("bad example does not report %s:\n%s", r.ID, r.Doc.Bad)
 			}
-			if ds := lintFile(t, "good.flags", r.Doc.Good, Options{}); hasID(ds, r.ID) {
+			if ds := read(t, "good", r.Doc.Good, Options{}); hasID(ds, r.ID) {
 				t.Errorf("good example reports %s:\n%s%v", r.ID, r.Doc.Good, ds)
 			}
 		})
@@ -128,12 +145,15 @@ var wantRE = regexp.MustCompile(`#\s*want(@[+-][0-9]+)?((?:\s+CS[0-9]{3})+)`)
 // that line ("# want@+1 CS900": on the next line). A file named after a
 // rule (CS203*.flags) checks that rule only; a line "# check: ID,ID"
 // restricts a file to those rules; other files check every rule.
+// Files ending in .sh are shell scripts, read as --shell reads them.
 // Where fixes apply, the fixed file must equal NAME.golden (-update).
 func TestCases(t *testing.T) {
-	files, err := filepath.Glob("../testdata/lint/*.flags")
-	if err != nil || len(files) == 0 {
+	flagsFiles, err := filepath.Glob("../testdata/lint/*.flags")
+	if err != nil || len(flagsFiles) == 0 {
 		t.Fatalf("no cases: %v", err)
 	}
+	scripts, _ := filepath.Glob("../testdata/lint/*.sh")
+	files := append(flagsFiles, scripts...)
 	covered := map[string]bool{}
 	for _, path := range files {
 		base := filepath.Base(path)
@@ -160,7 +180,11 @@ func TestCases(t *testing.T) {
 			want := wantedIDs(t, base, src)
 			got := map[int][]string{}
 			var fixable []diag.Diagnostic
-			for _, d := range lintFile(t, base, src, Options{}) {
+			read := lintFile
+			if strings.HasSuffix(base, ".sh") {
+				read = lintScript
+			}
+			for _, d := range read(t, base, src, Options{}) {
 				if len(checked) > 0 && !checked[d.ID] {
 					continue
 				}
@@ -186,7 +210,7 @@ func TestCases(t *testing.T) {
 		})
 	}
 	for _, r := range Rules() {
-		if r.ID >= "CS100" && !shellOnly[r.ID] && !covered[r.ID] {
+		if r.ID >= "CS100" && !covered[r.ID] {
 			t.Errorf("%s has no case file in testdata/lint", r.ID)
 		}
 	}
