@@ -141,6 +141,7 @@ func (a *app) commands() []*cobra.Command {
 		a.parseCommand(),
 		a.lintCommand(),
 		a.rulesCommand(),
+		a.explainCommand(),
 	}
 }
 
