@@ -57,7 +57,7 @@ func writeAccount(b *strings.Builder, a *Account, pal *diag.Palette) {
 				continue
 			}
 			n++
-			wrap(b, "    "+pal.Help.Sprint("+")+" ", g.Summary+" "+pal.Gutter.Sprint("["+refs(g)+"]"))
+			wrapTail(b, "    "+pal.Help.Sprint("+")+" ", "      ", g.Summary, pal.Gutter.Sprint("["+refs(g)+"]"))
 		}
 		if n == 0 {
 			b.WriteString("    none\n")
@@ -154,6 +154,12 @@ func wrap(b *strings.Builder, prefix, text string) {
 
 // wrapIndent is wrap with continuation lines indented by indent.
 func wrapIndent(b *strings.Builder, prefix, indent, text string) {
+	wrapTail(b, prefix, indent, text, "")
+}
+
+// wrapTail is wrapIndent followed by tail, which is never broken: it ends
+// the last line when it fits there, or else has a line of its own.
+func wrapTail(b *strings.Builder, prefix, indent, text, tail string) {
 	b.WriteString(prefix)
 	col := visibleLen(prefix)
 	start := col
@@ -170,6 +176,14 @@ func wrapIndent(b *strings.Builder, prefix, indent, text string) {
 		}
 		b.WriteString(word)
 		col += n
+	}
+	if tail != "" {
+		if col+1+visibleLen(tail) > wrapWidth && col > start {
+			b.WriteString("\n" + indent)
+		} else {
+			b.WriteByte(' ')
+		}
+		b.WriteString(tail)
 	}
 	b.WriteByte('\n')
 }
