@@ -31,13 +31,13 @@ type (
 		Risks  []jsonRisk   `json:"risks"`
 	}
 	jsonRule struct {
-		Index     int        `json:"index"`
-		Kind      string     `json:"kind"`
-		Flag      string     `json:"flag"`
-		Canonical string     `json:"canonical"`
-		Range     diag.Range `json:"range"`
-		Sentence  string     `json:"sentence"`
-		Implies   *string    `json:"implies"`
+		Index     int       `json:"index"`
+		Kind      string    `json:"kind"`
+		Flag      string    `json:"flag"`
+		Canonical string    `json:"canonical"`
+		Range     jsonRange `json:"range"`
+		Sentence  string    `json:"sentence"`
+		Implies   *string   `json:"implies"`
 	}
 	jsonGrant struct {
 		Kind        string           `json:"kind"`
@@ -73,13 +73,23 @@ type (
 		Text string `json:"text"`
 	}
 	jsonRisk struct {
-		ID       string     `json:"id"`
-		Name     string     `json:"name"`
-		Severity string     `json:"severity"`
-		Message  string     `json:"message"`
-		Rule     *int       `json:"rule"`
-		Flag     *string    `json:"flag"`
-		Range    diag.Range `json:"range"`
+		ID       string    `json:"id"`
+		Name     string    `json:"name"`
+		Severity string    `json:"severity"`
+		Summary  string    `json:"summary"`
+		Rule     *int      `json:"rule"`
+		Flag     *string   `json:"flag"`
+		Range    jsonRange `json:"range"`
+	}
+	// jsonRange is a source range as docs/json.md describes it.
+	jsonRange struct {
+		Origin    string `json:"origin"`
+		Line      int    `json:"line"`
+		Column    int    `json:"column"`
+		EndLine   int    `json:"end_line"`
+		EndColumn int    `json:"end_column"`
+		Offset    int    `json:"offset"`
+		EndOffset int    `json:"end_offset"`
 	}
 )
 
@@ -100,7 +110,7 @@ func toJSON(a *Account) jsonAccount {
 	j := jsonAccount{Policy: a.Name, Rules: []jsonRule{}, Grants: []jsonGrant{}, Denied: []jsonDenial{}, Risks: []jsonRisk{}}
 	for _, ra := range a.Rules {
 		r := ra.Rule
-		jr := jsonRule{Index: r.Index, Kind: r.Kind.String(), Flag: r.Text(), Canonical: r.String(), Range: r.Range(), Sentence: ra.Sentence}
+		jr := jsonRule{Index: r.Index, Kind: r.Kind.String(), Flag: r.Text(), Canonical: r.String(), Range: rangeJSON(r.Range()), Sentence: ra.Sentence}
 		if ra.Implies != nil {
 			s := ra.Implies.String()
 			jr.Implies = &s
@@ -114,7 +124,7 @@ func toJSON(a *Account) jsonAccount {
 		j.Denied = append(j.Denied, jsonDenial(d))
 	}
 	for _, rk := range a.Risks {
-		jr := jsonRisk{ID: rk.ID, Name: rk.Name, Severity: "warning", Message: rk.Message, Range: rk.Range}
+		jr := jsonRisk{ID: rk.ID, Name: rk.Name, Severity: "warning", Summary: rk.Message, Range: rangeJSON(rk.Range)}
 		if rk.Rule >= 0 {
 			i, f := rk.Rule, rk.Flag
 			jr.Rule, jr.Flag = &i, &f
@@ -162,4 +172,9 @@ func nonNil(is []int) []int {
 		return []int{}
 	}
 	return is
+}
+
+func rangeJSON(r diag.Range) jsonRange {
+	return jsonRange{Origin: r.Origin, Line: r.Start.Line, Column: r.Start.Column, EndLine: r.End.Line,
+		EndColumn: r.End.Column, Offset: r.Start.Offset, EndOffset: r.End.Offset}
 }
