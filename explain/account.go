@@ -42,8 +42,11 @@ type Account struct {
 
 // RuleAccount is the account of one rule as written.
 type RuleAccount struct {
-	// Rule is the compiled rule; Rule.Index is its index in the policy.
+	// Rule is the compiled rule.
 	Rule *policy.Rule
+	// Index is the position of the rule's flag in its input, from 0: the
+	// index capspec parse and lint use. Grants and risks refer to rules by it.
+	Index int
 	// Sentence says what the rule grants and implies.
 	Sentence string
 	// Implies is the resolve rule an outbound rule to a name implies, or nil.
@@ -58,7 +61,7 @@ type Grant struct {
 	Rule *policy.Rule
 	// Summary says what the grant allows.
 	Summary string
-	// Rules are the indices of the written rules the grant is made of.
+	// Rules are the (flag) indices of the written rules the grant is made of.
 	Rules []int
 	// ImpliedBy are the indices of the outbound rules whose implied
 	// resolve (§3.4) the grant is made of; for lookups only.
@@ -115,7 +118,7 @@ func Explain(in Input) *Account {
 	}
 	a := &Account{Name: in.Name}
 	for _, r := range p.Rules {
-		a.Rules = append(a.Rules, RuleAccount{Rule: r, Sentence: Sentence(r), Implies: r.ImpliedResolve()})
+		a.Rules = append(a.Rules, RuleAccount{Rule: r, Index: flagIndex(r), Sentence: Sentence(r), Implies: r.ImpliedResolve()})
 	}
 	a.Grants = grants(p)
 	a.Denied = denied(a.Grants)
@@ -133,7 +136,7 @@ func grants(p *policy.Policy) []Grant {
 	index := map[*ast.Rule]int{}
 	for _, r := range p.Rules {
 		if r.Source != nil {
-			index[r.Source] = r.Index
+			index[r.Source] = flagIndex(r)
 		}
 	}
 	resolves := policy.Canonicalize(p.Resolves)
@@ -174,16 +177,16 @@ func grants(p *policy.Policy) []Grant {
 	also := func(r *policy.Rule) {
 		for i := range out {
 			if policy.Covers(out[i].Rule, r) {
-				out[i].Also = append(out[i].Also, r.Index)
+				out[i].Also = append(out[i].Also, flagIndex(r))
 				return
 			}
 		}
 	}
 	for _, r := range p.Rules {
-		if !used[r.Index] {
+		if !used[flagIndex(r)] {
 			also(r)
 		}
-		if ir := r.ImpliedResolve(); ir != nil && !usedImplied[r.Index] {
+		if ir := r.ImpliedResolve(); ir != nil && !usedImplied[flagIndex(r)] {
 			also(ir)
 		}
 	}
@@ -197,6 +200,15 @@ func grants(p *policy.Policy) []Grant {
 		g.Also = slices.Compact(g.Also)
 	}
 	return out
+}
+
+// flagIndex returns the position of a rule's flag in its input (the
+// index of its source), or its index in the policy when it has no source.
+func flagIndex(r *policy.Rule) int {
+	if r.Source != nil {
+		return r.Source.Index
+	}
+	return r.Index
 }
 
 // dropCovered drops, last to first, every rule whose own grant another
@@ -230,7 +242,7 @@ func risks(p *policy.Policy, flags []*source.Flag, findings []diag.Diagnostic) [
 		}
 		rk := Risk{ID: d.ID, Name: lint.Name(d.ID), Message: d.Summary, Rule: -1, Range: d.Range}
 		if r := ruleAt(p, flags, d.Range); r != nil {
-			rk.Rule, rk.Flag = r.Index, r.Text()
+			rk.Rule, rk.Flag = flagIndex(r), r.Text()
 		}
 		out = append(out, rk)
 	}

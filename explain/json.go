@@ -110,7 +110,7 @@ func toJSON(a *Account) jsonAccount {
 	j := jsonAccount{Policy: a.Name, Rules: []jsonRule{}, Grants: []jsonGrant{}, Denied: []jsonDenial{}, Risks: []jsonRisk{}}
 	for _, ra := range a.Rules {
 		r := ra.Rule
-		jr := jsonRule{Index: r.Index, Kind: r.Kind.String(), Flag: r.Text(), Canonical: r.String(), Range: rangeJSON(r.Range()), Sentence: ra.Sentence}
+		jr := jsonRule{Index: ra.Index, Kind: r.Kind.String(), Flag: r.Text(), Canonical: r.String(), Range: rangeJSON(r.Range()), Sentence: ra.Sentence}
 		if ra.Implies != nil {
 			s := ra.Implies.String()
 			jr.Implies = &s

@@ -43,7 +43,7 @@ func writeAccount(b *strings.Builder, a *Account, pal *diag.Palette) {
 	}
 	for _, ra := range a.Rules {
 		r := ra.Rule
-		fmt.Fprintf(b, "  %s %s  %s\n", pal.Bold.Sprintf("%3d", r.Index+1), r.Text(), pal.Gutter.Sprint(r.Range()))
+		fmt.Fprintf(b, "  %s %s  %s\n", pal.Bold.Sprintf("%3d", ra.Index+1), r.Text(), pal.Gutter.Sprint(r.Range()))
 		wrap(b, "      ", ra.Sentence)
 	}
 
