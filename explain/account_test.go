@@ -38,7 +38,7 @@ func codes(a *Account) []string {
 // TestDenied checks the broad strokes of what policies leave out.
 func TestDenied(t *testing.T) {
 	for _, tc := range []struct {
-		flags      []string
+		flags     []string
 		want, not []string
 	}{
 		{nil, []string{DenyNothing}, []string{DenyLookups}},
