@@ -179,7 +179,8 @@ func (a *app) fixAll(set *inputSet, opts lint.Options, write bool) (*inputSet, e
 
 // reload reads and parses the inputs of a set again from fixed contents.
 func (a *app) reload(set *inputSet, contents map[string]string) (*inputSet, error) {
-	next := &inputSet{files: diag.FileSet{}}
+	next := &inputSet{files: diag.FileSet{}, shells: set.shells}
+	reread := map[string]bool{} // a script is one source of several inputs
 	for _, it := range set.items {
 		var src source.Source
 		if it.input.Name == "argv" {
@@ -196,7 +197,14 @@ func (a *app) reload(set *inputSet, contents map[string]string) (*inputSet, erro
 				return nil, fmt.Errorf("cannot fix %s: it is read from %d origins", it.input.Name, len(it.input.Files))
 			}
 			name := it.input.Files[0].Name
+			if reread[name] {
+				continue
+			}
+			reread[name] = true
 			src = source.FlagsFile{Name: name, Content: contents[name]}
+			if set.shells[name] {
+				src = source.Shell{Name: name, Content: contents[name]}
+			}
 		}
 		ins, err := src.Read()
 		if err != nil {
@@ -217,6 +225,7 @@ func (a *app) reload(set *inputSet, contents map[string]string) (*inputSet, erro
 func (a *app) emitFixed(set *inputSet, contents map[string]string, changed map[string]bool, write bool) error {
 	type printed struct{ name, text string }
 	var outs []printed
+	emitted := map[string]bool{}
 	for _, it := range set.items {
 		if it.input.Name == "argv" {
 			var b strings.Builder
@@ -228,6 +237,10 @@ func (a *app) emitFixed(set *inputSet, contents map[string]string, changed map[s
 			continue
 		}
 		for _, f := range it.input.Files {
+			if emitted[f.Name] {
+				continue
+			}
+			emitted[f.Name] = true
 			if write && f.Name != "<stdin>" {
 				if changed[f.Name] {
 					if err := writeFileAtomic(f.Name, contents[f.Name]); err != nil {
