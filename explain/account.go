@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"net/netip"
 	"slices"
 
 	"github.com/capspec/capspec/ast"
@@ -69,6 +70,10 @@ type Grant struct {
 	// Also are the indices of rules (or, for lookups, of outbound rules
 	// through their implied resolve) whose grant lies wholly within this one.
 	Also []int
+	// OverriddenBy are the indices of the rules of mapping grants that win
+	// over this grant where both match (SPEC §3.2, §3.5: a mapping rule
+	// wins over a rule without one).
+	OverriddenBy []int
 }
 
 // IsImplied reports whether the grant exists only because outbound rules
@@ -192,6 +197,18 @@ func grants(p *policy.Policy) []Grant {
 	}
 	for i := range out {
 		g := &out[i]
+		for j := range out {
+			where, ok := overrides(out[j].Rule, g.Rule)
+			if !ok {
+				continue
+			}
+			by := append(slices.Clone(out[j].Rules), out[j].ImpliedBy...)
+			slices.Sort(by)
+			g.OverriddenBy = append(g.OverriddenBy, by...)
+			g.Summary += " " + where + ", the mapping of " + ruleList(by) + " applies instead (a mapping wins)."
+		}
+		slices.Sort(g.OverriddenBy)
+		g.OverriddenBy = slices.Compact(g.OverriddenBy)
 		slices.Sort(g.Rules)
 		g.Rules = slices.Compact(g.Rules)
 		slices.Sort(g.ImpliedBy)
@@ -200,6 +217,39 @@ func grants(p *policy.Policy) []Grant {
 		g.Also = slices.Compact(g.Also)
 	}
 	return out
+}
+
+// overrides reports whether the mapping grant m wins over the grant g
+// (which has no mapping of that sort) for some request both match, and says
+// where: "For my-database.internal", "On port 80", "For eth0 on port 80".
+func overrides(m, g *policy.Rule) (string, bool) {
+	if m == g || m.Kind != g.Kind || m.Protocol != g.Protocol || !m.Families.Overlaps(g.Families) {
+		return "", false
+	}
+	if m.Kind == ast.Resolve {
+		ok := m.HostMap.IsValid() && !g.HostMap.IsValid() && g.Host.MatchesName(m.Host.Name)
+		return "For " + m.Host.Name, ok
+	}
+	if !m.PortMap.IsMapped() || g.PortMap.IsMapped() {
+		return "", false
+	}
+	shared := m.Ports.Intersect(g.Ports)
+	if shared.IsEmpty() {
+		return "", false
+	}
+	// Compare the two on the shared ports and families, mappings aside.
+	fams := m.Families & g.Families
+	mc, gc := *m, *g
+	mc.Ports, gc.Ports, mc.Families, gc.Families = shared, shared, fams, fams
+	mc.PortMap, mc.HostMap, gc.HostMap = policy.PortMapping{}, netip.Addr{}, netip.Addr{}
+	if !policy.Covers(&mc, &gc) && !policy.Covers(&gc, &mc) {
+		return "", false
+	}
+	ports := portPhrase(shared, m.Kind == ast.Outbound)
+	if m.Host != g.Host {
+		return "For " + m.Host.String() + " " + ports, true
+	}
+	return capitalize(ports), true
 }
 
 // flagIndex returns the position of a rule's flag in its input (the

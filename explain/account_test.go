@@ -176,3 +176,38 @@ func TestErrors(t *testing.T) {
 		t.Errorf("account %v, errors %v", a, errs)
 	}
 }
+
+// TestMappingWins checks that grants without a mapping say where a mapping
+// grant wins over them.
+func TestMappingWins(t *testing.T) {
+	for _, tc := range []struct {
+		flags []string
+		want  string // in the summary of the grant of the first rule, or "" for none
+		by    []int
+	}{
+		{[]string{"--allow-inbound=tcp://*:80-90", "--allow-inbound=tcp://*:80->8888"}, "On port 80, the mapping of rule 2 applies instead (a mapping wins).", []int{1}},
+		{[]string{"--allow-inbound=tcp://*:80", "--allow-inbound=tcp://localhost:80->8888"}, "For localhost on port 80, the mapping of rule 2 applies instead", []int{1}},
+		{[]string{"--allow-inbound=tcp://*:81", "--allow-inbound=tcp://*:80->8888"}, "", nil},
+		{[]string{"--allow-inbound=udp://*:80", "--allow-inbound=tcp://*:80->8888"}, "", nil},
+		{[]string{"--allow-resolve=*.internal", "--allow-resolve=db.internal->10.0.0.1"}, "For db.internal, the mapping of rule 2 applies instead", []int{1}},
+		{[]string{"--allow-resolve=*.example.com", "--allow-resolve=db.internal->10.0.0.1"}, "", nil},
+		{[]string{"--allow-outbound=tcp://*:5432", "--allow-outbound=tcp://db.internal->10.0.0.1:5432->5433"}, "For db.internal on port 5432, the mapping of rule 2 applies instead", []int{1}},
+	} {
+		a := explainFlags(t, tc.flags...)
+		var g Grant
+		for _, c := range a.Grants {
+			if slices.Contains(c.Rules, 0) {
+				g = c
+			}
+		}
+		if tc.want == "" {
+			if strings.Contains(g.Summary, "mapping wins") || len(g.OverriddenBy) > 0 {
+				t.Errorf("%v: %s (by %v)", tc.flags, g.Summary, g.OverriddenBy)
+			}
+			continue
+		}
+		if !strings.Contains(g.Summary, tc.want) || !slices.Equal(g.OverriddenBy, tc.by) {
+			t.Errorf("%v: %s (by %v), want %q by %v", tc.flags, g.Summary, g.OverriddenBy, tc.want, tc.by)
+		}
+	}
+}

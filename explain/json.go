@@ -55,6 +55,7 @@ type (
 		Implied     bool             `json:"implied"`
 		ImpliedBy   []int            `json:"implied_by"`
 		Also        []int            `json:"also_covers"`
+		Overridden  []int            `json:"overridden_by"`
 	}
 	jsonAddrRange struct {
 		First string `json:"first"`
@@ -139,7 +140,7 @@ func grantJSON(g *Grant) jsonGrant {
 	j := jsonGrant{
 		Kind: r.Kind.String(), Host: r.Host.String(), HostKind: r.Host.Kind.String(),
 		Families: append([]string{}, r.Families.List()...), Flag: r.String(), Summary: g.Summary,
-		Rules: nonNil(g.Rules), Implied: g.IsImplied(), ImpliedBy: nonNil(g.ImpliedBy), Also: nonNil(g.Also),
+		Rules: nonNil(g.Rules), Implied: g.IsImplied(), ImpliedBy: nonNil(g.ImpliedBy), Also: nonNil(g.Also), Overridden: nonNil(g.OverriddenBy),
 	}
 	if r.Kind != ast.Resolve {
 		p := r.Protocol.String()
