@@ -42,10 +42,24 @@ func schema(t *testing.T) *jsonschema.Schema {
 	return sch
 }
 
-// TestSchema checks the JSON of every golden archive against the
-// documented schema.
+// TestSchema checks the JSON of every golden archive, and the example of
+// docs/explain.md, against the documented schema.
 func TestSchema(t *testing.T) {
 	sch := schema(t)
+	b, err := os.ReadFile("../docs/explain.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(b), "## JSON (`--format json`)")
+	_, rest, _ = strings.Cut(rest, "```json\n")
+	example, _, _ := strings.Cut(rest, "\n```")
+	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(example))
+	if err != nil {
+		t.Fatalf("docs/explain.md example: %v", err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("docs/explain.md example does not match the schema: %v", err)
+	}
 	paths, _ := filepath.Glob(filepath.Join(goldenDir, "*.txtar"))
 	for _, path := range paths {
 		ar, err := txtar.ParseFile(path)
