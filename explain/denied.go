@@ -146,7 +146,11 @@ func denied(gs []Grant) []Denial {
 			name+" is denied unless an address rule allows it.")
 	}
 	if len(f.anyOutbound) > 0 && f.anyLookup != policy.AllFamilies {
-		add(DenyAnyAddressLookup, "Outbound "+f.anyOutbound[0].Spec()+" allows no lookup: a host whose name no rule lets the guest look up is reachable by IP address only.")
+		text := "a host whose name no rule lets the guest look up is reachable by IP address only."
+		if len(f.lookups) == 0 {
+			text = "every host is reachable by IP address only."
+		}
+		add(DenyAnyAddressLookup, "Outbound "+f.anyOutbound[0].Spec()+" reaches any address but allows no lookup: "+text)
 	}
 	return out
 }
