@@ -143,6 +143,7 @@ func (a *app) commands() []*cobra.Command {
 		a.parseCommand(),
 		a.lintCommand(),
 		a.rulesCommand(),
+		a.explainCommand(),
 	}
 }
 
