@@ -73,6 +73,7 @@ func isTerminal(w io.Writer) bool {
 type app struct {
 	env      Env
 	allow    map[string]*[]string // --allow-resolve, --allow-outbound, --allow-inbound
+	shell    []string             // --shell scripts
 	colorArg string
 }
 
@@ -130,6 +131,7 @@ shell scripts, and checks, explains, formats and evaluates them.`,
 		a.allow[kind] = vals
 		pf.StringArrayVar(vals, "allow-"+kind, nil, "a --allow-"+kind+" flag to check (repeatable; never split on commas)")
 	}
+	pf.StringArrayVar(&a.shell, "shell", nil, "a shell script whose commands' --allow-* flags to read (repeatable; - for standard input)")
 	pf.StringVar(&a.colorArg, "color", "auto", "color output: auto, always or never")
 	root.AddCommand(a.commands()...)
 	return root
@@ -140,6 +142,8 @@ func (a *app) commands() []*cobra.Command {
 	return []*cobra.Command{
 		a.parseCommand(),
 		a.lintCommand(),
+		a.rulesCommand(),
+		a.explainCommand(),
 		a.evalCommand(),
 	}
 }

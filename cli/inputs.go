@@ -21,8 +21,9 @@ type loaded struct {
 
 // inputSet is everything a command read.
 type inputSet struct {
-	items []*loaded
-	files diag.FileSet
+	items  []*loaded
+	files  diag.FileSet
+	shells map[string]bool // origins read as shell scripts (--shell)
 }
 
 // diagnostics returns the diagnostics of every input, sorted.
@@ -70,6 +71,13 @@ func (a *app) sources(paths []string) ([]source.Source, error) {
 		}
 		srcs = append(srcs, source.FlagsFile{Name: name, Content: content})
 	}
+	for _, p := range a.shell {
+		name, content, err := read(p)
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, source.Shell{Name: name, Content: content})
+	}
 	return srcs, nil
 }
 
@@ -87,8 +95,11 @@ func (a *app) load(paths []string) (*inputSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	set := &inputSet{files: diag.FileSet{}}
+	set := &inputSet{files: diag.FileSet{}, shells: map[string]bool{}}
 	for _, src := range srcs {
+		if sh, ok := src.(source.Shell); ok {
+			set.shells[sh.Name] = true
+		}
 		ins, err := src.Read()
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: err}
@@ -99,7 +110,7 @@ func (a *app) load(paths []string) (*inputSet, error) {
 			set.items = append(set.items, &loaded{input: in, policy: p, diags: append(append([]diag.Diagnostic(nil), in.Diags...), ds...)})
 		}
 	}
-	if len(set.items) == 0 && len(paths) == 0 {
+	if len(set.items) == 0 && len(paths) == 0 && len(a.shell) == 0 {
 		return nil, usageErrorf("no flags to read: give --allow-* flags, flags files, - for standard input, or --shell FILE")
 	}
 	return set, nil

@@ -209,6 +209,7 @@ var errorCases = []struct {
 	{flag: "--allow-outbound=tcp://x.com:0-80", id: "CS003", at: "0-80"},
 	{flag: "--allow-inbound=tcp://*:0,80", id: "CS003", at: "0"},
 	{flag: "--allow-inbound=tcp://*:0-10", id: "CS003", at: "0-10"},
+	{flag: "--allow-inbound=tcp://*:0-0", id: "CS003", at: "0-0"},
 	{flag: "--allow-inbound=tcp://*:0->80", id: "CS003", at: "0"},
 	{flag: "--allow-inbound=tcp://*:80->0", id: "CS003", at: "0"},
 

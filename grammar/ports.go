@@ -265,7 +265,7 @@ func (c *checker) portZero(r *ast.Rule) {
 		switch {
 		case c.kind == ast.Outbound:
 			c.report("CS003", it.Start, it.End, "port 0 is not a destination; it is valid only alone in an inbound rule (a port the system picks)")
-		case len(r.Ports.Items) > 1 || it.Hi != 0:
+		case len(r.Ports.Items) > 1 || it.IsRange():
 			c.report("CS003", it.Start, it.End, "port 0 means a port the system picks; it must stand alone (tcp://*:0), not in a list or range")
 		case r.PortMap != nil:
 			c.report("CS003", it.Start, it.End, "port 0 (a port the system picks) cannot be mapped")

@@ -27,7 +27,8 @@ type Input struct {
 	Files []*diag.File
 	// Flags are the flags in order.
 	Flags []*Flag
-	// Comments are the comments around the flags, in order (flags files only).
+	// Comments are the comments around the flags, in order (flags files and
+	// shell scripts).
 	Comments []*Comment
 	// Diags are problems found while reading.
 	Diags []diag.Diagnostic

@@ -1,0 +1,187 @@
+package lint
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/capspec/capspec/ast"
+	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/policy"
+	"github.com/capspec/capspec/source"
+)
+
+// Options configures a run of the linter.
+type Options struct {
+	// Disable holds rule IDs not to report.
+	Disable []string
+}
+
+// Lint runs every enabled rule over one policy and returns the
+// diagnostics, sorted: those of reading and parsing the input (parsed),
+// and those of the rules. Diagnostics silenced by a "# capspec:ignore"
+// comment of the input and those of disabled rules are left out.
+func Lint(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic, opts Options) []diag.Diagnostic {
+	disabled := map[string]bool{}
+	for _, id := range opts.Disable {
+		disabled[strings.ToUpper(strings.TrimSpace(id))] = true
+	}
+	if p == nil {
+		p = &ast.Policy{Name: in.Name}
+	}
+	var out []diag.Diagnostic
+	for _, d := range parsed {
+		if !disabled[d.ID] {
+			out = append(out, d)
+		}
+	}
+	rules := Rules()
+	sh := &shared{ids: map[string]bool{}}
+	for _, r := range rules {
+		sh.ids[r.ID] = true
+	}
+	for i := range rules {
+		r := &rules[i]
+		if r.Run == nil || disabled[r.ID] {
+			continue
+		}
+		var found []diag.Diagnostic
+		r.Run(&Pass{Rule: r, Input: in, Policy: p, shared: sh, out: &found})
+		for _, d := range found {
+			if !disabled[d.ID] {
+				out = append(out, d)
+			}
+		}
+	}
+	out = suppress(in, out, sh.known)
+	diag.Sort(out)
+	return out
+}
+
+// shared holds what several rules of one run compute from the policy,
+// computed once when first asked for.
+type shared struct {
+	ids          map[string]bool // every rule ID
+	policy       *policy.Policy
+	compileDiags []diag.Diagnostic
+	redundancy   *redundancy
+}
+
+// known reports whether id is a rule's ID.
+func (s *shared) known(id string) bool { return s.ids[id] }
+
+// suppress drops the diagnostics that a "# capspec:ignore" comment of the
+// input silences.
+func suppress(in *source.Input, ds []diag.Diagnostic, known func(string) bool) []diag.Diagnostic {
+	dirs := directives(in, known)
+	if len(dirs) == 0 || len(ds) == 0 {
+		return ds
+	}
+	fl := newFlagLines(in)
+	// ignored[flag] holds the IDs silenced for that flag.
+	ignored := map[int]map[string]bool{}
+	for _, dir := range dirs {
+		for _, f := range fl.targets(dir.comment) {
+			if ignored[f] == nil {
+				ignored[f] = map[string]bool{}
+			}
+			for _, id := range dir.ids {
+				ignored[f][id] = true
+			}
+		}
+	}
+	kept := ds[:0]
+	for _, d := range ds {
+		if f := fl.flagOf(d.Range); f >= 0 && ignored[f][d.ID] {
+			continue
+		}
+		kept = append(kept, d)
+	}
+	return kept
+}
+
+// lineKey is a line of an origin.
+type lineKey struct {
+	origin string
+	line   int
+}
+
+// span is the origin range of a word of flag Flag.
+type span struct {
+	start, end int
+	flag       int
+}
+
+// flagLines indexes the flags of an input by the lines they start and end
+// on, and their words by origin.
+type flagLines struct {
+	in       *source.Input
+	starting map[lineKey][]int
+	ending   map[lineKey][]int
+	comments map[lineKey]bool // lines holding a comment on its own
+	words    map[string][]span
+}
+
+func newFlagLines(in *source.Input) *flagLines {
+	fl := &flagLines{in: in, starting: map[lineKey][]int{}, ending: map[lineKey][]int{},
+		comments: map[lineKey]bool{}, words: map[string][]span{}}
+	for i, f := range in.Flags {
+		s := lineKey{f.Range.Origin, f.Range.Start.Line}
+		e := lineKey{f.Range.Origin, f.Range.End.Line}
+		fl.starting[s] = append(fl.starting[s], i)
+		fl.ending[e] = append(fl.ending[e], i)
+		for _, w := range f.Words {
+			fl.words[w.Origin] = append(fl.words[w.Origin], span{w.Start.Offset, w.End.Offset, i})
+		}
+	}
+	for _, ws := range fl.words {
+		sort.Slice(ws, func(i, j int) bool { return ws[i].start < ws[j].start })
+	}
+	for _, c := range in.Comments {
+		if !fl.beside(c) {
+			fl.comments[lineKey{c.Range.Origin, c.Range.Start.Line}] = true
+		}
+	}
+	return fl
+}
+
+// beside reports whether a comment ends the line of a flag.
+func (fl *flagLines) beside(c *source.Comment) bool {
+	for _, i := range fl.ending[lineKey{c.Range.Origin, c.Range.Start.Line}] {
+		if fl.in.Flags[i].Range.End.Offset <= c.Range.Start.Offset {
+			return true
+		}
+	}
+	return false
+}
+
+// targets returns the flags a suppression comment applies to: the flags
+// ending on its line when it stands beside them, or else the flags starting
+// on the first line after the block of comment lines it belongs to.
+func (fl *flagLines) targets(c *source.Comment) []int {
+	k := lineKey{c.Range.Origin, c.Range.Start.Line}
+	if fl.beside(c) {
+		return fl.ending[k]
+	}
+	for k.line++; ; k.line++ {
+		if fs := fl.starting[k]; len(fs) > 0 {
+			return fs
+		}
+		if !fl.comments[k] {
+			return nil
+		}
+	}
+}
+
+// flagOf returns the flag a diagnostic at r is about: the flag with a word
+// holding r's start, or else the last flag ending on r's line, or -1.
+func (fl *flagLines) flagOf(r diag.Range) int {
+	ws := fl.words[r.Origin]
+	i := sort.Search(len(ws), func(i int) bool { return ws[i].start > r.Start.Offset }) - 1
+	if i >= 0 && r.Start.Offset <= ws[i].end {
+		return ws[i].flag
+	}
+	if fs := fl.ending[lineKey{r.Origin, r.Start.Line}]; len(fs) > 0 {
+		return fs[len(fs)-1]
+	}
+	return -1
+}

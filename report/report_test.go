@@ -1,0 +1,237 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/grammar"
+	"github.com/capspec/capspec/lint"
+	"github.com/capspec/capspec/source"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const sample = `# a policy with findings of every severity
+--allow-outbound=tcp://example.com:70000
+--allow-outbound=tcp://*:443
+--allow-inbound=tcp://localhost:80
+--allow-resolve=example.com
+--allow-outbound=tcp://example.com:443,80
+`
+
+// lintSources lints the flags of the sources.
+func lintSources(t *testing.T, srcs ...source.Source) ([]diag.Diagnostic, diag.FileSet) {
+	t.Helper()
+	files := diag.FileSet{}
+	var ds []diag.Diagnostic
+	for _, src := range srcs {
+		ins, err := src.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range ins {
+			files.Add(in.Files...)
+			p, pds := grammar.Parse(in)
+			ds = append(ds, lint.Lint(in, p, append(in.Diags, pds...), lint.Options{})...)
+		}
+	}
+	diag.Sort(ds)
+	return ds, files
+}
+
+var testTool = Tool{Name: "capspec", Version: "0.0.0-test", InformationURI: "https://github.com/capspec/capspec"}
+
+func TestSARIFGolden(t *testing.T) {
+	ds, files := lintSources(t, source.FlagsFile{Name: "policy.flags", Content: sample})
+	var buf bytes.Buffer
+	if err := WriteSARIF(&buf, testTool, lint.Rules(), ds, files); err != nil {
+		t.Fatal(err)
+	}
+	validate(t, buf.Bytes())
+	const golden = "testdata/policy.sarif"
+	if *update {
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if !bytes.Equal(want, buf.Bytes()) {
+		t.Errorf("SARIF differs from %s (run go test -update and review the diff)", golden)
+	}
+}
+
+// TestSARIFContent checks what code scanning reads from the log.
+func TestSARIFContent(t *testing.T) {
+	argv := []string{"capspec", "lint", "--allow-outbound=tcp://*:443", "--allow-inbound", "tcp://*:80"}
+	ds, files := lintSources(t, source.Args{Argv: argv}, source.FlagsFile{Name: "dir/my policy.flags", Content: sample},
+		source.FlagsFile{Name: "<stdin>", Content: "--allow-resolve=*\n"})
+	var buf bytes.Buffer
+	if err := WriteSARIF(&buf, testTool, lint.Rules(), ds, files); err != nil {
+		t.Fatal(err)
+	}
+	validate(t, buf.Bytes())
+	var log struct {
+		Runs []struct {
+			ColumnKind string `json:"columnKind"`
+			Tool       struct {
+				Driver struct {
+					Rules []struct {
+						ID                   string
+						Name                 string
+						ShortDescription     struct{ Text string }
+						FullDescription      struct{ Text string }
+						Help                 struct{ Text, Markdown string }
+						DefaultConfiguration struct {
+							Level   string
+							Enabled bool
+						}
+						Properties map[string]any
+					}
+				}
+			}
+			Results []struct {
+				RuleID    string
+				RuleIndex int
+				Level     string
+				Message   struct{ Text string }
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct {
+							URI       string
+							URIBaseID string `json:"uriBaseId"`
+						}
+						Region struct{ StartLine, StartColumn, EndLine, EndColumn int }
+					}
+				}
+				PartialFingerprints map[string]string
+			}
+		}
+	}
+	if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	run := log.Runs[0]
+	if run.ColumnKind != "unicodeCodePoints" {
+		t.Errorf("columnKind %q", run.ColumnKind)
+	}
+	rules := lint.Rules()
+	if len(run.Tool.Driver.Rules) != len(rules) {
+		t.Fatalf("%d rules in the log, want %d", len(run.Tool.Driver.Rules), len(rules))
+	}
+	for i, r := range run.Tool.Driver.Rules {
+		want := rules[i]
+		if r.ID != want.ID || r.Name != want.Name || r.ShortDescription.Text == "" || r.FullDescription.Text == "" ||
+			r.Help.Text == "" || r.Help.Markdown == "" || !r.DefaultConfiguration.Enabled || r.DefaultConfiguration.Level != Level(want.Severity) {
+			t.Errorf("rule %d: %+v", i, r)
+		}
+		_, has := r.Properties["security-severity"]
+		if has != want.IsSecurity() {
+			t.Errorf("%s: security-severity present %v, want %v", r.ID, has, want.IsSecurity())
+		}
+	}
+	uris := map[string]bool{}
+	fps := map[string]bool{}
+	for _, res := range run.Results {
+		if run.Tool.Driver.Rules[res.RuleIndex].ID != res.RuleID {
+			t.Errorf("%s: ruleIndex %d points at %s", res.RuleID, res.RuleIndex, run.Tool.Driver.Rules[res.RuleIndex].ID)
+		}
+		if len(res.Locations) != 1 {
+			t.Fatalf("%s: %d locations", res.RuleID, len(res.Locations))
+		}
+		loc := res.Locations[0].PhysicalLocation
+		uris[loc.ArtifactLocation.URI+" "+loc.ArtifactLocation.URIBaseID] = true
+		if loc.Region.StartLine < 1 || loc.Region.StartColumn < 1 || loc.Region.EndLine < loc.Region.StartLine {
+			t.Errorf("%s: region %+v", res.RuleID, loc.Region)
+		}
+		fp := res.PartialFingerprints[FingerprintKey]
+		if fp == "" || fps[fp] {
+			t.Errorf("%s: fingerprint %q missing or repeated", res.RuleID, fp)
+		}
+		fps[fp] = true
+	}
+	for _, u := range []string{"argv%5B2%5D ", "argv%5B4%5D ", "dir/my%20policy.flags %SRCROOT%", "%3Cstdin%3E "} {
+		if !uris[u] {
+			t.Errorf("no result in %q; have %v", u, uris)
+		}
+	}
+}
+
+// TestFingerprintStable checks that a finding keeps its fingerprint when
+// lines are inserted above it.
+func TestFingerprintStable(t *testing.T) {
+	fp := func(content string) string {
+		ds, files := lintSources(t, source.FlagsFile{Name: "p.flags", Content: content})
+		for _, d := range ds {
+			if d.ID == "CS201" {
+				return fingerprint(d, files)
+			}
+		}
+		t.Fatal("no CS201")
+		return ""
+	}
+	if a, b := fp("--allow-outbound=tcp://*:443\n"), fp("# moved\n\n--allow-outbound=tcp://*:443\n"); a != b {
+		t.Errorf("fingerprint changed when the line moved: %s, %s", a, b)
+	}
+}
+
+// validate checks a SARIF log against the official SARIF 2.1.0 schema
+// (errata 01), asserting formats.
+func validate(t *testing.T, log []byte) {
+	t.Helper()
+	f, err := os.Open("testdata/sarif-schema-2.1.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	const url = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+	if err := c.AddResource(url, doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("SARIF log is not valid: %v", err)
+	}
+}
+
+func TestGitHub(t *testing.T) {
+	file := diag.NewFile("dir/a,b:c.flags", "--allow-outbound=tcp://example.com:70000\nx\ny\n")
+	argv := diag.NewFile("argv[2]", "--allow-resolve=*")
+	ds := []diag.Diagnostic{
+		{ID: "CS002", Severity: diag.Error, Summary: "port 70000 is out of range (0-65535)", Range: file.Range(35, 40)},
+		{ID: "CS201", Severity: diag.Warning, Summary: "100% of\r\naddresses", Detail: "a: b, c", Range: file.Range(0, 42)},
+		{ID: "CS306", Severity: diag.Info, Summary: "note", Range: argv.Range(16, 17)},
+	}
+	var b strings.Builder
+	if err := WriteGitHub(&b, ds); err != nil {
+		t.Fatal(err)
+	}
+	want := "::error file=dir/a%2Cb%3Ac.flags,line=1,col=36,endColumn=41,title=CS002::port 70000 is out of range (0-65535)\n" +
+		"::warning file=dir/a%2Cb%3Ac.flags,line=1,endLine=2,col=1,title=CS201::100%25 of%0D%0Aaddresses%0Aa: b, c\n" +
+		"::notice title=CS306::argv[2]:17: note\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}

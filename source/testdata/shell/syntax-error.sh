@@ -1,0 +1,1 @@
+wasmtime run --allow-outbound="tcp://example.com:80 app.wasm
