@@ -71,13 +71,13 @@ func (a *app) runEval(args []string, o *evalOptions) error {
 	if err != nil {
 		return err
 	}
-	stdinForPolicy := slices.Contains(o.policies, "-")
+	stdinForPolicy := slices.Contains(o.policies, "-") || slices.Contains(a.shell, "-")
 	stdinForRequests := slices.Contains(o.requests, "-") || len(args) == 0 && len(o.requests) == 0
 	if stdinForPolicy && stdinForRequests {
 		return usageErrorf("standard input can hold the policy or the requests, not both")
 	}
-	if len(*a.allow["resolve"])+len(*a.allow["outbound"])+len(*a.allow["inbound"]) == 0 && len(o.policies) == 0 {
-		return usageErrorf("no policy: give --allow-* flags or --policy FILE")
+	if len(*a.allow["resolve"])+len(*a.allow["outbound"])+len(*a.allow["inbound"]) == 0 && len(o.policies) == 0 && len(a.shell) == 0 {
+		return usageErrorf("no policy: give --allow-* flags, --policy FILE or --shell FILE")
 	}
 	set, err := a.load(o.policies)
 	if err != nil {

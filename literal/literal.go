@@ -69,6 +69,17 @@ func Name(s string) (string, []Problem) {
 	if s == "" {
 		return "", []Problem{{ID: "CS007", Message: "empty name"}}
 	}
+	if !utf8.ValidString(s) {
+		i := 0
+		for i < len(s) {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			i += size
+		}
+		return "", []Problem{{ID: "CS007", Start: i, End: i + 1, Message: fmt.Sprintf("invalid UTF-8 byte 0x%02X in a name", s[i])}}
+	}
 	if len(s) > 4*(MaxNameLength+1) {
 		// No spelling this long can be a name of at most 253 octets; stop
 		// before splitting megabytes of labels.

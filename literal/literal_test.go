@@ -33,6 +33,7 @@ func TestName(t *testing.T) {
 		{"2130706433", "", "CS004"},
 		{"999.1.1.1", "", "CS004"},
 		{"1.2.3.4.", "", "CS004"},
+		{"\xd20", "", "CS007"},
 	} {
 		got, probs := Name(tc.in)
 		gotID := ""
