@@ -8,25 +8,29 @@ import (
 // flagLexer splits one flag into tokens. Rules are tried in order; the final
 // catch-all turns any other character into an Invalid token, so that the
 // parser, not the lexer, reports it with a position.
-var flagLexer = lexer.MustSimple([]lexer.SimpleRule{
+var flagLexer = lexer.MustSimple(flagLexerRules)
+
+var flagLexerRules = []lexer.SimpleRule{
 	{Name: "FlagName", Pattern: `--[A-Za-z0-9_][A-Za-z0-9_-]*`},
 	{Name: "Eq", Pattern: `=`},
-	{Name: "Word", Pattern: `[\pL\pM\pN_*][\pL\pM\pN_.*\x{3002}\x{FF0E}\x{FF61}]*(?:-+[\pL\pM\pN_.*\x{3002}\x{FF0E}\x{FF61}]+)*`},
+	{Name: "Ellipsis", Pattern: `\.\.\.`},
+	{Name: "Arrow", Pattern: `->`},
+	// A word is a label-ish run: letters, digits, '_', '*', dots (and the
+	// dots IDNA maps to '.'), and dashes inside it; a dash before '>'
+	// stays out of it so that "->" is an arrow. A run of dashes alone is a
+	// word too, so that a stray dash is reported by the checks.
+	{Name: "Word", Pattern: `-*[\pL\pM\pN_*.\x{3002}\x{FF0E}\x{FF61}]+(?:-+[\pL\pM\pN_*.\x{3002}\x{FF0E}\x{FF61}]+)*|-+`},
 	{Name: "SchemeSep", Pattern: `://`},
 	{Name: "PortList", Pattern: `:(?:[\pL\pN_.*,]|-[\pL\pN_.*,])*`},
 	{Name: "Family", Pattern: `#[A-Za-z0-9_-]*`},
-	{Name: "Ellipsis", Pattern: `\.\.\.`},
-	{Name: "DotWord", Pattern: `[.\x{3002}\x{FF0E}\x{FF61}][\pL\pM\pN_.*\x{3002}\x{FF0E}\x{FF61}]*(?:-+[\pL\pM\pN_.*\x{3002}\x{FF0E}\x{FF61}]+)*`},
-	{Name: "Arrow", Pattern: `->`},
 	{Name: "Bracketed", Pattern: `\[[^\]\s\[]*\]?`},
-	{Name: "Dash", Pattern: `-`},
 	{Name: "Slash", Pattern: `/`},
 	{Name: "Space", Pattern: `\s+`},
 	{Name: "Invalid", Pattern: `(?s).`},
-})
+}
 
 // The structs below are the grammar. They accept more than the language
-// (hosts and ports are runs of tokens) so that the checks in convert.go can
+// (hosts and ports are runs of tokens) so that the checks in parse.go and ports.go can
 // say precisely what is wrong; their names are what a user would call each
 // part, since participle may mention them.
 
@@ -43,9 +47,9 @@ type Flag struct {
 // bracketed IPv6 address or network, or a run of words (a name, a wildcard,
 // an IPv4 address or network, an interface), with an optional "/len".
 type Spec struct {
-	Lead     []lexer.Token `parser:"@((Ellipsis | Bracketed | Word | DotWord | Dash | Slash)+)?"`
+	Lead     []lexer.Token `parser:"@((Word | Bracketed | Ellipsis | Slash)+)?"`
 	Sep      *lexer.Token  `parser:"@SchemeSep?"`
-	Host     []lexer.Token `parser:"@((Ellipsis | Bracketed | Word | DotWord | Dash | Slash)+)?"`
+	Host     []lexer.Token `parser:"@((Word | Bracketed | Ellipsis | Slash)+)?"`
 	HostMap  *Mapping      `parser:"@@?"`
 	Ports    []*Ports      `parser:"@@*"`
 	Families []lexer.Token `parser:"@(Family+)?"`
@@ -55,7 +59,7 @@ type Spec struct {
 type Mapping struct {
 	Arrow     lexer.Token   `parser:"@Arrow"`
 	Bracketed *lexer.Token  `parser:"( @Bracketed"`
-	Parts     []lexer.Token `parser:"| @((Word | DotWord | Dash)+) )?"`
+	Parts     []lexer.Token `parser:"| @(Word+) )?"`
 }
 
 // Ports is ":" and a port list, with an optional port mapping.
