@@ -1,0 +1,152 @@
+package eval
+
+import (
+	"net/netip"
+	"slices"
+)
+
+// u128 is an address as a 128-bit number (IPv4 in the low 32 bits).
+type u128 struct{ hi, lo uint64 }
+
+func (a u128) less(b u128) bool { return a.hi < b.hi || a.hi == b.hi && a.lo < b.lo }
+
+func (a u128) lessEq(b u128) bool { return !b.less(a) }
+
+func toU128(a netip.Addr) u128 {
+	if a.Is4() {
+		b := a.As4()
+		return u128{0, uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])}
+	}
+	b := a.As16()
+	var x u128
+	for i := 0; i < 8; i++ {
+		x.hi = x.hi<<8 | uint64(b[i])
+		x.lo = x.lo<<8 | uint64(b[8+i])
+	}
+	return x
+}
+
+// prefixEnd returns the last address of p as a number.
+func prefixEnd(p netip.Prefix) u128 {
+	start := toU128(p.Addr())
+	hostBits := p.Addr().BitLen() - p.Bits()
+	switch {
+	case hostBits >= 64:
+		start.lo = ^uint64(0)
+		if hostBits == 128 {
+			start.hi = ^uint64(0)
+		} else {
+			start.hi |= (uint64(1) << (hostBits - 64)) - 1
+		}
+	case hostBits > 0:
+		start.lo |= (uint64(1) << hostBits) - 1
+	}
+	return start
+}
+
+// addrNode is a network of an address index: its rules' port table and the
+// smallest network containing it.
+type addrNode struct {
+	prefix netip.Prefix
+	parent int32
+	table  tableRef
+}
+
+// addrIndex finds, for an address, every network of the index containing
+// it: a binary search over the starts of the elementary ranges the
+// networks cut the address space into gives the innermost network; its
+// parents are the others. Networks nest, so a range has one innermost.
+type addrIndex struct {
+	starts []u128
+	inner  []int32 // innermost node of each range, -1 for none
+	nodes  []addrNode
+	full   int32 // the node of the whole family (/0), -1 for none
+}
+
+// innermost returns the innermost network containing a, or -1.
+func (x *addrIndex) innermost(a u128) int32 {
+	s := x.starts
+	if len(s) == 0 || a.less(s[0]) {
+		return -1
+	}
+	lo, hi := 0, len(s)
+	for hi-lo > 1 {
+		m := int(uint(lo+hi) >> 1)
+		if s[m].lessEq(a) {
+			lo = m
+		} else {
+			hi = m
+		}
+	}
+	return x.inner[lo]
+}
+
+// buildAddrIndex makes the index of distinct networks (of one family) with
+// their tables.
+func buildAddrIndex(prefixes []netip.Prefix, tables []tableRef) addrIndex {
+	order := make([]int, len(prefixes))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int {
+		pi, pj := prefixes[i], prefixes[j]
+		if c := pi.Addr().Compare(pj.Addr()); c != 0 {
+			return c
+		}
+		return pi.Bits() - pj.Bits()
+	})
+	x := addrIndex{full: -1, nodes: make([]addrNode, 0, len(prefixes))}
+	type open struct {
+		node int32
+		end  u128
+	}
+	var stack []open
+	emit := func(start u128, node int32) {
+		if n := len(x.starts); n > 0 && x.starts[n-1] == start {
+			x.inner[n-1] = node
+			return
+		}
+		x.starts = append(x.starts, start)
+		x.inner = append(x.inner, node)
+	}
+	// close pops the top network; the range after it belongs to the next one out.
+	closeTop := func() {
+		top := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if top.end == (u128{^uint64(0), ^uint64(0)}) {
+			return // the end of the IPv6 space
+		}
+		next := top.end
+		next.lo++
+		if next.lo == 0 {
+			next.hi++
+		}
+		parent := int32(-1)
+		if len(stack) > 0 {
+			parent = stack[len(stack)-1].node
+		}
+		emit(next, parent)
+	}
+	for _, i := range order {
+		p := prefixes[i]
+		start, end := toU128(p.Addr()), prefixEnd(p)
+		for len(stack) > 0 && stack[len(stack)-1].end.less(start) {
+			closeTop()
+		}
+		parent := int32(-1)
+		if len(stack) > 0 {
+			parent = stack[len(stack)-1].node
+		}
+		id := int32(len(x.nodes))
+		x.nodes = append(x.nodes, addrNode{prefix: p, parent: parent, table: tables[i]})
+		if p.Bits() == 0 {
+			x.full = id
+		}
+		emit(start, id)
+		stack = append(stack, open{id, end})
+	}
+	for len(stack) > 0 {
+		closeTop()
+	}
+	return x
+}

@@ -1,0 +1,154 @@
+package eval
+
+import (
+	"slices"
+
+	"github.com/capspec/capspec/policy"
+)
+
+// A port table answers, for a port and a family, the first rule (lowest
+// index) of a bucket allowing that port, and the first mapping rule. It is
+// a sorted list of segments of the port space, each holding the answers
+// for every port in it, so a query is a binary search over a few segments.
+// Tables live in one arena (Index.segs) and are referred to by tableRef.
+
+// segment covers the ports from lo up to the next segment's lo.
+type segment struct {
+	lo   uint16
+	best [4]int32 // [family*2 + mapping]: first rule index, -1 for none
+}
+
+// tableRef locates a table in the arena: segs[off : off+n].
+type tableRef struct{ off, n uint32 }
+
+// tableEntry is a rule of a bucket, given to the table builder in index order.
+type tableEntry struct {
+	idx    int32
+	ports  policy.PortSet
+	fams   policy.Families
+	mapped bool
+}
+
+// slotHit is the answer of a table for one port and family.
+type slotHit struct{ first, mapped int32 }
+
+// merge keeps the lower index of each slot.
+func (h *slotHit) merge(first, mapped int32) {
+	if first >= 0 && (h.first < 0 || first < h.first) {
+		h.first = first
+	}
+	if mapped >= 0 && (h.mapped < 0 || mapped < h.mapped) {
+		h.mapped = mapped
+	}
+}
+
+// winner returns the deciding rule: the first mapping rule, else the first rule.
+func (h slotHit) winner() int32 {
+	if h.mapped >= 0 {
+		return h.mapped
+	}
+	return h.first
+}
+
+// query merges into h the answer of table t for port and family index fi.
+func (x *Index) query(t tableRef, port uint16, fi int, h *slotHit) {
+	if t.n == 0 {
+		return
+	}
+	segs := x.segs[t.off : t.off+t.n]
+	// Find the last segment whose lo <= port.
+	lo, hi := 0, len(segs)
+	for hi-lo > 1 {
+		m := int(uint(lo+hi) >> 1)
+		if segs[m].lo <= port {
+			lo = m
+		} else {
+			hi = m
+		}
+	}
+	b := &segs[lo].best
+	h.merge(b[fi*2], b[fi*2+1])
+}
+
+// tableBuilder appends tables to an arena, reusing its scratch space.
+type tableBuilder struct {
+	segs   []segment
+	bounds []int
+	next   [4][]int32 // per slot: next unpainted segment (union-find)
+}
+
+// build appends the table of entries (in index order) and returns its ref.
+func (b *tableBuilder) build(es []tableEntry) tableRef {
+	if len(es) == 0 {
+		return tableRef{}
+	}
+	bounds := b.bounds[:0]
+	bounds = append(bounds, 0)
+	for _, e := range es {
+		for _, r := range e.ports {
+			bounds = append(bounds, int(r.Lo))
+			if r.Hi < policy.MaxPort {
+				bounds = append(bounds, int(r.Hi)+1)
+			}
+		}
+	}
+	slices.Sort(bounds)
+	bounds = slices.Compact(bounds)
+	b.bounds = bounds
+	n := len(bounds)
+	start := len(b.segs)
+	for _, lo := range bounds {
+		b.segs = append(b.segs, segment{lo: uint16(lo), best: [4]int32{-1, -1, -1, -1}})
+	}
+	segs := b.segs[start:]
+	for s := range b.next {
+		b.next[s] = slices.Grow(b.next[s][:0], n+1)[:n+1]
+		for i := range b.next[s] {
+			b.next[s][i] = int32(i)
+		}
+	}
+	find := func(next []int32, i int32) int32 {
+		root := i
+		for next[root] != root {
+			root = next[root]
+		}
+		for next[i] != root {
+			next[i], i = root, next[i]
+		}
+		return root
+	}
+	for _, e := range es {
+		for _, r := range e.ports {
+			first, _ := slices.BinarySearch(bounds, int(r.Lo))
+			last := n - 1
+			if r.Hi < policy.MaxPort {
+				last, _ = slices.BinarySearch(bounds, int(r.Hi)+1)
+				last--
+			}
+			for fi, f := range families {
+				if !e.fams.Has(f) {
+					continue
+				}
+				for _, slot := range []int{fi * 2, fi*2 + 1} {
+					if slot%2 == 1 && !e.mapped {
+						continue
+					}
+					next := b.next[slot]
+					for i := find(next, int32(first)); int(i) <= last; i = find(next, i) {
+						segs[i].best[slot] = e.idx
+						next[i] = i + 1
+					}
+				}
+			}
+		}
+	}
+	// Merge neighbours that answer alike.
+	out := segs[:1]
+	for _, s := range segs[1:] {
+		if s.best != out[len(out)-1].best {
+			out = append(out, s)
+		}
+	}
+	b.segs = b.segs[:start+len(out)]
+	return tableRef{off: uint32(start), n: uint32(len(out))}
+}

@@ -1,0 +1,281 @@
+package eval
+
+import (
+	"errors"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/capspec/capspec/ast"
+	"github.com/capspec/capspec/literal"
+	"github.com/capspec/capspec/policy"
+)
+
+// Op is what a request asks for.
+type Op uint8
+
+// The operations of §3.6.
+const (
+	Lookup  Op = iota + 1 // lookup NAME [ipv4|ipv6]: a DNS lookup (resolve rules)
+	Connect               // connect tcp HOST:PORT: a TCP connect (outbound rules)
+	Send                  // send udp HOST:PORT: a UDP send (outbound rules)
+	Listen                // listen tcp LOCAL:PORT: a TCP listen (inbound rules)
+	Bind                  // bind udp LOCAL:PORT: a UDP bind (inbound rules)
+)
+
+var opNames = [...]string{"", "lookup", "connect", "send", "listen", "bind"}
+
+// String returns the request word: lookup, connect, send, listen or bind.
+func (o Op) String() string {
+	if int(o) < len(opNames) {
+		return opNames[o]
+	}
+	return "unknown"
+}
+
+// Protocol returns the protocol of the operation: tcp for connect and
+// listen, udp for send and bind, none for lookup.
+func (o Op) Protocol() ast.Protocol {
+	switch o {
+	case Connect, Listen:
+		return ast.TCP
+	case Send, Bind:
+		return ast.UDP
+	}
+	return ast.NoProtocol
+}
+
+// Kind returns the kind of rule that decides the operation.
+func (o Op) Kind() ast.Kind {
+	switch o {
+	case Connect, Send:
+		return ast.Outbound
+	case Listen, Bind:
+		return ast.Inbound
+	}
+	return ast.Resolve
+}
+
+// LocalKind says what the local side of a listen or bind is.
+type LocalKind uint8
+
+// The local sides.
+const (
+	LocalAddr      LocalKind = iota // an address (0.0.0.0 and [::] mean every interface of a family)
+	LocalAny                        // "*": every interface, any family
+	LocalLocalhost                  // "localhost": the loopback interfaces
+	LocalInterface                  // a named interface (Request.Name)
+)
+
+// Request is one request to decide (§3.6). Names are normalized by Decide
+// (case, trailing dot, IDN to A-labels); addresses are unmapped and lose
+// their zone, so that a request is compared in the form of the rules.
+type Request struct {
+	Op Op
+	// Name is, for a lookup, the name looked up (empty when Addr is an IP
+	// literal); for a connect or send, the name the address was resolved
+	// from ("via NAME"), or the host name when Addr is not set; for a listen
+	// or bind on LocalInterface, the interface name.
+	Name string
+	// Addr is the remote address of a connect or send, the local address of
+	// a listen or bind on LocalAddr, or the IP literal of a lookup.
+	Addr netip.Addr
+	// Port is the remote port of a connect or send, the local port of a
+	// listen or bind (0: a port the system picks).
+	Port uint16
+	// Family is, for a lookup, the family asked for (0 for any).
+	Family policy.Families
+	// Local is the kind of local side of a listen or bind.
+	Local LocalKind
+}
+
+// String writes the request as a request line, e.g.
+// "connect tcp 93.184.216.34:80 via example.com".
+func (q Request) String() string {
+	var b strings.Builder
+	b.WriteString(q.Op.String())
+	if q.Op != Lookup {
+		b.WriteByte(' ')
+		b.WriteString(q.Op.Protocol().String())
+	}
+	b.WriteByte(' ')
+	switch q.Op {
+	case Lookup:
+		if q.Addr.IsValid() {
+			b.WriteString(q.Addr.String())
+		} else {
+			b.WriteString(q.Name)
+		}
+		if q.Family == policy.IPv4 || q.Family == policy.IPv6 {
+			b.WriteByte(' ')
+			b.WriteString(q.Family.String())
+		}
+		return b.String()
+	case Connect, Send:
+		if q.Addr.IsValid() {
+			b.WriteString(addrText(q.Addr))
+		} else {
+			b.WriteString(q.Name)
+		}
+	default:
+		switch q.Local {
+		case LocalAny:
+			b.WriteByte('*')
+		case LocalLocalhost:
+			b.WriteString("localhost")
+		case LocalInterface:
+			b.WriteString(q.Name)
+		default:
+			b.WriteString(addrText(q.Addr))
+		}
+	}
+	b.WriteByte(':')
+	b.WriteString(strconv.Itoa(int(q.Port)))
+	if (q.Op == Connect || q.Op == Send) && q.Addr.IsValid() && q.Name != "" {
+		b.WriteString(" via ")
+		b.WriteString(q.Name)
+	}
+	return b.String()
+}
+
+// addrText writes an address with IPv6 in brackets.
+func addrText(a netip.Addr) string {
+	if a.Is6() {
+		return "[" + a.String() + "]"
+	}
+	return a.String()
+}
+
+// AddrPort writes "addr:port" with IPv6 in brackets.
+func AddrPort(a netip.Addr, port uint16) string { return addrText(a) + ":" + strconv.Itoa(int(port)) }
+
+// cleanAddr unmaps an IPv4-mapped IPv6 address and drops any zone.
+func cleanAddr(a netip.Addr) netip.Addr {
+	if !a.IsValid() {
+		return a
+	}
+	if a.Is4In6() {
+		a = a.Unmap()
+	}
+	if a.Zone() != "" {
+		a = a.WithZone("")
+	}
+	return a
+}
+
+// normalize puts a request in the form rules are in. It allocates only
+// when a name is not already canonical.
+func normalize(q Request) (Request, error) {
+	q.Addr = cleanAddr(q.Addr)
+	switch {
+	case q.Op < Lookup || q.Op > Bind:
+		return q, errors.New("unknown operation")
+	case q.Op == Listen || q.Op == Bind:
+		if q.Local == LocalInterface {
+			if p := literal.Interface(q.Name); p != nil {
+				return q, p
+			}
+		} else if q.Local == LocalAddr && !q.Addr.IsValid() {
+			return q, errors.New("missing local address")
+		}
+		return q, nil
+	case q.Op != Lookup && !q.Addr.IsValid() && q.Name == "":
+		return q, errors.New("missing host")
+	case q.Op == Lookup && !q.Addr.IsValid() && q.Name != "" && (literal.LooksLikeIPv4(q.Name) || strings.Contains(q.Name, ":")):
+		a, err := ParseAddr(q.Name)
+		if err != nil {
+			return q, err
+		}
+		q.Addr, q.Name = a, ""
+		return q, nil
+	case q.Op == Lookup && !q.Addr.IsValid() && q.Name == "":
+		return q, errors.New("missing name")
+	}
+	if q.Name != "" && !canonicalName(q.Name) {
+		n, err := NormalizeName(q.Name)
+		if err != nil {
+			return q, err
+		}
+		q.Name = n
+	}
+	return q, nil
+}
+
+// NormalizeName returns a DNS name as rules spell it: lowercase A-labels
+// without a trailing dot. A name that is numeric like an IPv4 address, or
+// otherwise invalid, is an error.
+func NormalizeName(s string) (string, error) {
+	if s == "" {
+		return "", errors.New("empty name")
+	}
+	if canonicalName(s) {
+		return s, nil
+	}
+	if strings.EqualFold(strings.TrimSuffix(s, "."), "localhost") {
+		return "localhost", nil
+	}
+	n, probs := literal.Name(s)
+	if len(probs) > 0 {
+		return "", probs[0]
+	}
+	return n, nil
+}
+
+// canonicalName reports, without allocating, whether s is already a
+// canonical name: lowercase LDH labels of 1 to 63 octets, no trailing dot,
+// at most 253 octets, not numeric, no A-label (those are checked by
+// NormalizeName).
+func canonicalName(s string) bool {
+	if len(s) == 0 || len(s) > literal.MaxNameLength {
+		return false
+	}
+	start := 0
+	digits := true
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '.' {
+			l := s[start:i]
+			if len(l) == 0 || len(l) > literal.MaxLabelLength || l[0] == '-' || l[len(l)-1] == '-' ||
+				len(l) >= 4 && l[2] == '-' && l[3] == '-' {
+				return false
+			}
+			if i == len(s) && digits {
+				return false
+			}
+			start, digits = i+1, true
+			continue
+		}
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+		case c >= 'a' && c <= 'z', c == '-':
+			digits = false
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// ParseAddr reads an IP address of a request: the four-decimal-octet IPv4
+// form, or IPv6 with or without brackets. Legacy IPv4 spellings (127.1,
+// 0x7f.0.0.1, 2130706433, leading zeros) and zones are errors, never
+// guessed; an IPv4-mapped IPv6 address is unmapped.
+func ParseAddr(s string) (netip.Addr, error) {
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		s = s[1 : len(s)-1]
+	} else if !strings.Contains(s, ":") {
+		a, p := literal.IPv4(s)
+		if p != nil {
+			return netip.Addr{}, p
+		}
+		return a, nil
+	}
+	if i := strings.IndexByte(s, '%'); i >= 0 {
+		return netip.Addr{}, errors.New("IPv6 zone " + strconv.Quote(s[i:]) + " is not allowed in a request; give the address alone")
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is6() {
+		return netip.Addr{}, errors.New(strconv.Quote(s) + " is not a valid IPv6 address")
+	}
+	return a.Unmap(), nil
+}
