@@ -83,13 +83,29 @@ func mergeGroups[K comparable](rules []*Rule, key func(*Rule) (K, bool), join fu
 
 // mergePorts merges rules of one key into one with the union of their ports.
 func mergePorts(rules []*Rule) ([]*Rule, bool) {
-	return mergeGroups(rules, func(r *Rule) (Key, bool) { return r.Key(), true }, func(g []*Rule) []*Rule {
-		m := g[0].clone()
-		for _, r := range g[1:] {
-			m.Ports = m.Ports.Union(r.Ports)
-		}
+	return mergeGroups(rules, func(r *Rule) (Key, bool) { return r.Key(), true }, joinPorts)
+}
+
+// joinPorts merges rules of one key into one with the union of their
+// ports. When that union cannot be written (port 0 with other ports, not
+// the whole inbound "*"), the rules for port 0 and the others merge apart.
+func joinPorts(g []*Rule) []*Rule {
+	m := g[0].clone()
+	for _, r := range g[1:] {
+		m.Ports = m.Ports.Union(r.Ports)
+	}
+	if m.Ports.Writable() {
 		return []*Rule{joinSources(m, g...)}
-	})
+	}
+	var zero, other []*Rule
+	for _, r := range g {
+		if r.Ports.Contains(0) {
+			zero = append(zero, r)
+		} else {
+			other = append(other, r)
+		}
+	}
+	return append(joinPorts(zero), joinPorts(other)...)
 }
 
 // familyKey is a rule's key without its families, with its ports.
@@ -149,17 +165,22 @@ func aggregateNetworks(rules []*Rule) ([]*Rule, bool) {
 		if len(prefixes) >= len(g) {
 			return g
 		}
+		// Prefixes are sorted and disjoint, and each rule lies in exactly
+		// one of them: one sweep over the rules sorted by address finds
+		// the members of each.
+		sorted := slices.Clone(g)
+		slices.SortFunc(sorted, func(a, b *Rule) int { return a.Host.Prefix.Addr().Compare(b.Host.Prefix.Addr()) })
 		out := make([]*Rule, 0, len(prefixes))
+		i := 0
 		for _, p := range prefixes {
-			var members []*Rule
-			for _, r := range g {
-				if p.Bits() <= r.Host.Prefix.Bits() && p.Contains(r.Host.Prefix.Addr()) {
-					members = append(members, r)
-				}
+			j := i
+			for j < len(sorted) && p.Contains(sorted[j].Host.Prefix.Addr()) {
+				j++
 			}
-			m := members[0].clone()
+			m := sorted[i].clone()
 			m.Host.Prefix = p
-			out = append(out, joinSources(m, members...))
+			out = append(out, joinSources(m, sorted[i:j]...))
+			i = j
 		}
 		return out
 	})
