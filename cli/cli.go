@@ -140,6 +140,7 @@ func (a *app) commands() []*cobra.Command {
 	return []*cobra.Command{
 		a.parseCommand(),
 		a.lintCommand(),
+		a.fmtCommand(),
 		a.rulesCommand(),
 	}
 }
