@@ -425,7 +425,8 @@ func Sort(rules []*Rule) { slices.SortStableFunc(rules, Compare) }
 // Compare orders two rules canonically (§4.5): resolve, outbound, inbound;
 // tcp before udp; hosts ("*", IPv4, IPv6, localhost, interfaces, names by
 // reversed labels with a wildcard just after its apex); lowest port;
-// family (none, ipv4, ipv6). Ties are broken by mappings, then by Index.
+// family modifier as written (none, ipv4, ipv6). Ties are broken by
+// mappings, then by Index.
 func Compare(a, b *Rule) int {
 	if c := cmp.Compare(a.Kind, b.Kind); c != 0 {
 		return c
@@ -439,7 +440,7 @@ func Compare(a, b *Rule) int {
 	if c := cmp.Compare(minPort(a), minPort(b)); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(familyRank(a.Families), familyRank(b.Families)); c != 0 {
+	if c := cmp.Compare(familyRank(a), familyRank(b)); c != 0 {
 		return c
 	}
 	if c := a.HostMap.Compare(b.HostMap); c != 0 {
@@ -463,8 +464,14 @@ func minPort(r *Rule) int {
 	return int(r.Ports.Min())
 }
 
-func familyRank(f Families) int {
-	switch f {
+// familyRank ranks a rule by the family modifier it is written with: none,
+// ipv4, ipv6. A rule whose address or host mapping implies its family is
+// written without a modifier (§4.1), so it ranks as none.
+func familyRank(r *Rule) int {
+	if r.Families == r.ImpliedFamilies() {
+		return 0
+	}
+	switch r.Families {
 	case IPv4:
 		return 1
 	case IPv6:

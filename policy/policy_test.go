@@ -274,6 +274,8 @@ func TestCanonicalize(t *testing.T) {
 				"--allow-outbound=udp://*:1\n--allow-inbound=tcp://eth0:1\n--allow-inbound=tcp://eth1:1\n--allow-inbound=udp://*:53\n"},
 		{"family order", []string{"--allow-resolve=a.com#ipv6-only", "--allow-resolve=a.com#ipv4-only", "--allow-resolve=b.com#ipv6-only", "--allow-resolve=b.com"},
 			"--allow-resolve=a.com\n--allow-resolve=b.com\n"},
+		{"family order is by the modifier as written", []string{"--allow-resolve=db#ipv4-only", "--allow-resolve=db->[::1]"},
+			"--allow-resolve=db->[::1]\n--allow-resolve=db#ipv4-only\n"},
 	}
 	for _, tt := range tests {
 		p, _ := compile(t, tt.flags...)
