@@ -151,9 +151,6 @@ func (r *Result) Flags() []string {
 	return out
 }
 
-// Canonical reports whether text is already the canonical form printed by String.
-func (r *Result) Canonical(text string) bool { return text == r.String() }
-
 // String prints the canonical form as a flags file: the header; one flag a
 // line, each after the comments that travel with it (a single comment that
 // stood beside one of its flags stays beside it); the footer. Empty lines
