@@ -142,6 +142,7 @@ func (a *app) commands() []*cobra.Command {
 	return []*cobra.Command{
 		a.parseCommand(),
 		a.lintCommand(),
+		a.fmtCommand(),
 		a.rulesCommand(),
 		a.explainCommand(),
 		a.evalCommand(),

@@ -83,15 +83,34 @@ func mergeGroups[K comparable](rules []*Rule, key func(*Rule) (K, bool), join fu
 
 // mergePorts merges rules of one key into one with the union of their ports.
 func mergePorts(rules []*Rule) ([]*Rule, bool) {
-	return mergeGroups(rules, func(r *Rule) (Key, bool) { return r.Key(), true }, func(g []*Rule) []*Rule {
-		m := g[0].clone()
-		var ranges []PortRange
-		for _, r := range g {
-			ranges = append(ranges, r.Ports...)
-		}
-		m.Ports = Ports(ranges...)
+	return mergeGroups(rules, func(r *Rule) (Key, bool) { return r.Key(), true }, joinPorts)
+}
+
+// joinPorts merges rules of one key into one with the union of their
+// ports. When that union cannot be written (port 0 with other ports, not
+// the whole inbound "*"), the rules for port 0 and the others merge apart.
+func joinPorts(g []*Rule) []*Rule {
+	m := g[0].clone()
+	var ranges []PortRange
+	for _, r := range g {
+		ranges = append(ranges, r.Ports...)
+	}
+	m.Ports = Ports(ranges...)
+	if m.Ports.Writable() {
 		return []*Rule{joinSources(m, g...)}
-	})
+	}
+	var zero, other []*Rule
+	for _, r := range g {
+		if r.Ports.Contains(0) {
+			zero = append(zero, r)
+		} else {
+			other = append(other, r)
+		}
+	}
+	if len(zero) == 0 || len(other) == 0 {
+		return g // cannot happen: ports without 0, or only 0 or "*", are writable
+	}
+	return append(joinPorts(zero), joinPorts(other)...)
 }
 
 // familyKey is a rule's key without its families, with its ports.
@@ -251,18 +270,52 @@ type hostKey struct {
 
 // coverIndex finds, for a rule, the rules that may cover it: those whose
 // host is "*", equal, a wildcard above it, or a network containing it.
+// Within a host, a bucket sorted by lowest port skips the rules whose
+// ports cannot cover the rule's, so that many rules on one host (port
+// mappings on "*", say) are not compared pairwise.
 type coverIndex struct {
-	byHost map[hostKey][]*Rule
+	byHost map[hostKey]*coverBucket
 	bits   map[bool][]int // prefix lengths present, by is-IPv6, ascending
 }
 
+// coverBucket holds the rules of one host, each with the hull of its
+// ports (lowest and highest; 0, 0 for resolve rules) and its position in
+// order of addition. Once queried, entries are sorted by lowest port and
+// maxHi[i] is the highest port of entries[:i+1].
+type coverBucket struct {
+	entries []coverEntry
+	maxHi   []int
+	sorted  bool
+}
+
+type coverEntry struct {
+	r       *Rule
+	lo, hi  int
+	ordinal int
+}
+
+// portHull returns the lowest and highest port of a rule (0, 0 for none).
+func portHull(r *Rule) (lo, hi int) {
+	if len(r.Ports) == 0 {
+		return 0, 0
+	}
+	return int(r.Ports[0].Lo), int(r.Ports[len(r.Ports)-1].Hi)
+}
+
 func newCoverIndex() *coverIndex {
-	return &coverIndex{byHost: map[hostKey][]*Rule{}, bits: map[bool][]int{}}
+	return &coverIndex{byHost: map[hostKey]*coverBucket{}, bits: map[bool][]int{}}
 }
 
 func (x *coverIndex) add(r *Rule) {
 	k := hostKey{r.Kind, r.Protocol, r.Host}
-	x.byHost[k] = append(x.byHost[k], r)
+	b := x.byHost[k]
+	if b == nil {
+		b = &coverBucket{}
+		x.byHost[k] = b
+	}
+	lo, hi := portHull(r)
+	b.entries = append(b.entries, coverEntry{r: r, lo: lo, hi: hi, ordinal: len(b.entries)})
+	b.sorted = false
 	if r.Host.Kind == AddressHost {
 		v6 := r.Host.Prefix.Addr().Is6()
 		bits := r.Host.Prefix.Bits()
@@ -272,18 +325,45 @@ func (x *coverIndex) add(r *Rule) {
 	}
 }
 
+// first returns the first rule of the bucket (in order of addition) that
+// covers r and passes ok, or nil. Only entries whose port hull contains
+// r's are compared.
+func (b *coverBucket) first(r *Rule, ok func(*Rule) bool) *Rule {
+	if !b.sorted {
+		slices.SortStableFunc(b.entries, func(x, y coverEntry) int { return x.lo - y.lo })
+		b.maxHi = b.maxHi[:0]
+		m := -1
+		for _, e := range b.entries {
+			m = max(m, e.hi)
+			b.maxHi = append(b.maxHi, m)
+		}
+		b.sorted = true
+	}
+	lo, hi := portHull(r)
+	// Entries [0, i) start at or below lo.
+	i, _ := slices.BinarySearchFunc(b.entries, lo+1, func(e coverEntry, t int) int { return e.lo - t })
+	var best *Rule
+	bestOrdinal := len(b.entries)
+	for j := i - 1; j >= 0 && b.maxHi[j] >= hi; j-- {
+		e := b.entries[j]
+		if e.hi >= hi && e.ordinal < bestOrdinal && ok(e.r) && Covers(e.r, r) {
+			best, bestOrdinal = e.r, e.ordinal
+		}
+	}
+	return best
+}
+
 // find returns the first rule (in order of addition) that covers r and
 // passes ok, or nil.
 func (x *coverIndex) find(r *Rule, ok func(*Rule) bool) *Rule {
 	var best *Rule
 	try := func(h Host) {
-		for _, c := range x.byHost[hostKey{r.Kind, r.Protocol, h}] {
-			if ok(c) && Covers(c, r) {
-				if best == nil || c.Index < best.Index {
-					best = c
-				}
-				return
-			}
+		b := x.byHost[hostKey{r.Kind, r.Protocol, h}]
+		if b == nil {
+			return
+		}
+		if c := b.first(r, ok); c != nil && (best == nil || c.Index < best.Index) {
+			best = c
 		}
 	}
 	try(Host{Kind: AnyHost})
@@ -350,7 +430,8 @@ func Sort(rules []*Rule) { slices.SortStableFunc(rules, Compare) }
 // Compare orders two rules canonically (§4.5): resolve, outbound, inbound;
 // tcp before udp; hosts ("*", IPv4, IPv6, localhost, interfaces, names by
 // reversed labels with a wildcard just after its apex); lowest port;
-// family (none, ipv4, ipv6). Ties are broken by mappings, then by Index.
+// family modifier as written (none, ipv4, ipv6). Ties are broken by
+// mappings, then by Index.
 func Compare(a, b *Rule) int {
 	if c := cmp.Compare(a.Kind, b.Kind); c != 0 {
 		return c
@@ -364,7 +445,7 @@ func Compare(a, b *Rule) int {
 	if c := cmp.Compare(minPort(a), minPort(b)); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(familyRank(a.Families), familyRank(b.Families)); c != 0 {
+	if c := cmp.Compare(familyRank(a), familyRank(b)); c != 0 {
 		return c
 	}
 	if c := a.HostMap.Compare(b.HostMap); c != 0 {
@@ -388,8 +469,14 @@ func minPort(r *Rule) int {
 	return int(r.Ports.Min())
 }
 
-func familyRank(f Families) int {
-	switch f {
+// familyRank ranks a rule by the family modifier it is written with: none,
+// ipv4, ipv6. A rule whose address or host mapping implies its family is
+// written without a modifier (§4.1), so it ranks as none.
+func familyRank(r *Rule) int {
+	if r.Families == r.ImpliedFamilies() {
+		return 0
+	}
+	switch r.Families {
 	case IPv4:
 		return 1
 	case IPv6:

@@ -189,6 +189,9 @@ func TestMerge(t *testing.T) {
 		{"--allow-outbound=tcp://db->10.0.0.1:80", "--allow-outbound=tcp://db->10.0.0.2:443", ""},
 		{"--allow-inbound=tcp://*:80->8080", "--allow-inbound=tcp://*:81->8081", ""},
 		{"--allow-inbound=tcp://*:80->8080", "--allow-inbound=tcp://*:80->8080", ""},
+		{"--allow-inbound=tcp://*:0", "--allow-inbound=tcp://*:80", ""},
+		{"--allow-inbound=tcp://*:0", "--allow-inbound=tcp://*:0", "--allow-inbound=tcp://*:0"},
+		{"--allow-inbound=tcp://*:0", "--allow-inbound=tcp://*:1-65535", "--allow-inbound=tcp://*:*"},
 	}
 	for _, tt := range tests {
 		a, b := rule(t, tt.a), rule(t, tt.b)
@@ -245,6 +248,12 @@ func TestCanonicalize(t *testing.T) {
 			"--allow-outbound=tcp://*:80-82,443\n"},
 		{"aggregate to fixpoint", []string{"--allow-outbound=tcp://10.0.0.0/9:80", "--allow-outbound=tcp://10.128.0.0/10:80", "--allow-outbound=tcp://10.192.0.0/10:80", "--allow-outbound=tcp://10.0.0.0/8:443"},
 			"--allow-outbound=tcp://10.0.0.0/8:80,443\n"},
+		{"port 0 stands alone", []string{"--allow-inbound=tcp://*:0", "--allow-inbound=tcp://*:80", "--allow-inbound=tcp://*:0", "--allow-inbound=tcp://*:443"},
+			"--allow-inbound=tcp://*:0\n--allow-inbound=tcp://*:80,443\n"},
+		{"port 0 completes *", []string{"--allow-inbound=tcp://*:0", "--allow-inbound=tcp://*:80", "--allow-inbound=tcp://*:1-79,81-65535"},
+			"--allow-inbound=tcp://*:*\n"},
+		{"aggregate many", []string{"--allow-outbound=tcp://10.0.0.0:80", "--allow-outbound=tcp://10.0.0.5:80", "--allow-outbound=tcp://10.0.0.1:80", "--allow-outbound=tcp://10.0.0.4:80", "--allow-outbound=tcp://10.0.0.9:80"},
+			"--allow-outbound=tcp://10.0.0.0/31:80\n--allow-outbound=tcp://10.0.0.4/31:80\n--allow-outbound=tcp://10.0.0.9:80\n"},
 		{"families", []string{"--allow-inbound=tcp://0.0.0.0:80", "--allow-inbound=tcp://[::]:80"}, "--allow-inbound=tcp://*:80\n"},
 		{"implied resolve dropped", []string{"--allow-resolve=example.com", "--allow-outbound=tcp://example.com:80"},
 			"--allow-outbound=tcp://example.com:80\n"},
@@ -265,6 +274,8 @@ func TestCanonicalize(t *testing.T) {
 				"--allow-outbound=udp://*:1\n--allow-inbound=tcp://eth0:1\n--allow-inbound=tcp://eth1:1\n--allow-inbound=udp://*:53\n"},
 		{"family order", []string{"--allow-resolve=a.com#ipv6-only", "--allow-resolve=a.com#ipv4-only", "--allow-resolve=b.com#ipv6-only", "--allow-resolve=b.com"},
 			"--allow-resolve=a.com\n--allow-resolve=b.com\n"},
+		{"family order is by the modifier as written", []string{"--allow-resolve=db#ipv4-only", "--allow-resolve=db->[::1]"},
+			"--allow-resolve=db->[::1]\n--allow-resolve=db#ipv4-only\n"},
 	}
 	for _, tt := range tests {
 		p, _ := compile(t, tt.flags...)

@@ -207,6 +207,13 @@ func (s PortSet) String() string {
 	return b.String()
 }
 
+// Writable reports whether a rule can write the set: port 0 ("a port the
+// system picks", inbound) stands only alone or inside the inbound "*"
+// (0-65535), never in a list or range with other ports (SPEC §2, CS003).
+func (s PortSet) Writable() bool {
+	return !s.Contains(0) || s.Equal(Port(0)) || s.Equal(allInboundPorts)
+}
+
 // Spell writes the set as a rule of the given direction writes it: "*" for
 // the full set of the direction, the ranges otherwise.
 func (s PortSet) Spell(outbound bool) string {

@@ -94,7 +94,9 @@ func nameHostCovers(a, b *Rule) bool {
 // their families, one #ipv4-only and one #ipv6-only, become one for both
 // families; two outbound networks of one family, with equal ports and no
 // mapping, that are the two halves of a larger network become that network.
-// Rules with a port mapping never merge. The merged rule has the smaller
+// Rules with a port mapping never merge, and neither do ports whose union
+// cannot be written (inbound port 0 with other ports, short of "*"). The
+// merged rule has the smaller
 // index and the sources of both.
 func Merge(a, b *Rule) (*Rule, bool) {
 	if a.Kind != b.Kind || a.Protocol != b.Protocol || a.PortMap.IsMapped() || b.PortMap.IsMapped() || a.HostMap != b.HostMap {
@@ -105,6 +107,9 @@ func Merge(a, b *Rule) (*Rule, bool) {
 	case a.Host == b.Host && a.Families == b.Families:
 		m = a.clone()
 		m.Ports = a.Ports.Union(b.Ports)
+		if !m.Ports.Writable() {
+			return nil, false // port 0 stands alone
+		}
 	case a.Host == b.Host && a.Ports.Equal(b.Ports) && a.Families|b.Families == AllFamilies && a.Families != b.Families && a.Families != AllFamilies && b.Families != AllFamilies:
 		m = a.clone()
 		m.Families = AllFamilies

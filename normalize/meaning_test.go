@@ -1,0 +1,189 @@
+package normalize
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"go4.org/netipx"
+
+	"github.com/capspec/capspec/ast"
+	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/policy"
+	"github.com/capspec/capspec/source"
+)
+
+// sameDecision compares what two decisions allow: everything but the
+// index of the deciding rule (formatting renumbers rules).
+func sameDecision(a, b eval.Decision) bool {
+	ea, eb := a.Invalid, b.Invalid
+	a.Invalid, b.Invalid = nil, nil
+	if (ea == nil) != (eb == nil) || ea != nil && ea.Error() != eb.Error() {
+		return false
+	}
+	a.Rule, b.Rule = 0, 0
+	return a == b
+}
+
+// meaningStats counts what checkFormatted decided.
+type meaningStats struct {
+	requests int
+	// orderDependent counts requests whose decision in the original
+	// policy changes when its rules are merely put in canonical order:
+	// two mapping rules that CS101 does not flag (an interface and an
+	// address inbound; a name and a network outbound) both match, and the
+	// first in policy order wins.
+	orderDependent int
+	// wholeFamily counts connects by name (the address DNS gives is not
+	// known) that the formatted policy allows through a /0 network merged
+	// from smaller ones, and that the original denies: the reference
+	// evaluator matches an unknown address rule by rule, so only a single
+	// /0 network matches it, though the networks together cover every
+	// address of the family. Merging them into one (§4.3) is exact.
+	wholeFamily int
+}
+
+// checkFormatted formats a flags file without errors and checks that: the
+// output has no errors and is canonical (formatting it again changes
+// nothing); every comment survives; and for random requests the
+// reference evaluator decides the original and the formatted policy alike.
+// A request the original decides differently once its rules are only
+// reordered (see meaningStats) is compared with that reordering instead.
+func checkFormatted(t testing.TB, text string, r *rand.Rand, requests int, st *meaningStats) {
+	t.Helper()
+	p := parse(text)
+	if len(p.errs) > 0 {
+		t.Fatalf("input has errors: %s", summaries(p.errs))
+	}
+	res := Format(p.ast, p.in)
+	out := res.String()
+	q := parse(out)
+	if len(q.errs) > 0 {
+		t.Fatalf("formatted policy has errors: %s\ninput:\n%s\noutput:\n%s", summaries(q.errs), text, out)
+	}
+	if again := Format(q.ast, q.in).String(); again != out {
+		t.Fatalf("not idempotent\ninput:\n%s\n%s", text, cmp.Diff(out, again))
+	}
+	if got, want := len(q.policy.Rules), len(res.Rules); got != want {
+		t.Fatalf("formatted text has %d rules, result %d", got, want)
+	}
+	if got, want := commentTexts(q.in.Comments), commentTexts(p.in.Comments); !slices.Equal(got, want) {
+		t.Fatalf("comments changed\ninput:\n%s\noutput:\n%s\n%s", text, out, cmp.Diff(want, got))
+	}
+	// The original's rules merely put in canonical order.
+	var sorted []*ast.Rule
+	for _, r := range Order(Spell(p.ast.Rules)) {
+		sorted = append(sorted, r.Source)
+	}
+	perm, _ := policy.Compile(&ast.Policy{Name: "sorted", Rules: sorted})
+	ifaces := genIfaceTable()
+	orig, canon, reordered := eval.NewReference(p.policy, ifaces), eval.NewReference(q.policy, ifaces), eval.NewReference(perm, ifaces)
+	pool := poolOf(p.policy.Rules)
+	for range requests {
+		req := genRequest(r, pool)
+		a, b := orig.Decide(req), canon.Decide(req)
+		st.requests++
+		if sameDecision(a, b) {
+			continue
+		}
+		if coveredFamily(p.policy, q.policy, req, b) {
+			st.wholeFamily++
+			continue
+		}
+		if c := reordered.Decide(req); !sameDecision(a, c) {
+			st.orderDependent++
+			if sameDecision(b, c) {
+				continue
+			}
+			a = c
+		}
+		t.Fatalf("%s: decided differently\ninput:\n%s\noutput:\n%s\noriginal:  %+v\nformatted: %+v", req, text, out, a, b)
+	}
+}
+
+// coveredFamily reports whether the formatted policy allowed a connect or
+// send by name without address through a /0 network (rule d.Rule of
+// formatted), and the outbound networks of the original without mapping,
+// for that protocol, family and port, together cover every address of the
+// family (see meaningStats.wholeFamily).
+func coveredFamily(original, formatted *policy.Policy, req eval.Request, d eval.Decision) bool {
+	if req.Addr.IsValid() || !d.Allowed || (req.Op != eval.Connect && req.Op != eval.Send) {
+		return false
+	}
+	w := formatted.Rule(d.Rule)
+	if w == nil || w.Host.Kind != policy.AddressHost || w.Host.Prefix.Bits() != 0 {
+		return false
+	}
+	var b netipx.IPSetBuilder
+	for _, r := range original.Rules {
+		if r.Kind == ast.Outbound && r.Protocol == w.Protocol && r.Host.Kind == policy.AddressHost &&
+			!r.PortMap.IsMapped() && r.Ports.Contains(req.Port) {
+			b.AddPrefix(r.Host.Prefix)
+		}
+	}
+	set, _ := b.IPSet()
+	return set.ContainsPrefix(w.Host.Prefix)
+}
+
+// commentTexts returns the texts of comments, sorted.
+func commentTexts(cs []*source.Comment) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Text
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestMeaningPreserved formats thousands of random policies (in
+// noncanonical spellings, with comments) and decides random requests
+// against the original and the formatted policy with the reference
+// evaluator.
+func TestMeaningPreserved(t *testing.T) {
+	policies, requests := 3000, 30
+	if testing.Short() {
+		policies = 300
+	}
+	var st meaningStats
+	skipped := 0
+	for seed := range uint64(policies) {
+		r := rand.New(rand.NewPCG(seed, 5))
+		text, _ := genFile(r, 1+r.IntN(30))
+		if len(parse(text).errs) > 0 {
+			skipped++ // CS101 mapping conflicts: never formatted
+			continue
+		}
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			checkFormatted(t, text, r, requests, &st)
+		})
+	}
+	t.Logf("%d policies (%d with errors skipped), %d requests, %d order-dependent, %d whole family", policies, skipped, st.requests, st.orderDependent, st.wholeFamily)
+	if st.requests < policies*requests/2 {
+		t.Errorf("only %d requests decided", st.requests)
+	}
+}
+
+// TestNoCommentLost: in random flags files, every comment of the input is
+// in the output, once.
+func TestNoCommentLost(t *testing.T) {
+	for seed := range uint64(2000) {
+		r := rand.New(rand.NewPCG(seed, 11))
+		text, n := genFile(r, r.IntN(20))
+		p := parse(text)
+		if len(p.errs) > 0 {
+			continue
+		}
+		out := Format(p.ast, p.in).String()
+		for i := range n {
+			if c := fmt.Sprintf("# c%d\n", i); strings.Count(out, c) != 1 {
+				t.Fatalf("seed %d: %q is %d times in the output\ninput:\n%s\noutput:\n%s", seed, c, strings.Count(out, c), text, out)
+			}
+		}
+		if got := strings.Count(out, "# c"); got != n {
+			t.Fatalf("seed %d: %d comments for %d", seed, got, n)
+		}
+	}
+}
