@@ -47,9 +47,9 @@ type Flag struct {
 // bracketed IPv6 address or network, or a run of words (a name, a wildcard,
 // an IPv4 address or network, an interface), with an optional "/len".
 type Spec struct {
-	Lead     []lexer.Token `parser:"@((Word | Bracketed | Ellipsis | Slash)+)?"`
+	Lead     []lexer.Token `parser:"@((Word | Bracketed | Ellipsis) (Word | Slash)*)?"`
 	Sep      *lexer.Token  `parser:"@SchemeSep?"`
-	Host     []lexer.Token `parser:"@((Word | Bracketed | Ellipsis | Slash)+)?"`
+	Host     []lexer.Token `parser:"@((Word | Bracketed | Ellipsis) (Word | Slash)*)?"`
 	HostMap  *Mapping      `parser:"@@?"`
 	Ports    []*Ports      `parser:"@@*"`
 	Families []lexer.Token `parser:"@(Family+)?"`
