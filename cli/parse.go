@@ -161,49 +161,33 @@ func hostText(h *ast.Host) string {
 	return h.Raw
 }
 
-// jsonRange is a source range in JSON.
-type jsonRange struct {
-	Origin    string `json:"origin"`
-	Line      int    `json:"line"`
-	Column    int    `json:"column"`
-	EndLine   int    `json:"end_line"`
-	EndColumn int    `json:"end_column"`
-	Offset    int    `json:"offset"`
-	EndOffset int    `json:"end_offset"`
-}
-
-func toJSONRange(r diag.Range) jsonRange {
-	return jsonRange{Origin: r.Origin, Line: r.Start.Line, Column: r.Start.Column, EndLine: r.End.Line,
-		EndColumn: r.End.Column, Offset: r.Start.Offset, EndOffset: r.End.Offset}
-}
-
 type jsonHost struct {
-	Kind      string    `json:"kind"`
-	Raw       string    `json:"raw"`
-	Name      string    `json:"name,omitempty"`
-	Address   string    `json:"address,omitempty"`
-	Prefix    string    `json:"prefix,omitempty"`
-	Interface string    `json:"interface,omitempty"`
-	Range     jsonRange `json:"range"`
+	Kind      string         `json:"kind"`
+	Raw       string         `json:"raw"`
+	Name      string         `json:"name,omitempty"`
+	Address   string         `json:"address,omitempty"`
+	Prefix    string         `json:"prefix,omitempty"`
+	Interface string         `json:"interface,omitempty"`
+	Range     diag.JSONRange `json:"range"`
 }
 
 type jsonPortItem struct {
-	Low   int       `json:"low"`
-	High  int       `json:"high"`
-	Raw   string    `json:"raw"`
-	Range jsonRange `json:"range"`
+	Low   int            `json:"low"`
+	High  int            `json:"high"`
+	Raw   string         `json:"raw"`
+	Range diag.JSONRange `json:"range"`
 }
 
 type jsonPorts struct {
 	Any   bool           `json:"any"`
 	Items []jsonPortItem `json:"items"`
-	Range jsonRange      `json:"range"`
+	Range diag.JSONRange `json:"range"`
 }
 
 type jsonHostMapping struct {
-	Address string    `json:"address"`
-	Raw     string    `json:"raw"`
-	Range   jsonRange `json:"range"`
+	Address string         `json:"address"`
+	Raw     string         `json:"raw"`
+	Range   diag.JSONRange `json:"range"`
 }
 
 type jsonRule struct {
@@ -211,7 +195,7 @@ type jsonRule struct {
 	Text        string           `json:"text"`
 	Kind        string           `json:"kind"`
 	Form        string           `json:"form"`
-	Range       jsonRange        `json:"range"`
+	Range       diag.JSONRange   `json:"range"`
 	Protocol    string           `json:"protocol,omitempty"`
 	AnyHostPort bool             `json:"any_host_port,omitempty"`
 	Host        *jsonHost        `json:"host,omitempty"`
@@ -228,14 +212,14 @@ type jsonPolicy struct {
 
 // ruleJSON converts a rule to the JSON form of capspec parse.
 func ruleJSON(r *ast.Rule) jsonRule {
-	j := jsonRule{Index: r.Index, Text: r.Text, Kind: r.Kind().String(), Form: "equals", Range: toJSONRange(r.Range(r))}
+	j := jsonRule{Index: r.Index, Text: r.Text, Kind: r.Kind().String(), Form: "equals", Range: diag.RangeJSON(r.Range(r))}
 	if r.Flag.Form == ast.TwoWords {
 		j.Form = "two_words"
 	}
 	j.Protocol = r.Protocol().String()
 	j.AnyHostPort = r.Ellipsis != nil
 	if h := r.Host; h != nil {
-		jh := &jsonHost{Kind: h.Kind.String(), Raw: h.Raw, Name: h.Name, Interface: h.Iface, Range: toJSONRange(r.Range(h))}
+		jh := &jsonHost{Kind: h.Kind.String(), Raw: h.Raw, Name: h.Name, Interface: h.Iface, Range: diag.RangeJSON(r.Range(h))}
 		if h.Addr.IsValid() {
 			jh.Address = h.Addr.String()
 		}
@@ -245,17 +229,17 @@ func ruleJSON(r *ast.Rule) jsonRule {
 		j.Host = jh
 	}
 	if m := r.HostMap; m != nil {
-		j.HostMapping = &jsonHostMapping{Address: m.Addr.String(), Raw: m.Raw, Range: toJSONRange(r.Range(m))}
+		j.HostMapping = &jsonHostMapping{Address: m.Addr.String(), Raw: m.Raw, Range: diag.RangeJSON(r.Range(m))}
 	}
 	if p := r.Ports; p != nil {
-		jp := &jsonPorts{Any: p.Any, Items: []jsonPortItem{}, Range: toJSONRange(r.Range(p))}
+		jp := &jsonPorts{Any: p.Any, Items: []jsonPortItem{}, Range: diag.RangeJSON(r.Range(p))}
 		for _, it := range p.Items {
-			jp.Items = append(jp.Items, jsonPortItem{Low: it.Lo, High: it.Hi, Raw: it.Raw, Range: toJSONRange(r.Range(it))})
+			jp.Items = append(jp.Items, jsonPortItem{Low: it.Lo, High: it.Hi, Raw: it.Raw, Range: diag.RangeJSON(r.Range(it))})
 		}
 		j.Ports = jp
 	}
 	if m := r.PortMap; m != nil {
-		j.PortMapping = &jsonPortItem{Low: m.Item.Lo, High: m.Item.Hi, Raw: m.Item.Raw, Range: toJSONRange(r.Range(m.Item))}
+		j.PortMapping = &jsonPortItem{Low: m.Item.Lo, High: m.Item.Hi, Raw: m.Item.Raw, Range: diag.RangeJSON(r.Range(m.Item))}
 	}
 	j.Family = r.FamilyValue().String()
 	return j

@@ -152,21 +152,34 @@ func printable(s string) string {
 	}, s)
 }
 
-// JSONDiagnostic is the JSON form of a diagnostic (see docs/json.md).
+// JSONRange is a source range in JSON (docs/json.md): origin, start and
+// end line and column (columns in runes), and byte offsets.
+type JSONRange struct {
+	Origin    string `json:"origin"`
+	Line      int    `json:"line"`
+	Column    int    `json:"column"`
+	EndLine   int    `json:"end_line"`
+	EndColumn int    `json:"end_column"`
+	Offset    int    `json:"offset"`
+	EndOffset int    `json:"end_offset"`
+}
+
+// RangeJSON converts a range to its JSON form.
+func RangeJSON(r Range) JSONRange {
+	return JSONRange{Origin: r.Origin, Line: r.Start.Line, Column: r.Start.Column, EndLine: r.End.Line,
+		EndColumn: r.End.Column, Offset: r.Start.Offset, EndOffset: r.End.Offset}
+}
+
+// JSONDiagnostic is the JSON form of a diagnostic (see docs/json.md); its
+// range fields are flattened into it.
 type JSONDiagnostic struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name,omitempty"`
-	Severity  string    `json:"severity"`
-	Summary   string    `json:"summary"`
-	Detail    string    `json:"detail,omitempty"`
-	Origin    string    `json:"origin"`
-	Line      int       `json:"line"`
-	Column    int       `json:"column"`
-	EndLine   int       `json:"end_line"`
-	EndColumn int       `json:"end_column"`
-	Offset    int       `json:"offset"`
-	EndOffset int       `json:"end_offset"`
-	Fixes     []JSONFix `json:"fixes"`
+	ID       string `json:"id"`
+	Name     string `json:"name,omitempty"`
+	Severity string `json:"severity"`
+	Summary  string `json:"summary"`
+	Detail   string `json:"detail,omitempty"`
+	JSONRange
+	Fixes []JSONFix `json:"fixes"`
 }
 
 // JSONFix is the JSON form of a suggested fix.
@@ -175,16 +188,11 @@ type JSONFix struct {
 	Edits   []JSONEdit `json:"edits"`
 }
 
-// JSONEdit is the JSON form of a text edit.
+// JSONEdit is the JSON form of a text edit: its range, flattened, and the
+// new text.
 type JSONEdit struct {
-	Origin    string `json:"origin"`
-	Line      int    `json:"line"`
-	Column    int    `json:"column"`
-	EndLine   int    `json:"end_line"`
-	EndColumn int    `json:"end_column"`
-	Offset    int    `json:"offset"`
-	EndOffset int    `json:"end_offset"`
-	NewText   string `json:"new_text"`
+	JSONRange
+	NewText string `json:"new_text"`
 }
 
 // ToJSON converts a diagnostic to its JSON form; names maps a rule ID to
@@ -192,10 +200,7 @@ type JSONEdit struct {
 func ToJSON(d Diagnostic, names func(id string) string) JSONDiagnostic {
 	j := JSONDiagnostic{
 		ID: d.ID, Severity: d.Severity.String(), Summary: d.Summary, Detail: d.Detail,
-		Origin: d.Range.Origin, Line: d.Range.Start.Line, Column: d.Range.Start.Column,
-		EndLine: d.Range.End.Line, EndColumn: d.Range.End.Column,
-		Offset: d.Range.Start.Offset, EndOffset: d.Range.End.Offset,
-		Fixes: []JSONFix{},
+		JSONRange: RangeJSON(d.Range), Fixes: []JSONFix{},
 	}
 	if names != nil {
 		j.Name = names(d.ID)
@@ -203,11 +208,7 @@ func ToJSON(d Diagnostic, names func(id string) string) JSONDiagnostic {
 	for _, f := range d.Fixes {
 		jf := JSONFix{Message: f.Message, Edits: []JSONEdit{}}
 		for _, e := range f.Edits {
-			jf.Edits = append(jf.Edits, JSONEdit{
-				Origin: e.Range.Origin, Line: e.Range.Start.Line, Column: e.Range.Start.Column,
-				EndLine: e.Range.End.Line, EndColumn: e.Range.End.Column,
-				Offset: e.Range.Start.Offset, EndOffset: e.Range.End.Offset, NewText: e.NewText,
-			})
+			jf.Edits = append(jf.Edits, JSONEdit{JSONRange: RangeJSON(e.Range), NewText: e.NewText})
 		}
 		j.Fixes = append(j.Fixes, jf)
 	}

@@ -168,7 +168,7 @@ type jsonEvalRule struct {
 	Flag      string    `json:"flag"`
 	Canonical string    `json:"canonical"`
 	Kind      string    `json:"kind"`
-	Range     jsonRange `json:"range"`
+	Range     diag.JSONRange `json:"range"`
 	// Implied is the resolve rule an outbound rule implies, when that is
 	// what allowed a lookup.
 	Implied  string   `json:"implied,omitempty"`
@@ -178,7 +178,7 @@ type jsonEvalRule struct {
 
 type jsonEvalResult struct {
 	Request      string         `json:"request"`
-	Input        jsonRange      `json:"input"`
+	Input        diag.JSONRange      `json:"input"`
 	Decision     string         `json:"decision"`
 	Invalid      string         `json:"invalid,omitempty"`
 	Families     []string       `json:"families"`
@@ -196,7 +196,7 @@ type jsonEvalResult struct {
 }
 
 func jsonEvalRuleOf(r *policy.Rule) jsonEvalRule {
-	j := jsonEvalRule{Index: r.Index, Flag: r.Text(), Canonical: r.String(), Kind: r.Kind.String(), Range: jsonRangeOf(r.Range())}
+	j := jsonEvalRule{Index: r.Index, Flag: r.Text(), Canonical: r.String(), Kind: r.Kind.String(), Range: diag.RangeJSON(r.Range())}
 	if r.IsImplied() {
 		j.Flag, j.Canonical, j.Kind = r.ImpliedBy.Text(), r.ImpliedBy.String(), r.ImpliedBy.Kind.String()
 		j.Implied = r.String()
@@ -218,7 +218,7 @@ func WriteJSON(w io.Writer, results []Result) error {
 	enc.SetEscapeHTML(false)
 	for _, r := range results {
 		q, d, x := r.Item.Request, r.Decision, r.Explanation
-		j := jsonEvalResult{Request: q.String(), Input: jsonRangeOf(r.Item.Range), Decision: "deny",
+		j := jsonEvalResult{Request: q.String(), Input: diag.RangeJSON(r.Item.Range), Decision: "deny",
 			Families: d.Families.List(), AllowedBy: []jsonEvalRule{}, Nearest: []jsonEvalRule{}, Notes: x.Notes,
 			NoRuleNeeded: d.NoRuleNeeded, ResolvedFrom: r.Via}
 		if j.Families == nil {
@@ -265,20 +265,4 @@ func WriteJSON(w io.Writer, results []Result) error {
 		}
 	}
 	return nil
-}
-
-// jsonRange is a source range in JSON, as in docs/json.md.
-type jsonRange struct {
-	Origin    string `json:"origin"`
-	Line      int    `json:"line"`
-	Column    int    `json:"column"`
-	EndLine   int    `json:"end_line"`
-	EndColumn int    `json:"end_column"`
-	Offset    int    `json:"offset"`
-	EndOffset int    `json:"end_offset"`
-}
-
-func jsonRangeOf(r diag.Range) jsonRange {
-	return jsonRange{Origin: r.Origin, Line: r.Start.Line, Column: r.Start.Column, EndLine: r.End.Line,
-		EndColumn: r.End.Column, Offset: r.Start.Offset, EndOffset: r.End.Offset}
 }

@@ -35,7 +35,7 @@ type (
 		Kind      string    `json:"kind"`
 		Flag      string    `json:"flag"`
 		Canonical string    `json:"canonical"`
-		Range     jsonRange `json:"range"`
+		Range     diag.JSONRange `json:"range"`
 		Sentence  string    `json:"sentence"`
 		Implies   *string   `json:"implies"`
 	}
@@ -80,17 +80,7 @@ type (
 		Summary  string    `json:"summary"`
 		Rule     *int      `json:"rule"`
 		Flag     *string   `json:"flag"`
-		Range    jsonRange `json:"range"`
-	}
-	// jsonRange is a source range as docs/json.md describes it.
-	jsonRange struct {
-		Origin    string `json:"origin"`
-		Line      int    `json:"line"`
-		Column    int    `json:"column"`
-		EndLine   int    `json:"end_line"`
-		EndColumn int    `json:"end_column"`
-		Offset    int    `json:"offset"`
-		EndOffset int    `json:"end_offset"`
+		Range    diag.JSONRange `json:"range"`
 	}
 )
 
@@ -111,7 +101,7 @@ func toJSON(a *Account) jsonAccount {
 	j := jsonAccount{Policy: a.Name, Rules: []jsonRule{}, Grants: []jsonGrant{}, Denied: []jsonDenial{}, Risks: []jsonRisk{}}
 	for _, ra := range a.Rules {
 		r := ra.Rule
-		jr := jsonRule{Index: ra.Index, Kind: r.Kind.String(), Flag: r.Text(), Canonical: r.String(), Range: rangeJSON(r.Range()), Sentence: ra.Sentence}
+		jr := jsonRule{Index: ra.Index, Kind: r.Kind.String(), Flag: r.Text(), Canonical: r.String(), Range: diag.RangeJSON(r.Range()), Sentence: ra.Sentence}
 		if ra.Implies != nil {
 			s := ra.Implies.String()
 			jr.Implies = &s
@@ -125,7 +115,7 @@ func toJSON(a *Account) jsonAccount {
 		j.Denied = append(j.Denied, jsonDenial(d))
 	}
 	for _, rk := range a.Risks {
-		jr := jsonRisk{ID: rk.ID, Name: rk.Name, Severity: "warning", Summary: rk.Message, Range: rangeJSON(rk.Range)}
+		jr := jsonRisk{ID: rk.ID, Name: rk.Name, Severity: "warning", Summary: rk.Message, Range: diag.RangeJSON(rk.Range)}
 		if rk.Rule >= 0 {
 			i, f := rk.Rule, rk.Flag
 			jr.Rule, jr.Flag = &i, &f
@@ -175,7 +165,3 @@ func nonNil(is []int) []int {
 	return is
 }
 
-func rangeJSON(r diag.Range) jsonRange {
-	return jsonRange{Origin: r.Origin, Line: r.Start.Line, Column: r.Start.Column, EndLine: r.End.Line,
-		EndColumn: r.End.Column, Offset: r.Start.Offset, EndOffset: r.End.Offset}
-}
