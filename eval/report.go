@@ -164,10 +164,10 @@ func joinAddrs(as []netip.Addr) string {
 // JSON output of capspec eval (docs/md).
 
 type jsonEvalRule struct {
-	Index     int       `json:"index"`
-	Flag      string    `json:"flag"`
-	Canonical string    `json:"canonical"`
-	Kind      string    `json:"kind"`
+	Index     int            `json:"index"`
+	Flag      string         `json:"flag"`
+	Canonical string         `json:"canonical"`
+	Kind      string         `json:"kind"`
 	Range     diag.JSONRange `json:"range"`
 	// Implied is the resolve rule an outbound rule implies, when that is
 	// what allowed a lookup.
@@ -178,7 +178,7 @@ type jsonEvalRule struct {
 
 type jsonEvalResult struct {
 	Request      string         `json:"request"`
-	Input        diag.JSONRange      `json:"input"`
+	Input        diag.JSONRange `json:"input"`
 	Decision     string         `json:"decision"`
 	Invalid      string         `json:"invalid,omitempty"`
 	Families     []string       `json:"families"`

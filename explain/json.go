@@ -31,13 +31,13 @@ type (
 		Risks  []jsonRisk   `json:"risks"`
 	}
 	jsonRule struct {
-		Index     int       `json:"index"`
-		Kind      string    `json:"kind"`
-		Flag      string    `json:"flag"`
-		Canonical string    `json:"canonical"`
+		Index     int            `json:"index"`
+		Kind      string         `json:"kind"`
+		Flag      string         `json:"flag"`
+		Canonical string         `json:"canonical"`
 		Range     diag.JSONRange `json:"range"`
-		Sentence  string    `json:"sentence"`
-		Implies   *string   `json:"implies"`
+		Sentence  string         `json:"sentence"`
+		Implies   *string        `json:"implies"`
 	}
 	jsonGrant struct {
 		Kind        string           `json:"kind"`
@@ -74,12 +74,12 @@ type (
 		Text string `json:"text"`
 	}
 	jsonRisk struct {
-		ID       string    `json:"id"`
-		Name     string    `json:"name"`
-		Severity string    `json:"severity"`
-		Summary  string    `json:"summary"`
-		Rule     *int      `json:"rule"`
-		Flag     *string   `json:"flag"`
+		ID       string         `json:"id"`
+		Name     string         `json:"name"`
+		Severity string         `json:"severity"`
+		Summary  string         `json:"summary"`
+		Rule     *int           `json:"rule"`
+		Flag     *string        `json:"flag"`
 		Range    diag.JSONRange `json:"range"`
 	}
 )
@@ -164,4 +164,3 @@ func nonNil(is []int) []int {
 	}
 	return is
 }
-

@@ -1,7 +1,7 @@
 package grammar
 
 import (
-	"flag"
+	"github.com/capspec/capspec/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,8 +10,6 @@ import (
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/source"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestGolden parses each flags file of testdata/grammar and compares the
 // rules it means and the diagnostics it gets, as text, with its .golden file.
@@ -41,25 +39,7 @@ func TestGolden(t *testing.T) {
 			if err := diag.WriteText(&b, ds, diag.FileSet{name: ins[0].Files[0]}, nil); err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, strings.TrimSuffix(path, ".flags")+".golden", b.String())
+			golden.Check(t, strings.TrimSuffix(path, ".flags")+".golden", b.String())
 		})
-	}
-}
-
-// checkGolden compares got with a golden file, or rewrites it with -update.
-func checkGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs; run go test -update and review the diff.\n--- got ---\n%s", path, got)
 	}
 }

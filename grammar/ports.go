@@ -114,7 +114,7 @@ func (c *checker) portList(t lexer.Token) *ast.PortList {
 // portItem checks one port or range "lo-hi" written at offset at.
 func (c *checker) portItem(raw string, at int) *ast.PortItem {
 	item := &ast.PortItem{Span: ast.Span{Start: at, End: at + len(raw)}, Raw: raw}
-	if lo, hi, ok := strings.Cut(raw, ".."); ok && isDigits(lo) && isDigits(strings.TrimLeft(hi, ".")) {
+	if lo, hi, ok := strings.Cut(raw, ".."); ok && literal.IsDigits(lo) && literal.IsDigits(strings.TrimLeft(hi, ".")) {
 		hi = strings.TrimLeft(hi, ".")
 		c.report("CS001", at, at+len(raw), fmt.Sprintf("%q is not a port range; write %s-%s", raw, lo, hi),
 			replace("write "+lo+"-"+hi, at, at+len(raw), lo+"-"+hi))
@@ -150,7 +150,7 @@ func (c *checker) portItem(raw string, at int) *ast.PortItem {
 
 // port checks one decimal port number written at offset at.
 func (c *checker) port(s string, at int) (int, bool) {
-	if !isDigits(s) {
+	if !literal.IsDigits(s) {
 		if s == "*" {
 			c.report("CS001", at, at+1, "'*' cannot be part of a port range")
 		} else {
@@ -168,18 +168,6 @@ func (c *checker) port(s string, at int) (int, bool) {
 		return 0, false
 	}
 	return n, true
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // portMapping checks "->port" or "->lo-hi" after the ports.

@@ -187,7 +187,7 @@ func numericName(s string, labels []label) (Problem, bool) {
 		return whole, true
 	}
 	last := labels[len(labels)-1].text
-	if last != "" && isDigits(last) {
+	if last != "" && IsDigits(last) {
 		l := labels[len(labels)-1]
 		return Problem{ID: "CS004", Start: l.start, End: l.end,
 			Message: fmt.Sprintf("the last label of a name cannot be all digits (%q); this is neither a name nor an IPv4 address", last)}, true
@@ -195,7 +195,8 @@ func numericName(s string, labels []label) (Problem, bool) {
 	return Problem{}, false
 }
 
-func isDigits(s string) bool {
+// IsDigits reports whether s is a non-empty run of ASCII digits.
+func IsDigits(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -210,7 +211,7 @@ func isDigits(s string) bool {
 // isNumberPart reports whether s is a number as inet_aton reads one:
 // decimal, octal with a leading 0, or hex with 0x.
 func isNumberPart(s string) bool {
-	if isDigits(s) {
+	if IsDigits(s) {
 		return true
 	}
 	if len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X") {
@@ -253,7 +254,7 @@ func describeBadIPv4(s string) (msg, fix string) {
 
 func allDecimal(parts []string) bool {
 	for _, p := range parts {
-		if !isDigits(p) {
+		if !IsDigits(p) {
 			return false
 		}
 	}

@@ -1,7 +1,7 @@
 package normalize
 
 import (
-	"flag"
+	"github.com/capspec/capspec/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,8 +9,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestSpellings: many spellings of one policy print as one canonical text,
 // and printing that text again changes nothing.
@@ -167,30 +165,12 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := format(t, string(content))
-			golden := filepath.Join("..", "testdata", "normalize", name+".golden")
-			checkGolden(t, golden, got)
+			goldenPath := filepath.Join("..", "testdata", "normalize", name+".golden")
+			golden.Check(t, goldenPath, got)
 			if again := format(t, got); again != got {
 				t.Errorf("golden output is not canonical:\n%s", cmp.Diff(got, again))
 			}
 		})
-	}
-}
-
-// checkGolden compares got with a golden file, or rewrites it with -update.
-func checkGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got); run go test -update if intended:\n%s", path, diff)
 	}
 }
 
