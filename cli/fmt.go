@@ -43,13 +43,20 @@ and --check prints nothing on standard output and names them on standard
 error; with -w, the files are rewritten as well. --oneline prints each policy as one line
 of shell words, quoted, to paste into a command.
 
+With --shell SCRIPT, each command of the script is a policy formatted on its
+own, and the script is the input: fmt prints (or -w rewrites, -d diffs) the
+script with only its flag words changed, canonical and quoted where the
+shell needs it; every other byte is kept, and flags whose values the shell
+computes (CS013) are left as written. --oneline cannot be used with --shell.
+
 A policy with errors is never formatted: the diagnostics go to standard
 error, nothing is printed or written, and the exit status is 2. Otherwise it
 is 1 with --check or -l when some input is not canonical, and 0.`,
 		Example: `  capspec fmt policy.flags
   capspec fmt -w policy.flags
   capspec fmt --check -d policy.flags
-  capspec fmt --oneline --allow-outbound tcp://Example.com:443,80`,
+  capspec fmt --oneline --allow-outbound tcp://Example.com:443,80
+  capspec fmt -d --shell run.sh`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runFmt(o, args)
 		},
@@ -79,8 +86,11 @@ func (a *app) runFmt(o fmtOptions, args []string) error {
 	if o.oneline && (o.write || o.diff || o.list || o.check) {
 		return usageErrorf("--oneline prints flags; it cannot be used with -w, -d, -l or --check")
 	}
+	if o.oneline && len(a.shell) > 0 {
+		return usageErrorf("--oneline cannot be used with --shell: a script is formatted in place")
+	}
 	if o.write {
-		for _, p := range args {
+		for _, p := range append(append([]string(nil), args...), a.shell...) {
 			if p == "-" {
 				return usageErrorf("-w cannot rewrite standard input")
 			}
@@ -100,11 +110,12 @@ func (a *app) runFmt(o fmtOptions, args []string) error {
 		}
 		return &exitError{code: ExitUsage, err: fmt.Errorf("not formatted: %s", plural(len(errs), "error"))}
 	}
-	var fs []*formatted
+	fs, err := formatAll(set)
+	if err != nil {
+		return err
+	}
 	notCanonical := false
-	for _, it := range set.items {
-		f := rewrite(it, normalize.Format(it.policy, it.input))
-		fs = append(fs, f)
+	for _, f := range fs {
 		notCanonical = notCanonical || !f.canonical()
 	}
 	if o.write {
@@ -164,6 +175,40 @@ func (a *app) runFmt(o fmtOptions, args []string) error {
 		return exit(ExitFailed)
 	}
 	return nil
+}
+
+// formatAll formats every input of a set. Flags files, standard input and
+// the command line are formatted one input each (rewrite); a script's
+// commands are formatted each on its own and written back into the script
+// together, so a script is one formatted input whatever its commands.
+func formatAll(set *inputSet) ([]*formatted, error) {
+	var fs []*formatted
+	results := map[*loaded]*normalize.Result{}
+	for _, it := range set.items {
+		res := normalize.Format(it.policy, it.input)
+		if set.isScript(it) {
+			results[it] = res
+			continue
+		}
+		fs = append(fs, rewrite(it, res))
+	}
+	fixed, err := rewriteScripts(set, func(it *loaded) ([]string, error) {
+		return results[it].Flags(), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, sh := range set.scripts {
+		f := &formatted{name: sh.Name, old: sh.Content, new: sh.Content}
+		if s, ok := fixed[sh.Name]; ok {
+			f.new = s
+		}
+		if sh.Name != "<stdin>" {
+			f.path = sh.Name
+		}
+		fs = append(fs, f)
+	}
+	return fs, nil
 }
 
 // rewrite returns an input's text as it is and in canonical form. A flags

@@ -24,6 +24,9 @@ type inputSet struct {
 	items  []*loaded
 	files  diag.FileSet
 	shells map[string]bool // origins read as shell scripts (--shell)
+	// scripts are the --shell scripts as read, in command-line order, even
+	// those without a command with flags (set by load only).
+	scripts []source.Shell
 }
 
 // diagnostics returns the diagnostics of every input, sorted.
@@ -99,6 +102,7 @@ func (a *app) load(paths []string) (*inputSet, error) {
 	for _, src := range srcs {
 		if sh, ok := src.(source.Shell); ok {
 			set.shells[sh.Name] = true
+			set.scripts = append(set.scripts, sh)
 		}
 		ins, err := src.Read()
 		if err != nil {

@@ -15,7 +15,7 @@ import (
 func rewriteScripts(set *inputSet, flags func(*loaded) ([]string, error)) (map[string]string, error) {
 	byScript := map[string][]source.ShellRewrite{}
 	for _, it := range set.items {
-		if len(it.input.Files) != 1 || !set.shells[it.input.Files[0].Name] {
+		if !set.isScript(it) {
 			continue
 		}
 		fs, err := flags(it)
@@ -42,4 +42,9 @@ func rewriteScripts(set *inputSet, flags func(*loaded) ([]string, error)) (map[s
 		}
 	}
 	return out, nil
+}
+
+// isScript reports whether an input is a command of a --shell script.
+func (s *inputSet) isScript(it *loaded) bool {
+	return len(it.input.Files) == 1 && s.shells[it.input.Files[0].Name] && it.input.Name != it.input.Files[0].Name
 }

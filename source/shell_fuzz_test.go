@@ -26,7 +26,7 @@ var fuzzFlags = []string{
 // FuzzShell checks that reading any script never panics, that everything it
 // reports lies inside the script and maps back to the bytes it came from,
 // and that rewriting the flags gives a script that parses, reads back as the
-// new flags, and keeps every other byte.
+// new flags, keeps its dynamic flags, and keeps every other byte.
 func FuzzShell(f *testing.F) {
 	scripts, _ := filepath.Glob("testdata/shell/*.sh")
 	for _, p := range scripts {
@@ -128,8 +128,9 @@ func inside(t *testing.T, script, what string, r diag.Range) {
 	}
 }
 
-// checkRewrite rewrites the script and reads it back. With sameCount, the
-// bytes outside the flag words must be those of the original script.
+// checkRewrite rewrites the script and reads it back. Dynamic flags (CS013)
+// are not flags to rewrite: none may be lost. With sameCount, the bytes
+// outside the flag words must be those of the original script.
 func checkRewrite(t *testing.T, script string, ins []*source.Input, rws []source.ShellRewrite, sameCount bool) {
 	t.Helper()
 	out, err := source.RewriteShell(script, rws)
@@ -151,6 +152,9 @@ func checkRewrite(t *testing.T, script string, ins []*source.Input, rws []source
 		if !equal(texts, rws[i].Flags) {
 			t.Fatalf("command %d reads back as %q, want %q\n%s", i, texts, rws[i].Flags, out)
 		}
+	}
+	if a, b := dynamicFlags(ins), dynamicFlags(again); a != b {
+		t.Fatalf("%d dynamic flags (CS013) after the rewrite, %d before\n%s", b, a, out)
 	}
 	if sameCount {
 		if a, b := withoutFlags(script, ins), withoutFlags(out, again); a != b {

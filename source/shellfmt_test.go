@@ -79,6 +79,24 @@ func TestRewriteShell(t *testing.T) {
 			flags:  [][]string{{"--allow-resolve=x\u200b.example"}},
 			want:   "a --allow-resolve=$'x\\u200b.example'\n",
 		},
+		{
+			name:   "dynamic flags stay when flags around them go",
+			script: "a \\\n  --allow-outbound=tcp://x:80 \\\n  --allow-outbound=tcp://db:$PORT \\\n  --allow-outbound tcp://x:443 \\\n  --allow-resolve \"$H\" \\\n  --allow-$K=1 app\n",
+			flags:  [][]string{{"--allow-outbound=tcp://x:80,443"}},
+			want:   "a \\\n  --allow-outbound=tcp://x:80,443 \\\n  --allow-outbound=tcp://db:$PORT \\\n  --allow-resolve \"$H\" \\\n  --allow-$K=1 app\n",
+		},
+		{
+			name:   "dynamic flags stay when flags are added after them",
+			script: "a --allow-resolve=$(h) --allow-outbound=tcp://...#ipv4-only --allow-outbound=tcp://${H:-x}:1\n",
+			flags:  [][]string{{"--allow-resolve=a.example", "--allow-outbound=tcp://*:*#ipv4-only"}},
+			want:   "a --allow-resolve=$(h) --allow-resolve=a.example --allow-outbound='tcp://*:*#ipv4-only' --allow-outbound=tcp://${H:-x}:1\n",
+		},
+		{
+			name:   "only dynamic flags: nothing to do",
+			script: "a --allow-resolve=$H\n",
+			flags:  [][]string{nil},
+			want:   "a --allow-resolve=$H\n",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,6 +123,9 @@ func TestRewriteShell(t *testing.T) {
 			if err != nil {
 				t.Fatalf("rewritten script does not parse: %v", err)
 			}
+			if a, b := dynamicFlags(ins), dynamicFlags(again); a != b {
+				t.Errorf("%d dynamic flags, %d before", b, a)
+			}
 			for i, in := range again {
 				var texts []string
 				for _, f := range in.Flags {
@@ -130,6 +151,20 @@ func TestRewriteShellErrors(t *testing.T) {
 	if _, err := source.RewriteShell("a --allow-resolve=x\n", []source.ShellRewrite{{Input: ins[0], Flags: nil}}); err != nil {
 		t.Errorf("no flags to no flags: %v", err)
 	}
+}
+
+// dynamicFlags counts the flags of the inputs whose text the shell computes
+// (CS013).
+func dynamicFlags(ins []*source.Input) int {
+	n := 0
+	for _, in := range ins {
+		for _, d := range in.Diags {
+			if d.ID == source.DynamicValueID {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func equal(a, b []string) bool {
