@@ -60,7 +60,6 @@ type addrIndex struct {
 	starts []u128
 	inner  []int32 // innermost node of each range, -1 for none
 	nodes  []addrNode
-	full   int32 // the node of the whole family (/0), -1 for none
 }
 
 // innermost returns the innermost network containing a, or -1.
@@ -95,7 +94,7 @@ func buildAddrIndex(prefixes []netip.Prefix, tables []tableRef) addrIndex {
 		}
 		return pi.Bits() - pj.Bits()
 	})
-	x := addrIndex{full: -1, nodes: make([]addrNode, 0, len(prefixes))}
+	x := addrIndex{nodes: make([]addrNode, 0, len(prefixes))}
 	type open struct {
 		node int32
 		end  u128
@@ -139,9 +138,6 @@ func buildAddrIndex(prefixes []netip.Prefix, tables []tableRef) addrIndex {
 		}
 		id := int32(len(x.nodes))
 		x.nodes = append(x.nodes, addrNode{prefix: p, parent: parent, table: tables[i]})
-		if p.Bits() == 0 {
-			x.full = id
-		}
 		emit(start, id)
 		stack = append(stack, open{id, end})
 	}

@@ -29,6 +29,7 @@ var benchRequests = []struct {
 	{"ConnectIP", Request{Op: Connect, Addr: netip.MustParseAddr("10.1.2.3"), Port: 443}},
 	{"ConnectIPv6", Request{Op: Connect, Addr: netip.MustParseAddr("2001:db8:1::1"), Port: 443}},
 	{"ConnectName", Request{Op: Connect, Name: "svc3.example.com", Port: 443}},
+	{"ConnectNameNets", Request{Op: Connect, Name: "api.example.com", Port: 8443}},
 	{"ConnectVia", Request{Op: Connect, Addr: netip.MustParseAddr("93.184.216.34"), Name: "a.zone2.example.net", Port: 80}},
 	{"Lookup", Request{Op: Lookup, Name: "www.r7.example.org"}},
 	{"Listen", Request{Op: Listen, Addr: netip.MustParseAddr("127.0.0.1"), Port: 8080}},

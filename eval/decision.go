@@ -16,7 +16,9 @@ type Decision struct {
 	Families policy.Families
 	// Rule is the index in Policy.Rules of the rule that decided the
 	// request, or -1. Where several rules allow it, a mapping rule wins over
-	// one without, then the first in policy order; for a request without a
+	// one without, the more specific host and then the lower host port
+	// among mapping rules, else the first in policy order (see mapRank: the
+	// host side never depends on rule order); for a request without a
 	// family, IPv4 is considered first. For a lookup allowed by an implied
 	// resolve it is the outbound rule implying it.
 	Rule int
@@ -24,6 +26,10 @@ type Decision struct {
 	// remote address and port of a connect or send, the local address and
 	// port of a listen or bind. HostAddr is invalid when it is not known (a
 	// connect by name answered by DNS, a listen on "*" or an interface).
+	// For a connect by name answered by DNS, HostPort is the host port
+	// every address would get, or 0 when it depends on the address
+	// (networks that map the port cover only some addresses, or map it
+	// differently).
 	HostAddr netip.Addr
 	HostPort uint16
 	// Answers are, for a lookup, the addresses the lookup gives without a

@@ -2,6 +2,8 @@ package eval
 
 import (
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -13,6 +15,7 @@ func TestDifferential(t *testing.T) {
 		policies = 300
 	}
 	ifaces := testIfaces()
+	together, unknownPort := 0, 0 // by name through networks covering a family together; host port unknown
 	for seed := range uint64(policies) {
 		r := rand.New(rand.NewPCG(seed, 7))
 		flags := genPolicy(r, 1+r.IntN(25))
@@ -33,7 +36,19 @@ func TestDifferential(t *testing.T) {
 			if !sameDecision(a, b) {
 				t.Fatalf("seed %d: %s\npolicy:\n%s\nreference: %+v\nindex:     %+v", seed, q, joinLines(flags), a, b)
 			}
+			if a.Allowed && (q.Op == Connect || q.Op == Send) && !q.Addr.IsValid() {
+				if slices.ContainsFunc(x.Notes, func(n string) bool { return strings.Contains(n, "together cover") }) {
+					together++
+				}
+				if a.HostPort == 0 {
+					unknownPort++
+				}
+			}
 		}
+	}
+	t.Logf("%d connects by name allowed by networks together, %d with the host port unknown", together, unknownPort)
+	if together == 0 || unknownPort == 0 {
+		t.Errorf("the generator made no connect by name allowed by networks together (%d) or with an unknown host port (%d)", together, unknownPort)
 	}
 }
 

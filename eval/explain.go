@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"go4.org/netipx"
+
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/policy"
 )
@@ -85,6 +87,9 @@ func (e *Reference) Explain(q Request) Explanation {
 			misses = append(misses, Miss{Rule: r, Reasons: best})
 		}
 	}
+	if x.Decision.Allowed && (q.Op == Connect || q.Op == Send) && !q.Addr.IsValid() {
+		e.unknownNotes(q, &x, fams)
+	}
 	if !x.Decision.Allowed {
 		slices.SortStableFunc(misses, func(a, b Miss) int {
 			return cmp.Or(cmp.Compare(missWeight(a), missWeight(b)), cmp.Compare(a.Rule.Index, b.Rule.Index))
@@ -133,6 +138,41 @@ func (e *Reference) explainFamilies(q Request, x *Explanation) []policy.Families
 		return fams
 	}
 	return families[:]
+}
+
+// netsCover reports whether the networks allowing q's protocol and port
+// in family f together cover every address of f.
+func (e *Reference) netsCover(q Request, f policy.Families) bool {
+	var b netipx.IPSetBuilder
+	for _, r := range e.p.Rules {
+		if outboundApplies(r, q, f) && r.Host.Kind == policy.AddressHost {
+			b.AddPrefix(r.Host.Prefix)
+		}
+	}
+	return coversFamily(&b, f)
+}
+
+// unknownNotes adds notes to an allowed connect by name whose address DNS
+// gives: networks that allow it only together, and a host port that
+// depends on the address.
+func (e *Reference) unknownNotes(q Request, x *Explanation, fams []policy.Families) {
+	for _, f := range fams {
+		if lk := e.lookup(q.Name, f); !lk.ok || lk.answer.IsValid() {
+			continue
+		}
+		var nets []string
+		for _, m := range x.Allowing {
+			if h := m.Rule.Host; h.Kind == policy.AddressHost && h.Prefix.Bits() != 0 && m.Families.Has(f) {
+				nets = append(nets, fmt.Sprint(m.Rule.Index+1))
+			}
+		}
+		if len(nets) > 0 {
+			x.Notes = append(x.Notes, fmt.Sprintf("the address DNS gives for %s is not known; the networks of rules %s together cover every %s address", q.Name, strings.Join(nets, ", "), f))
+		}
+	}
+	if d := x.Decision; d.HostPort == 0 {
+		x.Notes = append(x.Notes, fmt.Sprintf("the host port depends on the address DNS gives: networks map port %d for some addresses (or differently); give the address (via %s) to know it", q.Port, q.Name))
+	}
 }
 
 // denialNotes adds notes that help with a denial.
@@ -261,7 +301,7 @@ func (e *Reference) outboundHostMiss(r *policy.Rule, q Request, f policy.Familie
 		return nil
 	case policy.AddressHost:
 		switch {
-		case !addr.IsValid() && h.Prefix.Bits() != 0:
+		case !addr.IsValid() && h.Prefix.Bits() != 0 && !e.netsCover(q, f):
 			return []string{fmt.Sprintf("the address of %s comes from DNS, and %s covers only some addresses (give it: %s %s ADDRESS:%d via %s)",
 				q.Name, h, q.Op, q.Op.Protocol(), q.Port, q.Name)}
 		case addr.IsValid() && !h.Prefix.Contains(addr):

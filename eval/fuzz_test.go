@@ -32,10 +32,34 @@ func FuzzDecide(f *testing.F) {
 	f.Add(seed, uint8(Listen), "eth0", []byte{}, uint16(80), uint8(0), uint8(LocalInterface))
 	f.Add(seed, uint8(Send), "", netip.MustParseAddr("::ffff:10.1.2.3").AsSlice(), uint16(53), uint8(0), uint8(0))
 	f.Add(seed, uint8(Lookup), "0x7f.1", []byte{}, uint16(0), uint8(0), uint8(0))
+	// Networks that cover a family only together (one port missing in a
+	// part, mappings alike and not), and mapping rules a tie-break decides.
+	split := strings.Join([]string{
+		"--allow-resolve=example.com",
+		"--allow-outbound=tcp://0.0.0.0/1:80,443",
+		"--allow-outbound=tcp://128.0.0.0/2:80",
+		"--allow-outbound=tcp://192.0.0.0/2:80,443->8080,8443",
+		"--allow-outbound=tcp://[::/1]:80->8080",
+		"--allow-outbound=tcp://[8000::/1]:80->8080",
+		"--allow-outbound=udp://0.0.0.0/1:53",
+		"--allow-outbound=udp://128.0.0.0/1:53->5353",
+		"--allow-outbound=tcp://example.com:22->2222",
+		"--allow-outbound=tcp://10.0.0.0/8:22->2200",
+		"--allow-inbound=tcp://eth0:80->8080",
+		"--allow-inbound=tcp://10.0.0.5:80->9090",
+		"--allow-inbound=tcp://lo:81->8181",
+		"--allow-inbound=tcp://localhost:81->9191",
+	}, "\n")
+	f.Add(split, uint8(Connect), "example.com", []byte{}, uint16(80), uint8(0), uint8(0))
+	f.Add(split, uint8(Connect), "example.com", []byte{}, uint16(443), uint8(0), uint8(0))
+	f.Add(split, uint8(Send), "example.com", []byte{}, uint16(53), uint8(0), uint8(0))
+	f.Add(split, uint8(Connect), "example.com", []byte{10, 1, 2, 3}, uint16(22), uint8(0), uint8(0))
+	f.Add(split, uint8(Listen), "", []byte{10, 0, 0, 5}, uint16(80), uint8(0), uint8(LocalAddr))
+	f.Add(split, uint8(Listen), "", []byte{127, 0, 0, 1}, uint16(81), uint8(0), uint8(LocalAddr))
 	ifaces := testIfaces()
 	f.Fuzz(func(t *testing.T, flags string, op uint8, name string, addr []byte, port uint16, fam uint8, local uint8) {
 		p, _ := compileFlags(t, strings.Split(flags, "\n"))
-		q := Request{Op: Op(op%6 + 1), Name: name, Port: port, Family: policy.Families(fam % 3), Local: LocalKind(local % 4)}
+		q := Request{Op: Op(op % 6), Name: name, Port: port, Family: policy.Families(fam % 3), Local: LocalKind(local % 4)}
 		if a, ok := netip.AddrFromSlice(addr); ok {
 			q.Addr = a
 		}

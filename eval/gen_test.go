@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -39,9 +40,16 @@ func testIfaces() *Interfaces {
 // Pools for random policies and requests: small, so that rules and
 // requests collide often.
 var (
-	genNames   = []string{"example.com", "a.example.com", "b.a.example.com", "example.org", "badexample.com", "db.internal", "localhost", "com", "x.y.z.test", "y.z.test"}
-	genAddrs   = []string{"10.0.0.1", "10.0.0.5", "10.1.2.3", "127.0.0.1", "127.0.0.2", "192.168.1.5", "93.184.216.34", "172.17.0.14", "8.8.8.8", "[2001:db8::1]", "[::1]", "[fe80::1]", "[2606:2800::1]", "[2001:db8:1::5]"}
-	genNets    = []string{"10.0.0.0/8", "10.0.0.0/24", "10.0.0.0/31", "0.0.0.0/0", "127.0.0.0/8", "192.168.0.0/16", "[2001:db8::/32]", "[::/0]", "[2001:db8::/64]", "93.184.216.0/24"}
+	genNames = []string{"example.com", "a.example.com", "b.a.example.com", "example.org", "badexample.com", "db.internal", "localhost", "com", "x.y.z.test", "y.z.test"}
+	genAddrs = []string{"10.0.0.1", "10.0.0.5", "10.1.2.3", "127.0.0.1", "127.0.0.2", "192.168.1.5", "93.184.216.34", "172.17.0.14", "8.8.8.8", "[2001:db8::1]", "[::1]", "[fe80::1]", "[2606:2800::1]", "[2001:db8:1::5]"}
+	genNets  = []string{"10.0.0.0/8", "10.0.0.0/24", "10.0.0.0/31", "0.0.0.0/0", "127.0.0.0/8", "192.168.0.0/16", "[2001:db8::/32]", "[::/0]", "[2001:db8::/64]", "93.184.216.0/24", "0.0.0.0/1", "128.0.0.0/1", "128.0.0.0/2", "192.0.0.0/2", "[::/1]", "[8000::/1]"}
+	// genSplits are networks that cover a family only together.
+	genSplits = [][]string{
+		{"0.0.0.0/1", "128.0.0.0/1"},
+		{"0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/2"},
+		{"0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1"},
+		{"[::/1]", "[8000::/1]"},
+	}
 	genIfaces  = []string{"eth0", "eth1", "lo", "eth9"}
 	genPorts   = []int{0, 1, 22, 53, 80, 81, 443, 5432, 5433, 8080, 8888, 65535}
 	genFamilys = []string{"", "", "", "#ipv4-only", "#ipv6-only"}
@@ -147,11 +155,47 @@ func genRule(r *rand.Rand) string {
 	return "--allow-inbound=" + proto + "://" + host + ":" + ports + fam
 }
 
-// genPolicy writes n random flags.
+// genPolicy writes n random flags, sometimes with networks that cover a
+// family together (genSplit) among them.
 func genPolicy(r *rand.Rand, n int) []string {
 	flags := make([]string, n)
 	for i := range flags {
 		flags[i] = genRule(r)
+	}
+	if r.IntN(3) == 0 {
+		for _, f := range genSplit(r) {
+			flags = slices.Insert(flags, r.IntN(len(flags)+1), f)
+		}
+	}
+	return flags
+}
+
+// genSplit writes outbound rules to networks that together cover a
+// family, of one protocol and port, sometimes with a port missing in one
+// of them, with a mapping (alike or not) or a family modifier.
+func genSplit(r *rand.Rand) []string {
+	nets := pickOf(r, genSplits)
+	proto := pickOf(r, []string{"tcp", "udp"})
+	ports := pickOf(r, []string{"80", "443", "80,443", "*"})
+	mapping := genMapping(r)
+	var flags []string
+	for i, n := range nets {
+		ps := ports
+		switch r.IntN(8) {
+		case 0:
+			if i == 0 {
+				ps = "80" // a port missing in one of them, at times
+			}
+		case 1:
+			ps = mapping
+		case 2:
+			ps = genMapping(r)
+		}
+		fam := ""
+		if r.IntN(10) == 0 {
+			fam = pickOf(r, genFamilys)
+		}
+		flags = append(flags, "--allow-outbound="+proto+"://"+n+":"+ps+fam)
 	}
 	return flags
 }
@@ -273,6 +317,12 @@ func benchPolicy(n int) []string {
 	flags[0] = "--allow-outbound=tcp://*:443#ipv6-only"
 	if n > 1 {
 		flags[1] = "--allow-inbound=tcp://localhost:8000-8999"
+	}
+	// Networks covering IPv4 only together, for a connect by name.
+	if n > 4 {
+		flags[2] = "--allow-outbound=tcp://0.0.0.0/1:8443"
+		flags[3] = "--allow-outbound=tcp://128.0.0.0/1:8443->9443"
+		flags[4] = "--allow-resolve=api.example.com"
 	}
 	return flags
 }

@@ -15,7 +15,9 @@ import (
 // name at label boundaries, only at the label counts wildcard domains have
 // (a trie of reversed labels, flattened into one hash); networks
 // are cut into sorted ranges searched by bisection; the ports of each bucket
-// of rules form a small sorted table. Deciding does not allocate (unless a
+// of rules form a small sorted table; for an address DNS gives, whether the
+// networks cover the family, and how they map, is computed per protocol and
+// port when the index is built (netCover). Deciding does not allocate (unless a
 // name needs normalizing). An Index is read-only after NewIndex, so it is
 // safe for concurrent use by many goroutines.
 //
@@ -24,6 +26,7 @@ type Index struct {
 	p      *policy.Policy
 	ifaces *Interfaces
 	segs   []segment // the arena of port tables
+	rank   []uint64  // mapRank of each mapping rule, by index
 
 	// Resolve and outbound rules by name: one hash of names, holding for
 	// each name what exact rules and wildcard rules "*.name" say.
@@ -39,7 +42,7 @@ type Index struct {
 // nameEntry is what rules say about one exact name.
 type nameEntry struct {
 	res       [2]int32      // first resolve rule matching, per family
-	resMapped [2]int32      // first mapping resolve rule, per family
+	resMapped [2]int32      // the mapping resolve rule answering, per family (betterAddrMap)
 	mapAddr   [2]netip.Addr // its address
 	out       [2]tableRef   // outbound rules to this name, per protocol
 }
@@ -55,6 +58,7 @@ type wildEntry struct {
 type outboundIndex struct {
 	any   tableRef
 	addrs [2]addrIndex // per family
+	nets  [2]netCover  // per family: the networks for an unknown address
 }
 
 // inboundIndex holds the inbound rules of one protocol by local side.
@@ -82,6 +86,12 @@ func protoIndex(p ast.Protocol) int {
 // linear in the number of rules.
 func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 	x := &Index{p: p, ifaces: ifaces, names: map[string]int32{}, anyRes: [2]int32{-1, -1}}
+	x.rank = make([]uint64, len(p.Rules))
+	for _, r := range p.Rules {
+		if r.PortMap.IsMapped() {
+			x.rank[r.Index] = mapRank(r)
+		}
+	}
 	var tb tableBuilder
 	minTo := func(slot *int32, idx int) {
 		if *slot < 0 || int32(idx) < *slot {
@@ -103,7 +113,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 			default:
 				e := &x.entry[x.nameEntry(r.Host.Name)]
 				minTo(&e.res[fi], r.Index)
-				if r.HostMap.IsValid() && (e.resMapped[fi] < 0 || int32(r.Index) < e.resMapped[fi]) {
+				if r.HostMap.IsValid() && betterAddrMap(r.HostMap, int32(r.Index), e.mapAddr[fi], e.resMapped[fi]) {
 					e.resMapped[fi] = int32(r.Index)
 					e.mapAddr[fi] = r.HostMap
 				}
@@ -118,6 +128,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		outWild  = map[[2]int32]bucket{} // (node, proto)
 		outNet   [2][2]map[netip.Prefix]bucket
 		netOrder [2][2][]netip.Prefix
+		netRules [2][2][]*policy.Rule
 		inAny    [2]bucket
 		inLocal  [2]bucket
 		inAddr   [2]map[netip.Addr]bucket
@@ -134,7 +145,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		if r.Kind == ast.Resolve {
 			continue
 		}
-		e := tableEntry{idx: int32(r.Index), ports: r.Ports, fams: r.Families, mapped: r.PortMap.IsMapped()}
+		e := tableEntry{idx: int32(r.Index), ports: r.Ports, fams: r.Families, mapped: r.PortMap.IsMapped(), rank: x.rank[r.Index]}
 		pi := protoIndex(r.Protocol)
 		if r.Kind == ast.Outbound {
 			switch r.Host.Kind {
@@ -147,6 +158,9 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 					netOrder[pi][fi] = append(netOrder[pi][fi], pfx)
 				}
 				outNet[pi][fi][pfx] = append(outNet[pi][fi][pfx], e)
+				if r.Families.Has(families[fi]) {
+					netRules[pi][fi] = append(netRules[pi][fi], r)
+				}
 			case policy.WildcardHost:
 				k := [2]int32{x.wildNode(r.Host.Name), int32(pi)}
 				outWild[k] = append(outWild[k], e)
@@ -177,6 +191,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 				tables[i] = tb.build(outNet[pi][fi][pfx])
 			}
 			x.out[pi].addrs[fi] = buildAddrIndex(order, tables)
+			x.out[pi].nets[fi] = buildNetCover(netRules[pi][fi], families[fi], x.rank)
 		}
 		x.in[pi] = x.buildInbound(&tb, inAny[pi], inLocal[pi], inAddr[pi], inIface[pi])
 	}
@@ -371,10 +386,11 @@ func (x *Index) lookup(name string, h *nameHits, fi int) (int32, netip.Addr) {
 	var e *nameEntry
 	if h.exact >= 0 {
 		e = &x.entry[h.exact]
-		hit.merge(e.res[fi], e.resMapped[fi])
+		hit.first = minRule(hit.first, e.res[fi])
+		hit.mapped = e.resMapped[fi] // wildcards and "*" map nothing
 	}
 	for _, n := range h.wild[:h.nwild] {
-		hit.merge(x.wild[n].res[fi], -1)
+		hit.first = minRule(hit.first, x.wild[n].res[fi])
 	}
 	if h.more {
 		x.moreWildRes(name, fi, &hit)
@@ -404,13 +420,11 @@ func (x *Index) connect(q *Request, h *nameHits, fi int, d *Decision) {
 	out := &x.out[pi]
 	hit := slotHit{first: -1, mapped: -1}
 	x.query(out.any, q.Port, fi, &hit)
-	ai := &out.addrs[fi]
 	if addr.IsValid() {
+		ai := &out.addrs[fi]
 		for n := ai.innermost(toU128(addr)); n >= 0; n = ai.nodes[n].parent {
 			x.query(ai.nodes[n].table, q.Port, fi, &hit)
 		}
-	} else if ai.full >= 0 {
-		x.query(ai.nodes[ai.full].table, q.Port, fi, &hit)
 	}
 	if q.Name != "" && x.resolvedFrom(q.Name, h, fi, addr) {
 		if h.exact >= 0 {
@@ -423,7 +437,48 @@ func (x *Index) connect(q *Request, h *nameHits, fi int, d *Decision) {
 			x.moreWildOut(q.Name, pi, q.Port, fi, &hit)
 		}
 	}
+	if !addr.IsValid() {
+		x.decideUnknown(d, fi, hit, &out.nets[fi], q.Port)
+		return
+	}
 	x.decide(d, fi, hit, addr, q.Port)
+}
+
+// decideUnknown decides a connect to an address DNS gives, from what the
+// rules matching every address say (hit), as Reference.connectUnknown:
+// allowed when they match or the networks cover the family; the host port
+// is the one every address gets, or 0.
+func (x *Index) decideUnknown(d *Decision, fi int, hit slotHit, nc *netCover, port uint16) {
+	cs := nc.at(port)
+	outside := int32(0)
+	if hit.mapped >= 0 {
+		outside = int32(x.p.Rules[hit.mapped].PortMap.Offset())
+	}
+	if cs.cover {
+		hit.merge(cs.first, cs.mapped, x.rank)
+	}
+	w := hit.winner()
+	if w < 0 {
+		return
+	}
+	known, off := true, outside
+	if cs.maps != mapsNone {
+		off = cs.off
+		known = !cs.mixed && (cs.maps == mapsAll || off == outside)
+	}
+	var hostPort uint16
+	if known {
+		hostPort = uint16(int32(port) + off)
+	}
+	d.allow(fi, w, netip.Addr{}, hostPort)
+}
+
+// minRule returns the lower of two rule indexes (-1: none).
+func minRule(a, b int32) int32 {
+	if a < 0 || b >= 0 && b < a {
+		return b
+	}
+	return a
 }
 
 // decide records the winner of hit (if any) in d.
@@ -493,7 +548,7 @@ func (x *Index) moreWildRes(name string, fi int, hit *slotHit) {
 	seen := 0
 	x.walkWild(name, func(n int32) bool {
 		if seen++; seen > maxWild {
-			hit.merge(x.wild[n].res[fi], -1)
+			hit.first = minRule(hit.first, x.wild[n].res[fi])
 		}
 		return true
 	})

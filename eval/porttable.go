@@ -1,13 +1,15 @@
 package eval
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/capspec/capspec/policy"
 )
 
 // A port table answers, for a port and a family, the first rule (lowest
-// index) of a bucket allowing that port, and the first mapping rule. It is
+// index) of a bucket allowing that port, and the winning mapping rule (the
+// lowest mapRank, kept in Index.rank). It is
 // a sorted list of segments of the port space, each holding the answers
 // for every port in it, so a query is a binary search over a few segments.
 // Tables live in one arena (Index.segs) and are referred to by tableRef.
@@ -27,22 +29,24 @@ type tableEntry struct {
 	ports  policy.PortSet
 	fams   policy.Families
 	mapped bool
+	rank   uint64 // mapRank, for a mapping rule
 }
 
 // slotHit is the answer of a table for one port and family.
 type slotHit struct{ first, mapped int32 }
 
-// merge keeps the lower index of each slot.
-func (h *slotHit) merge(first, mapped int32) {
+// merge keeps the lower index of the first slot and the mapping rule of
+// lower rank (rank is indexed by rule).
+func (h *slotHit) merge(first, mapped int32, rank []uint64) {
 	if first >= 0 && (h.first < 0 || first < h.first) {
 		h.first = first
 	}
-	if mapped >= 0 && (h.mapped < 0 || mapped < h.mapped) {
+	if mapped >= 0 && (h.mapped < 0 || rank[mapped] < rank[h.mapped]) {
 		h.mapped = mapped
 	}
 }
 
-// winner returns the deciding rule: the first mapping rule, else the first rule.
+// winner returns the deciding rule: the winning mapping rule, else the first rule.
 func (h slotHit) winner() int32 {
 	if h.mapped >= 0 {
 		return h.mapped
@@ -67,7 +71,7 @@ func (x *Index) query(t tableRef, port uint16, fi int, h *slotHit) {
 		}
 	}
 	b := &segs[lo].best
-	h.merge(b[fi*2], b[fi*2+1])
+	h.merge(b[fi*2], b[fi*2+1], x.rank)
 }
 
 // tableBuilder appends tables to an arena, reusing its scratch space.
@@ -75,9 +79,12 @@ type tableBuilder struct {
 	segs   []segment
 	bounds []int
 	next   [4][]int32 // per slot: next unpainted segment (union-find)
+	mapped []tableEntry
 }
 
 // build appends the table of entries (in index order) and returns its ref.
+// The first-rule slots are painted in index order, the mapping slots in
+// rank order, each segment keeping its first painter.
 func (b *tableBuilder) build(es []tableEntry) tableRef {
 	if len(es) == 0 {
 		return tableRef{}
@@ -117,7 +124,7 @@ func (b *tableBuilder) build(es []tableEntry) tableRef {
 		}
 		return root
 	}
-	for _, e := range es {
+	paint := func(e tableEntry, mapSlot int) {
 		for _, r := range e.ports {
 			first, _ := slices.BinarySearch(bounds, int(r.Lo))
 			last := n - 1
@@ -129,19 +136,27 @@ func (b *tableBuilder) build(es []tableEntry) tableRef {
 				if !e.fams.Has(f) {
 					continue
 				}
-				for _, slot := range []int{fi * 2, fi*2 + 1} {
-					if slot%2 == 1 && !e.mapped {
-						continue
-					}
-					next := b.next[slot]
-					for i := find(next, int32(first)); int(i) <= last; i = find(next, i) {
-						segs[i].best[slot] = e.idx
-						next[i] = i + 1
-					}
+				slot := fi*2 + mapSlot
+				next := b.next[slot]
+				for i := find(next, int32(first)); int(i) <= last; i = find(next, i) {
+					segs[i].best[slot] = e.idx
+					next[i] = i + 1
 				}
 			}
 		}
 	}
+	mapped := b.mapped[:0]
+	for _, e := range es {
+		paint(e, 0)
+		if e.mapped {
+			mapped = append(mapped, e)
+		}
+	}
+	slices.SortFunc(mapped, func(a, c tableEntry) int { return cmp.Compare(a.rank, c.rank) })
+	for _, e := range mapped {
+		paint(e, 1)
+	}
+	b.mapped = mapped
 	// Merge neighbours that answer alike.
 	out := segs[:1]
 	for _, s := range segs[1:] {

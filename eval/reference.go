@@ -3,6 +3,8 @@ package eval
 import (
 	"net/netip"
 
+	"go4.org/netipx"
+
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/policy"
 )
@@ -22,15 +24,15 @@ func NewReference(p *policy.Policy, ifaces *Interfaces) *Reference {
 	return &Reference{p: p, ifaces: ifaces}
 }
 
-// pick keeps the winner among matching rules: the first mapping rule,
-// else the first rule.
+// pick keeps the winner among matching rules (see mapRank): the mapping
+// rule of lowest rank, else the first rule.
 type pick struct{ mapped, first *policy.Rule }
 
-func (pk *pick) add(r *policy.Rule, mapped bool) {
+func (pk *pick) add(r *policy.Rule) {
 	if pk.first == nil || r.Index < pk.first.Index {
 		pk.first = r
 	}
-	if mapped && (pk.mapped == nil || r.Index < pk.mapped.Index) {
+	if r.PortMap.IsMapped() && (pk.mapped == nil || mapRank(r) < mapRank(pk.mapped)) {
 		pk.mapped = r
 	}
 }
@@ -72,24 +74,41 @@ func (e *Reference) Decide(q Request) Decision {
 
 // lookup decides a lookup of name in family f.
 func (e *Reference) lookup(name string, f policy.Families) famResult {
-	var pk pick
+	var first *policy.Rule
 	for _, r := range e.p.Resolves {
-		if r.Families.Has(f) && r.Host.MatchesName(name) {
-			pk.add(r, r.HostMap.IsValid())
+		if r.Families.Has(f) && r.Host.MatchesName(name) && (first == nil || r.Index < first.Index) {
+			first = r
 		}
 	}
-	w := pk.winner()
-	if w == nil {
+	if first == nil {
 		return famResult{rule: -1}
 	}
-	res := famResult{ok: true, rule: w.Index}
-	switch {
-	case w.HostMap.IsValid():
-		res.answer = w.HostMap
+	res := famResult{ok: true, rule: first.Index}
+	switch m := e.hostMap(name, f); {
+	case m != nil:
+		res.rule, res.answer = m.Index, m.HostMap
 	case name == "localhost":
 		res.answer = loopbackAddr(f)
 	}
 	return res
+}
+
+// hostMap returns the mapping resolve rule that answers a lookup of name
+// in family f (see betterHostMap), or nil.
+func (e *Reference) hostMap(name string, f policy.Families) *policy.Rule {
+	var m *policy.Rule
+	for _, r := range e.p.Resolves {
+		if r.HostMap.IsValid() && r.Families.Has(f) && r.Host.MatchesName(name) && betterHostMap(r, m) {
+			m = r
+		}
+	}
+	return m
+}
+
+// outboundApplies reports whether an outbound rule is for q's protocol and
+// port in family f (whatever its host).
+func outboundApplies(r *policy.Rule, q Request, f policy.Families) bool {
+	return r.Kind == ast.Outbound && r.Protocol == q.Op.Protocol() && r.Families.Has(f) && r.Ports.Contains(q.Port)
 }
 
 // connect decides a connect or send in family f.
@@ -101,18 +120,17 @@ func (e *Reference) connect(q Request, f policy.Families) famResult {
 		if !lk.ok {
 			return famResult{rule: -1}
 		}
+		if !lk.answer.IsValid() {
+			return e.connectUnknown(q, f)
+		}
 		addr = lk.answer
 	} else if policy.FamilyOf(addr) != f {
 		return famResult{rule: -1}
 	}
-	proto := q.Op.Protocol()
 	var pk pick
 	for _, r := range e.p.Rules {
-		if r.Kind != ast.Outbound || r.Protocol != proto || !r.Families.Has(f) || !r.Ports.Contains(q.Port) {
-			continue
-		}
-		if e.outboundHostMatches(r, q.Name, addr, f) {
-			pk.add(r, r.PortMap.IsMapped())
+		if outboundApplies(r, q, f) && e.outboundHostMatches(r, q.Name, addr, f) {
+			pk.add(r)
 		}
 	}
 	w := pk.winner()
@@ -126,18 +144,83 @@ func (e *Reference) connect(q Request, f policy.Families) famResult {
 	return res
 }
 
+// connectUnknown decides a connect or send to a name in family f whose
+// address DNS gives: it is allowed when a connect to every address of the
+// family would be (rules to the name, "*", or networks that together
+// cover the family), and its host port is the one every such connect
+// would have, or 0 when they differ.
+func (e *Reference) connectUnknown(q Request, f policy.Families) famResult {
+	var whole, all pick // rules matching every address; and the networks
+	var nets, mappedNets netipx.IPSetBuilder
+	offsets := map[int]bool{}
+	for _, r := range e.p.Rules {
+		switch {
+		case !outboundApplies(r, q, f):
+		case r.Host.Kind == policy.AddressHost:
+			all.add(r)
+			nets.AddPrefix(r.Host.Prefix)
+			if r.PortMap.IsMapped() {
+				mappedNets.AddPrefix(r.Host.Prefix)
+				offsets[r.PortMap.Offset()] = true
+			}
+		case e.outboundHostMatches(r, q.Name, netip.Addr{}, f):
+			whole.add(r)
+			all.add(r)
+		}
+	}
+	w := whole.winner()
+	if coversFamily(&nets, f) {
+		w = all.winner() // a mapping network wins over the rest (mapRank)
+	}
+	if w == nil {
+		return famResult{rule: -1}
+	}
+	// An address outside the mapping networks gets the whole rules' mapping.
+	outside := 0
+	if whole.mapped != nil {
+		outside = whole.mapped.PortMap.Offset()
+	}
+	known, off := true, outside
+	switch {
+	case len(offsets) > 1:
+		known = false
+	case len(offsets) == 1:
+		for o := range offsets {
+			off = o
+		}
+		known = off == outside || coversFamily(&mappedNets, f)
+	}
+	res := famResult{ok: true, rule: w.Index}
+	if known {
+		res.hostPort = uint16(int(q.Port) + off)
+	}
+	return res
+}
+
+// coversFamily reports whether the networks of b cover every address of family f.
+func coversFamily(b *netipx.IPSetBuilder, f policy.Families) bool {
+	set, err := b.IPSet()
+	return err == nil && set.ContainsPrefix(wholeFamily(f))
+}
+
+// wholeFamily is 0.0.0.0/0 or ::/0.
+func wholeFamily(f policy.Families) netip.Prefix {
+	if f == policy.IPv6 {
+		return netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+	}
+	return netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+}
+
 // outboundHostMatches reports whether an outbound rule's host allows a
 // connect to addr (invalid: an unknown address DNS gives for name) in
-// family f, resolved from name (empty: none).
+// family f, resolved from name (empty: none). A network never matches an
+// unknown address by itself (see connectUnknown).
 func (e *Reference) outboundHostMatches(r *policy.Rule, name string, addr netip.Addr, f policy.Families) bool {
 	switch r.Host.Kind {
 	case policy.AnyHost:
 		return true
 	case policy.AddressHost:
-		if !addr.IsValid() {
-			return r.Host.Prefix.Bits() == 0 // every address of the family
-		}
-		return r.Host.Prefix.Contains(addr)
+		return addr.IsValid() && r.Host.Prefix.Contains(addr)
 	}
 	return name != "" && r.Host.MatchesName(name) && e.resolvedFrom(name, f, addr)
 }
@@ -146,12 +229,7 @@ func (e *Reference) outboundHostMatches(r *policy.Rule, name string, addr netip.
 // (invalid: an unknown address from DNS) in family f: a mapped name
 // returns only its mapping, localhost only loopback addresses.
 func (e *Reference) resolvedFrom(name string, f policy.Families, addr netip.Addr) bool {
-	var mapped *policy.Rule
-	for _, r := range e.p.Resolves {
-		if r.HostMap.IsValid() && r.Families.Has(f) && r.Host.MatchesName(name) && (mapped == nil || r.Index < mapped.Index) {
-			mapped = r
-		}
-	}
+	mapped := e.hostMap(name, f)
 	switch {
 	case !addr.IsValid():
 		return mapped == nil && name != "localhost"
@@ -184,7 +262,7 @@ func (e *Reference) listen(q Request, f policy.Families) famResult {
 			continue
 		}
 		if e.inboundHostMatches(r, local, q.Name, addr) {
-			pk.add(r, r.PortMap.IsMapped())
+			pk.add(r)
 		}
 	}
 	w := pk.winner()

@@ -55,6 +55,8 @@ func hostSide(q Request, d Decision) string {
 		return AddrPort(d.HostAddr, d.HostPort)
 	}
 	switch {
+	case (q.Op == Connect || q.Op == Send) && d.HostPort == 0:
+		return q.Name + " (the address DNS gives; the host port depends on it)"
 	case q.Op == Connect || q.Op == Send:
 		return q.Name + ":" + port + " (the address DNS gives)"
 	case q.Local == LocalInterface:
@@ -245,8 +247,9 @@ func WriteJSON(w io.Writer, results []Result) error {
 				if d.HostAddr.IsValid() {
 					j.HostAddress = d.HostAddr.String()
 				}
-				port := int(d.HostPort)
-				j.HostPort = &port
+				if port := int(d.HostPort); port != 0 || q.Op == Listen || q.Op == Bind {
+					j.HostPort = &port
+				}
 			} else if !d.NoRuleNeeded {
 				j.Answers = addrStrings(answers(d))
 			}

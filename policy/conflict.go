@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 
 	"github.com/capspec/capspec/ast"
@@ -18,12 +19,15 @@ import (
 //     rules.
 //
 // Hosts overlap when one request could match both: "*" overlaps everything;
-// names by pattern; addresses by prefix; a mapped name overlaps the
-// addresses containing its mapping; localhost overlaps loopback addresses.
-// An interface and an address do not overlap here (which interface owns
-// an address is known only where the policy runs), and neither do an
-// unmapped name and an address (that depends on DNS): where such rules both
-// match, the first mapping rule in policy order decides.
+// names by pattern; addresses by prefix; an outbound rule to a mapped name
+// (mapped by the rule itself or by any resolve rule, explicit or implied)
+// overlaps the addresses containing its mapping, and a wildcard those
+// containing the mapping of a name below it; localhost overlaps loopback
+// addresses. An interface and an address or localhost do not overlap here
+// (which interface owns an address is known only where the policy runs),
+// and neither do an unmapped name and an address (that depends on DNS):
+// where such rules both match, the evaluator's tie-break, which does not
+// depend on rule order, decides (docs/eval.md).
 //
 // The checks hash exact hosts and sweep sorted port ranges, so their cost
 // grows with the number of rules times the number of overlapping mapping
@@ -31,6 +35,7 @@ import (
 func (p *Policy) conflicts() []diag.Diagnostic {
 	var ds []diag.Diagnostic
 	ds = append(ds, nameMapConflicts(p.Resolves)...)
+	maps := hostMaps(p.Resolves)
 	for _, kind := range []ast.Kind{ast.Outbound, ast.Inbound} {
 		for _, proto := range []ast.Protocol{ast.TCP, ast.UDP} {
 			var ms []*Rule
@@ -42,14 +47,50 @@ func (p *Policy) conflicts() []diag.Diagnostic {
 			if len(ms) < 2 {
 				continue
 			}
-			ds = append(ds, portMapConflicts(ms, false)...)
+			ds = append(ds, portMapConflicts(ms, false, maps)...)
 			if kind == ast.Inbound {
-				ds = append(ds, portMapConflicts(ms, true)...)
+				ds = append(ds, portMapConflicts(ms, true, maps)...)
 			}
 		}
 	}
 	diag.Sort(ds)
 	return ds
+}
+
+// nameMaps holds the addresses names are mapped to by resolve rules.
+type nameMaps map[string][]netip.Addr
+
+// hostMaps collects the host mappings of resolve rules (explicit, and
+// implied by outbound rules "name->ip").
+func hostMaps(resolves []*Rule) nameMaps {
+	m := nameMaps{}
+	for _, r := range resolves {
+		if a := r.HostMap; a.IsValid() && !slices.Contains(m[r.Host.Name], a) {
+			m[r.Host.Name] = append(m[r.Host.Name], a)
+		}
+	}
+	return m
+}
+
+// mapsInto reports whether an outbound rule to a name (or wildcard) can
+// connect to a mapped address in prefix p, in a family of fams: its own
+// host mapping, a mapping of its name, or of a name below its wildcard.
+func (m nameMaps) mapsInto(r *Rule, p netip.Prefix, fams Families) bool {
+	in := func(a netip.Addr) bool { return p.Contains(a) && fams.Has(FamilyOf(a)) }
+	if r.HostMap.IsValid() && in(r.HostMap) {
+		return true
+	}
+	switch r.Host.Kind {
+	case NameHost:
+		return slices.ContainsFunc(m[r.Host.Name], in)
+	case WildcardHost:
+		for name, as := range m {
+			if r.Host.MatchesName(name) && slices.ContainsFunc(as, in) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // nameMapConflicts reports names mapped to two addresses of one family.
@@ -117,8 +158,8 @@ type sweepItem struct {
 
 // portMapConflicts reports pairs of mapping rules (all of one kind and
 // protocol) that send one guest port to two host ports, or with hostSide,
-// two guest ports onto one host port.
-func portMapConflicts(rules []*Rule, hostSide bool) []diag.Diagnostic {
+// two guest ports onto one host port. maps are the names' host mappings.
+func portMapConflicts(rules []*Rule, hostSide bool, maps nameMaps) []diag.Diagnostic {
 	items := make([]sweepItem, 0, len(rules))
 	groups := map[string][]sweepItem{}
 	for _, r := range rules {
@@ -126,7 +167,7 @@ func portMapConflicts(rules []*Rule, hostSide bool) []diag.Diagnostic {
 		if hostSide {
 			rg = r.PortMap.To
 		}
-		keys, broad := overlapKeys(r)
+		keys, broad := overlapKeys(r, maps)
 		it := sweepItem{r: r, lo: rg.Lo, hi: rg.Hi, broad: broad}
 		items = append(items, it)
 		for _, k := range keys {
@@ -143,7 +184,7 @@ func portMapConflicts(rules []*Rule, hostSide bool) []diag.Diagnostic {
 		if seen[pair] {
 			return
 		}
-		if d, ok := portConflict(a, b, hostSide); ok {
+		if d, ok := portConflict(a, b, hostSide, maps); ok {
 			seen[pair] = true
 			ds = append(ds, d)
 		}
@@ -200,13 +241,16 @@ func sweep(items []sweepItem, check func(a, b *Rule)) {
 
 // overlapKeys returns the exact keys under which two rules may overlap, or
 // broad when the rule's host overlaps many others.
-func overlapKeys(r *Rule) (keys []string, broad bool) {
+func overlapKeys(r *Rule, maps nameMaps) (keys []string, broad bool) {
 	h := r.Host
 	switch h.Kind {
 	case NameHost:
 		keys = append(keys, "n:"+h.Name)
-		if r.HostMap.IsValid() {
+		if r.HostMap.IsValid() && !slices.Contains(maps[h.Name], r.HostMap) {
 			keys = append(keys, "a:"+r.HostMap.String())
+		}
+		for _, a := range maps[h.Name] {
+			keys = append(keys, "a:"+a.String())
 		}
 		return keys, false
 	case InterfaceHost:
@@ -230,7 +274,7 @@ func overlapKeys(r *Rule) (keys []string, broad bool) {
 
 // hostsOverlap reports whether one request could match rules a and b (of
 // one kind), as described on conflicts.
-func hostsOverlap(a, b *Rule) bool {
+func hostsOverlap(a, b *Rule, maps nameMaps) bool {
 	if !a.Families.Overlaps(b.Families) {
 		return false
 	}
@@ -247,7 +291,7 @@ func hostsOverlap(a, b *Rule) bool {
 	case ha.Kind == AddressHost && hb.Kind == LocalhostHost:
 		return ha.Prefix.Overlaps(Loopback4) || ha.Prefix.Overlaps(Loopback6)
 	case ha.Kind == AddressHost && hb.Kind.IsName():
-		return b.HostMap.IsValid() && ha.Prefix.Contains(b.HostMap)
+		return maps.mapsInto(b, ha.Prefix, a.Families&b.Families)
 	case ha.Kind == InterfaceHost || hb.Kind == InterfaceHost:
 		return ha == hb
 	case ha.Kind.IsName() && hb.Kind.IsName():
@@ -257,9 +301,9 @@ func hostsOverlap(a, b *Rule) bool {
 }
 
 // portConflict reports whether mapping rules a and b (a first) conflict.
-func portConflict(a, b *Rule, hostSide bool) (diag.Diagnostic, bool) {
+func portConflict(a, b *Rule, hostSide bool, maps nameMaps) (diag.Diagnostic, bool) {
 	ma, mb := a.PortMap, b.PortMap
-	if ma.Offset() == mb.Offset() || !hostsOverlap(a, b) {
+	if ma.Offset() == mb.Offset() || !hostsOverlap(a, b, maps) {
 		return diag.Diagnostic{}, false
 	}
 	where := fmt.Sprintf("the other rule is at %s", a.Range())

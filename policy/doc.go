@@ -22,8 +22,11 @@
 //
 // Compile reports CS101 mapping conflicts (a name mapped to two addresses of
 // one family; one guest port to two host ports; two guest ports onto one
-// inbound host port) for rules whose hosts and families overlap. Where
-// several rules match one request, a mapping rule wins over one without.
+// inbound host port) for rules whose hosts and families overlap; an
+// outbound rule to a name overlaps a network holding an address the name
+// is mapped to by any rule. Where several rules match one request, a
+// mapping rule wins over one without; the evaluator breaks remaining ties
+// without regard to rule order (package eval, docs/eval.md).
 //
 // # Operations
 //

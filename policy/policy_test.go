@@ -331,6 +331,17 @@ func TestConflicts(t *testing.T) {
 		{"outbound two guests one host port is fine", []string{"--allow-outbound=tcp://x:80->8080", "--allow-outbound=tcp://x:81->8080"}, nil},
 		{"outbound distinct names", []string{"--allow-outbound=tcp://a.com:80->8080", "--allow-outbound=tcp://b.com:80->9090"}, nil},
 		{"outbound wildcard and name", []string{"--allow-outbound=tcp://*.a.com:80->8080", "--allow-outbound=tcp://x.a.com:80->9090"}, []string{"guest port 80"}},
+		{"outbound mapped name and network", []string{"--allow-outbound=tcp://db->10.0.0.1:5432->5433", "--allow-outbound=tcp://10.0.0.0/8:5432->6000"}, []string{"guest port 5432 is mapped to two host ports: 6000 here and 5433"}},
+		{"name mapped by a resolve rule, network", []string{"--allow-resolve=db->10.0.0.1", "--allow-outbound=tcp://db:5432->5433", "--allow-outbound=tcp://10.0.0.0/8:5432->6000"}, []string{"guest port 5432"}},
+		{"name mapped by a resolve rule, address", []string{"--allow-resolve=db->10.0.0.1", "--allow-outbound=tcp://10.0.0.1:5432->6000", "--allow-outbound=tcp://db:5432->5433"}, []string{"guest port 5432"}},
+		{"name mapped by another outbound rule", []string{"--allow-outbound=tcp://db->10.0.0.1:80", "--allow-outbound=tcp://db:5432->5433", "--allow-outbound=tcp://10.0.0.0/8:5432->6000"}, []string{"guest port 5432"}},
+		{"wildcard over a mapped name, network", []string{"--allow-resolve=a.db->10.0.0.1", "--allow-outbound=tcp://*.db:5432->5433", "--allow-outbound=tcp://10.0.0.0/8:5432->6000"}, []string{"guest port 5432"}},
+		{"mapping outside the network", []string{"--allow-resolve=db->10.0.0.1", "--allow-outbound=tcp://db:5432->5433", "--allow-outbound=tcp://192.168.0.0/16:5432->6000"}, nil},
+		{"mapping of the other family", []string{"--allow-resolve=db->[2001:db8::1]", "--allow-outbound=tcp://db:5432->5433", "--allow-outbound=tcp://10.0.0.0/8:5432->6000"}, nil},
+		{"mapping of a family the rule excludes", []string{"--allow-resolve=db->10.0.0.1", "--allow-outbound=tcp://db:5432->5433#ipv6-only", "--allow-outbound=tcp://0.0.0.0/0:5432->6000"}, nil},
+		{"wildcard not over the mapped name", []string{"--allow-resolve=db->10.0.0.1", "--allow-outbound=tcp://*.db:5432->5433", "--allow-outbound=tcp://10.0.0.0/8:5432->6000"}, nil},
+		{"unmapped name and network: a runtime matter", []string{"--allow-outbound=tcp://db:5432->5433", "--allow-outbound=tcp://10.0.0.0/8:5432->6000"}, nil},
+		{"interface and its address: a runtime matter", []string{"--allow-inbound=tcp://eth0:80->8080", "--allow-inbound=tcp://10.0.0.5:80->9090"}, nil},
 	}
 	for _, tt := range tests {
 		_, got := compile(t, tt.flags...)
