@@ -10,19 +10,22 @@ import (
 // parser, not the lexer, reports it with a position.
 var flagLexer = lexer.MustSimple(flagLexerRules)
 
+// flagLexerRules are the tokens, the most frequent first. A Word is a
+// label-ish run (letters, digits, '_', '*', dots and the dots IDNA maps to
+// '.', with dashes inside); a dash before '>' stays out of it, so that "->"
+// is an Arrow.
 var flagLexerRules = []lexer.SimpleRule{
+	{Name: "Word", Pattern: `[\pL\pM\pN_*][\pL\pM\pN_*.\x{3002}\x{FF0E}\x{FF61}]*(?:-+[\pL\pM\pN_*.\x{3002}\x{FF0E}\x{FF61}]+)*`},
 	{Name: "FlagName", Pattern: `--[A-Za-z0-9_][A-Za-z0-9_-]*`},
 	{Name: "Eq", Pattern: `=`},
-	{Name: "Ellipsis", Pattern: `\.\.\.`},
-	{Name: "Arrow", Pattern: `->`},
-	// A word is a label-ish run: letters, digits, '_', '*', dots (and the
-	// dots IDNA maps to '.'), and dashes inside it; a dash before '>'
-	// stays out of it so that "->" is an arrow. A run of dashes alone is a
-	// word too, so that a stray dash is reported by the checks.
-	{Name: "Word", Pattern: `-*[\pL\pM\pN_*.\x{3002}\x{FF0E}\x{FF61}]+(?:-+[\pL\pM\pN_*.\x{3002}\x{FF0E}\x{FF61}]+)*|-+`},
 	{Name: "SchemeSep", Pattern: `://`},
 	{Name: "PortList", Pattern: `:(?:[\pL\pN_.*,]|-[\pL\pN_.*,])*`},
 	{Name: "Family", Pattern: `#[A-Za-z0-9_-]*`},
+	{Name: "Ellipsis", Pattern: `\.\.\.`},
+	{Name: "Arrow", Pattern: `->`},
+	// A run that starts with a dash or a dot is a label-ish run the checks
+	// report on (a leading '-' or an empty label); "->" and "..." come first.
+	{Name: "Stray", Pattern: `[-.\x{3002}\x{FF0E}\x{FF61}]+(?:[\pL\pM\pN_*.\x{3002}\x{FF0E}\x{FF61}]+(?:-+[\pL\pM\pN_*.\x{3002}\x{FF0E}\x{FF61}]+)*)?`},
 	{Name: "Bracketed", Pattern: `\[[^\]\s\[]*\]?`},
 	{Name: "Slash", Pattern: `/`},
 	{Name: "Space", Pattern: `\s+`},
@@ -47,9 +50,9 @@ type Flag struct {
 // bracketed IPv6 address or network, or a run of words (a name, a wildcard,
 // an IPv4 address or network, an interface), with an optional "/len".
 type Spec struct {
-	Lead     []lexer.Token `parser:"@((Word | Bracketed | Ellipsis) (Word | Slash)*)?"`
+	Lead     []lexer.Token `parser:"@((Word | Bracketed | Ellipsis | Stray) (Word | Slash | Stray)*)?"`
 	Sep      *lexer.Token  `parser:"@SchemeSep?"`
-	Host     []lexer.Token `parser:"@((Word | Bracketed | Ellipsis) (Word | Slash)*)?"`
+	Host     []lexer.Token `parser:"@((Word | Bracketed | Ellipsis | Stray) (Word | Slash | Stray)*)?"`
 	HostMap  *Mapping      `parser:"@@?"`
 	Ports    []*Ports      `parser:"@@*"`
 	Families []lexer.Token `parser:"@(Family+)?"`
@@ -59,7 +62,7 @@ type Spec struct {
 type Mapping struct {
 	Arrow     lexer.Token   `parser:"@Arrow"`
 	Bracketed *lexer.Token  `parser:"( @Bracketed"`
-	Parts     []lexer.Token `parser:"| @(Word+) )?"`
+	Parts     []lexer.Token `parser:"| @((Word | Stray)+) )?"`
 }
 
 // Ports is ":" and a port list, with an optional port mapping.

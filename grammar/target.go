@@ -38,7 +38,7 @@ func (c *checker) splitTarget(toks []lexer.Token) (*target, bool) {
 		t.Bracketed = &toks[0]
 		i = 1
 	default:
-		for i < len(toks) && toks[i].Type == sym["Word"] {
+		for i < len(toks) && (toks[i].Type == sym["Word"] || toks[i].Type == sym["Stray"]) {
 			i++
 		}
 		t.Parts = toks[:i]
@@ -50,7 +50,7 @@ func (c *checker) splitTarget(toks []lexer.Token) (*target, bool) {
 	if i < len(toks) && toks[i].Type == sym["Slash"] && t.Ellipsis == nil {
 		t.Prefix = &prefix{Slash: toks[i]}
 		i++
-		if i < len(toks) && toks[i].Type == sym["Word"] {
+		if i < len(toks) && (toks[i].Type == sym["Word"] || toks[i].Type == sym["Stray"]) {
 			t.Prefix.Len = &toks[i]
 			i++
 		}
