@@ -1,6 +1,7 @@
 package grammar
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
 	"slices"
@@ -198,4 +199,38 @@ var cmpRule = cmp.Options{
 	cmpopts.IgnoreFields(ast.Rule{}, "Loc"),
 	cmp.Comparer(func(a, b netip.Addr) bool { return a == b }),
 	cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }),
+}
+
+// TestParseManyFlags checks that a large input, parsed on several CPUs,
+// gives the same rules and diagnostics, in order, as flag by flag.
+func TestParseManyFlags(t *testing.T) {
+	var b strings.Builder
+	all := append(append([]string{}, typicalFlags...), "--allow-outbound=tcp://x:70000", "--allow-resolve=a..b")
+	for i := 0; i < 3000; i++ {
+		b.WriteString(all[i%len(all)] + "\n")
+	}
+	ins, err := source.FlagsFile{Name: "many.flags", Content: b.String()}.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ds := Parse(ins[0])
+	var wantRules []string
+	var wantDiags []diag.Diagnostic
+	for i, f := range ins[0].Flags {
+		r, d := ParseFlag(f.Text, f.Loc)
+		wantDiags = append(wantDiags, d...)
+		if r != nil {
+			wantRules = append(wantRules, fmt.Sprintf("%d %s", i, summary(r)))
+		}
+	}
+	var gotRules []string
+	for _, r := range p.Rules {
+		gotRules = append(gotRules, fmt.Sprintf("%d %s", r.Index, summary(r)))
+	}
+	if diff := cmp.Diff(wantRules, gotRules); diff != "" {
+		t.Errorf("rules differ (-sequential +parallel):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantDiags, ds); diff != "" {
+		t.Errorf("diagnostics differ (-sequential +parallel):\n%s", diff)
+	}
 }

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2"
@@ -23,19 +25,44 @@ import (
 // Parse parses every flag of an input into a policy. Rules with errors are
 // left out of the policy; their diagnostics say why. Rule.Index is the
 // flag's position in the input, so it stays stable when a flag is invalid.
+// Large inputs are parsed on all CPUs; the result does not depend on it.
 func Parse(in *source.Input) (*ast.Policy, []diag.Diagnostic) {
+	type parsed struct {
+		rule  *ast.Rule
+		diags []diag.Diagnostic
+	}
+	out := make([]parsed, len(in.Flags))
+	parseRange := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i].rule, out[i].diags = ParseFlag(in.Flags[i].Text, in.Flags[i].Loc)
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(in.Flags)/parallelParseMin)
+	if workers > 1 {
+		var wg sync.WaitGroup
+		chunk := (len(in.Flags) + workers - 1) / workers
+		for lo := 0; lo < len(in.Flags); lo += chunk {
+			wg.Go(func() { parseRange(lo, min(lo+chunk, len(in.Flags))) })
+		}
+		wg.Wait()
+	} else {
+		parseRange(0, len(in.Flags))
+	}
 	p := &ast.Policy{Name: in.Name}
 	var ds []diag.Diagnostic
-	for i, f := range in.Flags {
-		r, d := ParseFlag(f.Text, f.Loc)
-		ds = append(ds, d...)
-		if r != nil {
-			r.Index = i
-			p.Rules = append(p.Rules, r)
+	for i, o := range out {
+		ds = append(ds, o.diags...)
+		if o.rule != nil {
+			o.rule.Index = i
+			p.Rules = append(p.Rules, o.rule)
 		}
 	}
 	return p, ds
 }
+
+// parallelParseMin is the number of flags per worker below which parsing
+// on more CPUs is not worth starting goroutines.
+const parallelParseMin = 256
 
 // ParseFlag parses one flag, "--allow-X=SPEC" or "--allow-X SPEC". loc
 // locates the text in its origin; nil means the text is its own origin.
