@@ -29,9 +29,9 @@ func runAllowAllOutbound(p *Pass) {
 		}
 		switch {
 		case r.Ellipsis != nil:
-			p.Reportf(r.Range(r.Ellipsis), nil, "%s://... allows %s connections to any address on any port", r.Protocol(), r.Protocol())
+			p.Reportf(r.Range(r.Ellipsis), nil, "%s://... allows %s to any address on any port", r.Protocol(), outboundWhat(r.Protocol()))
 		case r.Host.Kind == ast.HostAny:
-			p.Reportf(r.Range(r.Host), nil, "* allows %s connections to any address", r.Protocol())
+			p.Reportf(r.Range(r.Host), nil, "* allows %s to any address", outboundWhat(r.Protocol()))
 		case r.Host.Kind == ast.HostCIDR && r.Host.Prefix.Bits() == 0:
 			p.Reportf(r.Range(r.Host), nil, "%s allows %s connections to any %s address", r.Host.Raw, r.Protocol(), familyName(r.Host.Prefix.Addr().Is4()))
 		}
@@ -44,4 +44,12 @@ func familyName(is4 bool) string {
 		return "IPv4"
 	}
 	return "IPv6"
+}
+
+// outboundWhat names what an outbound rule of a protocol allows.
+func outboundWhat(p ast.Protocol) string {
+	if p == ast.UDP {
+		return "UDP datagrams"
+	}
+	return "TCP connections"
 }
