@@ -38,27 +38,19 @@ var benchRequests = []struct {
 // BenchmarkDecideIndex decides with the indexed engine; the target is at
 // most 150 ns/op and 0 allocs/op at 100 000 rules, within 2x of 10 rules.
 func BenchmarkDecideIndex(b *testing.B) {
-	for _, n := range benchSizes {
-		p := benchSetup(b, n)
-		x := NewIndex(p, testIfaces())
-		for _, br := range benchRequests {
-			b.Run(fmt.Sprintf("%s/rules=%d", br.name, n), func(b *testing.B) {
-				q := br.q
-				runtime.GC() // do not time the collection of the setup's garbage
-				b.ReportAllocs()
-				for b.Loop() {
-					_ = x.Decide(q)
-				}
-			})
-		}
-	}
+	benchmarkDecide(b, func(p *policy.Policy) Decider { return NewIndex(p, testIfaces()) })
 }
 
 // BenchmarkDecideReference decides with the reference engine (linear).
 func BenchmarkDecideReference(b *testing.B) {
+	benchmarkDecide(b, func(p *policy.Policy) Decider { return NewReference(p, testIfaces()) })
+}
+
+// benchmarkDecide times every benchmark request against policies of every
+// size, with the engine newEngine builds.
+func benchmarkDecide(b *testing.B, newEngine func(*policy.Policy) Decider) {
 	for _, n := range benchSizes {
-		p := benchSetup(b, n)
-		x := NewReference(p, testIfaces())
+		x := newEngine(benchSetup(b, n))
 		for _, br := range benchRequests {
 			b.Run(fmt.Sprintf("%s/rules=%d", br.name, n), func(b *testing.B) {
 				q := br.q
