@@ -46,23 +46,6 @@ type Host struct {
 	Prefix netip.Prefix
 }
 
-// Loopback networks: the addresses of localhost.
-var (
-	Loopback4 = netip.MustParsePrefix("127.0.0.0/8")
-	Loopback6 = netip.MustParsePrefix("::1/128")
-)
-
-// LoopbackPrefix returns the loopback network of one family.
-func LoopbackPrefix(f Families) netip.Prefix {
-	if f == IPv6 {
-		return Loopback6
-	}
-	return Loopback4
-}
-
-// IsLoopback reports whether a is a loopback address (127.0.0.0/8 or ::1).
-func IsLoopback(a netip.Addr) bool { return Loopback4.Contains(a) || Loopback6.Contains(a) }
-
 // fullPrefix returns 0.0.0.0/0 or ::/0.
 func fullPrefix(f Families) netip.Prefix {
 	if f == IPv6 {
