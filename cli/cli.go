@@ -146,6 +146,7 @@ func (a *app) commands() []*cobra.Command {
 		a.rulesCommand(),
 		a.explainCommand(),
 		a.evalCommand(),
+		a.playgroundCommand(),
 	}
 }
 

@@ -1,0 +1,663 @@
+package playground
+
+// This file is the playground's diff panel: what the policy allows that the
+// old policy does not, and the reverse (SPEC §8.1), computed from the
+// meaning of both policies with package policy's set operations
+// (policy.Subtract, policy.MergeAll, policy.Covers) and checked request by
+// request with the reference evaluator. It stands alone so that it can be
+// switched to the diff package of `capspec diff` once that exists:
+// diffDocuments is its one entry point, DiffResult and DiffEntry its output.
+//
+// How it works. Every grant of one side — each written rule, and each
+// resolve rule an outbound rule implies — has the rules of the other side
+// subtracted from it. What is left is a region of requests that side allows
+// and the other does not. Where policy.Subtract cannot write the rest as
+// rules (a wildcard minus one of its names), the region is the granting
+// rule with "except" lines naming the other side's rules that overlap it.
+// Each region is then witnessed by a request in §3.6 syntax that the
+// reference evaluator allows on one side and denies on the other; a region
+// whose requests both sides allow with different host sides (a mapping
+// whose target changed) is a "~" entry; a region for which no witness is
+// found is still listed, and says so (Example is empty).
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"go4.org/netipx"
+
+	"github.com/capspec/capspec/ast"
+	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/policy"
+)
+
+// DiffResult is what the policy (NEW) allows that the old policy (OLD) does
+// not, and the reverse.
+type DiffResult struct {
+	// Unavailable says why there is no diff: either policy has errors.
+	Unavailable string      `json:"unavailable,omitempty"`
+	Added       []DiffEntry `json:"added"`
+	Removed     []DiffEntry `json:"removed"`
+	Changed     []DiffEntry `json:"changed"`
+	// Equivalent is true when both policies allow the same requests with
+	// the same mappings.
+	Equivalent bool `json:"equivalent"`
+	// Text is the diff as `capspec diff` prints it (SPEC §8.1).
+	Text string `json:"text"`
+}
+
+// DiffEntry is one region of requests one side allows and the other does
+// not, or one mapping whose target changed.
+type DiffEntry struct {
+	// Flag is the canonical flag of the region (for a changed mapping, the
+	// policy's rule).
+	Flag string `json:"flag"`
+	// Except are the rules of the other side the region leaves out (what
+	// that side already allows), as values without the flag name.
+	Except []string `json:"except"`
+	// Origin is the rule that grants the region.
+	Origin DiffOrigin `json:"origin"`
+	// Example is one request (§3.6 syntax) that shows the difference; ""
+	// when none was found, which the text says.
+	Example string `json:"example"`
+	// Was is, for a changed mapping, what the old policy did instead:
+	// "->10.0.0.1", "answered by DNS", "->80".
+	Was string `json:"was,omitempty"`
+}
+
+// DiffOrigin is where a rule is written: the file, line and column of its
+// flag; Implied is true when the region is the resolve rule that flag
+// implies.
+type DiffOrigin struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Implied bool   `json:"implied,omitempty"`
+}
+
+// String writes "policy.flags:4" or "implied by policy.flags:5".
+func (o DiffOrigin) String() string {
+	s := fmt.Sprintf("%s:%d", o.File, o.Line)
+	if o.Implied {
+		return "implied by " + s
+	}
+	return s
+}
+
+// Diff compares two policies as flags files: what newText allows that
+// oldText does not, and the reverse. Listens are decided with the
+// interface table (see ParseInterfaces).
+func Diff(oldText, newText, interfaces string) DiffResult {
+	return new(Session).Diff(oldText, newText, interfaces)
+}
+
+// unavailableDiff is no diff, and why.
+func unavailableDiff(why string) DiffResult {
+	return DiffResult{Unavailable: why, Added: []DiffEntry{}, Removed: []DiffEntry{}, Changed: []DiffEntry{}}
+}
+
+// diffDocuments is the diff of two read documents.
+func diffDocuments(older, newer *document, ifaces *eval.Interfaces) DiffResult {
+	for _, d := range []*document{older, newer} {
+		if why := d.refusal(d.errors, "the diff"); why != "" {
+			return unavailableDiff(why)
+		}
+	}
+	res := DiffResult{Added: []DiffEntry{}, Removed: []DiffEntry{}, Changed: []DiffEntry{}}
+	if ifaces == nil {
+		ifaces = eval.NewInterfaces(nil)
+	}
+	oldRef, newRef := eval.NewReference(older.policy, ifaces), eval.NewReference(newer.policy, ifaces)
+	changed := map[[2]int]bool{} // deciding rules (new, old) of the changed mappings listed
+	side := func(from, against *policy.Policy, fromRef, againstRef *eval.Reference, added bool) []DiffEntry {
+		var entries []DiffEntry
+		for _, rg := range regions(from, against) {
+			w, how := findWitness(rg.pieces, fromRef, againstRef, ifaces)
+			if how == witnessChanged {
+				newD, oldD := w.newD, w.oldD
+				if !added {
+					newD, oldD = w.oldD, w.newD
+				}
+				key := [2]int{newD.Rule, oldD.Rule}
+				if changed[key] {
+					continue
+				}
+				changed[key] = true
+				r := decidingRule(newer.policy, newD.Rule, w.q.Op)
+				res.Changed = append(res.Changed, DiffEntry{Flag: r.String(), Except: []string{}, Origin: originOf(r),
+					Example: w.text, Was: was(w.q, newD, oldD)})
+				continue
+			}
+			e := DiffEntry{Flag: rg.flag.String(), Except: []string{}, Origin: originOf(rg.rule)}
+			for _, x := range rg.except {
+				e.Except = append(e.Except, x.Spec())
+			}
+			if how == witnessStrict {
+				e.Example = w.text
+			}
+			entries = append(entries, e)
+		}
+		return entries
+	}
+	res.Added = append(res.Added, side(newer.policy, older.policy, newRef, oldRef, true)...)
+	res.Removed = append(res.Removed, side(older.policy, newer.policy, oldRef, newRef, false)...)
+	res.Equivalent = len(res.Added)+len(res.Removed)+len(res.Changed) == 0
+	res.Text = diffText(res)
+	return res
+}
+
+// region is the part of one grant of a side that the other side does not
+// grant.
+type region struct {
+	rule *policy.Rule // the grant: a written rule or an implied resolve
+	// pieces are what is left of rule; exactly the difference when exact,
+	// else more (the parts policy.Subtract could not take away).
+	pieces []*policy.Rule
+	exact  bool
+	// except are the rules of the other side that overlap rule.
+	except []*policy.Rule
+	// flag is the region as one rule: the single piece left when exact,
+	// else rule itself (with except lines).
+	flag *policy.Rule
+}
+
+// grants returns the grants of a policy: every written rule, and after each
+// outbound rule to a name the resolve rule it implies.
+func grants(p *policy.Policy) []*policy.Rule {
+	var out []*policy.Rule
+	for _, r := range p.Rules {
+		out = append(out, r)
+		if ir := r.ImpliedResolve(); ir != nil {
+			out = append(out, ir)
+		}
+	}
+	return out
+}
+
+// regions returns, in canonical order, what each grant of from grants that
+// against does not.
+func regions(from, against *policy.Policy) []region {
+	var out []region
+	idx := newGrantIndex(against)
+	for _, b := range grants(from) {
+		rg := subtractAll(b, idx.overlapping(b))
+		if len(rg.pieces) > 0 {
+			out = append(out, rg)
+		}
+	}
+	slices.SortStableFunc(out, func(x, y region) int { return policy.Compare(x.flag, y.flag) })
+	return out
+}
+
+// grantIndex finds the grants of a policy that can overlap a rule: those
+// of its kind and protocol (for lookups, the resolve rules in effect,
+// implied ones included), in policy order. Rules for one exact name are
+// filed under it: a rule for another exact name grants nothing in common
+// (compiled names are canonical: lowercase A-labels without a trailing
+// dot), so most grants are compared with few rules, not all.
+type grantIndex struct {
+	byName map[grantKey][]*policy.Rule // exact-name rules by kind, protocol and name
+	others map[grantKey][]*policy.Rule // every other rule by kind and protocol (name "")
+}
+
+type grantKey struct {
+	kind     ast.Kind
+	protocol ast.Protocol
+	name     string
+}
+
+func newGrantIndex(p *policy.Policy) *grantIndex {
+	x := &grantIndex{byName: map[grantKey][]*policy.Rule{}, others: map[grantKey][]*policy.Rule{}}
+	add := func(r *policy.Rule) {
+		if r.Host.Kind == policy.NameHost {
+			k := grantKey{r.Kind, r.Protocol, r.Host.Name}
+			x.byName[k] = append(x.byName[k], r)
+			return
+		}
+		k := grantKey{r.Kind, r.Protocol, ""}
+		x.others[k] = append(x.others[k], r)
+	}
+	for _, r := range p.Resolves {
+		add(r)
+	}
+	for _, r := range p.Rules {
+		if r.Kind != ast.Resolve {
+			add(r)
+		}
+	}
+	return x
+}
+
+// overlapping returns the rules that may grant something r grants, in
+// policy order.
+func (x *grantIndex) overlapping(r *policy.Rule) []*policy.Rule {
+	rest := x.others[grantKey{r.Kind, r.Protocol, ""}]
+	if r.Host.Kind != policy.NameHost {
+		var all []*policy.Rule
+		for k, rs := range x.byName {
+			if k.kind == r.Kind && k.protocol == r.Protocol {
+				all = append(all, rs...)
+			}
+		}
+		return inOrder(append(all, rest...))
+	}
+	return inOrder(append(slices.Clone(x.byName[grantKey{r.Kind, r.Protocol, r.Host.Name}]), rest...))
+}
+
+// inOrder sorts rules in policy order (implied resolves after the rule
+// implying them), so that except lines follow the policy.
+func inOrder(rs []*policy.Rule) []*policy.Rule {
+	slices.SortStableFunc(rs, func(a, b *policy.Rule) int {
+		if a.Index != b.Index {
+			return a.Index - b.Index
+		}
+		return boolInt(a.IsImplied()) - boolInt(b.IsImplied())
+	})
+	return rs
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// maxPieces bounds the pieces one grant is cut into; past it, the region is
+// the grant with except lines (which is exact as a description).
+const maxPieces = 256
+
+// subtractAll takes every rule of others away from b.
+func subtractAll(b *policy.Rule, others []*policy.Rule) region {
+	rg := region{rule: b, pieces: []*policy.Rule{b}, exact: true}
+	for _, a := range others {
+		var next []*policy.Rule
+		touched := false
+		for _, pc := range rg.pieces {
+			rest, exact := policy.Subtract(a, pc)
+			if !exact || !unchanged(pc, rest) {
+				touched = true
+			}
+			rg.exact = rg.exact && exact
+			next = append(next, rest...)
+		}
+		if touched {
+			rg.except = append(rg.except, a)
+		}
+		rg.pieces = next
+		if len(next) == 0 {
+			break
+		}
+		if len(next) > maxPieces {
+			rg.exact = false
+		}
+	}
+	if len(rg.pieces) > 0 {
+		rg.pieces = policy.MergeAll(rg.pieces)
+	}
+	rg.flag = b
+	if rg.exact && len(rg.pieces) == 1 {
+		rg.flag, rg.except = rg.pieces[0], nil // the difference itself
+	}
+	return rg
+}
+
+// unchanged reports whether rest, what Subtract left of r, still grants
+// all r grants: r itself, a copy of it, or parts that merge back into it.
+func unchanged(r *policy.Rule, rest []*policy.Rule) bool {
+	if len(rest) == 1 && (rest[0] == r || rest[0].Key() == r.Key() && rest[0].Ports.Equal(r.Ports)) {
+		return true
+	}
+	if len(rest) < 2 {
+		return false
+	}
+	for _, m := range policy.MergeAll(rest) {
+		if policy.Covers(m, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// How a witness shows a difference.
+type witnessKind int
+
+const (
+	witnessNone    witnessKind = iota
+	witnessStrict              // one side allows, the other denies
+	witnessChanged             // both allow, with different host sides (a mapping changed)
+)
+
+// witness is a request and both sides' decisions on it.
+type witness struct {
+	text       string
+	q          eval.Request
+	newD, oldD eval.Decision // the side the region is of, and the other
+}
+
+// maxCandidates bounds the requests tried per region.
+const maxCandidates = 400
+
+// findWitness looks for a request in the pieces that side allows and other
+// denies; failing that, one both allow with different host sides.
+func findWitness(pieces []*policy.Rule, side, other *eval.Reference, ifaces *eval.Interfaces) (witness, witnessKind) {
+	var changed witness
+	found := false
+	tried := 0
+pieces:
+	for _, pc := range pieces {
+		for _, text := range candidates(pc, ifaces) {
+			if tried++; tried > maxCandidates {
+				break pieces
+			}
+			it, err := eval.ParseRequest(text)
+			if err != nil {
+				continue
+			}
+			sd, od := side.Decide(it.Request), other.Decide(it.Request)
+			if !sd.Allowed {
+				continue
+			}
+			w := witness{text: it.Text, q: it.Request, newD: sd, oldD: od}
+			if !od.Allowed {
+				return w, witnessStrict
+			}
+			if !found && hostSideDiffers(it.Request, sd, od) {
+				changed, found = w, true
+			}
+		}
+	}
+	if found {
+		return changed, witnessChanged
+	}
+	return witness{}, witnessNone
+}
+
+// hostSideDiffers reports whether two allowing decisions on one request
+// differ in what the host does: the answer of a lookup, the address and
+// port of a connect or listen.
+func hostSideDiffers(q eval.Request, a, b eval.Decision) bool {
+	if q.Op == eval.Lookup {
+		return a.Answers != b.Answers
+	}
+	return a.HostAddr != b.HostAddr || a.HostPort != b.HostPort
+}
+
+// was says what the old decision did where the new one differs.
+func was(q eval.Request, newD, oldD eval.Decision) string {
+	if q.Op == eval.Lookup {
+		for i, a := range newD.Answers {
+			if a != oldD.Answers[i] {
+				if oldD.Answers[i].IsValid() {
+					return "->" + addrLiteral(oldD.Answers[i])
+				}
+				return "answered by DNS"
+			}
+		}
+	}
+	switch {
+	case oldD.HostAddr.IsValid() && oldD.HostAddr != newD.HostAddr:
+		return "->" + eval.AddrPort(oldD.HostAddr, oldD.HostPort)
+	case oldD.HostPort == 0:
+		return "->the port of the address DNS gives"
+	}
+	return fmt.Sprintf("->%d", oldD.HostPort)
+}
+
+// decidingRule returns the rule of p that decided a request: for a lookup
+// allowed through an outbound rule, the resolve rule it implies.
+func decidingRule(p *policy.Policy, i int, op eval.Op) *policy.Rule {
+	r := p.Rule(i)
+	if op == eval.Lookup && r.Kind == ast.Outbound {
+		if ir := r.ImpliedResolve(); ir != nil {
+			return ir
+		}
+	}
+	return r
+}
+
+// originOf locates a rule's flag.
+func originOf(r *policy.Rule) DiffOrigin {
+	src := r
+	if r.IsImplied() {
+		src = r.ImpliedBy
+	}
+	rg := src.Range()
+	return DiffOrigin{File: rg.Origin, Line: rg.Start.Line, Column: rg.Start.Column, Implied: r.IsImplied()}
+}
+
+// addrLiteral writes an address as a rule does: IPv6 in brackets.
+func addrLiteral(a netip.Addr) string {
+	if a.Is6() {
+		return "[" + a.String() + "]"
+	}
+	return a.String()
+}
+
+// Sample addresses and names the witnesses are drawn from where a rule
+// names none: documentation ranges first, then common kinds of address.
+var (
+	sampleV4 = []string{"192.0.2.1", "198.51.100.1", "203.0.113.1", "93.184.216.34", "10.0.0.1", "172.16.0.1",
+		"192.168.0.1", "127.0.0.1", "169.254.169.254", "100.64.0.1", "1.1.1.1", "224.0.0.1"}
+	sampleV6    = []string{"2001:db8::1", "2606:2800::1", "fd00::1", "::1", "fe80::1", "2a00::1", "ff02::1"}
+	sampleNames = []string{"example.com", "example.net", "a.example.org", "capspec.test", "localhost"}
+)
+
+// familiesOf lists the families of a rule, IPv4 first.
+func familiesOf(r *policy.Rule) []policy.Families {
+	var out []policy.Families
+	for _, f := range []policy.Families{policy.IPv4, policy.IPv6} {
+		if r.Families.Has(f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// samples returns sample addresses in a rule's families.
+func samples(r *policy.Rule) []netip.Addr {
+	var out []netip.Addr
+	for _, f := range familiesOf(r) {
+		list := sampleV4
+		if f == policy.IPv6 {
+			list = sampleV6
+		}
+		for _, s := range list {
+			out = append(out, netip.MustParseAddr(s))
+		}
+	}
+	return out
+}
+
+// prefixSamples returns the first, second and last address of a network.
+func prefixSamples(p netip.Prefix) []netip.Addr {
+	first := p.Masked().Addr()
+	out := []netip.Addr{first}
+	if n := first.Next(); n.IsValid() && p.Contains(n) {
+		out = append(out, n)
+	}
+	if last := netipx.PrefixLastIP(p); last != first {
+		out = append(out, last)
+	}
+	return out
+}
+
+// portSamples returns the lowest, next and highest port of a rule.
+func portSamples(r *policy.Rule) []uint16 {
+	if len(r.Ports) == 0 {
+		return nil
+	}
+	lo, hi := r.Ports[0].Lo, r.Ports[len(r.Ports)-1].Hi
+	out := []uint16{lo}
+	if lo < hi && r.Ports.Contains(lo+1) {
+		out = append(out, lo+1)
+	}
+	if hi != lo {
+		out = append(out, hi)
+	}
+	return out
+}
+
+// namesOf returns names a host matches: the name, names under a wildcard,
+// sample names for "*".
+func namesOf(h policy.Host) []string {
+	switch h.Kind {
+	case policy.NameHost, policy.LocalhostHost:
+		return []string{h.Name}
+	case policy.WildcardHost:
+		return []string{"a." + h.Name, "capspec-example." + h.Name}
+	case policy.AnyHost:
+		return sampleNames
+	}
+	return nil
+}
+
+// candidates returns requests (§3.6 lines) inside a rule's grant, the
+// likeliest witnesses first.
+func candidates(r *policy.Rule, ifaces *eval.Interfaces) []string {
+	var out []string
+	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	switch r.Kind {
+	case ast.Resolve:
+		for _, n := range namesOf(r.Host) {
+			add("lookup %s", n)
+			for _, f := range familiesOf(r) {
+				add("lookup %s %s", n, f)
+			}
+		}
+	case ast.Outbound:
+		op := "connect tcp"
+		if r.Protocol == ast.UDP {
+			op = "send udp"
+		}
+		for _, port := range portSamples(r) {
+			if port == 0 {
+				continue
+			}
+			switch r.Host.Kind {
+			case policy.AddressHost:
+				for _, a := range prefixSamples(r.Host.Prefix) {
+					add("%s %s", op, eval.AddrPort(a, port))
+				}
+			case policy.AnyHost:
+				for _, a := range samples(r) {
+					add("%s %s", op, eval.AddrPort(a, port))
+				}
+				for _, n := range sampleNames {
+					add("%s %s:%d", op, n, port)
+				}
+			default:
+				addrs := samples(r)
+				if r.HostMap.IsValid() {
+					addrs = append([]netip.Addr{r.HostMap}, addrs...)
+				}
+				if r.Host.Kind == policy.LocalhostHost {
+					addrs = []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.IPv6Loopback()}
+				}
+				for _, n := range namesOf(r.Host) {
+					add("%s %s:%d", op, n, port)
+					for _, a := range addrs {
+						if r.Families.Has(policy.FamilyOf(a)) {
+							add("%s %s via %s", op, eval.AddrPort(a, port), n)
+						}
+					}
+				}
+				if r.Host.Kind == policy.LocalhostHost {
+					for _, a := range addrs {
+						add("%s %s", op, eval.AddrPort(a, port))
+					}
+				}
+			}
+		}
+	case ast.Inbound:
+		op := "listen tcp"
+		if r.Protocol == ast.UDP {
+			op = "bind udp"
+		}
+		var locals []string
+		addrs := func(as ...netip.Addr) {
+			for _, a := range as {
+				if r.Families.Has(policy.FamilyOf(a)) {
+					locals = append(locals, addrLiteral(a))
+				}
+			}
+		}
+		switch r.Host.Kind {
+		case policy.AnyHost:
+			locals = append(locals, "*")
+			addrs(netip.IPv4Unspecified(), netip.IPv6Unspecified())
+			locals = append(locals, "localhost")
+			for _, n := range ifaces.Names() {
+				locals = append(locals, n)
+				addrs(ifaces.Addrs(n)...)
+			}
+		case policy.LocalhostHost:
+			locals = append(locals, "localhost")
+			addrs(netip.MustParseAddr("127.0.0.1"), netip.IPv6Loopback())
+		case policy.InterfaceHost:
+			locals = append(locals, r.Host.Name)
+			addrs(ifaces.Addrs(r.Host.Name)...)
+		case policy.AddressHost:
+			addrs(r.Host.Prefix.Addr())
+		}
+		for _, port := range portSamples(r) {
+			for _, l := range locals {
+				add("%s %s:%d", op, l, port)
+			}
+		}
+	}
+	return out
+}
+
+// diffText writes a diff as `capspec diff` does (SPEC §8.1): "+", "-" and
+// "~" lines, each with the position of the rule granting it (the "+" and
+// "-" lines aligned on one column, the "~" lines on another), "except"
+// lines under a region the other side partly allows, and a summary.
+func diffText(res DiffResult) string {
+	var b strings.Builder
+	block := func(groups ...[]DiffEntry) {
+		signs := []string{"+", "-", "~"}
+		type line struct {
+			left  string
+			e     DiffEntry
+			other string // what the except lines say of the other side
+		}
+		var lines []line
+		width := 0
+		for gi, g := range groups {
+			sign, other := signs[gi], "already allowed"
+			if len(groups) == 1 {
+				sign = "~"
+			} else if gi == 1 {
+				other = "still allowed"
+			}
+			for _, e := range g {
+				left := sign + " " + e.Flag
+				if e.Was != "" {
+					left += " (was " + e.Was + ")"
+				}
+				lines = append(lines, line{left, e, other})
+				width = max(width, len(left))
+			}
+		}
+		for _, l := range lines {
+			fmt.Fprintf(&b, "%-*s   %s\n", width, l.left, l.e.Origin)
+			for _, x := range l.e.Except {
+				fmt.Fprintf(&b, "    except %s (%s)\n", x, l.other)
+			}
+			if l.e.Example == "" {
+				b.WriteString("    (no request found that only this side allows: the other may allow all of it)\n")
+			}
+		}
+	}
+	block(res.Added, res.Removed)
+	block(res.Changed)
+	if res.Equivalent {
+		b.WriteString("no change in what is allowed\n")
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%s added, %d removed, %s changed\n", plural(len(res.Added), "grant"), len(res.Removed), plural(len(res.Changed), "mapping"))
+	return b.String()
+}
