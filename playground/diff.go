@@ -4,7 +4,7 @@ package playground
 // old policy does not, and the reverse (SPEC §8.1), computed from the
 // meaning of both policies with package policy's set operations
 // (policy.Subtract, policy.MergeAll, policy.Covers) and checked request by
-// request with the reference evaluator. It stands alone so that it can be
+// request with the evaluator. It stands alone so that it can be
 // switched to the diff package of `capspec diff` once that exists:
 // diffDocuments is its one entry point, DiffResult and DiffEntry its output.
 //
@@ -15,7 +15,7 @@ package playground
 // rules (a wildcard minus one of its names), the region is the granting
 // rule with "except" lines naming the other side's rules that overlap it.
 // Each region is then witnessed by a request in §3.6 syntax that the
-// reference evaluator allows on one side and denies on the other; a region
+// evaluator allows on one side and denies on the other; a region
 // whose requests both sides allow with different host sides (a mapping
 // whose target changed) is a "~" entry; a region for which no witness is
 // found is still listed, and says so (Example is empty).
@@ -109,9 +109,9 @@ func diffDocuments(older, newer *document, ifaces *eval.Interfaces) DiffResult {
 	if ifaces == nil {
 		ifaces = eval.NewInterfaces(nil)
 	}
-	oldRef, newRef := eval.NewReference(older.policy, ifaces), eval.NewReference(newer.policy, ifaces)
+	oldRef, newRef := eval.NewIndex(older.policy, ifaces), eval.NewIndex(newer.policy, ifaces)
 	changed := map[[2]int]bool{} // deciding rules (new, old) of the changed mappings listed
-	side := func(from, against *policy.Policy, fromRef, againstRef *eval.Reference, added bool) []DiffEntry {
+	side := func(from, against *policy.Policy, fromRef, againstRef *eval.Index, added bool) []DiffEntry {
 		var entries []DiffEntry
 		for _, rg := range regions(from, against) {
 			w, how := findWitness(rg.pieces, fromRef, againstRef, ifaces)
@@ -200,6 +200,7 @@ func regions(from, against *policy.Policy) []region {
 type grantIndex struct {
 	byName map[grantKey][]*policy.Rule // exact-name rules by kind, protocol and name
 	others map[grantKey][]*policy.Rule // every other rule by kind and protocol (name "")
+	all    map[grantKey][]*policy.Rule // every rule by kind and protocol (name ""), in order
 }
 
 type grantKey struct {
@@ -209,8 +210,10 @@ type grantKey struct {
 }
 
 func newGrantIndex(p *policy.Policy) *grantIndex {
-	x := &grantIndex{byName: map[grantKey][]*policy.Rule{}, others: map[grantKey][]*policy.Rule{}}
+	x := &grantIndex{byName: map[grantKey][]*policy.Rule{}, others: map[grantKey][]*policy.Rule{}, all: map[grantKey][]*policy.Rule{}}
 	add := func(r *policy.Rule) {
+		all := grantKey{r.Kind, r.Protocol, ""}
+		x.all[all] = append(x.all[all], r)
 		if r.Host.Kind == policy.NameHost {
 			k := grantKey{r.Kind, r.Protocol, r.Host.Name}
 			x.byName[k] = append(x.byName[k], r)
@@ -227,22 +230,19 @@ func newGrantIndex(p *policy.Policy) *grantIndex {
 			add(r)
 		}
 	}
+	for _, rs := range x.all {
+		inOrder(rs)
+	}
 	return x
 }
 
 // overlapping returns the rules that may grant something r grants, in
 // policy order.
 func (x *grantIndex) overlapping(r *policy.Rule) []*policy.Rule {
-	rest := x.others[grantKey{r.Kind, r.Protocol, ""}]
 	if r.Host.Kind != policy.NameHost {
-		var all []*policy.Rule
-		for k, rs := range x.byName {
-			if k.kind == r.Kind && k.protocol == r.Protocol {
-				all = append(all, rs...)
-			}
-		}
-		return inOrder(append(all, rest...))
+		return x.all[grantKey{r.Kind, r.Protocol, ""}]
 	}
+	rest := x.others[grantKey{r.Kind, r.Protocol, ""}]
 	return inOrder(append(slices.Clone(x.byName[grantKey{r.Kind, r.Protocol, r.Host.Name}]), rest...))
 }
 
@@ -342,37 +342,41 @@ const maxCandidates = 400
 
 // findWitness looks for a request in the pieces that side allows and other
 // denies; failing that, one both allow with different host sides.
-func findWitness(pieces []*policy.Rule, side, other *eval.Reference, ifaces *eval.Interfaces) (witness, witnessKind) {
-	var changed witness
-	found := false
+func findWitness(pieces []*policy.Rule, side, other *eval.Index, ifaces *eval.Interfaces) (witness, witnessKind) {
+	var strict, changed witness
+	kind := witnessNone
 	tried := 0
-pieces:
 	for _, pc := range pieces {
-		for _, text := range candidates(pc, ifaces) {
+		candidates(pc, ifaces, func(text string) bool {
 			if tried++; tried > maxCandidates {
-				break pieces
+				return false
 			}
 			it, err := eval.ParseRequest(text)
 			if err != nil {
-				continue
+				return true
 			}
 			sd, od := side.Decide(it.Request), other.Decide(it.Request)
 			if !sd.Allowed {
-				continue
+				return true
 			}
 			w := witness{text: it.Text, q: it.Request, newD: sd, oldD: od}
 			if !od.Allowed {
-				return w, witnessStrict
+				strict, kind = w, witnessStrict
+				return false
 			}
-			if !found && hostSideDiffers(it.Request, sd, od) {
-				changed, found = w, true
+			if kind == witnessNone && hostSideDiffers(it.Request, sd, od) {
+				changed, kind = w, witnessChanged
 			}
+			return true
+		})
+		if kind == witnessStrict || tried > maxCandidates {
+			break
 		}
 	}
-	if found {
-		return changed, witnessChanged
+	if kind == witnessStrict {
+		return strict, kind
 	}
-	return witness{}, witnessNone
+	return changed, kind
 }
 
 // hostSideDiffers reports whether two allowing decisions on one request
@@ -439,11 +443,19 @@ func addrLiteral(a netip.Addr) string {
 // Sample addresses and names the witnesses are drawn from where a rule
 // names none: documentation ranges first, then common kinds of address.
 var (
-	sampleV4 = []string{"192.0.2.1", "198.51.100.1", "203.0.113.1", "93.184.216.34", "10.0.0.1", "172.16.0.1",
-		"192.168.0.1", "127.0.0.1", "169.254.169.254", "100.64.0.1", "1.1.1.1", "224.0.0.1"}
-	sampleV6    = []string{"2001:db8::1", "2606:2800::1", "fd00::1", "::1", "fe80::1", "2a00::1", "ff02::1"}
+	sampleV4 = addrs("192.0.2.1", "198.51.100.1", "203.0.113.1", "93.184.216.34", "10.0.0.1", "172.16.0.1",
+		"192.168.0.1", "127.0.0.1", "169.254.169.254", "100.64.0.1", "1.1.1.1", "224.0.0.1")
+	sampleV6    = addrs("2001:db8::1", "2606:2800::1", "fd00::1", "::1", "fe80::1", "2a00::1", "ff02::1")
 	sampleNames = []string{"example.com", "example.net", "a.example.org", "capspec.test", "localhost"}
 )
+
+func addrs(ss ...string) []netip.Addr {
+	out := make([]netip.Addr, len(ss))
+	for i, s := range ss {
+		out[i] = netip.MustParseAddr(s)
+	}
+	return out
+}
 
 // familiesOf lists the families of a rule, IPv4 first.
 func familiesOf(r *policy.Rule) []policy.Families {
@@ -460,12 +472,10 @@ func familiesOf(r *policy.Rule) []policy.Families {
 func samples(r *policy.Rule) []netip.Addr {
 	var out []netip.Addr
 	for _, f := range familiesOf(r) {
-		list := sampleV4
 		if f == policy.IPv6 {
-			list = sampleV6
-		}
-		for _, s := range list {
-			out = append(out, netip.MustParseAddr(s))
+			out = append(out, sampleV6...)
+		} else {
+			out = append(out, sampleV4...)
 		}
 	}
 	return out
@@ -514,11 +524,15 @@ func namesOf(h policy.Host) []string {
 	return nil
 }
 
-// candidates returns requests (§3.6 lines) inside a rule's grant, the
-// likeliest witnesses first.
-func candidates(r *policy.Rule, ifaces *eval.Interfaces) []string {
-	var out []string
-	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+// candidates calls yield with requests (§3.6 lines) inside a rule's grant,
+// the likeliest witnesses first, until yield returns false.
+func candidates(r *policy.Rule, ifaces *eval.Interfaces, yield func(string) bool) {
+	stopped := false
+	add := func(format string, args ...any) {
+		if !stopped {
+			stopped = !yield(fmt.Sprintf(format, args...))
+		}
+	}
 	switch r.Kind {
 	case ast.Resolve:
 		for _, n := range namesOf(r.Host) {
@@ -608,7 +622,6 @@ func candidates(r *policy.Rule, ifaces *eval.Interfaces) []string {
 			}
 		}
 	}
-	return out
 }
 
 // diffText writes a diff as `capspec diff` does (SPEC §8.1): "+", "-" and

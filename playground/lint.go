@@ -1,15 +1,9 @@
 package playground
 
 import (
-	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
-	"github.com/capspec/capspec/grammar"
 	"github.com/capspec/capspec/lint"
-	"github.com/capspec/capspec/source"
 )
-
-// parse parses an input; the one place this package calls the grammar.
-func parse(in *source.Input) (*ast.Policy, []diag.Diagnostic) { return grammar.Parse(in) }
 
 // Diagnostic is one finding of lint, located for an editor.
 type Diagnostic struct {

@@ -21,6 +21,7 @@ import (
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/explain"
+	"github.com/capspec/capspec/grammar"
 	"github.com/capspec/capspec/lint"
 	"github.com/capspec/capspec/normalize"
 	"github.com/capspec/capspec/policy"
@@ -76,7 +77,8 @@ func Analyze(in Input) Analysis { return new(Session).Analyze(in) }
 // policy does not parse the old policy again. A Session is not safe for
 // concurrent use; its zero value is ready.
 type Session struct {
-	docs map[string]*document // the last document of each origin
+	docs    map[string]*document      // the last document of each origin
+	parsers map[string]*grammar.Cache // per origin: a flag that did not change is not parsed again
 }
 
 // document returns the document of a text, read again only when the text
@@ -86,9 +88,12 @@ func (s *Session) document(origin, text string) *document {
 		return d
 	}
 	if s.docs == nil {
-		s.docs = map[string]*document{}
+		s.docs, s.parsers = map[string]*document{}, map[string]*grammar.Cache{}
 	}
-	d := readDocument(origin, text)
+	if s.parsers[origin] == nil {
+		s.parsers[origin] = new(grammar.Cache)
+	}
+	d := readDocument(origin, text, s.parsers[origin])
 	s.docs[origin] = d
 	return d
 }
@@ -159,8 +164,9 @@ type document struct {
 	errors []diag.Diagnostic
 }
 
-// readDocument reads a text as a flags file named origin.
-func readDocument(origin, text string) *document {
+// readDocument reads a text as a flags file named origin, parsing it with
+// the cache.
+func readDocument(origin, text string, cache *grammar.Cache) *document {
 	d := &document{origin: origin, text: text}
 	ins, err := source.FlagsFile{Name: origin, Content: text}.Read()
 	if err != nil || len(ins) != 1 {
@@ -169,7 +175,7 @@ func readDocument(origin, text string) *document {
 		ins = []*source.Input{{Name: origin, Files: []*diag.File{diag.NewFile(origin, text)}}}
 	}
 	d.input = ins[0]
-	p, ds := parse(d.input)
+	p, ds := cache.Parse(d.input)
 	d.ast = p
 	d.parsed = append(append([]diag.Diagnostic(nil), d.input.Diags...), ds...)
 	cp, conflicts := policy.Compile(d.ast)

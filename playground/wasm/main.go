@@ -18,12 +18,17 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"runtime/debug"
 	"syscall/js"
 
 	"github.com/capspec/capspec/playground"
 )
 
 func main() {
+	// Collect garbage less often: a keystroke allocates a few hundred
+	// kilobytes, and the page can afford a larger heap better than pauses
+	// while typing (WebAssembly has one thread, so the collector stops it).
+	debug.SetGCPercent(400)
 	// One session for the page: a text that did not change since the last
 	// call (the old policy, while the policy is typed) is not read again.
 	var s playground.Session

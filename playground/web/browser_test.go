@@ -257,8 +257,70 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("at 320 px these stick out: %v", overflow)
 	}
 	checkContrast(t, ctx, "320 px")
+
+	// Long lines wrap the same in the editor and in the backdrop that draws
+	// the underlines, so the marks stay under their text.
+	do(t, ctx, "type long lines",
+		chromedp.Evaluate[chromedp.Void](`(() => { const p = document.getElementById('policy');
+			p.value = '# ' + 'a long comment that wraps '.repeat(6) + '\n--allow-outbound=tcp://a-very-long-name.of-a-service.example.com:443,8443,9443 --allow-outbound=tcp://x.example.com:70000\n';
+			p.dispatchEvent(new Event('input')); })()`),
+		chromedp.WaitVisible(chromedp.CSS(`#diagnostics li[data-id="CS002"]`)),
+	)
+	mismatch := js[[]string](t, ctx, `(() => {
+		const p = document.getElementById('policy'), b = p.parentElement.querySelector('.backdrop');
+		const ps = getComputedStyle(p), bs = getComputedStyle(b);
+		const out = [];
+		for (const k of ['fontFamily', 'fontSize', 'lineHeight', 'letterSpacing', 'paddingTop', 'paddingLeft', 'paddingRight', 'borderTopWidth', 'borderLeftWidth', 'borderRightWidth', 'whiteSpace', 'wordBreak', 'overflowWrap', 'tabSize', 'width'])
+			if (ps[k] !== bs[k]) out.push(k + ': ' + ps[k] + ' vs ' + bs[k]);
+		if (p.scrollHeight !== b.scrollHeight) out.push('content height: ' + p.scrollHeight + ' vs ' + b.scrollHeight);
+		if (p.clientHeight < p.scrollHeight) out.push('the editor scrolls: ' + p.clientHeight + ' < ' + p.scrollHeight);
+		const m = document.querySelector('#policy-highlights mark.error').getBoundingClientRect(), r = p.getBoundingClientRect();
+		if (m.top < r.top || m.bottom > r.bottom || m.left < r.left || m.right > r.right) out.push('the mark lies outside the editor');
+		return out;
+	})()`)
+	if len(mismatch) > 0 {
+		t.Errorf("at 320 px the editor and its underlines differ: %v", mismatch)
+	}
+	if marked := text(t, ctx, `#policy-highlights mark.error`); marked != "70000" {
+		t.Errorf("the underlined text is %q, want the bad port", marked)
+	}
 	do(t, ctx, "scroll to the top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
 	shot(t, ctx, "narrow.png")
+
+	// Every control is reached with Tab, in page order, with a visible focus.
+	stops := js[[]string](t, ctx, `(() => {
+		const all = [...document.querySelectorAll('a[href], button:not([disabled]), textarea, input, [tabindex="0"]')];
+		return all.filter((e) => e.getBoundingClientRect().width > 0 || e.classList.contains('skip')).map((e) => e.id || e.className || e.tagName);
+	})()`)
+	do(t, ctx, "start from the top", chromedp.Evaluate[chromedp.Void](`document.activeElement.blur(); window.scrollTo(0, 0)`))
+	var visited []string
+	for range len(stops) + 2 {
+		do(t, ctx, "press Tab", chromedp.KeyEvent(kb.Tab))
+		v := js[[]string](t, ctx, `(() => { const e = document.activeElement, s = getComputedStyle(e); return [e.id || e.className || e.tagName, s.outlineStyle, s.outlineWidth]; })()`)
+		if v[0] != "BODY" && (v[1] != "solid" || v[2] != "3px") {
+			t.Errorf("%s has focus without a visible outline (%s %s)", v[0], v[1], v[2])
+		}
+		visited = append(visited, v[0])
+	}
+	for _, want := range []string{"skip", "policy", "copy-link", "canonical", "explanation", "requests", "interfaces", "old", "diff"} {
+		if !slices.Contains(visited, want) {
+			t.Errorf("Tab never reaches %s: %v", want, visited)
+		}
+	}
+	for _, label := range js[[]string](t, ctx, `[...document.querySelectorAll('textarea, input')].filter((e) => !e.labels || e.labels.length === 0).map((e) => e.id)`) {
+		t.Errorf("%s has no label", label)
+	}
+
+	// A link pasted into the same tab loads its policy; a damaged one says so.
+	other := playground.Fragment(playground.Input{Policy: "--allow-resolve=example.org\n", Interfaces: playground.DefaultInterfaces})
+	do(t, ctx, "follow another link",
+		chromedp.Evaluate[chromedp.Void](`location.hash = '`+other+`'`),
+		chromedp.Poll[chromedp.Void](`document.getElementById('policy').value === '--allow-resolve=example.org\n'`, chromedp.WithPollingTimeout(5*time.Second)),
+	)
+	do(t, ctx, "follow a damaged link",
+		chromedp.Evaluate[chromedp.Void](`location.hash = 'p=***'`),
+		chromedp.Poll[chromedp.Void](`document.getElementById('status').textContent.includes('"p" value cannot be read')`, chromedp.WithPollingTimeout(5*time.Second)),
+	)
 
 	// Only the page's own files were requested.
 	urls := log.all()
@@ -295,7 +357,10 @@ func TestBrowserKeystrokes(t *testing.T) {
 	if allowed := text(t, ctx, `#eval-summary`); allowed != "3 requests: 3 allowed, 0 denied." {
 		t.Errorf("eval summary %q", allowed)
 	}
-	first := js[float64](t, ctx, `window.capspecTimings.firstDiagnostics`)
+	tm := js[map[string]any](t, ctx, `window.capspecTimings`)
+	first := tm["firstDiagnostics"].(float64)
+	t.Logf("100-rule policy: navigation to: wasm instantiated %.0f ms, capspec ready %.0f ms, first diagnostics %.0f ms (first analysis %.0f ms)",
+		tm["instantiated"], tm["ready"], first, tm["analyze"].([]any)[0])
 	const typed = "# a comment typed key by key"
 	do(t, ctx, "type at the end",
 		chromedp.Focus(chromedp.CSS(`#policy`)),
@@ -315,6 +380,9 @@ func TestBrowserKeystrokes(t *testing.T) {
 		do(t, ctx, "type a key", chromedp.SendKeys(chromedp.CSS(`#policy`), string(c)), chromedp.Sleep(150*time.Millisecond))
 	}
 	slow := js[[]float64](t, ctx, `window.capspecTimings.panels`)
+	lint := js[[]float64](t, ctx, `window.capspecTimings.lint`)
+	slices.Sort(lint)
+	t.Logf("of which lint in WebAssembly: median %.1f ms, max %.1f ms", lint[len(lint)/2], lint[len(lint)-1])
 	slices.Sort(ks)
 	slices.Sort(slow)
 	t.Logf("100-rule policy: navigation to first diagnostics %.0f ms", first)

@@ -52,6 +52,7 @@
     ready: null, // capspec started (Go's package initialization done)
     firstDiagnostics: null,
     keystrokes: [], // an edit of the policy to its diagnostics drawn
+    lint: [], // of which linting (in WebAssembly)
     panels: [], // the last edit of a run of edits to every panel drawn
     analyze: [],
   });
@@ -252,7 +253,7 @@
     const caret = first.start + first.new_text.length;
     policyBox.setSelectionRange(caret, caret);
     statusLine.textContent = `Applied: ${fix.message}.`;
-    onPolicyInput();
+    onPolicyInput(true);
   }
 
   function diagnosticsAt(pos) {
@@ -388,17 +389,18 @@
   // once.
   let restTimer = 0;
   let lastEdit = 0;
-  function onPolicyInput() {
+  function onPolicyInput(ev) {
     if (!api) return;
     const t0 = (lastEdit = performance.now());
     autosize();
     const text = policyBox.value;
     const ds = JSON.parse(api.lint(text));
+    timings.lint.push(performance.now() - t0);
     analysis = { ...(analysis || {}), diagnostics: ds };
     drawDiagnostics(text, ds);
     caretKey = null;
     showCaretDiagnostics();
-    saveFragment();
+    if (ev) saveFragment(); // an edit, not a load
     timings.keystrokes.push(performance.now() - t0);
     clearTimeout(restTimer);
     restTimer = setTimeout(() => {
@@ -428,13 +430,14 @@
     onOldInput();
   }
 
+  // load fills the boxes and draws them as an edit does: the diagnostics
+  // first, the other panels right after.
   function load(state) {
     policyBox.value = state.policy;
     requestsBox.value = state.requests;
     oldBox.value = state.old;
     interfacesBox.value = state.interfaces;
-    autosize();
-    analyzeAll();
+    onPolicyInput();
   }
 
   function loadFromLink() {
@@ -492,7 +495,7 @@
       policyBox.value = analysis.canonical.text;
       policyBox.focus();
       statusLine.textContent = "Replaced the policy with its canonical form.";
-      onPolicyInput();
+      onPolicyInput(true);
     });
     document.body.dataset.ready = "true";
   }
