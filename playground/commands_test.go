@@ -164,26 +164,20 @@ func TestPanelsAgreeWithCommands(t *testing.T) {
 				}
 			}
 
-			// fmt
-			out, _, status := capspec(t, dir, "fmt", playground.PolicyOrigin)
-			switch {
-			case status == 0 && a.Canonical.Text != out:
-				t.Errorf("canonical form:\n%s\ncapspec fmt:\n%s", a.Canonical.Text, out)
-			case status == 0 && a.Canonical.Unavailable != "":
-				t.Errorf("canonical form unavailable (%s), capspec fmt formats it", a.Canonical.Unavailable)
-			case status != 0 && a.Canonical.Unavailable == "":
-				t.Errorf("capspec fmt exits %d, the page shows a canonical form", status)
-			}
-
-			// explain
-			out, _, status = capspec(t, dir, "explain", playground.PolicyOrigin)
-			switch {
-			case status == 0 && a.Explanation.Text != out:
-				t.Errorf("explanation:\n%s\ncapspec explain:\n%s", a.Explanation.Text, out)
-			case status == 0 && a.Explanation.Unavailable != "":
-				t.Errorf("explanation unavailable (%s), capspec explain explains it", a.Explanation.Unavailable)
-			case status != 0 && a.Explanation.Unavailable == "":
-				t.Errorf("capspec explain exits %d, the page shows an explanation", status)
+			// fmt and explain
+			for _, c := range []struct {
+				command string
+				panel   playground.Panel
+			}{{"fmt", a.Canonical}, {"explain", a.Explanation}} {
+				out, _, status := capspec(t, dir, c.command, playground.PolicyOrigin)
+				switch {
+				case status == 0 && c.panel.Text != out:
+					t.Errorf("the page shows:\n%s\ncapspec %s:\n%s", c.panel.Text, c.command, out)
+				case status == 0 && c.panel.Unavailable != "":
+					t.Errorf("the page shows no %s (%s), capspec %[1]s does", c.command, c.panel.Unavailable)
+				case status != 0 && c.panel.Unavailable == "":
+					t.Errorf("capspec %s exits %d, the page shows its output", c.command, status)
+				}
 			}
 		})
 	}

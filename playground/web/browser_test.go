@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"image"
 	"image/png"
 	"math"
@@ -23,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/capspec/capspec/playground"
+	"github.com/capspec/capspec/playground/internal/testpolicy"
 )
 
 // findChromium returns the Chromium to drive: $CAPSPEC_CHROMIUM, or the
@@ -80,6 +80,18 @@ func browser(t *testing.T, timeout time.Duration) context.Context {
 	return bctx
 }
 
+// openPlayground serves the page, with the wasm built from the current
+// sources, on a loopback port, and starts a browser.
+func openPlayground(t *testing.T) (context.Context, *httptest.Server) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("drives a browser; skipped with -short")
+	}
+	srv := httptest.NewServer(HandlerFS(freshFS(t)))
+	t.Cleanup(srv.Close)
+	return browser(t, 3*time.Minute), srv
+}
+
 // requestLog records every URL the page requests.
 type requestLog struct {
 	mu   sync.Mutex
@@ -106,12 +118,7 @@ const typoPolicy = "--allow-outboud=tcp://example.com:443\n"
 // the keyboard, type requests, read the canonical form and the diff, and
 // look at the page on a desktop and at 320 px.
 func TestBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("drives a browser; skipped with -short")
-	}
-	srv := httptest.NewServer(HandlerFS(freshFS(t)))
-	defer srv.Close()
-	ctx := browser(t, 3*time.Minute)
+	ctx, srv := openPlayground(t)
 
 	var log requestLog
 	if err := chromedp.Listen(ctx, func(ev any) {
@@ -338,15 +345,10 @@ func TestBrowser(t *testing.T) {
 // TestBrowserKeystrokes measures, in the browser, the time from a keystroke
 // in a 100-rule policy to the page redrawn with every panel.
 func TestBrowserKeystrokes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("drives a browser; skipped with -short")
-	}
-	srv := httptest.NewServer(HandlerFS(freshFS(t)))
-	defer srv.Close()
-	ctx := browser(t, 3*time.Minute)
-	policy := hundredRules()
+	ctx, srv := openPlayground(t)
+	policy := testpolicy.Hundred(0)
 	link := srv.URL + "/#" + playground.Fragment(playground.Input{Policy: policy, Old: policy, Interfaces: playground.DefaultInterfaces,
-		Requests: "connect tcp svc5.example.com:443\nlookup svc6.example.com\nlisten tcp localhost:9003\n"})
+		Requests: "connect tcp svc0.example.com:443\nlookup svc1.example.com\nlisten tcp localhost:9003\n"})
 	do(t, ctx, "open a 100-rule policy",
 		chromedp.Navigate(link),
 		chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)),
@@ -389,27 +391,6 @@ func TestBrowserKeystrokes(t *testing.T) {
 	t.Logf("keystroke to diagnostics drawn: median %.1f ms, p90 %.1f ms, max %.1f ms (%d keys)", ks[len(ks)/2], ks[len(ks)*9/10], ks[len(ks)-1], len(ks))
 	t.Logf("keystroke to every panel drawn: typed fast, %d runs for %d keys; typed slowly, median %.1f ms, max %.1f ms (%d keys)",
 		len(panels), len(typed), slow[len(slow)/2], slow[len(slow)-1], len(slow))
-}
-
-// hundredRules is a policy of 100 distinct rules of every kind.
-func hundredRules() string {
-	var b strings.Builder
-	b.WriteString("# 100 rules\n")
-	for i := 0; i < 100; i++ {
-		switch i % 5 {
-		case 0:
-			fmt.Fprintf(&b, "--allow-outbound=tcp://svc%d.example.com:443\n", i)
-		case 1:
-			fmt.Fprintf(&b, "--allow-resolve=svc%d.example.com#ipv4-only\n", i)
-		case 2:
-			fmt.Fprintf(&b, "--allow-outbound=udp://10.%d.0.0/16:53\n", i)
-		case 3:
-			fmt.Fprintf(&b, "--allow-inbound=tcp://localhost:%d->%d\n", 9000+i, 19000+i)
-		case 4:
-			fmt.Fprintf(&b, "--allow-outbound=tcp://db%d.internal->172.17.0.%d:5432->%d\n", i, i, 6000+i)
-		}
-	}
-	return b.String()
 }
 
 // stepTimeout bounds each step of a browser test.

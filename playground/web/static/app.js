@@ -409,20 +409,20 @@
     }, 0);
   }
 
-  function onRequestsInput() {
-    if (!api) return;
-    const ev = JSON.parse(api.eval(policyBox.value, requestsBox.value, interfacesBox.value));
-    if (analysis) analysis.eval = ev;
-    drawEval(ev);
+  // redrawPanel recomputes one panel after an edit of its own box.
+  function redrawPanel(key, json, draw) {
+    const result = JSON.parse(json);
+    if (analysis) analysis[key] = result;
+    draw(result);
     saveFragment();
   }
 
+  function onRequestsInput() {
+    if (api) redrawPanel("eval", api.eval(policyBox.value, requestsBox.value, interfacesBox.value), drawEval);
+  }
+
   function onOldInput() {
-    if (!api) return;
-    const d = JSON.parse(api.diff(oldBox.value, policyBox.value, interfacesBox.value));
-    if (analysis) analysis.diff = d;
-    drawDiff(d);
-    saveFragment();
+    if (api) redrawPanel("diff", api.diff(oldBox.value, policyBox.value, interfacesBox.value), drawDiff);
   }
 
   function onInterfacesInput() {
