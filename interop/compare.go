@@ -277,7 +277,7 @@ func compare(sp *space, a, b Decider) []*Part {
 			if c.port >= 0 {
 				p.Ports = p.Ports.Union(policy.PortSet{sp.portSpan(c.port)})
 			}
-			if c.addr >= 0 && (c.form == formAddr || c.form == formLocal && c.local == eval.LocalAddr) {
+			if c.addr >= 0 && (c.form == formAddr || c.form == formVia || c.form == formLocal && c.local == eval.LocalAddr) {
 				p.addrs[c.addr] = true
 			} else if h := sp.hostLabel(c, q); h != "" && len(p.Hosts) <= maxHosts && !contains(p.Hosts, h) {
 				p.Hosts = append(p.Hosts, h)
@@ -329,11 +329,12 @@ func contains(xs []string, x string) bool {
 
 // hostLabel names the host side of a cell for a summary.
 func (s *space) hostLabel(c cell, q eval.Request) string {
+	if q.Name == otherName || c.local == eval.LocalInterface && q.Name == otherIface {
+		return "other names"
+	}
 	switch c.form {
 	case formLookup, formName:
 		return q.Name
-	case formVia:
-		return q.Name + " (any address)"
 	case formAddr:
 		return s.addrLabel(c.addr)
 	}

@@ -435,7 +435,6 @@ func parseDenoDesc(item string) (d denoDesc, msg string, unsupported bool) {
 // generateDeno writes the --allow-net closest to a policy.
 func generateDeno(p *policy.Policy) ([]string, []genEntry) {
 	h := newByHost()
-	allowAll := []int{}
 	all := policy.PortSet{{Lo: 0, Hi: policy.MaxPort}}
 	for _, r := range p.Rules {
 		switch {
@@ -455,17 +454,16 @@ func generateDeno(p *policy.Policy) ([]string, []genEntry) {
 				}
 				// An IPv6 network: Deno cannot write one; left out.
 			case policy.AnyHost:
+				// Every IPv4 address is 0.0.0.0/0; Deno cannot write every
+				// IPv6 address (nor every name) short of allowing
+				// everything, so those are left out.
 				if r.Families&policy.IPv4 != 0 {
 					h.add("0.0.0.0/0", r.Ports, r.Index)
-				}
-				if r.Families&policy.IPv6 != 0 {
-					allowAll = append(allowAll, r.Index)
 				}
 				// Names the policy lets the guest look up are reached by name.
 				for _, rp := range resolvePatterns(p) {
 					switch rp.host.Kind {
 					case policy.AnyHost:
-						allowAll = append(allowAll, r.Index, rp.rule)
 					case policy.WildcardHost:
 						h.add("*."+rp.host.Name, r.Ports, r.Index, rp.rule)
 					default:
@@ -476,11 +474,12 @@ func generateDeno(p *policy.Policy) ([]string, []genEntry) {
 		case r.Kind == ast.Inbound:
 			switch r.Host.Kind {
 			case policy.AnyHost:
+				// Listening on every interface is listening on 0.0.0.0 or [::].
 				if r.Families&policy.IPv4 != 0 {
-					h.add("0.0.0.0/0", r.Ports, r.Index)
+					h.add("0.0.0.0", r.Ports, r.Index)
 				}
 				if r.Families&policy.IPv6 != 0 {
-					allowAll = append(allowAll, r.Index)
+					h.add("[::]", r.Ports, r.Index)
 				}
 			case policy.LocalhostHost:
 				if r.Families&policy.IPv4 != 0 {
@@ -497,9 +496,6 @@ func generateDeno(p *policy.Policy) ([]string, []genEntry) {
 		}
 		// A resolve rule alone: Deno resolves a name only to connect to
 		// it, so a lookup alone cannot be allowed; left out.
-	}
-	if len(allowAll) > 0 {
-		return []string{"--allow-net"}, []genEntry{{text: "--allow-net", rules: sortedRules(uniq(allowAll))}}
 	}
 	var items []genEntry
 	for _, host := range h.order {

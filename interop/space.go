@@ -115,6 +115,13 @@ func policyBounds(b *bounds, p *policy.Policy) {
 	}
 }
 
+// otherName and otherIface stand for the names and interfaces no side
+// mentions.
+const (
+	otherName  = "other.example"
+	otherIface = "other0"
+)
+
 // special addresses every space cuts at: what capspec treats specially
 // (unspecified, loopback, localhost's answers) and the runtimes too.
 var specialPrefixes = []netip.Prefix{
@@ -133,7 +140,7 @@ func newSpace(bs ...*bounds) *space {
 	s := &space{sigIndex: map[string]int{}}
 	var prefixes []netip.Prefix
 	cuts := []int{0, 1, 65535, 65536}
-	ifaces := []string{"capspec0"}
+	ifaces := []string{otherIface}
 	for _, b := range bs {
 		s.patterns = append(s.patterns, b.patterns...)
 		prefixes = append(prefixes, b.prefixes...)
@@ -142,7 +149,7 @@ func newSpace(bs ...*bounds) *space {
 	}
 	s.patterns = uniq(s.patterns)
 	// Names: every candidate, one kept per signature.
-	cands := []string{"localhost", "capspec-unmatched.example"}
+	cands := []string{"localhost", otherName}
 	for _, p := range s.patterns {
 		if p.Kind == AnyName {
 			continue
@@ -281,5 +288,5 @@ func (s *space) ifaceAtom(name string) int {
 	if i := slices.Index(s.ifaces, name); i >= 0 {
 		return i
 	}
-	return slices.Index(s.ifaces, "capspec0")
+	return slices.Index(s.ifaces, otherIface)
 }
