@@ -329,7 +329,10 @@ func contains(xs []string, x string) bool {
 
 // hostLabel names the host side of a cell for a summary.
 func (s *space) hostLabel(c cell, q eval.Request) string {
-	if q.Name == otherName || c.local == eval.LocalInterface && q.Name == otherIface {
+	switch {
+	case c.local == eval.LocalInterface && c.form == formLocal && q.Name == otherIface:
+		return "other interfaces"
+	case q.Name == otherName:
 		return "other names"
 	}
 	switch c.form {

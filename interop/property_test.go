@@ -2,6 +2,7 @@ package interop
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/capspec/capspec/eval"
@@ -113,4 +114,96 @@ func join(xs []string) string {
 		s += x
 	}
 	return s
+}
+
+// randomRuntime returns a random configuration of a runtime as its source.
+func randomRuntime(r *rand.Rand, runtime string) Source {
+	n := 1 + r.IntN(4)
+	var items []string
+	word := func(w string) Word { return Word{Text: w, Origin: "argv"} }
+	switch runtime {
+	case "deno":
+		hosts := []string{"example.com", "*.example.com", "localhost", "10.0.0.1", "10.0.0.0/8", "[2001:db8::1]", "0.0.0.0", "127.0.0.1", "a.example.com", "db.internal"}
+		for i := 0; i < n; i++ {
+			h := pick(r, hosts)
+			if r.IntN(2) == 0 {
+				h += ":" + pick(r, []string{"80", "443", "53", "8080", "0"})
+			}
+			items = append(items, h)
+		}
+		ws := []Word{word("--allow-net=" + strings.Join(items, ","))}
+		if r.IntN(3) == 0 {
+			ws = append(ws, word("--deny-net="+pick(r, hosts)))
+		}
+		return Source{Words: ws}
+	case "wasmer":
+		for i := 0; i < n; i++ {
+			action := "allow"
+			if r.IntN(5) == 0 {
+				action = "deny"
+			}
+			ports := pick(r, []string{"80", "443", "*", "8000-8010", "{80,443}", "0"})
+			switch r.IntN(3) {
+			case 0:
+				items = append(items, "dns:"+action+"="+pick(r, []string{"example.com", "*.example.com", "*example.com", "*", "db.internal"})+":"+ports)
+			case 1:
+				items = append(items, "ipv4:"+action+"="+pick(r, []string{"*", "10.0.0.1", "10.0.0.0/8", "127.0.0.0/8", "0.0.0.0"})+":"+ports+pick(r, []string{"", "/in", "/out"}))
+			default:
+				items = append(items, "ipv6:"+action+"="+pick(r, []string{"*", "[2001:db8::1]", "2001:db8::/32", "[::1]"})+":"+ports+pick(r, []string{"", "/in", "/out"}))
+			}
+		}
+		return Source{Words: []Word{word("--net=" + strings.Join(items, ","))}}
+	case "wamr":
+		for i := 0; i < n; i++ {
+			items = append(items, pick(r, []string{"10.0.0.0/8", "10.0.0.1/32", "0.0.0.0/0", "::/0", "2001:db8::/32", "127.0.0.0/8", "0.0.0.0/32", "::1/128"}))
+		}
+		ws := []Word{word("--addr-pool=" + strings.Join(items, ","))}
+		for i := r.IntN(3); i > 0; i-- {
+			ws = append(ws, word("--allow-resolve="+pick(r, []string{"example.com", "*.example.com", "*example.com", "*", "localhost"})))
+		}
+		return Source{Words: ws}
+	}
+	hosts := []string{"tcp://10.0.0.1:80", "udp://10.0.0.0/8:53", "https://example.com", "*://*.example.com:443", "tcp://*:8000..8010", "udp://*:*", "mysql://db.internal", "*://[2001:db8::1]:443", "tcp://127.0.0.1:0..100", "udp://0.0.0.0:0", "http://localhost:8080", "*://*:65535"}
+	for i := 0; i < n; i++ {
+		items = append(items, `"`+pick(r, hosts)+`"`)
+	}
+	content := "spin_manifest_version = 2\n[component.app]\nallowed_outbound_hosts = [" + strings.Join(items, ", ") + "]\n"
+	return Source{Name: "spin.toml", Content: content}
+}
+
+// TestImportReportIsExact imports random runtime configurations and checks
+// on sampled requests that the runtime's model and the imported flags
+// (through the evaluator) differ exactly where the report says.
+func TestImportReportIsExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	configs := 100
+	if testing.Short() {
+		configs = 20
+	}
+	for i := 0; i < configs; i++ {
+		for _, rt := range ImportTargets() {
+			src := randomRuntime(r, rt)
+			ims, problems, err := ImportConfig(rt, src)
+			if err != nil {
+				t.Fatalf("%s %+v: %v", rt, src, err)
+			}
+			for _, p := range problems {
+				if p.Severity == 0 {
+					t.Fatalf("%s %+v: %v", rt, src, p)
+				}
+			}
+			for _, im := range ims {
+				what := rt + " " + strings.Join(im.Flags, " ") + " from " + src.Content + wordsText(src)
+				checkReport(t, r, what, im.Differences, false, newPolicySide(im.Policy), im.Config, im.Covered, 300)
+			}
+		}
+	}
+}
+
+func wordsText(s Source) string {
+	var ws []string
+	for _, w := range s.Words {
+		ws = append(ws, w.Text)
+	}
+	return strings.Join(ws, " ")
 }

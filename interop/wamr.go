@@ -188,7 +188,12 @@ func readWAMR(src Source) *Config {
 		}
 	}
 	m.listen = len(c.Entries)
-	c.Entries = append(c.Entries, Entry{Text: "(listening without bind: not checked)"})
+	listen := Entry{Text: "(a TCP listen without bind, which iwasm does not check)"}
+	if len(src.Words) > 0 {
+		w := src.Words[0]
+		listen.Range = diag.NewFile(w.Origin, w.Text).Range(0, len(w.Text))
+	}
+	c.Entries = append(c.Entries, listen)
 	c.Text = strings.Join(c.Words, " ")
 	return c
 }
