@@ -231,6 +231,7 @@ type Part struct {
 	Hosts    []string
 	cells    map[cell]bool
 	addrs    map[int]bool // address atoms, summed up in Hosts at the end
+	entries  []int        // the entries of a merged part
 }
 
 // Contains reports whether the part holds a request in family f.

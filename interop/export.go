@@ -2,6 +2,7 @@ package interop
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/capspec/capspec/diag"
@@ -155,7 +156,7 @@ func ExportPolicy(runtime string, p *policy.Policy) (*Export, error) {
 	cfg.model.bounds(&cb)
 	sp := newSpace(&pb, &cb)
 	e := &Export{Config: cfg, policy: p, space: sp}
-	for _, part := range compare(sp, ps, cfg) {
+	for _, part := range mergeByRule(compare(sp, ps, cfg), cfg) {
 		d := Difference{Rule: -1, Entry: -1, Request: part.Example, Family: part.ExampleFamily, part: part, space: sp}
 		d.Example = RequestText(part.Example, part.ExampleFamily)
 		d.Covers = part.summary()
@@ -184,7 +185,15 @@ func ExportPolicy(runtime string, p *policy.Policy) (*Export, error) {
 			}
 			id, sev = IDExportWider, diag.Warning
 			summary = fmt.Sprintf("%s would also allow %s, which the policy denies", t.name, d.Example)
-			detail = fmt.Sprintf("through %s entry %q, %s also allows %s", t.name, cfg.Entries[part.Entry].Text, t.name, d.Covers)
+			var through []string
+			for _, en := range part.entries {
+				through = append(through, strconv.Quote(cfg.Entries[en].Text))
+			}
+			what := "entry"
+			if len(through) > 1 {
+				what = "entries"
+			}
+			detail = fmt.Sprintf("through %s %s %s, %s also allows %s", t.name, what, strings.Join(through, ", "), t.name, d.Covers)
 		case MappedA:
 			d.Kind, d.Rule = MappingLost, part.Entry
 			if !ps.checkWitness(part.Example, f) || cfg.Decide(part.Example).Families()&f == 0 {
@@ -217,4 +226,46 @@ func (p *Part) summary() string {
 	}
 	fmt.Fprintf(&b, " (%s)", p.Families)
 	return b.String()
+}
+
+// mergeByRule merges the wider parts of one operation whose entries come
+// from the same policy rule, so that a rule gets one diagnostic per
+// operation however many entries it became.
+func mergeByRule(parts []*Part, c *Config) []*Part {
+	type key struct {
+		rule int
+		op   eval.Op
+	}
+	first := map[key]*Part{}
+	var out []*Part
+	for _, p := range parts {
+		p.entries = []int{p.Entry}
+		if p.Side != OnlyB {
+			out = append(out, p)
+			continue
+		}
+		rule := -1
+		if rs := c.Entries[p.Entry].Rules; len(rs) > 0 {
+			rule = rs[0]
+		}
+		k := key{rule, p.Op}
+		m := first[k]
+		if m == nil {
+			first[k] = p
+			out = append(out, p)
+			continue
+		}
+		for c := range p.cells {
+			m.cells[c] = true
+		}
+		m.Families |= p.Families
+		m.Ports = m.Ports.Union(p.Ports)
+		for _, h := range p.Hosts {
+			if !contains(m.Hosts, h) {
+				m.Hosts = append(m.Hosts, h)
+			}
+		}
+		m.entries = append(m.entries, p.Entry)
+	}
+	return out
 }
