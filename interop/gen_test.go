@@ -16,17 +16,17 @@ import (
 // one stays small on purpose.)
 
 var (
-	genNames     = []string{"example.com", "a.example.com", "b.a.example.com", "example.org", "db.internal", "notexample.com", "localhost"}
-	genWild      = []string{"*.example.com", "*.org", "*.a.example.com"}
-	genAddrs     = []string{"10.0.0.1", "10.0.0.0/8", "10.1.0.0/16", "192.168.1.0/24", "127.0.0.1", "[2001:db8::1]", "[2001:db8::/32]", "[::1]", "203.0.113.7"}
-	genLocals    = []string{"*", "localhost", "eth0", "10.0.0.1", "[::1]", "127.0.0.1"}
-	genPorts     = []string{"80", "443", "8000-8010", "*", "53", "1-1024", "80,443", "65535", "5432"}
-	genInPorts   = []string{"80", "8080", "0", "*", "1-1024", "53"}
-	genFamilies  = []string{"", "", "", "#ipv4-only", "#ipv6-only"}
-	genResolves  = []string{"example.com", "*.example.com", "*", "db.internal->10.0.0.1", "example.org#ipv4-only", "a.example.com"}
-	genReqNames  = append(append([]string{}, genNames...), "x.example.com", "x.a.example.com", "other.net", "x.org", "badexample.com", "x.db.internal")
-	genReqAddrs  = []string{"10.0.0.1", "10.0.0.2", "10.1.2.3", "10.255.255.255", "11.0.0.1", "192.168.1.77", "192.168.2.1", "127.0.0.1", "127.0.0.2", "203.0.113.7", "2001:db8::1", "2001:db8::2", "2001:db9::1", "::1", "0.0.0.0", "::", "8.8.8.8"}
-	genReqPorts  = []uint16{0, 1, 53, 79, 80, 81, 443, 1024, 1025, 5432, 7999, 8000, 8005, 8010, 8011, 8080, 65534, 65535}
+	genNames    = []string{"example.com", "a.example.com", "b.a.example.com", "example.org", "db.internal", "notexample.com", "localhost"}
+	genWild     = []string{"*.example.com", "*.org", "*.a.example.com"}
+	genAddrs    = []string{"10.0.0.1", "10.0.0.0/8", "10.1.0.0/16", "192.168.1.0/24", "127.0.0.1", "[2001:db8::1]", "[2001:db8::/32]", "[::1]", "203.0.113.7"}
+	genLocals   = []string{"*", "localhost", "eth0", "10.0.0.1", "[::1]", "127.0.0.1"}
+	genPorts    = []string{"80", "443", "8000-8010", "*", "53", "1-1024", "80,443", "65535", "5432"}
+	genInPorts  = []string{"80", "8080", "0", "*", "1-1024", "53"}
+	genFamilies = []string{"", "", "", "#ipv4-only", "#ipv6-only"}
+	genResolves = []string{"example.com", "*.example.com", "*", "db.internal->10.0.0.1", "example.org#ipv4-only", "a.example.com"}
+	genReqNames = append(append([]string{}, genNames...), "x.example.com", "x.a.example.com", "other.net", "x.org", "badexample.com", "x.db.internal")
+	genReqAddrs = []string{"10.0.0.1", "10.0.0.2", "10.1.2.3", "10.255.255.255", "11.0.0.1", "192.168.1.77", "192.168.2.1", "127.0.0.1", "127.0.0.2", "203.0.113.7", "2001:db8::1", "2001:db8::2", "2001:db9::1", "::1", "0.0.0.0", "::", "8.8.8.8"}
+	genReqPorts = []uint16{0, 1, 53, 79, 80, 81, 443, 1024, 1025, 5432, 7999, 8000, 8005, 8010, 8011, 8080, 65534, 65535}
 )
 
 func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }

@@ -8,10 +8,10 @@ import (
 	"testing"
 
 	"github.com/capspec/capspec/diag"
-	"github.com/capspec/capspec/internal/golden"
-	"github.com/capspec/capspec/source"
 	"github.com/capspec/capspec/grammar"
+	"github.com/capspec/capspec/internal/golden"
 	"github.com/capspec/capspec/policy"
+	"github.com/capspec/capspec/source"
 )
 
 // TestExportGolden exports the seed and three realistic policies to every

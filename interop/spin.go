@@ -24,7 +24,7 @@ import (
 type spinHostKind uint8
 
 const (
-	spinAny spinHostKind = iota
+	spinAny  spinHostKind = iota
 	spinSub               // "*.x": names ending in ".x"
 	spinSelf              // "self": the app itself (service chaining)
 	spinList              // one exact host text
@@ -32,11 +32,11 @@ const (
 )
 
 type spinEntry struct {
-	scheme string // "*" for any
-	host   spinHostKind
-	text   string       // spinSub: the suffix ".x" (normalized); spinList: the name, or the address text
-	addr   netip.Addr   // spinList: the address, when the text is one in the form Spin compares
-	prefix netip.Prefix // spinCIDR
+	scheme  string // "*" for any
+	host    spinHostKind
+	text    string       // spinSub: the suffix ".x" (normalized); spinList: the name, or the address text
+	addr    netip.Addr   // spinList: the address, when the text is one in the form Spin compares
+	prefix  netip.Prefix // spinCIDR
 	anyPort bool
 	lo, hi  int // inclusive; lo > hi: no port
 	entry   int

@@ -31,8 +31,8 @@ type wamrPool struct {
 }
 
 type wamrModel struct {
-	pool     []wamrPool
-	resolve  []struct {
+	pool    []wamrPool
+	resolve []struct {
 		pattern NamePattern
 		entry   int
 	}

@@ -400,8 +400,8 @@ func wasmerPorts(s policy.PortSet, outbound bool) string {
 
 // generateWasmer writes the --net closest to a policy.
 func generateWasmer(p *policy.Policy) ([]string, []genEntry) {
-	ips := newByHost()    // "ipv4:A" + "/in" or "/out"
-	dns := newByHost()    // domain spec -> ports
+	ips := newByHost()     // "ipv4:A" + "/in" or "/out"
+	dns := newByHost()     // domain spec -> ports
 	lookups := newByHost() // domain spec looked up only
 	for _, r := range p.Rules {
 		dir := "|out"
