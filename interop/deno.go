@@ -240,20 +240,10 @@ func (m *denoModel) Decide(q eval.Request) Verdict {
 	default:
 		for i, f := range fams {
 			e := -1
-			switch q.Local {
-			case eval.LocalAddr:
-				if policy.FamilyOf(q.Addr) == f && !m.resolvedDenied(q.Addr, port) {
-					e = m.check(denoQuery{addr: q.Addr, port: port})
-				}
-			case eval.LocalAny:
-				if a := unspecified(f); !m.resolvedDenied(a, port) {
-					e = m.check(denoQuery{addr: a, port: port})
-				}
-			case eval.LocalLocalhost:
-				if a := loopback(f); !m.resolvedDenied(a, port) {
-					if e = m.check(denoQuery{addr: a, port: port}); e < 0 {
-						e = m.check(denoQuery{name: "localhost", port: port})
-					}
+			if a := localAddr(q, f); a.IsValid() && !m.resolvedDenied(a, port) {
+				e = m.check(denoQuery{addr: a, port: port})
+				if e < 0 && q.Local == eval.LocalLocalhost {
+					e = m.check(denoQuery{name: "localhost", port: port})
 				}
 			}
 			v.Entry[i] = e
@@ -472,27 +462,14 @@ func generateDeno(p *policy.Policy) ([]string, []genEntry) {
 				}
 			}
 		case r.Kind == ast.Inbound:
-			switch r.Host.Kind {
-			case policy.AnyHost:
-				// Listening on every interface is listening on 0.0.0.0 or [::].
-				if r.Families&policy.IPv4 != 0 {
-					h.add("0.0.0.0", r.Ports, r.Index)
-				}
-				if r.Families&policy.IPv6 != 0 {
-					h.add("[::]", r.Ports, r.Index)
-				}
-			case policy.LocalhostHost:
-				if r.Families&policy.IPv4 != 0 {
-					h.add("127.0.0.0/8", r.Ports, r.Index)
-				}
-				if r.Families&policy.IPv6 != 0 {
-					h.add("[::1]", r.Ports, r.Index)
-				}
-				h.add("localhost", r.Ports, r.Index)
-			case policy.AddressHost:
-				h.add(addrText(r.Host.Prefix.Addr()), r.Ports, r.Index)
+			// Listening on every interface is listening on 0.0.0.0 or [::];
+			// an interface name: Deno cannot name interfaces; left out.
+			for _, host := range localHosts(r) {
+				h.add(host, r.Ports, r.Index)
 			}
-			// An interface name: Deno cannot name interfaces; left out.
+			if r.Host.Kind == policy.LocalhostHost {
+				h.add("localhost", r.Ports, r.Index)
+			}
 		}
 		// A resolve rule alone: Deno resolves a name only to connect to
 		// it, so a lookup alone cannot be allowed; left out.
@@ -512,14 +489,7 @@ func generateDeno(p *policy.Policy) ([]string, []genEntry) {
 			}
 		}
 	}
-	if len(items) == 0 {
-		return nil, nil
-	}
-	texts := make([]string, len(items))
-	for i, it := range items {
-		texts[i] = it.text
-	}
-	return []string{"--allow-net=" + strings.Join(texts, ",")}, items
+	return oneFlag("--allow-net", items)
 }
 
 // maxDenoPorts is the most ports an export lists one by one for a host;

@@ -100,14 +100,7 @@ func (e *Export) Wider() bool {
 
 // Diagnostics returns the differences as diagnostics positioned on the
 // policy's rules, sorted.
-func (e *Export) Diagnostics() []diag.Diagnostic {
-	var ds []diag.Diagnostic
-	for _, d := range e.Differences {
-		ds = append(ds, d.Diagnostic)
-	}
-	diag.Sort(ds)
-	return ds
-}
+func (e *Export) Diagnostics() []diag.Diagnostic { return diagnosticsOf(e.Differences) }
 
 // Covered reports whether a request in family f falls in a cell the
 // comparison decided (tests sample requests and check the report).

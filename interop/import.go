@@ -37,14 +37,7 @@ func (im *Import) Exact() bool { return len(im.Differences) == 0 }
 
 // Diagnostics returns the differences as diagnostics positioned on the
 // runtime's entries, sorted.
-func (im *Import) Diagnostics() []diag.Diagnostic {
-	var ds []diag.Diagnostic
-	for _, d := range im.Differences {
-		ds = append(ds, d.Diagnostic)
-	}
-	diag.Sort(ds)
-	return ds
-}
+func (im *Import) Diagnostics() []diag.Diagnostic { return diagnosticsOf(im.Differences) }
 
 // ImportConfig reads a runtime's configuration (spin, deno, wasmer or
 // wamr) and says it as canonical capspec flags, one Import per Spin

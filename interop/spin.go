@@ -151,18 +151,7 @@ func (m *spinModel) Decide(q eval.Request) Verdict {
 		}
 	case eval.Bind:
 		for i, f := range fams {
-			var a netip.Addr
-			switch q.Local {
-			case eval.LocalAddr:
-				if policy.FamilyOf(q.Addr) == f {
-					a = q.Addr
-				}
-			case eval.LocalAny:
-				a = unspecified(f)
-			case eval.LocalLocalhost:
-				a = loopback(f)
-			}
-			if a.IsValid() {
+			if a := localAddr(q, f); a.IsValid() {
 				v.Entry[i] = first(func(e spinEntry) bool { return e.byAddr(a, port, false) })
 			}
 		}
@@ -587,23 +576,8 @@ func generateSpin(p *policy.Policy) ([]string, []genEntry) {
 			}
 			// UDP to a name: the guest cannot look it up; left out.
 		case r.Kind == ast.Inbound && !isTCP(r):
-			switch r.Host.Kind {
-			case policy.AddressHost:
-				h.add("udp://"+addrText(r.Host.Prefix.Addr()), r.Ports, r.Index)
-			case policy.AnyHost:
-				if r.Families&policy.IPv4 != 0 {
-					h.add("udp://0.0.0.0", r.Ports, r.Index)
-				}
-				if r.Families&policy.IPv6 != 0 {
-					h.add("udp://[::]", r.Ports, r.Index)
-				}
-			case policy.LocalhostHost:
-				if r.Families&policy.IPv4 != 0 {
-					h.add("udp://127.0.0.0/8", r.Ports, r.Index)
-				}
-				if r.Families&policy.IPv6 != 0 {
-					h.add("udp://[::1]", r.Ports, r.Index)
-				}
+			for _, host := range localHosts(r) {
+				h.add("udp://"+host, r.Ports, r.Index)
 			}
 		}
 		// TCP inbound (Spin refuses every TCP bind), resolve rules (no

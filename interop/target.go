@@ -2,6 +2,7 @@ package interop
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 
@@ -248,6 +249,70 @@ func resolvePatterns(p *policy.Policy) []struct {
 			rule int
 		}{r.Host, r.Index})
 	}
+	return out
+}
+
+// oneFlag writes entries as one flag: NAME=ENTRY,ENTRY,...
+func oneFlag(name string, gen []genEntry) ([]string, []genEntry) {
+	if len(gen) == 0 {
+		return nil, nil
+	}
+	texts := make([]string, len(gen))
+	for i, g := range gen {
+		texts[i] = g.text
+	}
+	return []string{name + "=" + strings.Join(texts, ",")}, gen
+}
+
+// localHosts returns the local addresses an inbound rule's host stands for
+// where a runtime checks the address a socket binds: 0.0.0.0 and [::] for
+// every interface, the loopback networks for localhost, the address itself;
+// nothing for an interface name, which no runtime knows.
+func localHosts(r *policy.Rule) []string {
+	var out []string
+	switch r.Host.Kind {
+	case policy.AnyHost, policy.LocalhostHost:
+		for i, f := range fams {
+			if r.Families&f == 0 {
+				continue
+			}
+			if r.Host.Kind == policy.AnyHost {
+				out = append(out, []string{"0.0.0.0", "[::]"}[i])
+			} else {
+				out = append(out, []string{"127.0.0.0/8", "[::1]"}[i])
+			}
+		}
+	case policy.AddressHost:
+		out = append(out, addrText(r.Host.Prefix.Addr()))
+	}
+	return out
+}
+
+// localAddr returns the address a listen or bind uses in family f: the
+// address asked for, 0.0.0.0 or [::] for every interface, the loopback
+// address for localhost; the zero Addr for an interface name or another
+// family.
+func localAddr(q eval.Request, f policy.Families) netip.Addr {
+	switch q.Local {
+	case eval.LocalAddr:
+		if policy.FamilyOf(q.Addr) == f {
+			return q.Addr
+		}
+	case eval.LocalAny:
+		return unspecified(f)
+	case eval.LocalLocalhost:
+		return loopback(f)
+	}
+	return netip.Addr{}
+}
+
+// diagnosticsOf returns the diagnostics of differences, sorted.
+func diagnosticsOf(ds []Difference) []diag.Diagnostic {
+	var out []diag.Diagnostic
+	for _, d := range ds {
+		out = append(out, d.Diagnostic)
+	}
+	diag.Sort(out)
 	return out
 }
 

@@ -89,17 +89,7 @@ func (m *wamrModel) Decide(q eval.Request) Verdict {
 		}
 	default:
 		for i, f := range fams {
-			var a netip.Addr
-			switch q.Local {
-			case eval.LocalAddr:
-				if policy.FamilyOf(q.Addr) == f {
-					a = q.Addr
-				}
-			case eval.LocalAny:
-				a = unspecified(f)
-			case eval.LocalLocalhost:
-				a = loopback(f)
-			}
+			a := localAddr(q, f)
 			if !a.IsValid() {
 				continue
 			}

@@ -157,18 +157,7 @@ func (m *wasmerModel) Decide(q eval.Request) Verdict {
 		}
 	default:
 		for i, f := range fams {
-			var a netip.Addr
-			switch q.Local {
-			case eval.LocalAddr:
-				if policy.FamilyOf(q.Addr) == f {
-					a = q.Addr
-				}
-			case eval.LocalAny:
-				a = unspecified(f)
-			case eval.LocalLocalhost:
-				a = loopback(f)
-			}
-			if a.IsValid() {
+			if a := localAddr(q, f); a.IsValid() {
 				v.Entry[i] = m.socket(a, port, true)
 			}
 		}
@@ -469,14 +458,7 @@ func generateWasmer(p *policy.Policy) ([]string, []genEntry) {
 			gen = append(gen, genEntry{text: "dns:allow=" + d + ":0", rules: sortedRules(lookups.rules[d])})
 		}
 	}
-	if len(gen) == 0 {
-		return nil, nil
-	}
-	texts := make([]string, len(gen))
-	for i, g := range gen {
-		texts[i] = g.text
-	}
-	return []string{"--net=" + strings.Join(texts, ",")}, gen
+	return oneFlag("--net", gen)
 }
 
 func wasmerDomain(h policy.Host) string {
