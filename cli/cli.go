@@ -146,6 +146,8 @@ func (a *app) commands() []*cobra.Command {
 		a.rulesCommand(),
 		a.explainCommand(),
 		a.evalCommand(),
+		a.exportCommand(),
+		a.importCommand(),
 	}
 }
 

@@ -27,7 +27,10 @@ func rulesMarkdown() string {
 		if r.IsSecurity() {
 			fmt.Fprintf(&b, " · security severity %.1f", r.SecuritySeverity)
 		}
-		if r.Run == nil {
+		switch {
+		case r.ID >= "CS500" && r.ID < "CS600":
+			b.WriteString(" · reported by `capspec export` and `capspec import` ([interop.md](interop.md))")
+		case r.Run == nil:
 			b.WriteString(" · reported while reading and parsing")
 		}
 		fmt.Fprintf(&b, "\n\n%s.\n\n%s\n\n", capitalize(r.Doc.Summary), strings.Join(strings.Fields(r.Doc.Rationale), " "))
