@@ -17,7 +17,7 @@ func TestDistance(t *testing.T) {
 		{"--alow-outbound", "--allow-outbound", 1},
 		{"kitten", "sitting", 3},
 		{"ｔｃｐ", "tcp", 3}, // runes, not bytes
-		{"ca", "abc", 3},    // optimal string alignment, not full Damerau
+		{"ca", "abc", 3},  // optimal string alignment, not full Damerau
 	} {
 		if got := Distance(tc.a, tc.b); got != tc.want {
 			t.Errorf("Distance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
