@@ -22,8 +22,8 @@ type loaded struct {
 
 // inputSet is everything a command read.
 type inputSet struct {
-	items  []*loaded
-	files  diag.FileSet
+	items []*loaded
+	files diag.FileSet
 	// scripts are the --shell scripts as read, in command-line order, even
 	// those without a command with flags (set by load only).
 	scripts []source.Shell

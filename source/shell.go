@@ -225,7 +225,6 @@ func mayNameFlag(prefix string) bool {
 	return NearFlagName(prefix)
 }
 
-
 // dynamicDiag reports that what (a flag's value or name) depends on the
 // dynamic parts of w.
 func (r *shellReader) dynamicDiag(what string, w shellWord) diag.Diagnostic {

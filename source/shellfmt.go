@@ -192,4 +192,3 @@ func quoteWord(s, written string) (string, error) {
 	}
 	return q, nil
 }
-
