@@ -114,17 +114,6 @@ func loopbackList(f policy.Families) string {
 	return "a loopback address (127.0.0.0/8 or ::1)"
 }
 
-// familyWord is the adjective of a family restriction: "", "IPv4 " or "IPv6 ".
-func familyWord(f policy.Families) string {
-	switch f {
-	case policy.IPv4:
-		return "IPv4 "
-	case policy.IPv6:
-		return "IPv6 "
-	}
-	return ""
-}
-
 // outboundBody is the sentence of an outbound rule after "Allow".
 func outboundBody(r *policy.Rule, implied bool) string {
 	var b strings.Builder
@@ -182,7 +171,7 @@ func ipWord(fw string) string {
 
 // outboundTarget is the guest-side destination of an outbound rule.
 func outboundTarget(r *policy.Rule) string {
-	h, fw := r.Host, familyWord(r.Families)
+	h, fw := r.Host, r.Families.Adjective()
 	switch h.Kind {
 	case policy.AnyHost:
 		return "any " + fw + "address"

@@ -30,24 +30,13 @@ func runAllowAllOutbound(p *Pass) {
 		}
 		switch {
 		case r.Host.Kind == policy.AnyHost && r.Source.Ellipsis != nil:
-			p.reportAt(r, hostNode(r), "%s allows %s to any %saddress on any port", hostText(r), outboundWhat(r.Protocol), familyWord(r.Families))
+			p.reportAt(r, hostNode(r), "%s allows %s to any %saddress on any port", hostText(r), outboundWhat(r.Protocol), r.Families.Adjective())
 		case r.Host.Kind == policy.AnyHost:
-			p.reportAt(r, hostNode(r), "%s allows %s to any %saddress", hostText(r), outboundWhat(r.Protocol), familyWord(r.Families))
+			p.reportAt(r, hostNode(r), "%s allows %s to any %saddress", hostText(r), outboundWhat(r.Protocol), r.Families.Adjective())
 		case r.Host.Kind == policy.AddressHost && r.Host.Prefix.Bits() == 0:
-			p.reportAt(r, hostNode(r), "%s allows %s to any %saddress", hostText(r), outboundWhat(r.Protocol), familyWord(policy.FamilyOf(r.Host.Prefix.Addr())))
+			p.reportAt(r, hostNode(r), "%s allows %s to any %saddress", hostText(r), outboundWhat(r.Protocol), policy.FamilyOf(r.Host.Prefix.Addr()).Adjective())
 		}
 	}
-}
-
-// familyWord is "IPv4 ", "IPv6 " or "" for a set of families.
-func familyWord(f policy.Families) string {
-	switch f {
-	case policy.IPv4:
-		return "IPv4 "
-	case policy.IPv6:
-		return "IPv6 "
-	}
-	return ""
 }
 
 // outboundWhat names what an outbound rule of a protocol allows.

@@ -28,7 +28,7 @@ func runListenAllInterfaces(p *Pass) {
 		if r.Kind != ast.Inbound || r.Host.Kind != policy.AnyHost {
 			continue
 		}
-		every := "every " + familyWord(r.Families) + "interface"
+		every := "every " + r.Families.Adjective() + "interface"
 		if r.Source.Ellipsis != nil {
 			p.reportAt(r, hostNode(r), "%s listens on %s, on any port", hostText(r), every)
 			continue
