@@ -160,7 +160,8 @@ func TestOriginKinds(t *testing.T) {
 	if r := file.Range(16, 17); r.String() != "argv:1:17" || r.IsArg() {
 		t.Errorf("file range %s", r)
 	}
-	stdin := NewStdin("x")
+	stdin := NewFile("<stdin>", "x")
+	stdin.Kind = OriginStdin
 	if r := stdin.Range(0, 1); r.Kind != OriginStdin || r.String() != "<stdin>:1:1" {
 		t.Errorf("stdin range %s kind %s", r, r.Kind)
 	}

@@ -42,13 +42,6 @@ func NewFile(name, content string) *File {
 	return f
 }
 
-// NewStdin records the content of standard input, named "<stdin>".
-func NewStdin(content string) *File {
-	f := NewFile("<stdin>", content)
-	f.Kind = OriginStdin
-	return f
-}
-
 // NewArg records command-line argument i (argv[i], the program name being
 // argv[0]), named "argv[i]".
 func NewArg(i int, content string) *File {
