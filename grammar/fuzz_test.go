@@ -7,11 +7,18 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/capspec/capspec/ast"
+	"github.com/capspec/capspec/policy"
 )
 
 // FuzzParse checks, on arbitrary text: no panic; every diagnostic lies
 // inside the input; an invalid flag yields no rule and at least one error;
-// for a valid flag, printing the tree and parsing it again gives an equal tree.
+// for a valid flag, printing the tree and parsing it again gives an equal
+// tree, and the rule's canonical spelling (what fmt and lint --fix write)
+// parses again to the same meaning: the same host kind and value, ports,
+// family and mappings. So fmt can never turn a name into an address
+// ("１２７.０.０.１") or localhost into a name. The seeds hold the test
+// tables, and testdata/fuzz/FuzzParse spellings in fullwidth, circled and
+// mathematical digits and every form of full stop.
 func FuzzParse(f *testing.F) {
 	for _, tc := range validCases {
 		f.Add(tc.flag)
@@ -72,5 +79,28 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("%q: reparse differs:\n%s", text, diff)
 			}
 		}
+		checkCanonicalReparses(t, r)
 	})
+}
+
+// checkCanonicalReparses checks that the canonical spelling of a valid
+// rule parses again, without diagnostics, to a rule of the same meaning.
+func checkCanonicalReparses(t *testing.T, r *ast.Rule) {
+	t.Helper()
+	cr := policy.CompileRule(r)
+	canon := cr.String()
+	r2, ds := ParseFlag(canon, nil)
+	if r2 == nil || len(ds) > 0 {
+		t.Fatalf("%q: its canonical spelling %q does not parse: %v", r.Text, canon, ds)
+	}
+	cr2 := policy.CompileRule(r2)
+	if cr.Key() != cr2.Key() || !cr.Ports.Equal(cr2.Ports) {
+		t.Fatalf("%q means %+v; its canonical spelling %q means %+v", r.Text, cr.Key(), canon, cr2.Key())
+	}
+	if r.Host != nil && r.Host.Kind.IsName() && (r2.Host == nil || r2.Host.Kind != r.Host.Kind) {
+		t.Fatalf("%q: host kind %s, but its canonical spelling %q has host kind %s", r.Text, r.Host.Kind, canon, r2.Host.Kind)
+	}
+	if again := cr2.String(); again != canon {
+		t.Fatalf("%q: canonical spelling %q is not stable: %q", r.Text, canon, again)
+	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/internal/suggest"
 	"github.com/capspec/capspec/literal"
 	"github.com/capspec/capspec/source"
 )
@@ -172,49 +173,45 @@ func example(k ast.Kind) string {
 	return "--allow-inbound=tcp://localhost:8080"
 }
 
-// visible reports invisible characters (CS012) and invalid UTF-8 (CS001).
+// visible reports invisible characters (CS012, literal.CheckInvisible)
+// and invalid UTF-8 (CS001).
 func (c *checker) visible() bool {
 	ok := true
-	for i, r := range c.text {
-		if r >= ' ' && r < utf8.RuneSelf && r != 0x7f {
-			continue
-		}
-		if r == utf8.RuneError {
-			if _, size := utf8.DecodeRuneInString(c.text[i:]); size == 1 {
-				c.report("CS001", i, i+1, fmt.Sprintf("invalid UTF-8 byte 0x%02X", c.text[i]))
-				ok = false
-				continue
-			}
-		}
-		if literal.Invisible(r) {
-			n := utf8.RuneLen(r)
-			c.report("CS012", i, i+n, fmt.Sprintf("invisible character %s in a flag: what you see is not what is checked", literal.InvisibleName(r)),
-				replace("delete the invisible character", i, i+n, ""))
+	for i := 0; i < len(c.text); {
+		r, size := utf8.DecodeRuneInString(c.text[i:])
+		if r == utf8.RuneError && size == 1 {
+			c.report("CS001", i, i+1, fmt.Sprintf("invalid UTF-8 byte 0x%02X", c.text[i]))
 			ok = false
 		}
+		i += size
+	}
+	for _, p := range literal.CheckInvisible(c.text) {
+		c.report(p.ID, p.Start, p.End, p.Message,
+			replace("delete the invisible character", p.Start, p.End, ""))
+		ok = false
 	}
 	return ok
 }
 
 // flagKind reads the flag name.
 func (c *checker) flagKind(t lexer.Token) (ast.Kind, bool) {
-	for _, k := range ast.Kinds {
-		if t.Value == k.FlagName() {
-			return k, true
-		}
+	if k, ok := ast.KindOfFlag(t.Value); ok {
+		return k, true
 	}
 	s := tokSpan(t)
-	names := make([]string, len(ast.Kinds))
-	for i, k := range ast.Kinds {
-		names[i] = k.FlagName()
-	}
-	if best := closest(t.Value, 3, names...); best != "" {
-		c.report("CS001", s.Start, s.End, fmt.Sprintf("unknown flag %s; did you mean %s?", t.Value, best),
-			replace("use "+best, s.Start, s.End, best))
-	} else {
-		c.report("CS001", s.Start, s.End, fmt.Sprintf("unknown flag %s; capspec knows --allow-resolve, --allow-outbound and --allow-inbound", t.Value))
-	}
+	c.unknownFlag(t.Value, s.Start, s.End)
 	return 0, false
+}
+
+// unknownFlag reports a word that is no flag name, suggesting the closest
+// one when there is one.
+func (c *checker) unknownFlag(word string, start, end int) {
+	if best := suggest.Closest(word, 3, ast.FlagNames()...); best != "" && word != "" {
+		c.report("CS001", start, end, fmt.Sprintf("unknown flag %s; did you mean %s?", word, best),
+			replace("use "+best, start, end, best))
+		return
+	}
+	c.report("CS001", start, end, fmt.Sprintf("unknown flag %s; capspec knows --allow-resolve, --allow-outbound and --allow-inbound", word))
 }
 
 // targetSpan returns the span of a target, with its prefix.
@@ -322,7 +319,7 @@ func (c *checker) scheme(r *ast.Rule, s *Spec, lead *target) {
 	case "udp":
 		proto = ast.UDP
 	default:
-		if best := closest(raw, 1, "tcp", "udp"); best != "" {
+		if best := suggest.Closest(raw, 1, "tcp", "udp"); best != "" {
 			c.report("CS001", sp.Start, sp.End, fmt.Sprintf("unknown protocol %q; did you mean %s?", raw, best),
 				replace("use "+best, sp.Start, sp.End, best))
 		} else {
@@ -388,11 +385,21 @@ func (c *checker) host(t *target) *ast.Host {
 		h.Kind, h.Addr = ast.HostIPv4, a
 		return h
 	}
-	if strings.EqualFold(strings.TrimSuffix(raw, "."), "localhost") {
-		h.Kind, h.Name = ast.HostLocalhost, "localhost"
+	// Every other host is classified by its meaning, after mapping to
+	// A-labels (literal.Name): "ｌｏｃａｌｈｏｓｔ" is localhost, and
+	// "１２７.０.０.１" is an error, never a name.
+	name, probs := literal.Name(raw)
+	if len(probs) == 0 && name == literal.Localhost {
+		h.Kind, h.Name = ast.HostLocalhost, literal.Localhost
 		return h
 	}
 	if c.kind == ast.Inbound {
+		// An inbound name is an interface, never a domain; but a spelling
+		// that maps to an address is reported as what it reads as.
+		if len(probs) > 0 && probs[0].ID == "CS004" && !literal.IsASCII(raw) {
+			c.literalProblem(sp.Start, probs[0])
+			return nil
+		}
 		if p := literal.Interface(raw); p != nil {
 			c.literalProblem(sp.Start, *p)
 			return nil
@@ -400,7 +407,6 @@ func (c *checker) host(t *target) *ast.Host {
 		h.Kind, h.Iface = ast.HostInterface, raw
 		return h
 	}
-	name, probs := literal.Name(raw)
 	if len(probs) > 0 {
 		for _, p := range probs {
 			c.literalProblem(sp.Start, p)
@@ -616,6 +622,10 @@ func (c *checker) hostMapping(r *ast.Rule, m *Mapping) *ast.HostMapping {
 		return nil
 	}
 	if m.Bracketed != nil {
+		if !strings.HasSuffix(m.Bracketed.Value, "]") {
+			c.report("CS001", arrow.End, end, "missing ']' after the IPv6 address", replace("close the bracket", end, end, "]"))
+			return nil
+		}
 		inner := strings.TrimSuffix(strings.TrimPrefix(m.Bracketed.Value, "["), "]")
 		a, p := literal.IPv6(inner)
 		if p != nil {
@@ -774,7 +784,7 @@ func (c *checker) syntaxError(err error) {
 		case '"', '\'', '`':
 			c.report("CS001", pos, end, fmt.Sprintf("unexpected quote %c: quotes are not part of a flag (in a flags file, write the flag without them)", r))
 		case '%':
-			c.report("CS004", pos, end, "IPv6 zone is not allowed: rules name addresses, not links")
+			c.report("CS001", pos, end, "unexpected character '%': a host is a name, an IPv4 address or an IPv6 address in brackets (an IPv6 zone such as %eth0 is not allowed either)")
 		case ',':
 			if strings.Contains(c.text[:pos], "->") {
 				c.report("CS009", pos, end, "a port mapping maps one port or one range, not a list")
@@ -805,10 +815,8 @@ func (c *checker) afterFamily(pos int) bool {
 func (c *checker) notAFlag() {
 	word, _, _ := strings.Cut(c.text, "=")
 	word, _, _ = strings.Cut(word, " ")
-	names := []string{"--allow-resolve", "--allow-outbound", "--allow-inbound"}
-	if best := closest(word, 3, names...); best != "" && word != "" {
-		c.report("CS001", 0, len(word), fmt.Sprintf("unknown flag %s; did you mean %s?", word, best),
-			replace("use "+best, 0, len(word), best))
+	if word != "" && suggest.Closest(word, 3, ast.FlagNames()...) != "" {
+		c.unknownFlag(word, 0, len(word))
 		return
 	}
 	end := len(word)

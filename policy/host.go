@@ -3,6 +3,8 @@ package policy
 import (
 	"net/netip"
 	"strings"
+
+	"github.com/capspec/capspec/literal"
 )
 
 // HostKind says what a compiled rule's host is. The kinds are declared in
@@ -62,15 +64,7 @@ func (h Host) String() string {
 	case AnyHost:
 		return "*"
 	case AddressHost:
-		p := h.Prefix
-		s := p.Addr().String()
-		if !p.IsSingleIP() {
-			s += "/" + itoa(p.Bits())
-		}
-		if p.Addr().Is6() {
-			return "[" + s + "]"
-		}
-		return s
+		return literal.FormatPrefix(h.Prefix)
 	case WildcardHost:
 		return "*." + h.Name
 	}
@@ -115,17 +109,3 @@ func namesOverlap(h, g Host) bool { return h.coversNames(g) || g.coversNames(h) 
 
 // UnderDomain reports whether n is strictly below domain d by whole labels.
 func UnderDomain(n, d string) bool { return Host{Kind: WildcardHost, Name: d}.MatchesName(n) }
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
-}

@@ -10,10 +10,23 @@ import (
 // line; "#" starts a comment at the start of a line or after whitespace
 // (inside a flag it introduces a family); a backslash at the end of a line
 // joins it with the next. A flag name without "=" takes the next word on the
-// same logical line as its value.
+// same logical line as its value. A UTF-8 byte order mark at the start of
+// the file is skipped (positions still count from the file's first byte).
 type FlagsFile struct {
 	Name    string // the path, or "<stdin>"
 	Content string
+	Stdin   bool // read from standard input
+}
+
+// originFile returns the origin of a file source: a file (whatever its
+// name), or standard input.
+func originFile(name, content string, stdin bool) *diag.File {
+	f := diag.NewFile(name, content)
+	f.Kind = diag.OriginFile
+	if stdin {
+		f.Kind = diag.OriginStdin
+	}
+	return f
 }
 
 // word is a run of non-blank text in a flags file, with continuation
@@ -28,8 +41,8 @@ type word struct {
 
 // Read returns the file as one input.
 func (ff FlagsFile) Read() ([]*Input, error) {
-	file := diag.NewFile(ff.Name, ff.Content)
-	in := &Input{Name: ff.Name, Files: []*diag.File{file}}
+	file := originFile(ff.Name, ff.Content, ff.Stdin)
+	in := &Input{Name: ff.Name, Kind: FlagsInput, Files: []*diag.File{file}}
 	words, comments := scanFlagsFile(file)
 	ci := 0
 	lastFlagLine := -1
@@ -84,7 +97,7 @@ func scanFlagsFile(file *diag.File) ([]word, []*Comment) {
 	logical := 0
 	blank := false
 	lineHasText := false
-	i := 0
+	i := SkipBOM(src)
 	for i < len(src) {
 		c := src[i]
 		switch {

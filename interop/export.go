@@ -1,0 +1,266 @@
+package interop
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/policy"
+)
+
+// Kind says which way a translation differs from its source.
+type Kind uint8
+
+// The kinds of differences.
+const (
+	// Wider: the translation allows a request its source denies.
+	Wider Kind = iota
+	// Narrower: the source allows a request the translation cannot.
+	Narrower
+	// MappingLost: both allow a request, but the runtime cannot map it as
+	// the policy does (a host or port mapping), so it reaches the host
+	// side the guest asked for.
+	MappingLost
+)
+
+var kindNames = [...]string{"wider", "narrower", "mapping"}
+
+// String returns "wider", "narrower" or "mapping".
+func (k Kind) String() string { return kindNames[k] }
+
+// The diagnostic IDs of export and import (registered in package lint).
+const (
+	IDExportWider       = "CS501"
+	IDExportNarrower    = "CS502"
+	IDExportMappingLost = "CS503"
+	IDImportWider       = "CS504"
+	IDImportNarrower    = "CS505"
+	IDUnsupportedEntry  = "CS506"
+	IDRuntimeSyntax     = "CS507"
+)
+
+// Difference is one computed difference between a policy and a runtime
+// configuration, with a request that shows it.
+type Difference struct {
+	Kind Kind
+	// Rule is the policy rule the difference is charged to (-1: none).
+	Rule int
+	// Entry is the runtime entry the difference is charged to (-1: none).
+	Entry int
+	// Example is a request one side allows and the other denies (or maps),
+	// in §3.6 syntax, with its family where the request does not say it.
+	Example string
+	// Request and Family are the example as a request.
+	Request eval.Request
+	Family  policy.Families
+	// Covers sums up every request of the difference.
+	Covers string
+	// Diagnostic is the difference as a diagnostic on the source.
+	Diagnostic diag.Diagnostic
+
+	part  *Part
+	space *space
+}
+
+// Contains reports whether the difference holds a request in family f
+// (f must be one family).
+func (d *Difference) Contains(q eval.Request, f policy.Families) bool {
+	if !normalizeRequest(&q) {
+		return false
+	}
+	c, ok := d.space.cellOf(q, f)
+	return ok && d.part.cells[c]
+}
+
+// Export is the configuration of a runtime closest to a policy, and every
+// difference between the two.
+type Export struct {
+	// Config is the runtime's configuration, read back from Config.Text as
+	// the runtime would read it.
+	Config *Config
+	// Differences are the computed differences, widest first.
+	Differences []Difference
+
+	policy *policy.Policy
+	space  *space
+}
+
+// Wider reports whether the runtime would allow anything the policy does
+// not (a wider part or a lost mapping).
+func (e *Export) Wider() bool {
+	for _, d := range e.Differences {
+		if d.Kind != Narrower {
+			return true
+		}
+	}
+	return false
+}
+
+// Diagnostics returns the differences as diagnostics positioned on the
+// policy's rules, sorted.
+func (e *Export) Diagnostics() []diag.Diagnostic { return diagnosticsOf(e.Differences) }
+
+// Covered reports whether a request in family f falls in a cell the
+// comparison decided (tests sample requests and check the report).
+func (e *Export) Covered(q eval.Request, f policy.Families) bool {
+	if !normalizeRequest(&q) {
+		return false
+	}
+	_, ok := e.space.cellOf(q, f)
+	return ok
+}
+
+// ExportPolicy writes the configuration of runtime (spin, deno, wasmer,
+// wamr or wasmtime) closest to a compiled policy without errors, reads it
+// back as the runtime would, and computes every difference: what the
+// runtime would allow that the policy does not, what the policy allows
+// that the runtime cannot, and mappings the runtime cannot make. Each
+// difference has an example request, checked with eval.NewReference.
+func ExportPolicy(runtime string, p *policy.Policy) (*Export, error) {
+	t, err := findTarget(runtime)
+	if err != nil {
+		return nil, err
+	}
+	words, gen := t.generate(p)
+	src := Source{}
+	if t.name == "spin" {
+		src.Name, src.Content = "<export>", strings.Join(words, "\n")
+	} else {
+		for i, w := range words {
+			src.Words = append(src.Words, Word{Text: w, Origin: fmt.Sprintf("<export>[%d]", i)})
+		}
+	}
+	cfg := t.read(src)
+	if diag.HasErrors(cfg.Problems) || len(cfg.Entries) < len(gen) {
+		return nil, fmt.Errorf("internal error: %s cannot read back its export %q (%v)", t.name, strings.Join(words, " "), cfg.Problems)
+	}
+	for i := range gen {
+		cfg.Entries[i].Rules = gen[i].rules
+	}
+	cfg.Words, cfg.Text = words, strings.Join(words, " ")
+	if t.name == "spin" {
+		cfg.Text = strings.Join(words, "\n")
+	}
+	ps := newPolicySide(p)
+	var pb, cb bounds
+	policyBounds(&pb, p)
+	cfg.model.bounds(&cb)
+	sp := newSpace(&pb, &cb)
+	e := &Export{Config: cfg, policy: p, space: sp}
+	for _, part := range mergeByRule(compare(sp, ps, cfg), cfg) {
+		d := Difference{Rule: -1, Entry: -1, Request: part.Example, Family: part.ExampleFamily, part: part, space: sp}
+		d.Example = RequestText(part.Example, part.ExampleFamily)
+		d.Covers = part.summary()
+		f := part.ExampleFamily
+		if f == 0 {
+			f = famsOf(part.Example)
+		}
+		var sev diag.Severity
+		var id, summary, detail string
+		switch part.Side {
+		case OnlyA:
+			d.Kind, d.Rule = Narrower, part.Entry
+			if !ps.checkWitness(part.Example, f) || cfg.Decide(part.Example).Families()&f != 0 {
+				return nil, fmt.Errorf("internal error: witness %q does not show a narrower part", d.Example)
+			}
+			id, sev = IDExportNarrower, diag.Info
+			summary = fmt.Sprintf("%s cannot allow %s, which this rule allows", t.name, d.Example)
+			detail = "not allowed in " + t.name + ": " + d.Covers
+		case OnlyB:
+			d.Kind, d.Entry = Wider, part.Entry
+			if rs := cfg.Entries[part.Entry].Rules; len(rs) > 0 {
+				d.Rule = rs[0]
+			} else if len(p.Rules) > 0 {
+				d.Rule = 0 // what the runtime allows whatever the policy says
+			}
+			if ps.checkWitness(part.Example, f) || cfg.Decide(part.Example).Families()&f == 0 {
+				return nil, fmt.Errorf("internal error: witness %q does not show a wider part", d.Example)
+			}
+			id, sev = IDExportWider, diag.Warning
+			summary = fmt.Sprintf("%s would also allow %s, which the policy denies", t.name, d.Example)
+			var through []string
+			for _, en := range part.entries {
+				through = append(through, strconv.Quote(cfg.Entries[en].Text))
+			}
+			what := "entry"
+			if len(through) > 1 {
+				what = "entries"
+			}
+			detail = fmt.Sprintf("through %s %s %s, %s also allows %s", t.name, what, strings.Join(through, ", "), t.name, d.Covers)
+		case MappedA:
+			d.Kind, d.Rule = MappingLost, part.Entry
+			if !ps.checkWitness(part.Example, f) || cfg.Decide(part.Example).Families()&f == 0 {
+				return nil, fmt.Errorf("internal error: witness %q does not show a lost mapping", d.Example)
+			}
+			id, sev = IDExportMappingLost, diag.Warning
+			summary = fmt.Sprintf("%s cannot map %s as this rule does; it reaches what the guest asked for", t.name, d.Example)
+			detail = "unmapped in " + t.name + ": " + d.Covers
+		}
+		d.Diagnostic = diag.Diagnostic{ID: id, Severity: sev, Range: ruleRange(p, d.Rule), Summary: summary, Detail: detail}
+		e.Differences = append(e.Differences, d)
+	}
+	return e, nil
+}
+
+// summary sums up a part: its operation, hosts, ports and families.
+func (p *Part) summary() string {
+	var b strings.Builder
+	hosts := strings.Join(p.Hosts, ", ")
+	if len(p.Hosts) > maxHosts {
+		hosts = strings.Join(p.Hosts[:maxHosts], ", ") + ", …"
+	}
+	switch p.Op {
+	case eval.Lookup:
+		fmt.Fprintf(&b, "lookups of %s", hosts)
+	case eval.Connect, eval.Send:
+		fmt.Fprintf(&b, "%s %s to %s on ports %s", p.Op, p.Op.Protocol(), hosts, p.Ports.Spell(true))
+	default:
+		fmt.Fprintf(&b, "%s %s on %s, ports %s", p.Op, p.Op.Protocol(), hosts, p.Ports.Spell(false))
+	}
+	fmt.Fprintf(&b, " (%s)", p.Families)
+	return b.String()
+}
+
+// mergeByRule merges the wider parts of one operation whose entries come
+// from the same policy rule, so that a rule gets one diagnostic per
+// operation however many entries it became.
+func mergeByRule(parts []*Part, c *Config) []*Part {
+	type key struct {
+		rule int
+		op   eval.Op
+	}
+	first := map[key]*Part{}
+	var out []*Part
+	for _, p := range parts {
+		p.entries = []int{p.Entry}
+		if p.Side != OnlyB {
+			out = append(out, p)
+			continue
+		}
+		rule := -1
+		if rs := c.Entries[p.Entry].Rules; len(rs) > 0 {
+			rule = rs[0]
+		}
+		k := key{rule, p.Op}
+		m := first[k]
+		if m == nil {
+			first[k] = p
+			out = append(out, p)
+			continue
+		}
+		for c := range p.cells {
+			m.cells[c] = true
+		}
+		m.Families |= p.Families
+		m.Ports = m.Ports.Union(p.Ports)
+		for _, h := range p.Hosts {
+			if !contains(m.Hosts, h) {
+				m.Hosts = append(m.Hosts, h)
+			}
+		}
+		m.entries = append(m.entries, p.Entry)
+	}
+	return out
+}
