@@ -30,6 +30,7 @@ import (
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/literal"
 	"github.com/capspec/capspec/policy"
 )
 
@@ -395,7 +396,7 @@ func was(q eval.Request, newD, oldD eval.Decision) string {
 		for i, a := range newD.Answers {
 			if a != oldD.Answers[i] {
 				if oldD.Answers[i].IsValid() {
-					return "->" + addrLiteral(oldD.Answers[i])
+					return "->" + literal.FormatAddr(oldD.Answers[i])
 				}
 				return "answered by DNS"
 			}
@@ -430,14 +431,6 @@ func originOf(r *policy.Rule) DiffOrigin {
 	}
 	rg := src.Range()
 	return DiffOrigin{File: rg.Origin, Line: rg.Start.Line, Column: rg.Start.Column, Implied: r.IsImplied()}
-}
-
-// addrLiteral writes an address as a rule does: IPv6 in brackets.
-func addrLiteral(a netip.Addr) string {
-	if a.Is6() {
-		return "[" + a.String() + "]"
-	}
-	return a.String()
 }
 
 // Sample addresses and names the witnesses are drawn from where a rule
@@ -594,7 +587,7 @@ func candidates(r *policy.Rule, ifaces *eval.Interfaces, yield func(string) bool
 		addrs := func(as ...netip.Addr) {
 			for _, a := range as {
 				if r.Families.Has(policy.FamilyOf(a)) {
-					locals = append(locals, addrLiteral(a))
+					locals = append(locals, literal.FormatAddr(a))
 				}
 			}
 		}

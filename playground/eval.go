@@ -51,7 +51,8 @@ type Decided struct {
 	Line  int `json:"line"`
 	Start int `json:"start"`
 	End   int `json:"end"`
-	// Request is the line as written, without comment.
+	// Request is the request as written, without comment (an invalid line:
+	// the whole line, trimmed).
 	Request string `json:"request"`
 	// Decision is "allow", "deny", or "invalid" for a line that is no request.
 	Decision string `json:"decision"`
@@ -115,12 +116,7 @@ func reason(r eval.Result) string {
 	return strings.Join(lines[1:], "\n")
 }
 
-// requestLine returns the line of text holding a range, without its comment.
+// requestLine returns the line of text holding a range, trimmed.
 func requestLine(text string, r diag.Range) string {
-	f := diag.NewFile(RequestsOrigin, text)
-	line := f.Line(r.Start.Line)
-	if i := strings.Index(line, " #"); i >= 0 {
-		line = line[:i]
-	}
-	return strings.TrimSpace(line)
+	return strings.TrimSpace(diag.NewFile(RequestsOrigin, text).Line(r.Start.Line))
 }

@@ -314,6 +314,28 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("Tab never reaches %s: %v", want, visited)
 		}
 	}
+	before := get(t, ctx, "read the policy", chromedp.Value(chromedp.CSS(`#policy`)))
+	do(t, ctx, "follow the skip link",
+		chromedp.Focus(chromedp.CSS(`.skip`)),
+		// Enter's key down and up: DevTools sends the character of a key as
+		// an event of its own, which a browser does not send once the page
+		// has handled the key down (as the skip link does).
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeRawKeyDown, input.DispatchKeyEventTypeKeyUp} {
+				if _, err := chromedp.Call(ctx, input.DispatchKeyEvent, input.DispatchKeyEventParams{Type: typ, Key: "Enter", Code: "Enter", WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}),
+		chromedp.Sleep(100*time.Millisecond),
+	)
+	if focused := js[string](t, ctx, `document.activeElement.id`); focused != "policy" {
+		t.Errorf("the skip link moves the focus to %q", focused)
+	}
+	if after := get(t, ctx, "read the policy", chromedp.Value(chromedp.CSS(`#policy`))); after != before {
+		t.Errorf("the skip link changed the policy to %q", after)
+	}
 	for _, label := range js[[]string](t, ctx, `[...document.querySelectorAll('textarea, input')].filter((e) => !e.labels || e.labels.length === 0).map((e) => e.id)`) {
 		t.Errorf("%s has no label", label)
 	}

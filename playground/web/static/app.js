@@ -486,8 +486,27 @@
     window.addEventListener("resize", autosize);
     window.addEventListener("hashchange", () => {
       if (location.hash === writtenHash) return;
+      let state;
+      try {
+        state = readFragment();
+      } catch (e) {
+        state = e;
+      }
+      if (state === null) return; // not a link of the page's state
       statusLine.classList.remove("error");
       statusLine.textContent = loadFromLink();
+    });
+    // The skip link moves the focus without touching the fragment, which
+    // holds the state.
+    const skip = document.querySelector(".skip");
+    skip.addEventListener("click", (ev) => {
+      ev.preventDefault();
+      policyBox.focus();
+    });
+    skip.addEventListener("keydown", (ev) => {
+      if (ev.key !== "Enter") return;
+      ev.preventDefault(); // and so no newline in the editor
+      policyBox.focus();
     });
     $("copy-link").addEventListener("click", copyLink);
     $("use-canonical").addEventListener("click", () => {
