@@ -364,6 +364,41 @@ func TestBrowser(t *testing.T) {
 	}
 }
 
+// TestBrowserExample opens the page without a link: it shows its example,
+// which has no errors, with every panel filled.
+func TestBrowserExample(t *testing.T) {
+	ctx, srv := openPlayground(t)
+	do(t, ctx, "open the page",
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#decisions li`)),
+	)
+	if status := text(t, ctx, `#status`); status != "Ready." {
+		t.Errorf("status %q", status)
+	}
+	if counts := text(t, ctx, `#diagnostic-counts`); !strings.HasPrefix(counts, "(0 errors, ") {
+		t.Errorf("the example has %s", counts)
+	}
+	for _, sel := range []string{`#canonical`, `#explanation`, `#diff`} {
+		if got := text(t, ctx, sel); len(got) < 20 || strings.Contains(got, "error") {
+			t.Errorf("%s shows %q", sel, got)
+		}
+	}
+	if summary := text(t, ctx, `#eval-summary`); !strings.HasPrefix(summary, "7 requests: ") {
+		t.Errorf("eval summary %q", summary)
+	}
+	if hash := js[string](t, ctx, `location.hash`); hash != "" {
+		t.Errorf("opening the page wrote the link %q before any edit", hash)
+	}
+	buf := get(t, ctx, "take a full screenshot", chromedp.FullScreenshot(90))
+	if dir := os.Getenv("CAPSPEC_SCREENSHOTS"); dir != "" {
+		os.WriteFile(filepath.Join(dir, "example.jpg"), buf, 0o644)
+	}
+	if len(buf) < 10000 {
+		t.Errorf("a full screenshot of %d bytes", len(buf))
+	}
+}
+
 // TestBrowserKeystrokes measures, in the browser, the time from a keystroke
 // in a 100-rule policy to the page redrawn with every panel.
 func TestBrowserKeystrokes(t *testing.T) {

@@ -480,6 +480,7 @@
     document.addEventListener("selectionchange", () => {
       if (document.activeElement === policyBox) showCaretDiagnostics();
     });
+    document.addEventListener("focusin", showCaretDiagnostics);
     policyBox.addEventListener("mousemove", onPointerMove);
     policyBox.addEventListener("mouseleave", () => (tooltip.hidden = true));
     policyBox.addEventListener("scroll", () => (highlights.parentElement.scrollTop = policyBox.scrollTop));
