@@ -254,9 +254,11 @@ func TestBrowser(t *testing.T) {
 	overflow := js[[]string](t, ctx, `(() => {
 		const out = [];
 		if (document.documentElement.scrollWidth > 320) out.push('page: ' + document.documentElement.scrollWidth + 'px');
+		const clipped = (e) => { for (let a = e.parentElement; a; a = a.parentElement) if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(a).overflowX)) return true; return false; };
 		for (const e of document.querySelectorAll('body *')) {
 			const r = e.getBoundingClientRect();
-			if (r.width > 0 && r.right > 321 && !e.closest('.skip, [hidden]')) out.push(e.tagName + '#' + e.id + '.' + e.className + ': right ' + Math.round(r.right));
+			// What scrolls inside a box that fits (the diff's aligned columns) is fine.
+			if (r.width > 0 && r.right > 321 && !e.closest('.skip, [hidden]') && !clipped(e)) out.push(e.tagName + '#' + e.id + '.' + e.className + ': right ' + Math.round(r.right));
 		}
 		return out.slice(0, 10);
 	})()`)
