@@ -65,7 +65,7 @@ func Build(ctx context.Context, dir string) (string, error) {
 	args := append([]string{"build"}, Flags...)
 	args = append(args, "-o", raw, Package)
 	cmd := exec.CommandContext(ctx, goCmd, args...)
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "GOFLAGS=", "GOWASM=", "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "GOFLAGS=", "GOWASM=", "GOEXPERIMENT=", "CGO_ENABLED=0")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
