@@ -107,9 +107,6 @@ func diffDocuments(older, newer *document, ifaces *eval.Interfaces) DiffResult {
 		}
 	}
 	res := DiffResult{Added: []DiffEntry{}, Removed: []DiffEntry{}, Changed: []DiffEntry{}}
-	if ifaces == nil {
-		ifaces = eval.NewInterfaces(nil)
-	}
 	oldRef, newRef := eval.NewIndex(older.policy, ifaces), eval.NewIndex(newer.policy, ifaces)
 	changed := map[[2]int]bool{} // deciding rules (new, old) of the changed mappings listed
 	side := func(from, against *policy.Policy, fromRef, againstRef *eval.Index, added bool) []DiffEntry {

@@ -75,3 +75,15 @@ func TestParseInterfaces(t *testing.T) {
 		t.Errorf("an empty table: %v, %v", x.Names(), err)
 	}
 }
+
+func TestAnalyzeBadInterfaces(t *testing.T) {
+	a := Analyze(Input{Policy: "--allow-inbound=tcp://eth0:80", Requests: "listen tcp eth0:80", Old: "", Interfaces: "eth0=nonsense"})
+	for _, why := range []string{a.Eval.Unavailable, a.Diff.Unavailable} {
+		if !strings.HasPrefix(why, "interfaces: ") {
+			t.Errorf("a bad interface table gives %q", why)
+		}
+	}
+	if a.Canonical.Unavailable != "" || a.Explanation.Unavailable != "" {
+		t.Errorf("the interface table does not concern fmt and explain: %+v %+v", a.Canonical, a.Explanation)
+	}
+}

@@ -105,7 +105,11 @@ func (s *Session) Analyze(in Input) Analysis {
 	a := Analysis{Diagnostics: doc.diagnostics(), Canonical: doc.canonical(), Explanation: doc.explanation()}
 	ifaces, ifaceErr := ParseInterfaces(in.Interfaces)
 	a.Eval = doc.eval(in.Requests, ifaces, ifaceErr)
-	a.Diff = diffDocuments(s.document(OldOrigin, in.Old), doc, ifaces)
+	if ifaceErr != nil {
+		a.Diff = unavailableDiff("interfaces: " + ifaceErr.Error())
+	} else {
+		a.Diff = diffDocuments(s.document(OldOrigin, in.Old), doc, ifaces)
+	}
 	return a
 }
 
