@@ -3,6 +3,7 @@ package playground
 import (
 	"strings"
 	"testing"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -79,3 +80,38 @@ func FuzzFragment(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAnalyze feeds the page's boxes anything: Analyze never fails, and
+// every range it hands the editor lies inside the text it was computed on.
+func FuzzAnalyze(f *testing.F) {
+	f.Add("--allow-outboud=tcp://example.com:443\n", "connect tcp example.com:443", "--allow-outbound=tcp://*:80")
+	f.Add("--allow-resolve=db->10.0.0.1 --allow-resolve=db->10.0.0.2", "lookup db => 10.0.0.1", "")
+	f.Add("# 😀\n--allow-inbound=tcp://*:80->8888 --allow-outbound=tcp://[::1]:1-65535#ipv6-only", "listen tcp *:80\nbind udp [::]:0", "--allow-inbound=tcp://eth0:80")
+	f.Fuzz(func(t *testing.T, policy, requests, old string) {
+		if !utf8.ValidString(policy) || !utf8.ValidString(requests) {
+			return // JavaScript strings reach Go as valid UTF-8
+		}
+		a := Analyze(Input{Policy: policy, Requests: requests, Old: old, Interfaces: DefaultInterfaces})
+		n := len(utf16Units(policy))
+		for _, d := range a.Diagnostics {
+			if d.Start < 0 || d.Start > d.End || d.End > n {
+				t.Fatalf("%s at [%d, %d) in a text of %d units", d.ID, d.Start, d.End, n)
+			}
+			for _, fx := range d.Fixes {
+				for _, e := range fx.Edits {
+					if e.Start < 0 || e.Start > e.End || e.End > n {
+						t.Fatalf("fix %q edits [%d, %d) in a text of %d units", fx.Message, e.Start, e.End, n)
+					}
+				}
+			}
+		}
+		m := len(utf16Units(requests))
+		for _, r := range a.Eval.Requests {
+			if r.Start < 0 || r.Start > r.End || r.End > m {
+				t.Fatalf("request line %d at [%d, %d) in a text of %d units", r.Line, r.Start, r.End, m)
+			}
+		}
+	})
+}
+
+func utf16Units(s string) []uint16 { return utf16.Encode([]rune(s)) }

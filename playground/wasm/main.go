@@ -3,7 +3,8 @@
 // Command wasm is capspec's playground API (package playground) compiled to
 // WebAssembly for the page of `capspec playground`. It is glue only: it
 // sets the global object "capspec" whose functions take strings and return
-// JSON strings, then calls the page's capspecReady() and waits.
+// JSON strings (or {"error": "..."} should capspec panic, so that the page
+// lives on), then calls the page's capspecReady() and waits.
 //
 //	capspec.analyze(policy, requests, old, interfaces) → playground.Analysis
 //	capspec.lint(policy)                               → []playground.Diagnostic
@@ -18,6 +19,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"runtime/debug"
 	"syscall/js"
 
@@ -34,7 +36,14 @@ func main() {
 	var s playground.Session
 	api := js.Global().Get("Object").New()
 	export := func(name string, nargs int, f func(args []string) any) {
-		api.Set(name, js.FuncOf(func(_ js.Value, args []js.Value) any {
+		api.Set(name, js.FuncOf(func(_ js.Value, args []js.Value) (result any) {
+			// A panic would end the Go program and leave the page dead:
+			// it is answered as {"error": ...} instead, which the page shows.
+			defer func() {
+				if p := recover(); p != nil {
+					result = `{"error":` + quote(fmt.Sprintf("capspec.%s failed: %v", name, p)) + `}`
+				}
+			}()
 			ss := make([]string, nargs)
 			for i := range ss {
 				if i < len(args) && args[i].Type() == js.TypeString {

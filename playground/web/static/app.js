@@ -376,12 +376,24 @@
 
   // ---- Reacting to edits.
 
+  // call calls a function of capspec and decodes its answer; a failure
+  // (capspec panicked) is shown in the status line and answered with null.
+  function call(name, ...args) {
+    const result = JSON.parse(api[name](...args));
+    if (result && result.error) {
+      statusLine.textContent = result.error;
+      statusLine.classList.add("error");
+      return null;
+    }
+    return result;
+  }
+
   function analyzeAll() {
     const t0 = performance.now();
     const text = policyBox.value;
-    const a = JSON.parse(api.analyze(text, requestsBox.value, oldBox.value, interfacesBox.value));
+    const a = call("analyze", text, requestsBox.value, oldBox.value, interfacesBox.value);
     timings.analyze.push(performance.now() - t0);
-    draw(a, text);
+    if (a) draw(a, text);
   }
 
   // An edit of the policy draws its diagnostics at once, then the other
@@ -394,8 +406,9 @@
     const t0 = (lastEdit = performance.now());
     autosize();
     const text = policyBox.value;
-    const ds = JSON.parse(api.lint(text));
+    const ds = call("lint", text);
     timings.lint.push(performance.now() - t0);
+    if (!ds) return;
     analysis = { ...(analysis || {}), diagnostics: ds };
     drawDiagnostics(text, ds);
     caretKey = null;
@@ -410,19 +423,19 @@
   }
 
   // redrawPanel recomputes one panel after an edit of its own box.
-  function redrawPanel(key, json, draw) {
-    const result = JSON.parse(json);
+  function redrawPanel(key, result, draw) {
+    if (!result) return;
     if (analysis) analysis[key] = result;
     draw(result);
     saveFragment();
   }
 
   function onRequestsInput() {
-    if (api) redrawPanel("eval", api.eval(policyBox.value, requestsBox.value, interfacesBox.value), drawEval);
+    if (api) redrawPanel("eval", call("eval", policyBox.value, requestsBox.value, interfacesBox.value), drawEval);
   }
 
   function onOldInput() {
-    if (api) redrawPanel("diff", api.diff(oldBox.value, policyBox.value, interfacesBox.value), drawDiff);
+    if (api) redrawPanel("diff", call("diff", oldBox.value, policyBox.value, interfacesBox.value), drawDiff);
   }
 
   function onInterfacesInput() {
