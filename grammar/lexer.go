@@ -6,10 +6,16 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
-//go:generate sh -c "command -v participle >/dev/null || { echo 'go generate: the participle command is not on PATH; docs/grammar.md says how to get it' >&2; exit 1; }"
-//go:generate participle gen lexer --name flag -o flaglexer_gen.go grammar flaglexer.json
-//go:generate participle gen lexer --name request -o requestlexer_gen.go grammar requestlexer.json
-//go:generate gofmt -w flaglexer_gen.go requestlexer_gen.go
+// The lexers are generated from their definitions (flagRules here,
+// requestRules in request.go) by participle's lexer generator, whose
+// command "participle" must be on PATH (docs/grammar.md says where it
+// comes from). To regenerate after changing a definition:
+//
+//	go test ./grammar -run TestLexerJSON -update   # writes flaglexer.json, requestlexer.json
+//	go generate ./grammar                          # writes flaglexer_gen.go, requestlexer_gen.go
+//
+//go:generate sh -c "command -v participle >/dev/null || { echo 'go generate: the participle command is not on PATH; docs/grammar.md says where to get it' >&2; exit 1; }"
+//go:generate sh -c "{ echo '// Regenerate: go generate ./grammar (see lexer.go and docs/grammar.md).'; echo; participle gen lexer --name flag grammar flaglexer.json | sed 's|DO NOT EDIT.$|&\\n|'; } > flaglexer_gen.go && gofmt -w flaglexer_gen.go"
 
 // The lexer of flags has two states. In Root it reads the flag name, the
 // scheme and the host as maximal runs; the first ':' after the host enters

@@ -87,6 +87,8 @@ type checker struct {
 	toks     []lexer.Token // the flag's tokens (a buffer kept from flag to flag)
 	key      []byte        // their classes (shapeKey)
 	problems []problem
+	// fresh parses without the shapes (TestShapesAgree).
+	fresh bool
 }
 
 // problem is a diagnostic in the coordinates of the flag's text.
@@ -170,7 +172,12 @@ func (c *checker) flag() *ast.Rule {
 		return nil
 	}
 	c.key = shapeKey(c.toks, c.key[:0])
-	s := shapes.parse(c.toks, c.key)
+	var s *shape
+	if c.fresh {
+		s = parseShape(c.toks)
+	} else {
+		s = shapes.parse(c.toks, c.key)
+	}
 	if s.flag == nil {
 		c.recover(s.fail)
 		return nil
