@@ -32,9 +32,9 @@ import (
 // order.
 var flagRules = lexer.Rules{
 	"Root": {
-		// A label-ish run: letters, marks, digits, '_', '*' and the full
-		// stops IDNA maps to '.', with dashes inside ("->" stays out).
-		{Name: "Word", Pattern: `[\pL\pM\pN_*][\pL\pM\pN_*.\x{3002}\x{FF0E}\x{FF61}]*(?:-+[\pL\pM\pN_*.\x{3002}\x{FF0E}\x{FF61}]+)*`},
+		// A label-ish run of word characters and full stops, with dashes
+		// inside ("->" stays out).
+		{Name: "Word", Pattern: `[` + wordChars + `][` + wordChars + dots + `]*(?:-+[` + wordChars + dots + `]+)*`},
 		{Name: "FlagName", Pattern: `--[A-Za-z0-9_][A-Za-z0-9_-]*`},
 		{Name: "Eq", Pattern: `=`},
 		{Name: "SchemeSep", Pattern: `://`},
@@ -44,7 +44,7 @@ var flagRules = lexer.Rules{
 		{Name: "Arrow", Pattern: `->`},
 		// A run that starts with a dash or a full stop: a name the checks
 		// report on (a leading '-' or an empty label).
-		{Name: "Stray", Pattern: `[-.\x{3002}\x{FF0E}\x{FF61}]+(?:[\pL\pM\pN_*.\x{3002}\x{FF0E}\x{FF61}]+(?:-+[\pL\pM\pN_*.\x{3002}\x{FF0E}\x{FF61}]+)*)?`},
+		{Name: "Stray", Pattern: `[-` + dots + `]+(?:[` + wordChars + dots + `]+(?:-+[` + wordChars + dots + `]+)*)?`},
 		{Name: "Bracketed", Pattern: `\[[^\]\s\[]*\]`},
 		{Name: "Unclosed", Pattern: `\[[^\]\s\[]*`},
 		{Name: "Slash", Pattern: `/`},
@@ -54,7 +54,7 @@ var flagRules = lexer.Rules{
 		{Name: "Invalid", Pattern: `[^\x{10FFFF}]`},
 	},
 	"Ports": {
-		{Name: "PortWord", Pattern: `[\pL\pM\pN_.]+`},
+		{Name: "PortWord", Pattern: `[.` + wordChars[1:] + `]+`},
 		{Name: "Comma", Pattern: `,`},
 		{Name: "Arrow", Pattern: `->`},
 		{Name: "Dash", Pattern: `-`},
@@ -88,6 +88,21 @@ var flagRules = lexer.Rules{
 		{Name: "BadPort", Pattern: `[^\x{10FFFF}]+`},
 	},
 }
+
+// The characters of runs. A word character is an ASCII letter or digit,
+// '_', '*', or any character beyond ASCII but the blanks, the general
+// punctuation (dashes, quotes, invisible characters), the full stops, and
+// the fullwidth and small forms of ASCII punctuation (which stand for the
+// syntax of a flag: '：' is no ':' and no part of a name). Which runs are
+// names is for literal.Name to say. The set is a few ranges, so that the
+// generated lexer tests a character in a few comparisons.
+const (
+	wordChars = `*0-9A-Z_a-z` +
+		`\x{A1}-\x{167F}\x{1681}-\x{1FFF}\x{2070}-\x{2FFF}\x{3004}-\x{FE0F}\x{FE20}-\x{FE2F}` +
+		`\x{FE70}-\x{FEFF}\x{FF10}-\x{FF19}\x{FF21}-\x{FF3A}\x{FF41}-\x{FF5A}\x{FF66}-\x{FFEF}\x{10000}-\x{10FFFE}`
+	// dots are the full stops IDNA maps to '.'.
+	dots = `.\x{3002}\x{FF0E}\x{FF61}`
+)
 
 // flagClasses lists, for each run that has classes, its classes in the
 // order they are tried.
