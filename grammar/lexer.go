@@ -16,6 +16,7 @@ import (
 //
 //go:generate sh -c "command -v participle >/dev/null || { echo 'go generate: the participle command is not on PATH; docs/grammar.md says where to get it' >&2; exit 1; }"
 //go:generate sh -c "{ echo '// Regenerate: go generate ./grammar (see lexer.go and docs/grammar.md).'; echo; participle gen lexer --name flag grammar flaglexer.json | sed 's|DO NOT EDIT.$|&\\n|'; } > flaglexer_gen.go && gofmt -w flaglexer_gen.go"
+//go:generate sh -c "{ echo '// Regenerate: go generate ./grammar (see lexer.go and docs/grammar.md).'; echo; participle gen lexer --name request grammar requestlexer.json | sed 's|DO NOT EDIT.$|&\\n|'; } > requestlexer_gen.go && gofmt -w requestlexer_gen.go"
 
 // The lexer of flags has two states. In Root it reads the flag name, the
 // scheme and the host as maximal runs; the first ':' after the host enters

@@ -22,6 +22,7 @@ func TestLexerJSON(t *testing.T) {
 		rules any
 	}{
 		{"flaglexer.json", flagRules},
+		{"requestlexer.json", requestRules},
 	} {
 		b, err := json.MarshalIndent(tc.rules, "", "  ")
 		if err != nil {

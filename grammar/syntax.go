@@ -90,7 +90,7 @@ type IPv4CIDR struct {
 //
 //	Name = (<name> | <number>)+ InterfaceColon* .
 type Name struct {
-	Runs   []lexer.Token     `parser:"@(Name | Number)+"`
+	Runs   []lexer.Token     `parser:"@((Name | Number)+)"`
 	Colons []*InterfaceColon `parser:"@@*"`
 }
 
