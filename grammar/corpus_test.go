@@ -9,7 +9,7 @@ import (
 )
 
 // fuzzCorpus reads the string inputs of a fuzz corpus directory.
-func fuzzCorpus(t *testing.T, dir string) []string {
+func fuzzCorpus(t testing.TB, dir string) []string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(dir, "*"))
 	if err != nil {
@@ -56,6 +56,24 @@ func linesOf(t *testing.T, path string) []string {
 	for _, line := range strings.Split(string(b), "\n") {
 		out = append(out, line)
 		out = append(out, strings.Fields(line)...)
+	}
+	return out
+}
+
+// requestFileLines returns the lines of the request files of testdata/eval.
+func requestFileLines(t testing.TB) []string {
+	t.Helper()
+	files, err := filepath.Glob("../testdata/eval/*.requests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, strings.Split(string(b), "\n")...)
 	}
 	return out
 }

@@ -59,6 +59,21 @@ func corpusTexts(t *testing.T) []string {
 	return out
 }
 
+// requestTexts returns every request line of the tests.
+func requestTexts(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, tc := range validRequests {
+		out = append(out, tc.line)
+	}
+	for _, tc := range requestErrors {
+		out = append(out, tc.line)
+	}
+	out = append(out, requestFileLines(t)...)
+	out = append(out, fuzzCorpus(t, "testdata/fuzz/FuzzRequest")...)
+	return append(out, "a\U0010FFFF", "#", "=>=>", "[[]]", "lookup\x00x")
+}
+
 // rawTokens lexes text with def, without classes, to the end or the
 // first error.
 func rawTokens(t *testing.T, def lexer.Definition, text string) ([]lexer.Token, string) {
@@ -90,6 +105,7 @@ func TestGeneratedLexers(t *testing.T) {
 		texts      []string
 	}{
 		{"flag", flagLexer, flagLexerDef, corpusTexts(t)},
+		{"request", requestLexer, requestLexerDef, requestTexts(t)},
 	} {
 		if diff := cmp.Diff(lx.regex.Symbols(), lx.gen.Symbols()); diff != "" {
 			t.Errorf("%s: symbols differ (-regex +generated):\n%s", lx.name, diff)
