@@ -11,7 +11,7 @@ import (
 
 // hostSpan returns the span of a host as the grammar read it (a name
 // without the colons of an interface name).
-func (c *checker) hostSpan(h *Host) ast.Span {
+func (c *checker) hostSpan(h *host) ast.Span {
 	switch {
 	case h.Ellipsis != nil:
 		return c.span(*h.Ellipsis)
@@ -35,7 +35,7 @@ func (c *checker) hostSpan(h *Host) ast.Span {
 }
 
 // host checks a host and classifies it; nil when it has errors.
-func (c *checker) host(t *Host) *ast.Host {
+func (c *checker) host(t *host) *ast.Host {
 	sp := c.hostSpan(t)
 	h := &ast.Host{Span: sp, Raw: c.slice(sp)}
 	switch {
@@ -170,7 +170,7 @@ func (c *checker) wildcardHost(h *ast.Host, raw string) *ast.Host {
 }
 
 // ipv4CIDR checks "a.b.c.d/len".
-func (c *checker) ipv4CIDR(h *ast.Host, n *IPv4CIDR) *ast.Host {
+func (c *checker) ipv4CIDR(h *ast.Host, n *iPv4CIDR) *ast.Host {
 	a, p := literal.IPv4(c.tok(n.Addr).Value)
 	if p != nil {
 		c.literalProblem(h.Start, *p)
@@ -270,7 +270,7 @@ func (c *checker) network(h *ast.Host, a netip.Addr, bits int, open, close strin
 
 // bareIPv6 reports an IPv6 address written without brackets, which the
 // grammar read as a name with colons and ports.
-func (c *checker) bareIPv6(v *Value) bool {
+func (c *checker) bareIPv6(v *value) bool {
 	if v.Ports == nil {
 		return false
 	}
@@ -296,7 +296,7 @@ func (c *checker) bareIPv6(v *Value) bool {
 }
 
 // hostMapping checks "->IP" after a host.
-func (c *checker) hostMapping(r *ast.Rule, m *HostMapping) *ast.HostMapping {
+func (c *checker) hostMapping(r *ast.Rule, m *hostMapping) *ast.HostMapping {
 	arrow := c.span(m.Arrow)
 	end := c.hostMappingEnd(m)
 	hm := &ast.HostMapping{Span: ast.Span{Start: arrow.Start, End: end}, Arrow: arrow, Raw: c.text[arrow.End:end]}
@@ -357,7 +357,7 @@ func hostKindWords(k ast.HostKind) string {
 }
 
 // hostMappingEnd returns the end of a host mapping (its address, or its arrow).
-func (c *checker) hostMappingEnd(m *HostMapping) int {
+func (c *checker) hostMappingEnd(m *hostMapping) int {
 	if m.To != nil {
 		return c.span(*m.To).End
 	}

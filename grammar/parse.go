@@ -196,7 +196,7 @@ func (c *checker) lexError(at int) {
 }
 
 // rule checks a flag's tree and makes its rule.
-func (c *checker) rule(f *Flag) *ast.Rule {
+func (c *checker) rule(f *flag) *ast.Rule {
 	nameTok := c.tok(f.Name.Token)
 	name := c.span(f.Name.Token)
 	kind, ok := ast.KindOfFlag(nameTok.Value)
@@ -264,7 +264,7 @@ func (c *checker) unknownFlag(word string, start, end int) {
 }
 
 // value checks the value of a flag and fills in the rule.
-func (c *checker) value(r *ast.Rule, v *Value) {
+func (c *checker) value(r *ast.Rule, v *value) {
 	valueStart := r.Flag.End + 1
 	if n, fixText := schemeTypo(c.text[valueStart:]); n > 0 {
 		c.report("CS001", valueStart, valueStart+n, fmt.Sprintf("malformed protocol %q; write %s", c.text[valueStart:valueStart+n], fixText),
@@ -317,7 +317,7 @@ func (c *checker) value(r *ast.Rule, v *Value) {
 }
 
 // scheme checks the protocol before "://".
-func (c *checker) scheme(r *ast.Rule, s *Scheme) {
+func (c *checker) scheme(r *ast.Rule, s *scheme) {
 	sep := c.span(s.Sep)
 	if s.Protocol == nil {
 		c.report("CS001", sep.Start, sep.End, "missing protocol before '://'; write tcp:// or udp://")
@@ -367,7 +367,7 @@ func equalFold(s, w string) bool {
 }
 
 // families checks the family modifiers.
-func (c *checker) families(r *ast.Rule, fams []*Family) {
+func (c *checker) families(r *ast.Rule, fams []*family) {
 	for _, f := range fams {
 		t := c.tok(f.Token)
 		sp := c.span(f.Token)

@@ -8,7 +8,7 @@ import (
 )
 
 // portListEnd returns the end of ":ports" without its mapping.
-func (c *checker) portListEnd(p *Ports) int {
+func (c *checker) portListEnd(p *ports) int {
 	if p.List != nil {
 		return c.listSpan(p.List).End
 	}
@@ -16,7 +16,7 @@ func (c *checker) portListEnd(p *Ports) int {
 }
 
 // portsEnd returns the end of ":ports" with its mapping.
-func (c *checker) portsEnd(p *Ports) int {
+func (c *checker) portsEnd(p *ports) int {
 	if m := p.Map; m != nil {
 		if m.To != nil {
 			return c.listSpan(m.To).End
@@ -27,7 +27,7 @@ func (c *checker) portsEnd(p *Ports) int {
 }
 
 // listSpan returns the span of a port list, without a colon.
-func (c *checker) listSpan(l *PortList) ast.Span {
+func (c *checker) listSpan(l *portList) ast.Span {
 	if l.Any != nil {
 		return c.span(*l.Any)
 	}
@@ -35,7 +35,7 @@ func (c *checker) listSpan(l *PortList) ast.Span {
 }
 
 // itemSpan returns the span of a port or range.
-func (c *checker) itemSpan(it *PortItem) ast.Span {
+func (c *checker) itemSpan(it *portItem) ast.Span {
 	s := c.span(it.Lo)
 	if it.Hi != nil {
 		s.End = c.span(*it.Hi).End
@@ -44,7 +44,7 @@ func (c *checker) itemSpan(it *PortItem) ast.Span {
 }
 
 // ports checks the port part of a rule: ":ports" and an optional "->ports".
-func (c *checker) ports(r *ast.Rule, v *Value, hostEnd int) {
+func (c *checker) ports(r *ast.Rule, v *value, hostEnd int) {
 	p := v.Ports
 	if p == nil {
 		if c.kind != ast.Resolve {
@@ -79,7 +79,7 @@ func (c *checker) ports(r *ast.Rule, v *Value, hostEnd int) {
 // interfaceColons takes the colons of a name into an inbound interface
 // name ("eth0:1"): the ports follow the last colon. Anywhere else the
 // first port part is taken and the colon after it is reported.
-func (c *checker) interfaceColons(r *ast.Rule, n *Name, p *Ports) bool {
+func (c *checker) interfaceColons(r *ast.Rule, n *name, p *ports) bool {
 	if c.kind == ast.Inbound && r.Host != nil && r.Host.Kind == ast.HostInterface {
 		last := n.Colons[len(n.Colons)-1]
 		ifEnd := c.span(last.Part).End
@@ -101,7 +101,7 @@ func (c *checker) interfaceColons(r *ast.Rule, n *Name, p *Ports) bool {
 }
 
 // portList checks "*" or "item,item,..." written after a colon at colon.
-func (c *checker) portList(l *PortList, colon int) *ast.PortList {
+func (c *checker) portList(l *portList, colon int) *ast.PortList {
 	end := c.listSpan(l).End
 	pl := &ast.PortList{Span: ast.Span{Start: colon, End: end}}
 	if l.Any != nil {
@@ -120,7 +120,7 @@ func (c *checker) portList(l *PortList, colon int) *ast.PortList {
 }
 
 // portItem checks one port or range "lo-hi".
-func (c *checker) portItem(it *PortItem) *ast.PortItem {
+func (c *checker) portItem(it *portItem) *ast.PortItem {
 	sp := c.itemSpan(it)
 	item := &ast.PortItem{Span: sp, Raw: c.slice(sp)}
 	loSpan := c.span(it.Lo)
@@ -162,7 +162,7 @@ func (c *checker) port(s string, at int) (int, bool) {
 }
 
 // portMapping checks "->port" or "->lo-hi" after the ports.
-func (c *checker) portMapping(m *PortMapping) *ast.PortMapping {
+func (c *checker) portMapping(m *portMapping) *ast.PortMapping {
 	arrow := c.span(m.Arrow)
 	if m.To == nil {
 		c.report("CS009", arrow.Start, arrow.End, "missing port after '->'")

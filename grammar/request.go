@@ -114,7 +114,7 @@ type hostPort struct {
 	Port  lexer.Token `parser:"@Word"`
 }
 
-// RequestHost is an address in brackets, or a name, an IPv4 address, "*"
+// requestHost is an address in brackets, or a name, an IPv4 address, "*"
 // or an interface, whose colons ("eth0:1") another colon follows.
 //
 //	RequestHost = <bracketed> | <word> (":" <word> (?= ":"))* .
@@ -129,7 +129,7 @@ type via struct {
 	Name lexer.Token `parser:"@Word"`
 }
 
-// AnswerRecord is the answers DNS gave to a lookup.
+// answerRecord is the answers DNS gave to a lookup.
 //
 //	AnswerRecord = "=>" (<space> | "," | Address)* .
 type answerRecord struct {
@@ -137,7 +137,7 @@ type answerRecord struct {
 	Answers []*address  `parser:"(Space | \",\":Comma | @@)*"`
 }
 
-// Address is a name or an IP address, IPv6 with or without brackets.
+// address is a name or an IP address, IPv6 with or without brackets.
 //
 //	Address = <bracketed> | (<word> | ":")+ .
 type address struct {

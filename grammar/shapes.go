@@ -28,7 +28,7 @@ type shape struct {
 	// flag is the tree, whose tokens hold their index in the flag
 	// (Pos.Offset) and their class, but no text; nil when the flag does
 	// not parse.
-	flag *Flag
+	flag *flag
 	// fail is the index of the token participle could not take
 	// (len(tokens) for the end) when flag is nil.
 	fail int

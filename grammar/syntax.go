@@ -17,143 +17,145 @@ import (
 // the text of a token, so that a flag's tree is a function of its classes
 // (see shapes.go).
 
-// Flag = FlagName Separator? Value? .
-type Flag struct {
-	Name  FlagName   `parser:"@@"`
-	Sep   *Separator `parser:"@@?"`
-	Value *Value     `parser:"@@?"`
+// flag is a flag: its name, how its value follows, and its value.
+//
+//	Flag = FlagName Separator? Value? .
+type flag struct {
+	Name  flagName   `parser:"@@"`
+	Sep   *separator `parser:"@@?"`
+	Value *value     `parser:"@@?"`
 }
 
-// FlagName is the flag word. The three names are the kinds of flag; any
+// flagName is the flag word. The three names are the kinds of flag; any
 // other "--word" is read too, so that a misspelling gets a suggestion.
 //
 //	FlagName = "--allow-resolve" | "--allow-outbound" | "--allow-inbound" | <unknownflag> .
-type FlagName struct {
+type flagName struct {
 	Token lexer.Token `parser:"@(\"--allow-resolve\":ResolveFlag | \"--allow-outbound\":OutboundFlag | \"--allow-inbound\":InboundFlag | UnknownFlag)"`
 }
 
-// Separator is how the value follows the name: "=" or a blank (the
+// separator is how the value follows the name: "=" or a blank (the
 // two-word form, "--allow-resolve example.com").
 //
 //	Separator = "=" | <space> .
-type Separator struct {
+type separator struct {
 	Token lexer.Token `parser:"@(\"=\":Eq | Space)"`
 }
 
-// Value is the SPEC of a flag.
+// value is the SPEC of a flag.
 //
 //	Value = Scheme? Host? HostMapping? Ports? Family* .
-type Value struct {
-	Scheme   *Scheme      `parser:"@@?"`
-	Host     *Host        `parser:"@@?"`
-	HostMap  *HostMapping `parser:"@@?"`
-	Ports    *Ports       `parser:"@@?"`
-	Families []*Family    `parser:"@@*"`
+type value struct {
+	Scheme   *scheme      `parser:"@@?"`
+	Host     *host        `parser:"@@?"`
+	HostMap  *hostMapping `parser:"@@?"`
+	Ports    *ports       `parser:"@@?"`
+	Families []*family    `parser:"@@*"`
 }
 
-// Scheme is the protocol and "://"; the check reads tcp or udp in any case.
+// scheme is the protocol and "://"; the check reads tcp or udp in any case.
 //
 //	Scheme = <name>? "://" .
-type Scheme struct {
+type scheme struct {
 	Protocol *lexer.Token `parser:"@Name?"`
 	Sep      lexer.Token  `parser:"@\"://\":SchemeSep"`
 }
 
-// Host is the name pattern, target or local host, one alternative per form.
+// host is the name pattern, target or local host, one alternative per form.
 //
 //	Host = "..." | "*" | <wildcard> | IPv4CIDR | <ipv4> | <ipv6cidr> | <ipv6> | <localhost> | Name .
-type Host struct {
+type host struct {
 	Ellipsis  *lexer.Token `parser:"  @\"...\":Ellipsis"`
 	Any       *lexer.Token `parser:"| @\"*\":Any"`
 	Wildcard  *lexer.Token `parser:"| @Wildcard"`
-	IPv4CIDR  *IPv4CIDR    `parser:"| @@"`
+	IPv4CIDR  *iPv4CIDR    `parser:"| @@"`
 	IPv4      *lexer.Token `parser:"| @IPv4"`
 	IPv6CIDR  *lexer.Token `parser:"| @IPv6CIDR"`
 	IPv6      *lexer.Token `parser:"| @IPv6"`
 	Localhost *lexer.Token `parser:"| @Localhost"`
-	Name      *Name        `parser:"| @@"`
+	Name      *name        `parser:"| @@"`
 }
 
-// IPv4CIDR is an IPv4 network.
+// iPv4CIDR is an IPv4 network.
 //
 //	IPv4CIDR = <ipv4> "/" <number> .
-type IPv4CIDR struct {
+type iPv4CIDR struct {
 	Addr  lexer.Token `parser:"@IPv4"`
 	Slash lexer.Token `parser:"@\"/\":Slash"`
 	Len   lexer.Token `parser:"@Number"`
 }
 
-// Name is a domain, or in an inbound rule an interface. It is one run, or
+// name is a domain, or in an inbound rule an interface. It is one run, or
 // several when a label ends with '-' ("a-.com" is one run, "a-:80" two);
 // literal.Name decides what it is. An interface name may hold ':'
 // ("eth0:1"): the ports follow the last colon.
 //
 //	Name = (<name> | <number>)+ InterfaceColon* .
-type Name struct {
+type name struct {
 	Runs   []lexer.Token     `parser:"@((Name | Number)+)"`
-	Colons []*InterfaceColon `parser:"@@*"`
+	Colons []*interfaceColon `parser:"@@*"`
 }
 
-// InterfaceColon is ":part" inside an interface name: a colon that
+// interfaceColon is ":part" inside an interface name: a colon that
 // another colon follows.
 //
 //	InterfaceColon = ":" (<number> | <badport>) (?= ":") .
-type InterfaceColon struct {
+type interfaceColon struct {
 	Colon lexer.Token `parser:"@\":\":Colon"`
 	Part  lexer.Token `parser:"@(Number | BadPort) (?= \":\":Colon)"`
 }
 
-// HostMapping is "->IP" after a name: what the name resolves to.
+// hostMapping is "->IP" after a name: what the name resolves to.
 //
 //	HostMapping = "->" (<ipv4> | <ipv6>)? .
-type HostMapping struct {
+type hostMapping struct {
 	Arrow lexer.Token  `parser:"@\"->\":Arrow"`
 	To    *lexer.Token `parser:"@(IPv4 | IPv6)?"`
 }
 
-// Ports is ":" and the ports, with an optional port mapping.
+// ports is ":" and the ports, with an optional port mapping.
 //
 //	Ports = ":" PortList? PortMapping? .
-type Ports struct {
+type ports struct {
 	Colon lexer.Token  `parser:"@\":\":Colon"`
-	List  *PortList    `parser:"@@?"`
-	Map   *PortMapping `parser:"@@?"`
+	List  *portList    `parser:"@@?"`
+	Map   *portMapping `parser:"@@?"`
 }
 
-// PortList is "*" (every port) or a list of ports and inclusive ranges.
+// portList is "*" (every port) or a list of ports and inclusive ranges.
 //
 //	PortList = "*" | PortItem ("," PortItem)* .
-type PortList struct {
+type portList struct {
 	Any   *lexer.Token `parser:"  @\"*\":Star"`
-	Items []*PortItem  `parser:"| @@ (\",\":Comma @@)*"`
+	Items []*portItem  `parser:"| @@ (\",\":Comma @@)*"`
 }
 
-// PortItem is a port or an inclusive range "lo-hi".
+// portItem is a port or an inclusive range "lo-hi".
 //
 //	PortItem = <number> ("-" <number>)? .
-type PortItem struct {
+type portItem struct {
 	Lo lexer.Token  `parser:"@Number"`
 	Hi *lexer.Token `parser:"(\"-\":Dash @Number)?"`
 }
 
-// PortMapping is "->ports" after the guest ports: the host's ports. The
+// portMapping is "->ports" after the guest ports: the host's ports. The
 // check takes one port or one range of the size of the guest side.
 //
 //	PortMapping = "->" PortList? .
-type PortMapping struct {
+type portMapping struct {
 	Arrow lexer.Token `parser:"@\"->\":Arrow"`
-	To    *PortList   `parser:"@@?"`
+	To    *portList   `parser:"@@?"`
 }
 
-// Family is a family modifier; any other "#word" is read as a misspelling.
+// family is a family modifier; any other "#word" is read as a misspelling.
 //
 //	Family = "#ipv4-only" | "#ipv6-only" | <badfamily> .
-type Family struct {
+type family struct {
 	Token lexer.Token `parser:"@(\"#ipv4-only\":IPv4Only | \"#ipv6-only\":IPv6Only | BadFamily)"`
 }
 
 // flagParser parses the tokens of one flag.
-var flagParser = participle.MustBuild[Flag](
+var flagParser = participle.MustBuild[flag](
 	participle.Lexer(flagLexerDef),
 	participle.UseLookahead(3),
 )
