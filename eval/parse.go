@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/grammar"
 	"github.com/capspec/capspec/literal"
 	"github.com/capspec/capspec/policy"
 )
@@ -43,24 +44,25 @@ func (e *SyntaxError) Error() string { return e.Message }
 //	listen  tcp LOCAL:PORT                LOCAL = ipv4 | [ipv6] | ifname | localhost | *
 //	bind    udp LOCAL:PORT
 //
-// or one JSON object (docs/eval.md). Names are normalized as in rules;
-// IPv4-mapped IPv6 addresses are unmapped; legacy IPv4 spellings and zones
-// are errors. A "#" at the start or after a blank starts a comment.
+// or one JSON object (docs/eval.md). The text form is read by the request
+// grammar (grammar.ParseRequest, docs/grammar.md); here its parts are given
+// their meaning. Names are normalized as in rules; IPv4-mapped IPv6
+// addresses are unmapped; legacy IPv4 spellings and zones are errors. A
+// "#" at the start or after a blank starts a comment.
 func ParseRequest(line string) (Item, error) {
 	text := stripComment(line)
 	lead := len(text) - len(strings.TrimLeft(text, " \t"))
 	text = strings.TrimSpace(text)
-	var it Item
-	var err error
 	if strings.HasPrefix(text, "{") {
-		it, err = parseJSONRequest(text)
-	} else {
-		it, err = parseTextRequest(text)
+		it, err := parseJSONRequest(text)
+		if se, ok := err.(*SyntaxError); ok {
+			se.Start += lead
+			se.End += lead
+		}
+		it.Text = text
+		return it, err
 	}
-	if se, ok := err.(*SyntaxError); ok {
-		se.Start += lead
-		se.End += lead
-	}
+	it, err := parseTextRequest(line)
 	it.Text = text
 	return it, err
 }
@@ -75,201 +77,107 @@ func stripComment(s string) string {
 	return s
 }
 
-// word is a blank-separated word of a line and where it starts.
-type word struct {
-	text  string
-	start int
-}
-
-func (w word) end() int { return w.start + len(w.text) }
-
-func (w word) errorf(format string, args ...any) *SyntaxError {
-	return &SyntaxError{Start: w.start, End: max(w.end(), w.start+1), Message: fmt.Sprintf(format, args...)}
-}
-
-func splitWords(s string, base int) []word {
-	var ws []word
-	start := -1
-	for i := 0; i <= len(s); i++ {
-		blank := i == len(s) || s[i] == ' ' || s[i] == '\t'
-		if blank && start >= 0 {
-			ws = append(ws, word{s[start:i], base + start})
-			start = -1
-		} else if !blank && start < 0 {
-			start = i
-		}
-	}
-	return ws
+// partError is an error about a part of a request line.
+func partError(p grammar.Part, format string, args ...any) *SyntaxError {
+	return &SyntaxError{Start: p.Start, End: max(p.End, p.Start+1), Message: fmt.Sprintf(format, args...)}
 }
 
 var opWords = map[string]Op{"lookup": Lookup, "connect": Connect, "send": Send, "listen": Listen, "bind": Bind}
 
-func parseTextRequest(text string) (Item, error) {
+// parseTextRequest reads a request line in the text syntax: the grammar
+// reads its parts, and they are given their meaning here.
+func parseTextRequest(line string) (Item, error) {
 	var it Item
-	head, answers, recorded := strings.Cut(text, "=>")
-	ws := splitWords(head, 0)
-	if len(ws) == 0 {
+	r, err := grammar.ParseRequest(line)
+	if re, ok := err.(*grammar.RequestError); ok {
+		return it, &SyntaxError{Start: re.Start, End: re.End, Message: re.Message}
+	}
+	if err != nil {
+		return it, err
+	}
+	if r == nil {
 		return it, &SyntaxError{Message: "empty request"}
 	}
-	op, ok := opWords[strings.ToLower(ws[0].text)]
-	if !ok {
-		return it, ws[0].errorf("unknown request %q; a request starts with lookup, connect, send, listen or bind", ws[0].text)
-	}
-	q := Request{Op: op}
-	if op == Lookup {
-		if len(ws) < 2 {
-			return it, &SyntaxError{Start: ws[0].end(), End: ws[0].end(), Message: "missing name: write lookup NAME [ipv4|ipv6]"}
-		}
-		if err := lookupTarget(&q, ws[1]); err != nil {
+	q := Request{Op: opWords[r.OpWord]}
+	if q.Op == Lookup {
+		if err := lookupTarget(&q, r.Host); err != nil {
 			return it, err
 		}
-		rest := ws[2:]
-		if len(rest) > 0 {
-			switch strings.ToLower(rest[0].text) {
-			case "ipv4":
-				q.Family = policy.IPv4
-			case "ipv6":
-				q.Family = policy.IPv6
-			default:
-				return it, rest[0].errorf("unexpected %q; a lookup may end with ipv4 or ipv6", rest[0].text)
-			}
-			rest = rest[1:]
-		}
-		if len(rest) > 0 {
-			return it, rest[0].errorf("unexpected %q after the lookup", rest[0].text)
+		switch strings.ToLower(r.Family.Text) {
+		case "ipv4":
+			q.Family = policy.IPv4
+		case "ipv6":
+			q.Family = policy.IPv6
 		}
 		it.Request = q
-		if recorded {
+		if !r.Arrow.IsZero() {
 			if q.Addr.IsValid() {
-				return it, &SyntaxError{Start: len(head), End: len(text), Message: "a lookup of an IP literal sends no query; it has no answers to record"}
+				return it, &SyntaxError{Start: r.Arrow.Start, End: r.End, Message: "a lookup of an IP literal sends no query; it has no answers to record"}
 			}
-			as, err := parseAnswers(answers, len(head)+2)
-			if err != nil {
-				return it, err
+			for _, p := range r.Answers {
+				a, err := ParseAddr(p.Text)
+				if err != nil {
+					return it, partError(p, "%s", err)
+				}
+				it.Answers = append(it.Answers, a)
 			}
-			it.Answers = as
 		}
 		return it, nil
 	}
-	if recorded {
-		return it, &SyntaxError{Start: len(head), End: len(head) + 2, Message: "'=>' records the answers of a lookup; only a lookup line takes it"}
+	if r.PortNumber == 0 && (q.Op == Connect || q.Op == Send) {
+		return it, partError(r.Port, "port 0 is not a destination")
 	}
-	if len(ws) < 2 {
-		return it, &SyntaxError{Start: ws[0].end(), End: ws[0].end(), Message: fmt.Sprintf("missing protocol: write %s %s HOST:PORT", op, op.Protocol())}
-	}
-	if err := checkProtocol(op, ws[1]); err != nil {
+	q.Port = r.PortNumber
+	if err := hostPart(&q, r.Host); err != nil {
 		return it, err
 	}
-	if len(ws) < 3 {
-		return it, &SyntaxError{Start: ws[1].end(), End: ws[1].end(), Message: fmt.Sprintf("missing HOST:PORT after %s %s", op, op.Protocol())}
-	}
-	if err := hostPort(&q, ws[2]); err != nil {
-		return it, err
-	}
-	rest := ws[3:]
-	if len(rest) > 0 && strings.EqualFold(rest[0].text, "via") && (op == Connect || op == Send) {
-		if len(rest) < 2 {
-			return it, rest[0].errorf("missing name after via")
-		}
-		if err := viaName(&q, rest[1]); err != nil {
+	if !r.Via.IsZero() {
+		if err := viaName(&q, r.Via); err != nil {
 			return it, err
 		}
-		rest = rest[2:]
-	}
-	if len(rest) > 0 {
-		return it, rest[0].errorf("unexpected %q after the request", rest[0].text)
 	}
 	it.Request = q
 	return it, nil
 }
 
-// checkProtocol checks the protocol word of a request.
-func checkProtocol(op Op, w word) error {
-	want := op.Protocol().String()
-	got := strings.ToLower(w.text)
-	if got == want {
-		return nil
-	}
-	if got == "tcp" || got == "udp" {
-		other := map[Op]string{Connect: "send udp", Send: "connect tcp", Listen: "bind udp", Bind: "listen tcp"}[op]
-		return w.errorf("%s is %s; for %s write %s", op, strings.ToUpper(want), strings.ToUpper(got), other)
-	}
-	return w.errorf("unknown protocol %q; write %s %s", w.text, op, want)
+// looksLikeAddr reports whether s is an attempt at an IP address rather
+// than a name.
+func looksLikeAddr(s string) bool {
+	return strings.HasPrefix(s, "[") || strings.Contains(s, ":") || literal.LooksLikeIPv4(strings.TrimSuffix(s, "."))
 }
 
 // lookupTarget reads the name (or IP literal) of a lookup.
-func lookupTarget(q *Request, w word) error {
-	s := w.text
-	if strings.HasPrefix(s, "[") || strings.Contains(s, ":") || literal.LooksLikeIPv4(strings.TrimSuffix(s, ".")) {
-		a, err := ParseAddr(s)
+func lookupTarget(q *Request, p grammar.Part) error {
+	if looksLikeAddr(p.Text) {
+		a, err := ParseAddr(p.Text)
 		if err != nil {
-			return w.errorf("%s", err)
+			return partError(p, "%s", err)
 		}
 		q.Addr = a
 		return nil
 	}
-	n, err := NormalizeName(s)
+	n, err := NormalizeName(p.Text)
 	if err != nil {
-		return w.errorf("%s", err)
+		return partError(p, "%s", err)
 	}
 	q.Name = n
 	return nil
 }
 
-// hostPort reads HOST:PORT (or LOCAL:PORT).
-func hostPort(q *Request, w word) error {
-	s := w.text
-	var host string
-	var portAt int
-	if strings.HasPrefix(s, "[") {
-		end := strings.IndexByte(s, ']')
-		if end < 0 {
-			return w.errorf("missing ']' after the IPv6 address")
-		}
-		if end+1 >= len(s) || s[end+1] != ':' {
-			return w.errorf("missing port: write %s:PORT", s[:end+1])
-		}
-		host, portAt = s[:end+1], end+2
-	} else {
-		i := strings.LastIndexByte(s, ':')
-		if i < 0 {
-			return w.errorf("missing port: write %s:PORT", s)
-		}
-		host, portAt = s[:i], i+1
-		if strings.Contains(host, ":") && (q.Op == Connect || q.Op == Send || !isIfaceLike(host)) || isBareIPv6(host) {
-			return w.errorf("IPv6 address must be written in brackets: [%s]:%s", host, s[portAt:])
-		}
-	}
-	pw := word{s[portAt:], w.start + portAt}
-	port, err := parsePort(pw)
-	if err != nil {
-		return err
-	}
-	if port == 0 && (q.Op == Connect || q.Op == Send) {
-		return pw.errorf("port 0 is not a destination")
-	}
-	q.Port = port
-	hw := word{host, w.start}
-	if host == "" {
-		return hw.errorf("missing host before ':'")
-	}
+// hostPart reads the HOST of HOST:PORT (or the LOCAL of LOCAL:PORT).
+func hostPart(q *Request, p grammar.Part) error {
+	host := p.Text
 	listen := q.Op == Listen || q.Op == Bind
 	switch {
 	case host == "*":
 		if !listen {
-			return hw.errorf("* is not a destination; give an address or a name")
+			return partError(p, "* is not a destination; give an address or a name")
 		}
 		q.Local = LocalAny
-	case strings.HasPrefix(host, "["):
+	case strings.HasPrefix(host, "[") || literal.LooksLikeIPv4(strings.TrimSuffix(host, ".")):
 		a, err := ParseAddr(host)
 		if err != nil {
-			return hw.errorf("%s", err)
-		}
-		q.Addr = a
-	case literal.LooksLikeIPv4(strings.TrimSuffix(host, ".")):
-		a, err := ParseAddr(host)
-		if err != nil {
-			return hw.errorf("%s", err)
+			return partError(p, "%s", err)
 		}
 		q.Addr = a
 	case strings.EqualFold(strings.TrimSuffix(host, "."), "localhost"):
@@ -279,83 +187,34 @@ func hostPort(q *Request, w word) error {
 			q.Name = "localhost"
 		}
 	case listen:
-		if p := literal.Interface(host); p != nil {
-			return hw.errorf("%s", p.Message)
+		if prob := literal.Interface(host); prob != nil {
+			return partError(p, "%s", prob.Message)
 		}
 		q.Local, q.Name = LocalInterface, host
 	default:
 		n, err := NormalizeName(host)
 		if err != nil {
-			return hw.errorf("%s", err)
+			return partError(p, "%s", err)
 		}
 		q.Name = n
 	}
 	return nil
 }
 
-// isBareIPv6 reports whether s is an IPv6 address without brackets.
-func isBareIPv6(s string) bool {
-	a, err := netip.ParseAddr(strings.SplitN(s, "%", 2)[0])
-	return err == nil && a.Is6()
-}
-
-// isIfaceLike reports whether s could be an interface name with colons
-// (eth0:1), not an IPv6 address.
-func isIfaceLike(s string) bool { return literal.Interface(s) == nil }
-
-// parsePort reads a decimal port.
-func parsePort(w word) (uint16, error) {
-	s := w.text
-	if s == "" {
-		return 0, w.errorf("missing port")
-	}
-	if s == "*" {
-		return 0, w.errorf("a request is for one port, not *")
-	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' || n > policy.MaxPort {
-			return 0, w.errorf("port %q is not a number from 0 to 65535", s)
-		}
-		n = n*10 + int(s[i]-'0')
-	}
-	if n > policy.MaxPort {
-		return 0, w.errorf("port %s is out of range (0-65535)", s)
-	}
-	return uint16(n), nil
-}
-
 // viaName reads the NAME of "via NAME".
-func viaName(q *Request, w word) error {
+func viaName(q *Request, p grammar.Part) error {
 	if q.Name != "" {
-		return w.errorf("via names the name an address was resolved from; the host %s is already a name", q.Name)
+		return partError(p, "via names the name an address was resolved from; the host %s is already a name", q.Name)
 	}
-	s := w.text
-	if strings.HasPrefix(s, "[") || strings.Contains(s, ":") || literal.LooksLikeIPv4(strings.TrimSuffix(s, ".")) {
-		return w.errorf("via takes the name the address was resolved from, not an address")
+	if looksLikeAddr(p.Text) {
+		return partError(p, "via takes the name the address was resolved from, not an address")
 	}
-	n, err := NormalizeName(s)
+	n, err := NormalizeName(p.Text)
 	if err != nil {
-		return w.errorf("%s", err)
+		return partError(p, "%s", err)
 	}
 	q.Name = n
 	return nil
-}
-
-// parseAnswers reads "ADDR, ADDR ..." recorded after "=>".
-func parseAnswers(s string, base int) ([]netip.Addr, error) {
-	var out []netip.Addr
-	for _, w := range splitWords(strings.ReplaceAll(s, ",", " "), base) {
-		a, err := ParseAddr(w.text)
-		if err != nil {
-			return nil, w.errorf("%s", err)
-		}
-		out = append(out, a)
-	}
-	if len(out) == 0 {
-		return nil, &SyntaxError{Start: base, End: base + len(s), Message: "no answers after '=>'"}
-	}
-	return out, nil
 }
 
 // jsonRequest is a request as a JSON object (docs/eval.md).
