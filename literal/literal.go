@@ -436,13 +436,17 @@ func IPv4(s string) (netip.Addr, *Problem) {
 // LooksLikeIPv4 reports whether s is made of dot-separated numbers only, so
 // that it must be read as an IPv4 address (valid or not) and never as a name.
 func LooksLikeIPv4(s string) bool {
-	labels, _ := splitLabels(s)
-	for _, l := range labels {
-		if !isNumberPart(l.text) {
-			return false
+	start := 0
+	for i, r := range s {
+		if isDot(r) {
+			if !isNumberPart(s[start:i]) {
+				return false
+			}
+			start = i + utf8.RuneLen(r)
 		}
 	}
-	return true
+	// A final dot ends no label (as in splitLabels).
+	return start == len(s) && start > 0 || isNumberPart(s[start:])
 }
 
 // IPv6 parses the text between the brackets of an IPv6 literal. A zone is a
