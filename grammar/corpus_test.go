@@ -17,11 +17,7 @@ func fuzzCorpus(t testing.TB, dir string) []string {
 	}
 	var out []string
 	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, line := range strings.Split(string(b), "\n") {
+		for _, line := range fileLines(t, f) {
 			if v, ok := strings.CutPrefix(line, "string("); ok {
 				s, err := strconv.Unquote(strings.TrimSuffix(v, ")"))
 				if err != nil {
@@ -48,12 +44,8 @@ func goldenFlagsFiles(t *testing.T) []string {
 // them.
 func linesOf(t *testing.T, path string) []string {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, line := range strings.Split(string(b), "\n") {
+	for _, line := range fileLines(t, path) {
 		out = append(out, line)
 		out = append(out, strings.Fields(line)...)
 	}
@@ -69,11 +61,17 @@ func requestFileLines(t testing.TB) []string {
 	}
 	var out []string
 	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, strings.Split(string(b), "\n")...)
+		out = append(out, fileLines(t, f)...)
 	}
 	return out
+}
+
+// fileLines returns the lines of a file.
+func fileLines(t testing.TB, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(string(b), "\n")
 }

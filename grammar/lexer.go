@@ -4,6 +4,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2/lexer"
+
+	"github.com/capspec/capspec/literal"
 )
 
 // The lexers are generated from their definitions (flagRules here,
@@ -223,7 +225,7 @@ func classify(typ lexer.TokenType, s string) lexer.TokenType {
 		switch {
 		case isIPv4Shape(s):
 			return tIPv4
-		case isDigits(s):
+		case literal.IsDigits(s):
 			return tNumber
 		case s == "*":
 			return tAny
@@ -249,24 +251,12 @@ func classify(typ lexer.TokenType, s string) lexer.TokenType {
 		}
 		return tBadFamily
 	case tPortWord:
-		if isDigits(s) {
+		if literal.IsDigits(s) {
 			return tNumber
 		}
 		return tBadPort
 	}
 	return typ
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // isIPv4Shape reports whether s is four runs of ASCII digits joined by '.'.
