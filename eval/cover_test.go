@@ -157,4 +157,3 @@ func TestRuleOrderIrrelevant(t *testing.T) {
 		}
 	}
 }
-

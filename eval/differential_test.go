@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	. "github.com/capspec/capspec/eval"
@@ -62,4 +63,35 @@ func TestDifferential(t *testing.T) {
 	if together == 0 || unknownPort == 0 || unspecified == 0 {
 		t.Errorf("the generator made no connect by name allowed by networks together (%d), with an unknown host port (%d), or to an unspecified address (%d)", together, unknownPort, unspecified)
 	}
+}
+
+// TestConcurrentDecide decides from many goroutines with one Index and
+// one Reference (run with -race): both are read-only once built.
+func TestConcurrentDecide(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	p, _ := policygen.Compile(t, policygen.Policy(r, 40, policygen.Options{}))
+	ifaces := policygen.Interfaces()
+	ref, idx := NewReference(p, ifaces), NewIndex(p, ifaces)
+	near := policygen.PoolOf(p.Rules)
+	qs := make([]Request, 400)
+	for i := range qs {
+		qs[i] = policygen.Request(r, near)
+	}
+	want := make([]Decision, len(qs))
+	for i, q := range qs {
+		want[i] = ref.Decide(q)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range qs {
+				q := qs[(i+g*97)%len(qs)]
+				if d := idx.Decide(q); !policygen.SameDecision(d, want[(i+g*97)%len(qs)]) || !policygen.SameDecision(ref.Decide(q), d) {
+					t.Errorf("%s decided otherwise concurrently", q)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

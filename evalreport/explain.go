@@ -87,14 +87,15 @@ type Explainer struct {
 	p      *policy.Policy
 	ifaces *eval.Interfaces
 
-	res, out nameBuckets                          // resolve rules (explicit and implied); outbound rules to "*" and names
-	nets     map[netip.Prefix][]*policy.Rule      // outbound networks, by prefix
-	netBits  [2][]int                             // the prefix lengths of nets, per family
-	addrNets [2][2][]*policy.Rule                 // outbound networks per protocol and family
-	in       inBuckets                            // inbound rules
-	first    [3][]*policy.Rule                    // the first rules of each kind (resolve: Policy.Resolves)
-	mu       sync.Mutex                           // guards memo
-	memo     map[netKey]*netInfo                  // network summaries by protocol, family and port
+	res, out nameBuckets                     // resolve rules (explicit and implied); outbound rules to "*" and names
+	nets     map[netip.Prefix][]*policy.Rule // outbound networks, by prefix
+	netBits  [2][]int                        // the prefix lengths of nets, per family
+	addrNets [2][2][]*policy.Rule            // outbound networks per protocol and family
+	in       inBuckets                       // inbound rules
+	first    [3][]*policy.Rule               // the first rules of each kind (resolve: Policy.Resolves)
+	pool     sync.Pool                       // of *scratch
+	mu       sync.Mutex                      // guards memo
+	memo     map[netKey]*netInfo             // network summaries by protocol, family and port
 
 	// everyRule makes every rule of the request's kind a candidate (tests
 	// compare it with the rules found by host).
@@ -228,23 +229,125 @@ func (b *inBuckets) add(r *policy.Rule) {
 }
 
 // cands are the rules an explanation looks at: hits (rules whose hosts
-// match the request, among which every rule allowing it) and near misses.
+// match the request, among which every rule allowing it) and near misses,
+// each with what its reasons came to in each family (counted once). Rules
+// in one list are of one kind, so their indexes differ; pos and stamp find
+// a rule's place by its index without a map.
 type cands struct {
-	rules []*policy.Rule
-	about map[*policy.Rule]bool // rules about the request's host (hits and related), not only fallback
+	list  []cand
+	pos   []int32  // by rule index: the rule's place in list, when stamp is gen
+	stamp []uint32 // by rule index
+	gen   uint32
+	w     why // scratch for counting
 }
 
+type cand struct {
+	r     *policy.Rule
+	about bool // about the request's host (a hit or related), not only a first rule of its kind
+	why   [2]count
+}
+
+// count is what a rule's reasons in one family came to.
+type count struct {
+	known bool
+	n     int
+	proto bool
+}
+
+// reset empties the list for a policy of n rules.
+func (c *cands) reset(n int) {
+	c.list = c.list[:0]
+	if len(c.stamp) != n {
+		c.pos, c.stamp, c.gen = make([]int32, n), make([]uint32, n), 0
+	}
+	if c.gen++; c.gen == 0 {
+		clear(c.stamp)
+		c.gen = 1
+	}
+}
+
+// add adds rules not yet there; about marks them (or those already there).
 func (c *cands) add(rs []*policy.Rule, about bool) {
-	if c.about == nil {
-		c.about = map[*policy.Rule]bool{}
-	}
 	for _, r := range rs {
-		seen, ok := c.about[r]
-		if !ok {
-			c.rules = append(c.rules, r)
-		}
-		c.about[r] = seen || about
+		c.addCand(cand{r: r, about: about})
 	}
+}
+
+// addCand adds one candidate, or marks it about when it is there.
+func (c *cands) addCand(x cand) {
+	if i := c.find(x.r); i >= 0 {
+		c.list[i].about = c.list[i].about || x.about
+		return
+	}
+	c.list = append(c.list, x)
+	if i := x.r.Index; i >= 0 && i < len(c.stamp) && c.stamp[i] != c.gen {
+		c.stamp[i], c.pos[i] = c.gen, int32(len(c.list)-1)
+	}
+}
+
+// find returns the index of r in the list, or -1.
+func (c *cands) find(r *policy.Rule) int {
+	if i := r.Index; i >= 0 && i < len(c.stamp) {
+		if c.stamp[i] != c.gen {
+			return -1
+		}
+		if j := c.pos[i]; c.list[j].r == r {
+			return int(j)
+		}
+	}
+	for j, x := range c.list { // a rule made by hand, its index taken
+		if x.r == r {
+			return j
+		}
+	}
+	return -1
+}
+
+// count returns what the reasons of candidate i in family f come to.
+func (c *cands) count(i int, f policy.Families, reasons reasonsFunc) count {
+	k := &c.list[i].why[famIndex(f)]
+	if !k.known {
+		c.w = why{}
+		reasons(c.list[i].r, f, &c.w)
+		*k = count{known: true, n: c.w.n, proto: c.w.proto}
+	}
+	return *k
+}
+
+// allows reports whether candidate i allows the request in family f.
+func (c *cands) allows(i int, f policy.Families, reasons reasonsFunc) bool {
+	return c.count(i, f, reasons).n == 0
+}
+
+// scratch is the memory one explanation works in, reused from a pool so
+// that explaining does not allocate per rule looked at.
+type scratch struct {
+	c, allow, names cands
+	fams            []policy.Families
+	name            nameInfo
+	misses          []miss
+}
+
+// miss is a rule that misses, ranked.
+type miss struct {
+	r      *policy.Rule
+	about  bool
+	f      policy.Families
+	weight int
+}
+
+func (e *Explainer) getScratch() *scratch {
+	s, _ := e.pool.Get().(*scratch)
+	if s == nil {
+		s = &scratch{}
+	}
+	n := len(e.p.Rules)
+	s.c.reset(n)
+	s.allow.reset(n)
+	s.names.reset(n)
+	s.fams = s.fams[:0]
+	s.misses = s.misses[:0]
+	return s
 }
 
 // netsContaining adds the outbound networks holding a.
@@ -304,16 +407,17 @@ type nameInfo struct {
 
 // nameOf works out the lookups of name in both families from the resolve
 // rules matching it.
-func (e *Explainer) nameOf(name string) *nameInfo {
-	n := &nameInfo{name: name}
+func (e *Explainer) nameOf(name string, s *scratch) *nameInfo {
+	n := &s.name
+	*n = nameInfo{name: name, cands: s.names}
 	if e.everyRule {
 		n.cands.add(e.p.Resolves, true)
 	}
 	e.res.hits(name, &n.cands)
-	for _, r := range n.cands.rules {
+	for _, c := range n.cands.list {
 		for i, f := range families {
-			if r.MapsName(name, f) && policy.BetterHostMap(r, n.mapRules[i]) {
-				n.mapRules[i] = r
+			if c.r.MapsName(name, f) && policy.BetterHostMap(c.r, n.mapRules[i]) {
+				n.mapRules[i] = c.r
 			}
 		}
 	}
@@ -324,9 +428,9 @@ func (e *Explainer) nameOf(name string) *nameInfo {
 	}
 	for i, f := range families {
 		var first *policy.Rule
-		for _, r := range n.cands.rules {
-			if len(n.resolveReasons(r, f)) == 0 && (first == nil || r.Index < first.Index) {
-				first = r
+		for j, c := range n.cands.list {
+			if n.cands.allows(j, f, n.resolveReasons) && (first == nil || c.r.Index < first.Index) {
+				first = c.r
 			}
 		}
 		if first == nil {
@@ -338,23 +442,22 @@ func (e *Explainer) nameOf(name string) *nameInfo {
 			n.lk[i].rule = m
 		}
 	}
+	s.names = n.cands // its list may have grown
 	return n
 }
 
 // resolveReasons says why resolve rule r does not allow the lookup of the
 // name in family f (nothing: it does).
-func (n *nameInfo) resolveReasons(r *policy.Rule, f policy.Families) []string {
-	var out []string
-	if !r.Families.Has(f) {
-		out = append(out, familyMiss(r, f, "lookup"))
+func (n *nameInfo) resolveReasons(r *policy.Rule, f policy.Families, w *why) {
+	if !r.Families.Has(f) && w.miss() {
+		w.says(familyMiss(r, f, "lookup"))
 	}
-	if !r.Host.MatchesName(n.name) {
-		out = append(out, nameMiss(r.Host, n.name))
+	if !r.Host.MatchesName(n.name) && w.miss() {
+		w.says(nameMiss(r.Host, n.name))
 	}
-	if len(out) == 0 && n.maps.Mapped() && !n.maps.In(f).IsValid() {
-		out = append(out, n.mappedElsewhere(f))
+	if w.n == 0 && n.maps.Mapped() && !n.maps.In(f).IsValid() && w.miss() {
+		w.says(n.mappedElsewhere(f))
 	}
-	return out
 }
 
 // mappedElsewhere says that a mapped name has no answer in family f.
@@ -375,18 +478,20 @@ func (e *Explainer) Explain(q eval.Request) Explanation {
 		return Explanation{Request: nq, Decision: eval.Decision{Rule: -1, Invalid: err}, Notes: []string{err.Error()}}
 	}
 	x := Explanation{Request: nq}
+	if nq.Op == eval.Lookup && nq.Addr.IsValid() {
+		x.Decision = literalLookup(nq)
+		x.Notes = append(x.Notes, "a lookup of an IP literal sends no query and needs no permission")
+		return x
+	}
+	s := e.getScratch()
+	defer e.pool.Put(s)
 	switch nq.Op {
 	case eval.Lookup:
-		if nq.Addr.IsValid() {
-			x.Decision = literalLookup(nq)
-			x.Notes = append(x.Notes, "a lookup of an IP literal sends no query and needs no permission")
-			return x
-		}
-		e.explainLookup(&x)
+		e.explainLookup(&x, s)
 	case eval.Connect, eval.Send:
-		e.explainConnect(&x)
+		e.explainConnect(&x, s)
 	default:
-		e.explainListen(&x)
+		e.explainListen(&x, s)
 	}
 	return x
 }
@@ -412,20 +517,50 @@ type verdict struct {
 	host    [2]netip.Addr
 	port    [2]uint16
 	answer  [2]netip.Addr
-	allow   map[*policy.Rule]policy.Families // the rules allowing, and in which families
+	allow   *cands // the rules allowing
+	fams    []policy.Families
 }
 
+func newVerdict(s *scratch) verdict { return verdict{allow: &s.allow, fams: s.fams} }
+
+// allowBy records that r allows the request in f.
 func (v *verdict) allowBy(r *policy.Rule, f policy.Families) {
-	if v.allow == nil {
-		v.allow = map[*policy.Rule]policy.Families{}
+	i := v.allow.find(r)
+	if i < 0 {
+		v.allow.addCand(cand{r: r})
+		v.fams = append(v.fams, 0)
+		i = len(v.fams) - 1
 	}
-	v.allow[r] |= f
+	v.fams[i] |= f
 }
+
+// reasonsFunc says why a rule does not allow a request in a family.
+type reasonsFunc func(r *policy.Rule, f policy.Families, w *why)
+
+// why collects the reasons a rule misses a request: each one counted, and
+// written out only when say is set, since ranking the misses needs the
+// count alone and only the nearest are shown.
+type why struct {
+	say   bool
+	n     int
+	proto bool // one of the reasons is the protocol
+	text  []string
+}
+
+// miss counts one more reason and reports whether to write it.
+func (w *why) miss() bool {
+	w.n++
+	return w.say
+}
+
+func (w *why) sayf(format string, args ...any) { w.text = append(w.text, fmt.Sprintf(format, args...)) }
+
+func (w *why) says(s string) { w.text = append(w.text, s) }
 
 // finish makes the decision and the lists of an explanation from the
 // verdict: the first family allowed decides the rule and the host side;
 // the rules allowing are listed, the others of cands ranked as misses.
-func (e *Explainer) finish(x *Explanation, v *verdict, c *cands, fams []policy.Families, reasons func(*policy.Rule, policy.Families) []string) {
+func (e *Explainer) finish(x *Explanation, v *verdict, c *cands, fams []policy.Families, reasons reasonsFunc, s *scratch) {
 	d := eval.Decision{Rule: -1}
 	var decider *policy.Rule
 	for i, f := range families {
@@ -440,29 +575,39 @@ func (e *Explainer) finish(x *Explanation, v *verdict, c *cands, fams []policy.F
 		}
 	}
 	x.Decision = d
-	for r, fs := range v.allow {
-		x.Allowing = append(x.Allowing, Match{Rule: r, Families: fs, Decides: r == decider})
+	for i, a := range v.allow.list {
+		x.Allowing = append(x.Allowing, Match{Rule: a.r, Families: v.fams[i], Decides: a.r == decider})
 	}
 	slices.SortFunc(x.Allowing, func(a, b Match) int { return cmp.Compare(a.Rule.Index, b.Rule.Index) })
 	if d.Allowed {
 		return
 	}
-	var misses []Miss
-	for _, r := range c.rules {
-		var best []string
+	// Rank the misses by their reasons in the family they come closest in,
+	// then write out the reasons of the nearest.
+	misses := s.misses[:0]
+	defer func() { s.misses = misses }()
+	for i, cd := range c.list {
+		best := miss{r: cd.r, about: cd.about, weight: -1}
 		for _, f := range fams {
-			if rs := reasons(r, f); best == nil || len(rs) < len(best) {
-				best = rs
+			// Fewer reasons first; a miss by protocol alone after a miss
+			// by one other reason.
+			k := c.count(i, f, reasons)
+			if wt := 2*k.n + btoi(k.proto); k.n > 0 && (best.weight < 0 || wt < best.weight) {
+				best.f, best.weight = f, wt
 			}
 		}
-		if len(best) > 0 {
-			misses = append(misses, Miss{Rule: r, Reasons: best})
+		if best.weight >= 0 {
+			misses = append(misses, best)
 		}
 	}
-	slices.SortStableFunc(misses, func(a, b Miss) int {
-		return cmp.Or(cmp.Compare(missWeight(a), missWeight(b)), -cmp.Compare(btoi(c.about[a.Rule]), btoi(c.about[b.Rule])), cmp.Compare(a.Rule.Index, b.Rule.Index))
+	slices.SortStableFunc(misses, func(a, b miss) int {
+		return cmp.Or(cmp.Compare(a.weight, b.weight), -cmp.Compare(btoi(a.about), btoi(b.about)), cmp.Compare(a.r.Index, b.r.Index))
 	})
-	x.Nearest = slices.Clip(misses[:min(len(misses), maxNearest)])
+	for _, m := range misses[:min(len(misses), maxNearest)] {
+		w := why{say: true}
+		reasons(m.r, m.f, &w)
+		x.Nearest = append(x.Nearest, Miss{Rule: m.r, Reasons: w.text})
+	}
 }
 
 func btoi(b bool) int {
@@ -472,39 +617,30 @@ func btoi(b bool) int {
 	return 0
 }
 
-// missWeight orders misses: fewer reasons first; a miss by protocol alone
-// after a miss by one other reason.
-func missWeight(m Miss) int {
-	w := 2 * len(m.Reasons)
-	for _, r := range m.Reasons {
-		if strings.HasPrefix(r, "protocol ") {
-			w++
-		}
-	}
-	return w
-}
-
 // explainLookup explains a lookup of a name.
-func (e *Explainer) explainLookup(x *Explanation) {
+func (e *Explainer) explainLookup(x *Explanation, s *scratch) {
 	q := x.Request
-	n := e.nameOf(q.Name)
+	n := e.nameOf(q.Name, s)
 	fams := requested(q.Family)
-	var v verdict
+	v := newVerdict(s)
 	for _, f := range fams {
 		i := famIndex(f)
-		for _, r := range n.cands.rules {
-			if len(n.resolveReasons(r, f)) == 0 {
-				v.allowBy(r, f)
+		for j, c := range n.cands.list {
+			if n.cands.allows(j, f, n.resolveReasons) {
+				v.allowBy(c.r, f)
 			}
 		}
 		if lk := n.lk[i]; lk.ok {
 			v.allowed[i], v.winner[i], v.answer[i] = true, lk.rule, lk.answer
 		}
 	}
-	c := n.cands
-	e.res.related(q.Name, &c)
+	c := &s.c
+	for _, cd := range n.cands.list {
+		c.addCand(cd)
+	}
+	e.res.related(q.Name, c)
 	c.add(e.first[0], false)
-	e.finish(x, &v, &c, fams, n.resolveReasons)
+	e.finish(x, &v, c, fams, n.resolveReasons, s)
 	if !x.Decision.Allowed {
 		if len(e.p.Resolves) == 0 {
 			x.Notes = append(x.Notes, "the policy has no --allow-resolve rules")
@@ -535,34 +671,34 @@ func requested(f policy.Families) []policy.Families {
 
 // connectCtx is what bears on a connect or send, family by family.
 type connectCtx struct {
-	q     eval.Request
-	name  *nameInfo          // the name resolved from (nil: a bare address)
-	addr  [2]netip.Addr      // the address in each family (the zero Addr: unknown, from DNS)
-	nets  [2]*netInfo        // for an unknown address: the networks allowing the port
-	fams  []policy.Families  // the families examined
-	e     *Explainer
+	q    eval.Request
+	name *nameInfo         // the name resolved from (nil: a bare address)
+	addr [2]netip.Addr     // the address in each family (the zero Addr: unknown, from DNS)
+	nets [2]*netInfo       // for an unknown address: the networks allowing the port
+	fams []policy.Families // the families examined
+	e    *Explainer
 }
 
 // explainConnect explains a connect or send.
-func (e *Explainer) explainConnect(x *Explanation) {
+func (e *Explainer) explainConnect(x *Explanation, s *scratch) {
 	q := x.Request
 	cc := &connectCtx{q: q, e: e}
-	var c cands
+	c := &s.c
 	if e.everyRule {
 		c.add(e.p.OfKind(ast.Outbound), true)
 	}
 	c.add(e.out.any, true)
 	if q.Name != "" {
-		cc.name = e.nameOf(q.Name)
-		e.out.hits(q.Name, &c)
-		e.out.related(q.Name, &c)
+		cc.name = e.nameOf(q.Name, s)
+		e.out.hits(q.Name, c)
+		e.out.related(q.Name, c)
 	}
 	switch {
 	case q.Addr.IsValid():
 		f := policy.FamilyOf(q.Addr)
 		cc.fams = []policy.Families{f}
 		cc.addr[famIndex(f)] = q.Addr
-		e.netsContaining(q.Addr, &c)
+		e.netsContaining(q.Addr, c)
 	default:
 		for i, f := range families {
 			lk := cc.name.lk[i]
@@ -572,7 +708,7 @@ func (e *Explainer) explainConnect(x *Explanation) {
 			cc.fams = append(cc.fams, f)
 			if lk.answer.IsValid() {
 				cc.addr[i] = lk.answer
-				e.netsContaining(lk.answer, &c)
+				e.netsContaining(lk.answer, c)
 				x.Notes = append(x.Notes, fmt.Sprintf("the %s lookup of %s answers %s without DNS", f, q.Name, lk.answer))
 			}
 		}
@@ -581,8 +717,8 @@ func (e *Explainer) explainConnect(x *Explanation) {
 			cc.fams = families[:]
 		}
 	}
-	hits := len(c.rules)
-	var v verdict
+	hits := len(c.list)
+	v := newVerdict(s)
 	for _, f := range cc.fams {
 		i := famIndex(f)
 		if !q.Addr.IsValid() && !cc.name.lk[i].ok {
@@ -590,10 +726,10 @@ func (e *Explainer) explainConnect(x *Explanation) {
 		}
 		if a := cc.addr[i]; a.IsValid() {
 			var pk policy.Pick
-			for _, r := range c.rules[:hits] {
-				if len(cc.reasons(r, f)) == 0 {
-					pk.Add(r)
-					v.allowBy(r, f)
+			for j, cd := range c.list[:hits] {
+				if c.allows(j, f, cc.reasons) {
+					pk.Add(cd.r)
+					v.allowBy(cd.r, f)
 				}
 			}
 			if w := pk.Winner(); w != nil {
@@ -605,10 +741,10 @@ func (e *Explainer) explainConnect(x *Explanation) {
 		// networks if together they cover the family.
 		ni := cc.netInfo(f)
 		var whole policy.Pick
-		for _, r := range c.rules[:hits] {
-			if r.Host.Kind != policy.AddressHost && len(cc.reasons(r, f)) == 0 {
-				whole.Add(r)
-				v.allowBy(r, f)
+		for j, cd := range c.list[:hits] {
+			if cd.r.Host.Kind != policy.AddressHost && c.allows(j, f, cc.reasons) {
+				whole.Add(cd.r)
+				v.allowBy(cd.r, f)
 			}
 		}
 		if ni.sum.Covers {
@@ -621,7 +757,7 @@ func (e *Explainer) explainConnect(x *Explanation) {
 		}
 	}
 	c.add(e.first[1], false)
-	e.finish(x, &v, &c, cc.fams, cc.reasons)
+	e.finish(x, &v, c, cc.fams, cc.reasons, s)
 	cc.notes(x)
 }
 
@@ -636,36 +772,41 @@ func (cc *connectCtx) netInfo(f policy.Families) *netInfo {
 
 // reasons says why outbound rule r does not allow the connect or send in
 // family f (nothing: it does).
-func (cc *connectCtx) reasons(r *policy.Rule, f policy.Families) []string {
+func (cc *connectCtx) reasons(r *policy.Rule, f policy.Families, w *why) {
 	q := cc.q
-	var out []string
-	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
 	if proto := q.Op.Protocol(); r.Protocol != proto {
-		add("protocol %s, but the rule is %s", proto, r.Protocol)
+		w.proto = true
+		if w.miss() {
+			w.sayf("protocol %s, but the rule is %s", proto, r.Protocol)
+		}
 	}
-	if !r.Ports.Contains(q.Port) {
-		add("port %d not in %s", q.Port, r.Ports.Spell(true))
+	if !r.Ports.Contains(q.Port) && w.miss() {
+		w.sayf("port %d not in %s", q.Port, r.Ports.Spell(true))
 	}
 	if !r.Families.Has(f) {
-		noun := "address"
-		if !q.Addr.IsValid() {
-			noun = "connection"
+		if w.miss() {
+			noun := "address"
+			if !q.Addr.IsValid() {
+				noun = "connection"
+			}
+			w.says(familyMiss(r, f, noun))
 		}
-		out = append(out, familyMiss(r, f, noun))
 		if r.Host.Kind == policy.AddressHost {
-			return out
+			return
 		}
 	}
 	i := famIndex(f)
 	addr := cc.addr[i]
 	if addr.IsValid() && policy.IsUnspecifiedDestination(addr) {
 		// Whatever the host: nothing else about it matters.
-		add("%s is an unspecified address (denied whatever the rules say)", eval.AddrText(addr))
-		return out
+		if w.miss() {
+			w.sayf("%s is an unspecified address (denied whatever the rules say)", eval.AddrText(addr))
+		}
+		return
 	}
 	lookupOK := q.Addr.IsValid() || cc.name.lk[i].ok
-	if !lookupOK && !r.Host.Kind.IsName() {
-		add("the %s lookup of %s is not allowed", f, q.Name)
+	if !lookupOK && !r.Host.Kind.IsName() && w.miss() {
+		w.sayf("the %s lookup of %s is not allowed", f, q.Name)
 	}
 	h := r.Host
 	switch h.Kind {
@@ -673,26 +814,36 @@ func (cc *connectCtx) reasons(r *policy.Rule, f policy.Families) []string {
 	case policy.AddressHost:
 		switch {
 		case !addr.IsValid() && !cc.netInfo(f).sum.Covers:
-			add("the address of %s comes from DNS, and %s covers only some addresses (give it: %s %s ADDRESS:%d via %s)",
-				q.Name, h, q.Op, q.Op.Protocol(), q.Port, q.Name)
+			if w.miss() {
+				w.sayf("the address of %s comes from DNS, and %s covers only some addresses (give it: %s %s ADDRESS:%d via %s)",
+					q.Name, h, q.Op, q.Op.Protocol(), q.Port, q.Name)
+			}
 		case addr.IsValid() && !h.MatchesAddr(addr):
+			if !w.miss() {
+				break
+			}
 			if h.Prefix.IsSingleIP() {
-				add("address %s is not %s", addr, h)
+				w.sayf("address %s is not %s", addr, h)
 			} else {
-				add("address %s not in %s", addr, h)
+				w.sayf("address %s not in %s", addr, h)
 			}
 		}
 	default:
 		switch {
 		case q.Name == "":
-			add("%s is a bare address; the rule allows addresses resolved from %s", eval.AddrText(addr), h)
+			if w.miss() {
+				w.sayf("%s is a bare address; the rule allows addresses resolved from %s", eval.AddrText(addr), h)
+			}
 		case !h.MatchesName(q.Name):
-			out = append(out, nameMiss(h, q.Name))
+			if w.miss() {
+				w.says(nameMiss(h, q.Name))
+			}
 		case !policy.ResolvedFrom(q.Name, f, cc.name.maps, addr):
-			out = append(out, cc.notResolvedFrom(f, addr))
+			if w.miss() {
+				w.says(cc.notResolvedFrom(f, addr))
+			}
 		}
 	}
-	return out
 }
 
 // notResolvedFrom says why addr (or an address DNS gives) is not resolved
@@ -759,10 +910,10 @@ func (cc *connectCtx) notes(x *Explanation) {
 }
 
 // explainListen explains a listen or bind.
-func (e *Explainer) explainListen(x *Explanation) {
+func (e *Explainer) explainListen(x *Explanation, s *scratch) {
 	q := x.Request
 	lc := &listenCtx{q: q, e: e}
-	var c cands
+	c := &s.c
 	if e.everyRule {
 		c.add(e.p.OfKind(ast.Inbound), true)
 	}
@@ -789,15 +940,15 @@ func (e *Explainer) explainListen(x *Explanation) {
 			}
 		}
 	}
-	hits := len(c.rules)
-	var v verdict
+	hits := len(c.list)
+	v := newVerdict(s)
 	for _, f := range lc.fams {
 		i := famIndex(f)
 		var pk policy.Pick
-		for _, r := range c.rules[:hits] {
-			if len(lc.reasons(r, f)) == 0 {
-				pk.Add(r)
-				v.allowBy(r, f)
+		for j, cd := range c.list[:hits] {
+			if c.allows(j, f, lc.reasons) {
+				pk.Add(cd.r)
+				v.allowBy(cd.r, f)
 			}
 		}
 		w := pk.Winner()
@@ -810,7 +961,7 @@ func (e *Explainer) explainListen(x *Explanation) {
 		}
 	}
 	c.add(e.first[2], false)
-	e.finish(x, &v, &c, lc.fams, lc.reasons)
+	e.finish(x, &v, c, lc.fams, lc.reasons, s)
 	if !x.Decision.Allowed && len(e.first[2]) == 0 {
 		x.Notes = append(x.Notes, "the policy has no --allow-inbound rules")
 	}
@@ -839,28 +990,31 @@ func (lc *listenCtx) local(f policy.Families) (eval.LocalKind, netip.Addr) {
 
 // reasons says why inbound rule r does not allow the listen or bind in
 // family f (nothing: it does).
-func (lc *listenCtx) reasons(r *policy.Rule, f policy.Families) []string {
+func (lc *listenCtx) reasons(r *policy.Rule, f policy.Families, w *why) {
 	q := lc.q
-	var out []string
-	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
 	if proto := q.Op.Protocol(); r.Protocol != proto {
-		add("protocol %s, but the rule is %s", proto, r.Protocol)
+		w.proto = true
+		if w.miss() {
+			w.sayf("protocol %s, but the rule is %s", proto, r.Protocol)
+		}
 	}
-	if !r.Ports.Contains(q.Port) {
+	if !r.Ports.Contains(q.Port) && w.miss() {
 		if q.Port == 0 {
-			add("port 0 (chosen by the system) not in %s", r.Ports.Spell(false))
+			w.sayf("port 0 (chosen by the system) not in %s", r.Ports.Spell(false))
 		} else {
-			add("port %d not in %s", q.Port, r.Ports.Spell(false))
+			w.sayf("port %d not in %s", q.Port, r.Ports.Spell(false))
 		}
 	}
 	if !r.Families.Has(f) {
-		noun := "address"
-		if q.Local != eval.LocalAddr {
-			noun = "listen"
+		if w.miss() {
+			noun := "address"
+			if q.Local != eval.LocalAddr {
+				noun = "listen"
+			}
+			w.says(familyMiss(r, f, noun))
 		}
-		out = append(out, familyMiss(r, f, noun))
 		if r.Host.Kind == policy.AddressHost {
-			return out
+			return
 		}
 	}
 	h := r.Host
@@ -868,41 +1022,43 @@ func (lc *listenCtx) reasons(r *policy.Rule, f policy.Families) []string {
 	ifaces := lc.e.ifaces
 	switch {
 	case local == eval.LocalAny:
-		if h.Kind == policy.AnyHost {
+		if h.Kind == policy.AnyHost || !w.miss() {
 			break
 		}
 		if addr.IsValid() {
-			add("%s is every %s interface: it needs a * rule (or %s); this rule is for %s", eval.AddrText(addr), policy.FamilyOf(addr), eval.AddrText(addr), h)
+			w.sayf("%s is every %s interface: it needs a * rule (or %s); this rule is for %s", eval.AddrText(addr), policy.FamilyOf(addr), eval.AddrText(addr), h)
 		} else {
-			add("listening on * (every interface) needs a * rule; this rule is for %s", h)
+			w.sayf("listening on * (every interface) needs a * rule; this rule is for %s", h)
 		}
 	case local == eval.LocalInterface:
-		if h.MatchesInterface(q.Name, ifaces.IsLoopback(q.Name)) {
+		if h.MatchesInterface(q.Name, ifaces.IsLoopback(q.Name)) || !w.miss() {
 			break
 		}
 		switch h.Kind {
 		case policy.InterfaceHost:
-			add("interface %s is not %s", q.Name, h.Name)
+			w.sayf("interface %s is not %s", q.Name, h.Name)
 		case policy.LocalhostHost:
-			add("interface %s is not a loopback interface", q.Name)
+			w.sayf("interface %s is not a loopback interface", q.Name)
 		default:
-			add("the rule is for the address %s, not an interface", h)
+			w.sayf("the rule is for the address %s, not an interface", h)
 		}
 	case !h.MatchesLocalAddr(addr, ifaces.Owners(addr)):
+		if !w.miss() {
+			break
+		}
 		switch h.Kind {
 		case policy.AddressHost:
-			add("address %s is not %s", addr, h)
+			w.sayf("address %s is not %s", addr, h)
 		case policy.LocalhostHost:
-			add("%s is not a loopback address (localhost is 127.0.0.0/8 and ::1)", addr)
+			w.sayf("%s is not a loopback address (localhost is 127.0.0.0/8 and ::1)", addr)
 		case policy.InterfaceHost:
 			if !ifaces.Has(h.Name) {
-				add("%s is not an address of %s (%s is not in the interface table)", addr, h.Name, h.Name)
+				w.sayf("%s is not an address of %s (%s is not in the interface table)", addr, h.Name, h.Name)
 			} else {
-				add("%s is not an address of %s (%s has %s)", addr, h.Name, h.Name, addrList(ifaces.Addrs(h.Name)))
+				w.sayf("%s is not an address of %s (%s has %s)", addr, h.Name, h.Name, addrList(ifaces.Addrs(h.Name)))
 			}
 		}
 	}
-	return out
 }
 
 // familyMiss says that a rule is not for family f; noun names what is

@@ -54,4 +54,3 @@ func ParseInterface(spec string) (string, []netip.Prefix, error) {
 	}
 	return name, out, nil
 }
-

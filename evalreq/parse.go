@@ -105,7 +105,7 @@ func (w word) errorf(format string, args ...any) *SyntaxError {
 	if w.whole != nil {
 		return &SyntaxError{Start: w.whole.start, End: w.whole.end, Message: fmt.Sprintf(format, args...)}
 	}
-	return &SyntaxError{Start: w.start, End: max(w.end(), w.start+1), Message: fmt.Sprintf(format, args...)}
+	return &SyntaxError{Start: w.start, End: w.end(), Message: fmt.Sprintf(format, args...)}
 }
 
 // fail turns an error about w's text into a syntax error, at the bytes a

@@ -85,7 +85,6 @@ func TestParseRequestErrors(t *testing.T) {
 	}
 }
 
-
 // TestJSONRequests: JSON requests are decoded into the request directly
 // (issue 10, finding 6): nothing in a value can add to the request, and
 // unknown or duplicate fields, fields of another op, values of the wrong

@@ -505,3 +505,50 @@ func Bench(n int) []string {
 	}
 	return flags
 }
+
+// BenchRequests writes n request lines for a policy made by Bench(rules):
+// connects to names, wildcards, addresses and networks, sends, lookups
+// (some recording answers, then connects to the answers), listens on
+// addresses and interfaces; about half hit a rule, the rest miss, many
+// narrowly. The lines are distinct.
+func BenchRequests(n, rules int) string {
+	r := rand.New(rand.NewPCG(2, uint64(n)))
+	k := func() int { return r.IntN(max(rules, 1)) }
+	var b strings.Builder
+	var recorded []string
+	for i := range n {
+		switch i % 12 {
+		case 0:
+			fmt.Fprintf(&b, "connect tcp svc%d.example.com:%d\n", k(), Pick(r, []int{80, 443, 8080}))
+		case 1:
+			fmt.Fprintf(&b, "connect tcp a%d.zone%d.example.net:443\n", i, k())
+		case 2:
+			fmt.Fprintf(&b, "connect tcp 10.%d.%d.%d:%d\n", r.IntN(256), r.IntN(256), r.IntN(256), Pick(r, []int{80, 443, 1 + r.IntN(65000)}))
+		case 3:
+			fmt.Fprintf(&b, "send udp 172.%d.%d.%d:%d\n", 16+r.IntN(16), r.IntN(256), r.IntN(256), Pick(r, []int{53, 80, 443}))
+		case 4:
+			fmt.Fprintf(&b, "connect tcp [2001:db8:%x::%x]:%d\n", r.IntN(65536), r.IntN(65536), Pick(r, []int{443, 80}))
+		case 5:
+			fmt.Fprintf(&b, "lookup host%d.example.org\n", k())
+		case 6:
+			fmt.Fprintf(&b, "lookup w%d.r%d.example.org ipv4\n", i, k())
+		case 7:
+			fmt.Fprintf(&b, "listen tcp 10.%d.%d.%d:%d\n", r.IntN(256), r.IntN(256), r.IntN(256), Pick(r, []int{80, 443, 8080}))
+		case 8:
+			fmt.Fprintf(&b, "listen tcp eth%d:%d\n", r.IntN(100), 1+r.IntN(65000))
+		case 9:
+			a := fmt.Sprintf("%d.%d.%d.%d", 1+r.IntN(223), r.IntN(256), r.IntN(256), 1+r.IntN(254))
+			recorded = append(recorded, a)
+			fmt.Fprintf(&b, "lookup api.example.com => %s, 2001:db8:%x::%x\n", a, i>>16, i&0xffff)
+		case 10:
+			a := fmt.Sprintf("%d.%d.%d.%d", 1+r.IntN(223), r.IntN(256), r.IntN(256), 1+r.IntN(254))
+			if len(recorded) > 0 && r.IntN(2) == 0 {
+				a = Pick(r, recorded)
+			}
+			fmt.Fprintf(&b, "connect tcp %s:%d\n", a, Pick(r, []int{8443, 443}))
+		case 11:
+			fmt.Fprintf(&b, "connect tcp api.example.com:%d\n", Pick(r, []int{8443, 443, 80}))
+		}
+	}
+	return b.String()
+}
