@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -30,18 +29,14 @@ func BenchmarkEvalCommand(b *testing.B) {
 	}
 	for _, format := range []string{"text", "json"} {
 		b.Run(fmt.Sprintf("%s/rules=%d/requests=%d", format, rules, requests), func(b *testing.B) {
-			runtime.GC()
-			peak := heapwatch.Start()
-			b.ReportAllocs()
-			for b.Loop() {
+			heapwatch.Bench(b, func() {
 				var stderr strings.Builder
 				code := Run(Env{Args: []string{"capspec", "eval", "--format", format, "--iface", "eth0=10.0.0.5/24", "--policy", pol, "--requests", req},
 					Stdout: io.Discard, Stderr: &stderr})
 				if code != ExitFailed { // some requests are denied
 					b.Fatalf("exit %d: %s", code, stderr.String())
 				}
-			}
-			b.ReportMetric(peak()/(1<<20), "peak-heap-MB")
+			})
 		})
 	}
 }

@@ -3,7 +3,6 @@ package evalreport
 import (
 	"fmt"
 	"io"
-	"runtime"
 	"testing"
 
 	"github.com/capspec/capspec/diag"
@@ -27,10 +26,7 @@ func BenchmarkRun(b *testing.B) {
 		f := diag.NewFile("bench.requests", policygen.BenchRequests(requests, rules))
 		for _, format := range []string{"text", "json"} {
 			b.Run(fmt.Sprintf("%s/rules=%d/requests=%d", format, rules, requests), func(b *testing.B) {
-				runtime.GC()
-				peak := heapwatch.Start()
-				b.ReportAllocs()
-				for b.Loop() {
+				heapwatch.Bench(b, func() {
 					var w Writer = NewTextWriter(io.Discard, diag.NewPalette(false))
 					if format == "json" {
 						w = NewJSONWriter(io.Discard)
@@ -49,8 +45,7 @@ func BenchmarkRun(b *testing.B) {
 					if err := w.Flush(); err != nil || n != requests {
 						b.Fatal(err, n)
 					}
-				}
-				b.ReportMetric(peak()/(1<<20), "peak-heap-MB")
+				})
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*requests), "ns/request")
 			})
 		}

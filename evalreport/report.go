@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/netip"
 	"strconv"
-	"strings"
 
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/eval"
@@ -180,10 +179,10 @@ func (tw *TextWriter) Write(r Result) error {
 		}
 		switch {
 		case q.Op == eval.Lookup && r.Item.Answers != nil:
-			fmt.Fprintf(b, "%sanswers given: %s\n", indent, joinAddrs(r.Given))
+			fmt.Fprintf(b, "%sanswers given: %s\n", indent, joinAddrs(r.Given, "none"))
 		case q.Op == eval.Lookup:
 			if as := answers(d); len(as) > 0 && !d.NoRuleNeeded {
-				fmt.Fprintf(b, "%sanswer without DNS: %s\n", indent, joinAddrs(as))
+				fmt.Fprintf(b, "%sanswer without DNS: %s\n", indent, joinAddrs(as, "none"))
 			}
 		default:
 			fmt.Fprintf(b, "%shost side: %s\n", indent, hostSide(q, d))
@@ -211,17 +210,6 @@ func answers(d eval.Decision) []netip.Addr {
 		}
 	}
 	return out
-}
-
-func joinAddrs(as []netip.Addr) string {
-	if len(as) == 0 {
-		return "none"
-	}
-	ss := make([]string, len(as))
-	for i, a := range as {
-		ss[i] = a.String()
-	}
-	return strings.Join(ss, ", ")
 }
 
 // JSON output of capspec eval (docs/eval.md).

@@ -3,8 +3,10 @@
 package heapwatch
 
 import (
+	"runtime"
 	"runtime/metrics"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -41,4 +43,16 @@ func Start() (stop func() float64) {
 		read()
 		return float64(most)
 	}
+}
+
+// Bench times body with b.Loop, reporting its allocations and the most
+// heap in use while it runs (peak-heap-MB).
+func Bench(b *testing.B, body func()) {
+	runtime.GC() // do not count the setup's garbage
+	stop := Start()
+	b.ReportAllocs()
+	for b.Loop() {
+		body()
+	}
+	b.ReportMetric(stop()/(1<<20), "peak-heap-MB")
 }
