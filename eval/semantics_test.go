@@ -232,7 +232,7 @@ func TestSemantics(t *testing.T) {
 			{"connect tcp 0.0.0.0:80 via zero", "deny"},
 			{"connect tcp 1.0.0.0:5432", "allow r1"},
 			{"connect tcp [::1]:22", "allow r1"},
-			{"connect tcp [::0.0.0.1]:22", "allow r1"}, // not ::, not IPv4-mapped
+			{"connect tcp [::0.0.0.1]:22", "allow r1"}, // ::1 (loopback), not ::
 			{"listen tcp 0.0.0.0:80", "deny"},
 		}},
 		{"by name through an address rule needs the lookup", []string{"--allow-resolve=example.com", "--allow-outbound=tcp://*:443"}, []reqCase{

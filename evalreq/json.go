@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/literal"
 )
 
 // A JSON request is one object on one line (docs/eval.md):
@@ -140,11 +141,20 @@ func parseJSON(text string) (Item, error) {
 	if err := setPort(q, port, word{text: string(pv.raw), start: pv.val.start}); err != nil {
 		return Item{}, err
 	}
+	// IPv6 may come without brackets in JSON; a local side with colons
+	// may also be an interface (eth0:1).
 	hw := h.word
-	if a, err := eval.ParseAddr(hw.text); err == nil && strings.Contains(hw.text, ":") {
-		q.Addr = a // IPv6, brackets optional in JSON
-	} else if err := host(q, hw); err != nil {
-		return Item{}, err
+	switch a, err := eval.ParseAddr(hw.text); {
+	case !strings.Contains(hw.text, ":") || strings.HasPrefix(hw.text, "["):
+		if err := host(q, hw); err != nil {
+			return Item{}, err
+		}
+	case err == nil:
+		q.Addr = a
+	case side == "local" && literal.Interface(hw.text) == nil:
+		q.Local, q.Name = eval.LocalInterface, hw.text
+	default:
+		return Item{}, hw.fail(err)
 	}
 	if v, ok := fields["via"]; ok {
 		if err := viaName(q, v.word); err != nil {

@@ -351,7 +351,7 @@ func host(q *eval.Request, w word) error {
 			return w.fail(err)
 		}
 		q.Addr = a
-	case strings.EqualFold(strings.TrimSuffix(h, "."), "localhost"):
+	case isLocalhost(h):
 		if listen {
 			q.Local = eval.LocalLocalhost
 		} else {
@@ -366,6 +366,16 @@ func host(q *eval.Request, w word) error {
 		return name(&q.Name, w)
 	}
 	return nil
+}
+
+// isLocalhost reports whether h spells localhost in any way a name may
+// (LOCALHOST., ｌｏｃａｌｈｏｓｔ).
+func isLocalhost(h string) bool {
+	if strings.EqualFold(strings.TrimSuffix(h, "."), "localhost") {
+		return true
+	}
+	n, err := eval.NormalizeName(h)
+	return err == nil && n == "localhost"
 }
 
 // isBareIPv6 reports whether s is an IPv6 address without brackets.

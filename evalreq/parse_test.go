@@ -20,6 +20,8 @@ func TestParseRequest(t *testing.T) {
 		{"listen tcp *:0", "listen tcp *:0"},
 		{"listen tcp eth0:1:80", "listen tcp eth0:1:80"},
 		{"bind udp LOCALHOST:53", "bind udp localhost:53"},
+		{"listen tcp ｌｏｃａｌｈｏｓｔ:80", "listen tcp localhost:80"},
+		{"connect tcp ｌｏｃａｌｈｏｓｔ。:80", "connect tcp localhost:80"},
 		{"listen tcp [::]:80", "listen tcp [::]:80"},
 		{`{"op":"connect","host":"93.184.216.34","port":80,"via":"example.com"}`, "connect tcp 93.184.216.34:80 via example.com"},
 		{`{"op":"lookup","name":"example.com","family":"ipv4"}`, "lookup example.com ipv4"},
@@ -96,6 +98,8 @@ func TestJSONRequests(t *testing.T) {
 		{`{"op":"bind","local":"*","port":0}`, "bind udp *:0", "[]"},
 		{`{"op":"listen","local":"localhost","port":80}`, "listen tcp localhost:80", "[]"},
 		{`{"op":"listen","local":"eth0:1","port":80}`, "listen tcp eth0:1:80", "[]"},
+		{`{"op":"listen","local":"fe80::1","port":80}`, "listen tcp [fe80::1]:80", "[]"},
+		{`{"op":"send","host":"::ffff:10.0.0.1","port":53}`, "send udp 10.0.0.1:53", "[]"},
 		{` { "op" : "LOOKUP" , "name" : "Example.COM." } `, "lookup example.com", "[]"},
 		{`{"op":"lookup","name":"ex\u0061mple.com"}`, "lookup example.com", "[]"},
 	}
@@ -150,6 +154,9 @@ func TestJSONRequests(t *testing.T) {
 		{`{"op":"lookup","name":"exam` + "\u200b" + `ple.com"}`, "\u200b", "ZERO WIDTH SPACE"},
 		{`{"op":"lookup","name":"exam\u200bple.com"}`, `"exam\u200bple.com"`, "ZERO WIDTH SPACE"},
 		{`{"op":"connect","host":"x.com","port":80,"via":"y.com"}`, `y.com`, "already a name"},
+		{`{"op":"connect","host":"fe80::1%eth0","port":80}`, `fe80::1%eth0`, "zone"},
+		{`{"op":"connect","host":"1::2::3","port":80}`, `1::2::3`, "not a valid IPv6 address"},
+		{`{"op":"listen","local":"1::2::3","port":80}`, `1::2::3`, "not a valid IPv6 address"},
 	}
 	for _, tt := range bad {
 		_, err := ParseRequest(tt.line)
