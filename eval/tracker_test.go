@@ -12,6 +12,7 @@ import (
 
 	. "github.com/capspec/capspec/eval"
 	"github.com/capspec/capspec/internal/policygen"
+	"github.com/capspec/capspec/policy"
 )
 
 var addr = netip.MustParseAddr
@@ -101,6 +102,29 @@ func TestTrackerMappedAnswer(t *testing.T) {
 			if d := tr.Decide(Request{Op: Connect, Addr: a, Port: 5432}); d.Allowed {
 				t.Errorf("dns %v: connect to the DNS answer %s allowed", dns, a)
 			}
+		}
+	}
+}
+
+// TestTrackerWholeAnswerAndUnspecified: in the tracker too, a mapping is
+// the whole answer (finding 4) and an unspecified destination is denied
+// though a lookup gave it (finding 3).
+func TestTrackerWholeAnswerAndUnspecified(t *testing.T) {
+	p, _ := policygen.Compile(t, []string{"--allow-resolve=*", "--allow-resolve=db->10.0.0.5", "--allow-outbound=tcp://*.example.com:*"})
+	tr := NewTracker(NewIndex(p, nil))
+	if d, given := tr.Lookup(Request{Name: "db"}, []netip.Addr{addr("6.6.6.6"), addr("::6")}); !d.Allowed || fmt.Sprint(given) != "[10.0.0.5]" {
+		t.Errorf("lookup db: %+v given %v, want exactly 10.0.0.5", d, given)
+	}
+	if d, given := tr.Lookup(Request{Name: "db", Family: policy.IPv6}, []netip.Addr{addr("::6")}); d.Allowed || given != nil {
+		t.Errorf("lookup db ipv6: %+v given %v, want denied", d, given)
+	}
+	if names := tr.Names(addr("::6")); names != nil {
+		t.Errorf("::6 remembered for %v", names)
+	}
+	for _, a := range []string{"0.0.0.0", "0.1.2.3", "::", "::ffff:0.0.0.0"} {
+		tr.Lookup(Request{Name: "zero.example.com"}, []netip.Addr{addr(a)})
+		if d, via := tr.DecideVia(Request{Op: Connect, Addr: addr(a), Port: 80}); d.Allowed {
+			t.Errorf("connect %s allowed via %q", a, via)
 		}
 	}
 }
