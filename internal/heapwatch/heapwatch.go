@@ -45,14 +45,18 @@ func Start() (stop func() float64) {
 	}
 }
 
-// Bench times body with b.Loop, reporting its allocations and the most
-// heap in use while it runs (peak-heap-MB).
+// Bench times body with b.Loop, reporting its allocations, the most heap
+// in use while it runs (peak-heap-MB) and the CPU time the process spent
+// per op (cpu-s/op: all threads, the collector's included; on a loaded
+// machine it varies less than the time).
 func Bench(b *testing.B, body func()) {
 	runtime.GC() // do not count the setup's garbage
 	stop := Start()
+	cpu := cpuTime()
 	b.ReportAllocs()
 	for b.Loop() {
 		body()
 	}
+	b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(stop()/(1<<20), "peak-heap-MB")
 }
