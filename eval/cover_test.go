@@ -2,7 +2,6 @@ package eval_test
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -131,20 +130,14 @@ func renumber(s string, n int) string {
 // TestRuleOrderIrrelevant: shuffling a policy's rules (conflicting ones
 // too) never changes a decision, only which index it names.
 func TestRuleOrderIrrelevant(t *testing.T) {
-	policies, requests := 2000, 40
-	if testing.Short() {
-		policies = 200
-	}
 	ifaces := policygen.Interfaces()
-	for seed := range uint64(policies) {
-		r := rand.New(rand.NewPCG(seed, 13))
-		flags := policygen.Policy(r, 1+r.IntN(25), policygen.Options{})
+	for c := range policygen.Cases(t, 2000, 13, 25) {
+		seed, r, flags, p := c.Seed, c.Rand, c.Flags, c.Policy
 		shuffled := append([]string(nil), flags...)
 		r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-		p, _ := policygen.Compile(t, flags)
 		ps, _ := policygen.Compile(t, shuffled)
 		ref, refS, idxS := NewReference(p, ifaces), NewReference(ps, ifaces), NewIndex(ps, ifaces)
-		for range requests {
+		for range 40 {
 			q := policygen.Request(r, policygen.PoolOf(p.Rules))
 			a, b, c := ref.Decide(q), refS.Decide(q), idxS.Decide(q)
 			if !policygen.SameDecision(b, c) {

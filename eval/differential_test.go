@@ -16,19 +16,13 @@ import (
 // random policies with both engines and with the explainer, which makes
 // its own decision rule by rule, and requires all three to agree.
 func TestDifferential(t *testing.T) {
-	policies, requests := 3000, 40
-	if testing.Short() {
-		policies = 300
-	}
 	ifaces := policygen.Interfaces()
 	together, unknownPort, unspecified := 0, 0, 0
-	for seed := range uint64(policies) {
-		r := rand.New(rand.NewPCG(seed, 7))
-		flags := policygen.Policy(r, 1+r.IntN(25), policygen.Options{})
-		p, _ := policygen.Compile(t, flags)
+	for c := range policygen.Cases(t, 3000, 7, 25) {
+		seed, r, flags, p := c.Seed, c.Rand, c.Flags, c.Policy
 		ref, idx, ex := NewReference(p, ifaces), NewIndex(p, ifaces), evalreport.NewExplainer(p, ifaces)
 		near := policygen.PoolOf(p.Rules)
-		for range requests {
+		for range 40 {
 			q := policygen.Request(r, near)
 			a, b := ref.Decide(q), idx.Decide(q)
 			x := ex.Explain(q)

@@ -2,7 +2,6 @@ package eval_test
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"sync"
@@ -207,15 +206,10 @@ func TestTrackerBounds(t *testing.T) {
 // against random policies on a tracker that remembers everything and on
 // small ones: whatever a small tracker allows, the big one allows too.
 func TestTrackerForgettingOnlyDenies(t *testing.T) {
-	policies, steps := 300, 200
-	if testing.Short() {
-		policies = 50
-	}
 	forgot := 0
-	for seed := range uint64(policies) {
-		r := rand.New(rand.NewPCG(seed, 21))
-		p, _ := policygen.Compile(t, policygen.Policy(r, 1+r.IntN(20), policygen.Options{}))
-		idx := NewIndex(p, nil)
+	for c := range policygen.Cases(t, 300, 21, 20) {
+		seed, r := c.Seed, c.Rand
+		idx := NewIndex(c.Policy, nil)
 		clock := &fakeClock{}
 		big := NewTrackerWith(idx, TrackerOptions{MaxEntries: 1 << 20, MaxNamesPerAddr: MaxNamesPerAddrLimit, DefaultTTL: time.Hour, Now: clock.now})
 		small := NewTrackerWith(idx, TrackerOptions{MaxEntries: 1 + r.IntN(4), MaxNamesPerAddr: 1 + r.IntN(2), DefaultTTL: time.Hour, Now: clock.now})
@@ -223,7 +217,7 @@ func TestTrackerForgettingOnlyDenies(t *testing.T) {
 		for _, s := range policygen.Addrs {
 			addrs = append(addrs, netip.MustParseAddr(trimBrackets(s)))
 		}
-		for range steps {
+		for range 200 {
 			if r.IntN(2) == 0 {
 				q := Request{Name: policygen.Pick(r, policygen.Names)}
 				dns := []netip.Addr{policygen.Pick(r, addrs), policygen.Pick(r, addrs)}

@@ -17,19 +17,13 @@ import (
 // allowing rules. (TestDifferential in package eval compares the
 // decisions with the engines.)
 func TestCandidates(t *testing.T) {
-	policies, requests := 1000, 40
-	if testing.Short() {
-		policies = 100
-	}
 	ifaces := policygen.Interfaces()
-	for seed := range uint64(policies) {
-		r := rand.New(rand.NewPCG(seed, 11))
-		flags := policygen.Policy(r, 1+r.IntN(30), policygen.Options{})
-		p, _ := policygen.Compile(t, flags)
+	for c := range policygen.Cases(t, 1000, 11, 30) {
+		seed, r, flags, p := c.Seed, c.Rand, c.Flags, c.Policy
 		byHost, every := NewExplainer(p, ifaces), NewExplainer(p, ifaces)
 		every.everyRule = true
 		near := policygen.PoolOf(p.Rules)
-		for range requests {
+		for range 40 {
 			q := policygen.Request(r, near)
 			a, b := byHost.Explain(q), every.Explain(q)
 			if !policygen.SameDecision(a.Decision, b.Decision) || !slices.Equal(allowing(a), allowing(b)) {

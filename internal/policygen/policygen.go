@@ -9,6 +9,7 @@ package policygen
 
 import (
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -551,4 +552,33 @@ func BenchRequests(n, rules int) string {
 		}
 	}
 	return b.String()
+}
+
+// Case is one random policy of a randomized test.
+type Case struct {
+	Seed   uint64
+	Rand   *rand.Rand // made the policy; the test's requests come from it too
+	Flags  []string   // as Policy writes them (some may have errors)
+	Policy *policy.Policy
+}
+
+// Cases yields n random policies of 1 to size flags (Policy, compiled by
+// Compile), each with the random source that made it, seeded by its number
+// and salt: a test names the seed of a failing case, and a salt of its own
+// keeps tests from all seeing the same policies. With testing.Short, n is
+// a tenth.
+func Cases(tb testing.TB, n int, salt uint64, size int) iter.Seq[Case] {
+	if testing.Short() {
+		n = max(1, n/10)
+	}
+	return func(yield func(Case) bool) {
+		for seed := range uint64(n) {
+			r := rand.New(rand.NewPCG(seed, salt))
+			flags := Policy(r, 1+r.IntN(size), Options{})
+			p, _ := Compile(tb, flags)
+			if !yield(Case{Seed: seed, Rand: r, Flags: flags, Policy: p}) {
+				return
+			}
+		}
+	}
 }
