@@ -48,4 +48,3 @@ func TestNormalizeName(t *testing.T) {
 		t.Errorf("Normalize = %v", err)
 	}
 }
-

@@ -55,4 +55,3 @@ var nameClass = func() (t [256]uint8) {
 	t['.'] = classDot
 	return t
 }()
-
