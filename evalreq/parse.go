@@ -304,7 +304,6 @@ func isLocalhost(h string) bool {
 	return err == nil && n == "localhost"
 }
 
-
 // viaName reads the NAME of "via NAME".
 func viaName(q *eval.Request, w word) error {
 	if q.Name != "" {
