@@ -18,10 +18,13 @@ package playground
 // evaluator allows on one side and denies on the other; a region
 // whose requests both sides allow with different host sides (a mapping
 // whose target changed) is a "~" entry; a region for which no witness is
-// found is still listed, and says so (Example is empty).
+// found is still listed, and says so (Example is empty). Last, the lookups
+// of every mapped name are decided on both sides, since a mapping wins over
+// the other rules for its name (mappedLookups).
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -29,7 +32,9 @@ import (
 	"go4.org/netipx"
 
 	"github.com/capspec/capspec/ast"
+	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/evalreq"
 	"github.com/capspec/capspec/literal"
 	"github.com/capspec/capspec/policy"
 )
@@ -141,9 +146,71 @@ func diffDocuments(older, newer *document, ifaces *eval.Interfaces) DiffResult {
 	}
 	res.Added = append(res.Added, side(newer.policy, older.policy, newRef, oldRef, true)...)
 	res.Removed = append(res.Removed, side(older.policy, newer.policy, oldRef, newRef, false)...)
+	res.Added, res.Removed = mappedLookups(older.policy, newer.policy, oldRef, newRef, ifaces, res.Added, res.Removed)
 	res.Equivalent = len(res.Added)+len(res.Removed)+len(res.Changed) == 0
 	res.Text = diffText(res)
 	return res
+}
+
+// mappedLookups adds the lookups of mapped names that one side allows and
+// the other denies and that no region holds. A mapping wins over every
+// other rule for its name (SPEC §3.2): a lookup of the name in the other
+// family gets no answer, so adding "db->10.0.0.1" to a policy with
+// "--allow-resolve=*" takes away "lookup db ipv6". Rule-by-rule subtraction
+// does not see that; deciding the lookups of every mapped name does.
+func mappedLookups(older, newer *policy.Policy, oldRef, newRef *eval.Index, ifaces *eval.Interfaces, added, removed []DiffEntry) ([]DiffEntry, []DiffEntry) {
+	names := map[string]bool{}
+	for _, p := range []*policy.Policy{older, newer} {
+		for _, r := range p.Resolves {
+			if r.HostMap.IsValid() && r.Host.Kind == policy.NameHost {
+				names[r.Host.Name] = true
+			}
+		}
+	}
+	sorted := slices.Sorted(maps.Keys(names))
+	for _, n := range sorted {
+		for _, f := range []policy.Families{policy.IPv4, policy.IPv6} {
+			q := eval.Request{Op: eval.Lookup, Name: n, Family: f}
+			nd, od := newRef.Decide(q), oldRef.Decide(q)
+			switch {
+			case nd.Allowed && !od.Allowed && !inRegions(added, q, ifaces):
+				added = append(added, lookupEntry(newer, nd, q))
+			case od.Allowed && !nd.Allowed && !inRegions(removed, q, ifaces):
+				removed = append(removed, lookupEntry(older, od, q))
+			}
+		}
+	}
+	return added, removed
+}
+
+// lookupEntry is the entry of one lookup a side allows, at the rule
+// deciding it.
+func lookupEntry(p *policy.Policy, d eval.Decision, q eval.Request) DiffEntry {
+	r := &policy.Rule{Kind: ast.Resolve, Host: policy.Host{Kind: policy.NameHost, Name: q.Name}, Families: q.Family}
+	return DiffEntry{Flag: r.String(), Except: []string{}, Origin: originOf(decidingRule(p, d.Rule, eval.Lookup)), Example: q.String()}
+}
+
+// inRegions reports whether a request lies in one of the regions: allowed
+// by its flag and by none of its except rules.
+func inRegions(entries []DiffEntry, q eval.Request, ifaces *eval.Interfaces) bool {
+	allows := func(flag string) bool {
+		p, ds := eval.CompileFlags(flag)
+		return !diag.HasErrors(ds) && eval.NewIndex(p, ifaces).Decide(q).Allowed
+	}
+	for _, e := range entries {
+		name, _, _ := strings.Cut(e.Flag, "=")
+		if !allows(e.Flag) {
+			continue
+		}
+		excepted := false
+		for _, x := range e.Except {
+			excepted = excepted || allows(name+"="+x)
+		}
+		if !excepted {
+			return true
+		}
+	}
+	return false
 }
 
 // region is the part of one grant of a side that the other side does not
@@ -349,7 +416,7 @@ func findWitness(pieces []*policy.Rule, side, other *eval.Index, ifaces *eval.In
 			if tried++; tried > maxCandidates {
 				return false
 			}
-			it, err := eval.ParseRequest(text)
+			it, err := evalreq.ParseRequest(text)
 			if err != nil {
 				return true
 			}

@@ -42,6 +42,10 @@ func TestDiffText(t *testing.T) {
 				"2 grants added, 1 removed, 1 mapping changed\n"},
 		{"a port mapping", "--allow-inbound=tcp://*:80\n", "--allow-inbound=tcp://*:80->8888\n",
 			"~ --allow-inbound=tcp://*:80->8888 (was ->80)   policy.flags:1\n0 grants added, 0 removed, 1 mapping changed\n"},
+		{"a mapping takes the other family away", "--allow-resolve=*\n", "--allow-resolve=*\n--allow-resolve=db.internal->10.0.0.1\n",
+			"- --allow-resolve=db.internal#ipv6-only   old.flags:1\n" +
+				"~ --allow-resolve=db.internal->10.0.0.1 (was answered by DNS)   policy.flags:2\n" +
+				"0 grants added, 1 removed, 1 mapping changed\n"},
 		{"a mapping instead of DNS", "--allow-resolve=example.com#ipv4-only\n", "--allow-resolve=example.com->192.0.2.1\n",
 			"~ --allow-resolve=example.com->192.0.2.1 (was answered by DNS)   policy.flags:1\n0 grants added, 0 removed, 1 mapping changed\n"},
 	}
@@ -145,16 +149,18 @@ func requestGrid() []string {
 	return out
 }
 
-// decisions decides request lines against a policy: allow or deny per line.
+// decisions decides request lines against a policy, each on its own (a
+// guest making only that request): allow or deny per line.
 func decisions(t *testing.T, policy string, requests []string) []string {
 	t.Helper()
-	res := playground.Eval(policy, strings.Join(requests, "\n"), playground.DefaultInterfaces)
-	if res.Unavailable != "" || len(res.Requests) != len(requests) {
-		t.Fatalf("deciding against %q: %s (%d of %d decided)", policy, res.Unavailable, len(res.Requests), len(requests))
-	}
+	var s playground.Session // reads the policy once
 	out := make([]string, len(requests))
-	for i, r := range res.Requests {
-		out[i] = r.Decision
+	for i, q := range requests {
+		res := s.Eval(policy, q, playground.DefaultInterfaces)
+		if res.Unavailable != "" || len(res.Requests) != 1 {
+			t.Fatalf("deciding %q against %q: %s (%d decided)", q, policy, res.Unavailable, len(res.Requests))
+		}
+		out[i] = res.Requests[0].Decision
 	}
 	return out
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/evalreport"
+	"github.com/capspec/capspec/evalreq"
 )
 
 // DefaultInterfaces is the interface table the page starts with: a
@@ -23,7 +25,7 @@ func ParseInterfaces(text string) (*eval.Interfaces, error) {
 	for _, spec := range strings.FieldsFunc(text, func(r rune) bool {
 		return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == ';'
 	}) {
-		name, ps, err := eval.ParseInterface(spec)
+		name, ps, err := evalreq.ParseInterface(spec)
 		if err != nil {
 			return nil, err
 		}
@@ -79,10 +81,11 @@ func (d *document) eval(requests string, ifaces *eval.Interfaces, ifaceErr error
 		res.Unavailable = "interfaces: " + ifaceErr.Error()
 		return res
 	}
-	items, bad := eval.ReadRequests(RequestsOrigin, requests)
+	items, bad := evalreq.ReadRequests(RequestsOrigin, requests)
 	idx := newUTF16Index(requests)
-	results := eval.Run(d.policy, ifaces, items)
-	for _, r := range results {
+	run := evalreport.NewRunner(d.policy, ifaces, eval.TrackerOptions{})
+	for _, it := range items {
+		r := run.Decide(it)
 		x := Decided{Line: r.Item.Range.Start.Line, Start: idx.at(r.Item.Range.Start.Offset), End: idx.at(r.Item.Range.End.Offset),
 			Request: r.Item.Text, Decision: "deny", Reason: reason(r)}
 		if r.Decision.Allowed {
@@ -104,9 +107,13 @@ func (d *document) eval(requests string, ifaces *eval.Interfaces, ifaceErr error
 }
 
 // reason is the text `capspec eval` prints under a request, unindented.
-func reason(r eval.Result) string {
+func reason(r evalreport.Result) string {
 	var b strings.Builder
-	if err := eval.WriteText(&b, []eval.Result{r}, diag.NewPalette(false)); err != nil {
+	w := evalreport.NewTextWriter(&b, diag.NewPalette(false))
+	if err := w.Write(r); err != nil {
+		return err.Error()
+	}
+	if err := w.Flush(); err != nil {
 		return err.Error()
 	}
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")

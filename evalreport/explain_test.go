@@ -1,8 +1,12 @@
-package eval
+package evalreport
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/evalreq"
+	"github.com/capspec/capspec/internal/policygen"
 )
 
 func TestExplainDenials(t *testing.T) {
@@ -34,11 +38,20 @@ func TestExplainDenials(t *testing.T) {
 		{[]string{"--allow-resolve=db->10.0.0.1"}, "lookup db ipv6", "ipv6 lookup but db is mapped to the ipv4 address 10.0.0.1", ""},
 		{[]string{"--allow-inbound=tcp://0.0.0.0:80"}, "listen tcp [::1]:80", "ipv6 address but the rule's 0.0.0.0 means *#ipv4-only", ""},
 		{nil, "lookup example.com", "", "no --allow-resolve rules"},
+		// Finding 3: an unspecified destination, whatever the rules say.
+		{[]string{"--allow-outbound=tcp://0.0.0.0/8:*"}, "connect tcp 0.0.0.0:5432", "0.0.0.0 is an unspecified address (denied whatever the rules say)", "on Linux a connect or send to it reaches the host itself"},
+		{[]string{"--allow-outbound=tcp://*:*"}, "connect tcp [::]:22", "[::] is an unspecified address (denied whatever the rules say)", "unspecified address"},
+		{[]string{"--allow-outbound=udp://*:53"}, "send udp [::ffff:0.0.0.0]:53", "0.0.0.0 is an unspecified address (denied whatever the rules say)", "unspecified address"},
+		// Finding 4: a mapping is the whole answer.
+		{[]string{"--allow-resolve=*", "--allow-resolve=db->10.0.0.5"}, "lookup db ipv6", "db is mapped to 10.0.0.5 by rule 2, and a mapping is the whole answer: no ipv6 lookup is made", ""},
+		{[]string{"--allow-resolve=db->10.0.0.5", "--allow-outbound=tcp://db:5432"}, "connect tcp [2001:db8::1]:5432 via db", "db is mapped to 10.0.0.5 by rule 1, and a mapping is the whole answer: no ipv6 lookup is made", ""},
+		// Near misses about the request's host come before other rules.
+		{[]string{"--allow-resolve=a.org", "--allow-resolve=b.org", "--allow-resolve=c.org", "--allow-resolve=example.com"}, "lookup www.example.com", "name www.example.com is not example.com (a subdomain needs *.example.com)", ""},
 	}
 	for _, tt := range tests {
-		p, _ := compileFlags(t, tt.flags)
-		e := NewReference(p, testIfaces())
-		it, err := ParseRequest(tt.req)
+		p, _ := policygen.Compile(t, tt.flags)
+		e := NewExplainer(p, policygen.Interfaces())
+		it, err := evalreq.ParseRequest(tt.req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,8 +74,8 @@ func TestExplainDenials(t *testing.T) {
 }
 
 func TestExplainAllowing(t *testing.T) {
-	p, _ := compileFlags(t, []string{"--allow-resolve=example.com#ipv6-only", "--allow-outbound=tcp://example.com:80#ipv4-only", "--allow-resolve=*"})
-	x := NewReference(p, nil).Explain(Request{Op: Lookup, Name: "example.com"})
+	p, _ := policygen.Compile(t, []string{"--allow-resolve=example.com#ipv6-only", "--allow-outbound=tcp://example.com:80#ipv4-only", "--allow-resolve=*"})
+	x := NewExplainer(p, nil).Explain(eval.Request{Op: eval.Lookup, Name: "example.com"})
 	if len(x.Allowing) != 3 || !x.Allowing[1].Decides || x.Allowing[1].Rule.ImpliedBy == nil || x.Allowing[0].Families.String() != "ipv6" {
 		t.Errorf("allowing = %+v", x.Allowing)
 	}

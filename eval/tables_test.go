@@ -4,7 +4,6 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
-	"strconv"
 	"testing"
 )
 
@@ -71,39 +70,35 @@ func TestAddrIndex(t *testing.T) {
 	}
 }
 
-// TestManyNestedWildcards decides names below more nested wildcard rules
-// than the fast path keeps, with both engines.
-func TestManyNestedWildcards(t *testing.T) {
-	name := "a.b.c.d.e.f.g.h.i.j.k.l.example.com"
-	var flags []string
-	for d := name; ; {
-		_, rest, ok := cutLabel(d)
-		if !ok {
-			break
-		}
-		flags = append(flags, "--allow-resolve=*."+rest+"#ipv6-only", "--allow-outbound=udp://*."+rest+":"+strconv.Itoa(len(flags)+1))
-		d = rest
+// TestCoverTrie adds and removes networks and checks coverage.
+func TestCoverTrie(t *testing.T) {
+	var tr coverTrie
+	add := func(s string, d int32) { tr.add(netip.MustParsePrefix(s), d) }
+	steps := []struct {
+		pfx   string
+		delta int32
+		full  bool
+	}{
+		{"0.0.0.0/1", 1, false},
+		{"128.0.0.0/2", 1, false},
+		{"192.0.0.0/2", 1, true},
+		{"192.0.0.0/2", 1, true},
+		{"192.0.0.0/2", -1, true},
+		{"192.0.0.0/2", -1, false},
+		{"0.0.0.0/0", 1, true},
+		{"0.0.0.0/0", -1, false},
+		{"255.255.255.255/32", 1, false},
 	}
-	slices.Reverse(flags) // the deepest wildcards last, so the first rule is shallow
-	p, _ := compileFlags(t, flags)
-	ref, idx := NewReference(p, nil), NewIndex(p, nil)
-	for d := name; d != ""; {
-		for port := range uint16(len(flags) + 2) {
-			for _, q := range []Request{{Op: Lookup, Name: d}, {Op: Send, Name: d, Port: port}, {Op: Send, Name: d, Addr: netip.MustParseAddr("2001:db8::1"), Port: port}} {
-				if a, b := ref.Decide(q), idx.Decide(q); !sameDecision(a, b) {
-					t.Fatalf("%s: reference %+v, index %+v", q, a, b)
-				}
-			}
-		}
-		_, d, _ = cutLabel(d)
-	}
-}
-
-func cutLabel(s string) (string, string, bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '.' {
-			return s[:i], s[i+1:], true
+	for i, s := range steps {
+		add(s.pfx, s.delta)
+		if tr.full() != s.full {
+			t.Fatalf("step %d (%s %+d): full = %v", i, s.pfx, s.delta, tr.full())
 		}
 	}
-	return s, "", false
+	var v6 coverTrie
+	v6.add(netip.MustParsePrefix("::/1"), 1)
+	v6.add(netip.MustParsePrefix("8000::/1"), 1)
+	if !v6.full() {
+		t.Fatal("v6 halves do not cover")
+	}
 }
