@@ -148,6 +148,7 @@ func (a *app) commands() []*cobra.Command {
 		a.evalCommand(),
 		a.exportCommand(),
 		a.importCommand(),
+		a.lspCommand(),
 	}
 }
 

@@ -1,0 +1,444 @@
+// Package lsp is capspec's language server: the Language Server Protocol
+// 3.17 over a byte stream (standard input and output for `capspec lsp`),
+// for flags files and shell scripts. It stands on the other layers and adds
+// no meaning of its own: diagnostics are lint's (with grammar's and
+// source's), quick fixes are their suggested fixes, formatting is
+// normalize's (and source.RewriteShell for scripts), hover is explain's
+// sentence and lint's rule docs and relations.
+//
+// JSON-RPC is github.com/sourcegraph/jsonrpc2; the LSP structures the
+// server uses are in protocol.go; the framing, which survives bad input,
+// in stream.go. docs/editors.md says how to set editors up.
+package lsp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/url"
+	"path"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sourcegraph/jsonrpc2"
+)
+
+// Options configure a server.
+type Options struct {
+	// Debounce is how long after a change the diagnostics of a document are
+	// computed; a newer change restarts the wait. Zero means
+	// DefaultDebounce.
+	Debounce time.Duration
+	// Log receives the server's log (capspec lsp: standard error); nil
+	// discards it.
+	Log io.Writer
+	// Version is the server version reported to the client.
+	Version string
+}
+
+// DefaultDebounce is the wait between a change and its diagnostics.
+const DefaultDebounce = 150 * time.Millisecond
+
+// ErrExitWithoutShutdown is Serve's result when the client sent exit
+// without shutdown first, or closed the stream without exit: LSP asks the
+// server to exit with status 1 then.
+var ErrExitWithoutShutdown = errors.New("the client ended the session without shutdown")
+
+// Serve runs a language server reading requests from in and writing
+// responses and notifications to out, until the client sends exit, in
+// ends, or ctx is done. It returns nil after shutdown and exit. Every
+// goroutine it starts has ended when it returns.
+func Serve(ctx context.Context, in io.Reader, out io.Writer, opts Options) error {
+	if opts.Debounce <= 0 {
+		opts.Debounce = DefaultDebounce
+	}
+	logw := opts.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+	s := &server{
+		opts:     opts,
+		log:      log.New(logw, "capspec lsp: ", log.LstdFlags),
+		docs:     map[string]*document{},
+		requests: map[jsonrpc2.ID]context.CancelFunc{},
+		sem:      make(chan struct{}, 1),
+		enc:      encodingUTF16,
+		cfg:      defaultConfig(),
+	}
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	defer s.cancel()
+	conn := jsonrpc2.NewConn(s.ctx, newStream(in, out), s, jsonrpc2.SetLogger(s.log))
+	<-conn.DisconnectNotify()
+	s.stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == stateExited && s.shutdown {
+		return nil
+	}
+	return ErrExitWithoutShutdown
+}
+
+// Session states.
+const (
+	stateNew = iota
+	stateRunning
+	stateShutdown
+	stateExited
+)
+
+// server is one session with one client.
+type server struct {
+	opts Options
+	log  *log.Logger
+	ctx  context.Context // the session; canceled when it ends
+	// cancel ends the session's background work.
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	conn     *jsonrpc2.Conn
+	state    int
+	shutdown bool
+	enc      string // the negotiated position encoding
+	markdown bool   // the client shows Markdown in hovers
+	root     string // the workspace folder, for relative paths in settings
+	cfg      config
+	docs     map[string]*document
+	requests map[jsonrpc2.ID]context.CancelFunc // requests being answered
+
+	publishMu sync.Mutex    // orders the check and the sending of diagnostics
+	sem       chan struct{} // one analysis at a time
+	wg        sync.WaitGroup
+}
+
+// stop ends the session: every pending analysis and request is canceled
+// and waited for.
+func (s *server) stop() {
+	s.cancel()
+	s.mu.Lock()
+	for _, d := range s.docs {
+		s.unschedule(d)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// Handle answers one message. It runs on the connection's reading
+// goroutine, so notifications are applied in the order they were sent;
+// requests that take time are answered from goroutines of their own on a
+// snapshot of the document taken here.
+func (s *server) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Printf("panic handling %s: %v\n%s", req.Method, r, debug.Stack())
+			if !req.Notif {
+				s.replyError(conn, req, jsonrpc2.CodeInternalError, fmt.Sprintf("internal error: %v", r))
+			}
+		}
+	}()
+	s.mu.Lock()
+	if s.conn == nil {
+		s.conn = conn
+	}
+	state := s.state
+	s.mu.Unlock()
+
+	switch {
+	case req.Method == "exit":
+		s.exit(conn)
+		return
+	case state == stateNew && req.Method != "initialize":
+		if !req.Notif {
+			s.replyError(conn, req, codeServerNotInitialized, "the server is not initialized")
+		}
+		return
+	case state != stateNew && req.Method == "initialize":
+		s.replyError(conn, req, jsonrpc2.CodeInvalidRequest, "the server is initialized already")
+		return
+	case state == stateShutdown:
+		if !req.Notif {
+			s.replyError(conn, req, jsonrpc2.CodeInvalidRequest, "the server is shut down")
+		}
+		return
+	}
+
+	switch req.Method {
+	case "initialize":
+		s.initialize(conn, req)
+	case "initialized":
+		s.warnUnsupported()
+	case "shutdown":
+		s.mu.Lock()
+		s.state, s.shutdown = stateShutdown, true
+		s.mu.Unlock()
+		s.reply(conn, req, nil)
+	case "$/cancelRequest":
+		var p struct {
+			ID jsonrpc2.ID `json:"id"`
+		}
+		if decode(req, &p) == nil {
+			s.mu.Lock()
+			if cancel, ok := s.requests[p.ID]; ok {
+				cancel()
+			}
+			s.mu.Unlock()
+		}
+	case "textDocument/didOpen":
+		var p DidOpenTextDocumentParams
+		if s.decodeNotification(req, &p) {
+			s.didOpen(p)
+		}
+	case "textDocument/didChange":
+		var p DidChangeTextDocumentParams
+		if s.decodeNotification(req, &p) {
+			s.didChange(p)
+		}
+	case "textDocument/didClose":
+		var p DidCloseTextDocumentParams
+		if s.decodeNotification(req, &p) {
+			s.didClose(p)
+		}
+	case "workspace/didChangeConfiguration":
+		var p DidChangeConfigurationParams
+		if s.decodeNotification(req, &p) {
+			s.didChangeConfiguration(p)
+		}
+	case "textDocument/codeAction":
+		var p CodeActionParams
+		if s.decodeRequest(conn, req, &p) {
+			s.answer(conn, req, p.TextDocument.URI, func(ctx context.Context, snap *snapshot) (any, error) {
+				return s.codeActions(ctx, snap, p)
+			})
+		}
+	case "textDocument/formatting":
+		var p DocumentFormattingParams
+		if s.decodeRequest(conn, req, &p) {
+			s.answer(conn, req, p.TextDocument.URI, func(ctx context.Context, snap *snapshot) (any, error) {
+				return s.format(ctx, snap)
+			})
+		}
+	case "textDocument/hover":
+		var p TextDocumentPositionParams
+		if s.decodeRequest(conn, req, &p) {
+			s.answer(conn, req, p.TextDocument.URI, func(ctx context.Context, snap *snapshot) (any, error) {
+				return s.hover(ctx, snap, p.Position)
+			})
+		}
+	case "textDocument/completion":
+		var p TextDocumentPositionParams
+		if s.decodeRequest(conn, req, &p) {
+			s.answer(conn, req, p.TextDocument.URI, func(ctx context.Context, snap *snapshot) (any, error) {
+				return s.complete(snap, p.Position), nil
+			})
+		}
+	default:
+		// Other notifications ($/setTrace, didSave, ...) need nothing.
+		if !req.Notif {
+			s.replyError(conn, req, jsonrpc2.CodeMethodNotFound, "method not found: "+req.Method)
+		}
+	}
+}
+
+// initialize negotiates the session: the position encoding (UTF-8 when the
+// client offers it, else UTF-16), Markdown, the settings.
+func (s *server) initialize(conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
+	var p InitializeParams
+	if !s.decodeRequest(conn, req, &p) {
+		return
+	}
+	s.mu.Lock()
+	enc := encodingUTF16
+	if g := p.Capabilities.General; g != nil {
+		for _, e := range g.PositionEncodings {
+			if e == encodingUTF8 {
+				enc = encodingUTF8
+			}
+		}
+	}
+	s.enc = enc
+	if td := p.Capabilities.TextDocument; td != nil && td.Hover != nil {
+		for _, f := range td.Hover.ContentFormat {
+			if f == "markdown" {
+				s.markdown = true
+			}
+		}
+	}
+	switch {
+	case p.RootURI != nil:
+		if dir, ok := filePath(*p.RootURI); ok {
+			s.root = dir
+		}
+	case p.RootPath != nil:
+		s.root = *p.RootPath
+	}
+	cfg, problems := s.cfg.update(p.InitializationOptions)
+	s.cfg = cfg
+	s.state = stateRunning
+	s.mu.Unlock()
+	s.showProblems(conn, problems)
+	s.reply(conn, req, InitializeResult{
+		Capabilities: ServerCapabilities{
+			PositionEncoding:           enc,
+			TextDocumentSync:           TextDocumentSyncOptions{OpenClose: true, Change: 2},
+			HoverProvider:              true,
+			CompletionProvider:         CompletionOptions{TriggerCharacters: []string{"-", "=", "/", ":", "#", ",", "."}},
+			CodeActionProvider:         CodeActionOptions{CodeActionKinds: []string{kindQuickFix, kindFixAll}},
+			DocumentFormattingProvider: true,
+		},
+		ServerInfo: ServerInfo{Name: "capspec", Version: s.opts.Version},
+	})
+}
+
+// exit ends the session.
+func (s *server) exit(conn *jsonrpc2.Conn) {
+	s.mu.Lock()
+	s.state = stateExited
+	s.mu.Unlock()
+	conn.Close()
+}
+
+// answer answers a request about a document from a goroutine of its own,
+// on a snapshot of the document taken now. A request about a document
+// that is not open is answered with null. $/cancelRequest cancels it.
+func (s *server) answer(conn *jsonrpc2.Conn, req *jsonrpc2.Request, uri string, fn func(context.Context, *snapshot) (any, error)) {
+	s.mu.Lock()
+	d := s.docs[uri]
+	if d == nil {
+		s.mu.Unlock()
+		s.reply(conn, req, nil)
+		return
+	}
+	snap := s.snapshot(d)
+	ctx, cancel := context.WithCancel(s.ctx)
+	s.requests[req.ID] = cancel
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.requests, req.ID)
+			s.mu.Unlock()
+			cancel()
+		}()
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Printf("panic answering %s: %v\n%s", req.Method, r, debug.Stack())
+				s.replyError(conn, req, jsonrpc2.CodeInternalError, fmt.Sprintf("internal error: %v", r))
+			}
+		}()
+		res, err := fn(ctx, snap)
+		switch {
+		case ctx.Err() != nil:
+			s.replyError(conn, req, codeRequestCancelled, "request cancelled")
+		case err != nil:
+			var re *jsonrpc2.Error
+			if errors.As(err, &re) {
+				s.replyError(conn, req, re.Code, re.Message)
+			} else {
+				s.replyError(conn, req, codeRequestFailed, err.Error())
+			}
+		default:
+			s.reply(conn, req, res)
+		}
+	}()
+}
+
+// reply sends a result; a closed connection is no error worth reporting.
+func (s *server) reply(conn *jsonrpc2.Conn, req *jsonrpc2.Request, result any) {
+	if err := conn.Reply(s.ctx, req.ID, result); err != nil && !errors.Is(err, jsonrpc2.ErrClosed) {
+		s.log.Printf("replying to %s: %v", req.Method, err)
+	}
+}
+
+func (s *server) replyError(conn *jsonrpc2.Conn, req *jsonrpc2.Request, code int64, msg string) {
+	err := conn.ReplyWithError(s.ctx, req.ID, &jsonrpc2.Error{Code: code, Message: msg})
+	if err != nil && !errors.Is(err, jsonrpc2.ErrClosed) {
+		s.log.Printf("replying to %s: %v", req.Method, err)
+	}
+}
+
+// notify sends a notification.
+func (s *server) notify(method string, params any) {
+	s.mu.Lock()
+	conn := s.conn
+	s.mu.Unlock()
+	if conn == nil {
+		return
+	}
+	if err := conn.Notify(s.ctx, method, params); err != nil && !errors.Is(err, jsonrpc2.ErrClosed) {
+		s.log.Printf("sending %s: %v", method, err)
+	}
+}
+
+// showProblems shows problems with the settings to the user.
+func (s *server) showProblems(conn *jsonrpc2.Conn, problems []string) {
+	for _, p := range problems {
+		s.log.Print(p)
+		if err := conn.Notify(s.ctx, "window/showMessage", MessageParams{Type: messageWarning, Message: "capspec: " + p}); err != nil {
+			return
+		}
+	}
+}
+
+// decode reads a message's params.
+func decode(req *jsonrpc2.Request, v any) error {
+	if req.Params == nil {
+		return nil
+	}
+	return json.Unmarshal(*req.Params, v)
+}
+
+// decodeRequest reads a request's params, answering InvalidParams when
+// they do not decode.
+func (s *server) decodeRequest(conn *jsonrpc2.Conn, req *jsonrpc2.Request, v any) bool {
+	if err := decode(req, v); err != nil {
+		s.replyError(conn, req, jsonrpc2.CodeInvalidParams, "invalid params: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// decodeNotification reads a notification's params, logging those that do
+// not decode (a notification has no answer).
+func (s *server) decodeNotification(req *jsonrpc2.Request, v any) bool {
+	if err := decode(req, v); err != nil {
+		s.log.Printf("%s: invalid params: %v", req.Method, err)
+		return false
+	}
+	return true
+}
+
+// filePath returns the path of a file: URI.
+func filePath(uri string) (string, bool) {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "file" {
+		return "", false
+	}
+	return filepath.FromSlash(u.Path), true
+}
+
+// originName is how a document is named in diagnostics ("policy.flags:3:1")
+// and in the positions of their texts: the last element of its URI's path.
+func originName(uri string) string {
+	name := uri
+	if u, err := url.Parse(uri); err == nil {
+		p := u.Path
+		if p == "" {
+			p = u.Opaque
+		}
+		if p != "" {
+			name = p
+		}
+	}
+	name = path.Base(strings.TrimRight(name, "/"))
+	if name == "." || name == "/" || name == "" {
+		return "document"
+	}
+	return name
+}
