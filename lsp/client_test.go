@@ -27,8 +27,8 @@ type testClient struct {
 	noteCond chan struct{} // closed and replaced on every notification
 	readErr  error
 	readDone chan struct{}
-	frames   int // messages read
-	bytes    int // content bytes read
+	frames   int            // messages read
+	bytes    int            // content bytes read
 	diagFrom map[string]int // per document, the notifications already searched
 }
 
