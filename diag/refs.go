@@ -3,7 +3,6 @@ package diag
 import (
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // Ref is a position in an origin that a diagnostic's text names, in the
@@ -58,26 +57,4 @@ func leadingNumber(s string) (int, int) {
 	}
 	v, _ := strconv.Atoi(s[:n])
 	return v, n
-}
-
-// Offset returns the byte offset of a line and column (counting from 1,
-// the column in runes): the inverse of Pos. Positions past the end of a
-// line or of the file are clamped to it.
-func (f *File) Offset(line, column int) int {
-	if line < 1 {
-		return 0
-	}
-	if line > len(f.lines) {
-		return len(f.Content)
-	}
-	off := f.lines[line-1]
-	end := len(f.Content)
-	if line < len(f.lines) {
-		end = f.lines[line] - 1
-	}
-	for c := 1; c < column && off < end; c++ {
-		_, size := utf8.DecodeRuneInString(f.Content[off:end])
-		off += size
-	}
-	return off
 }

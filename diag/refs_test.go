@@ -23,24 +23,3 @@ func TestFindRefs(t *testing.T) {
 		}
 	}
 }
-
-// TestOffsetInvertsPos checks File.Offset against File.Pos on every byte
-// offset that starts a rune, with non-ASCII text and CRLF line ends.
-func TestOffsetInvertsPos(t *testing.T) {
-	f := NewFile("x", "ab\r\nｆｕｌｌ😀x\n\nend")
-	for off := 0; off <= len(f.Content); off++ {
-		if off < len(f.Content) && f.Content[off]&0xC0 == 0x80 {
-			continue
-		}
-		p := f.Pos(off)
-		if got := f.Offset(p.Line, p.Column); got != off {
-			t.Errorf("Offset(%d, %d) = %d, want %d", p.Line, p.Column, got, off)
-		}
-	}
-	if got := f.Offset(2, 99); got != len("ab\r\nｆｕｌｌ😀x") {
-		t.Errorf("Offset past the line end = %d", got)
-	}
-	if got := f.Offset(99, 1); got != len(f.Content) {
-		t.Errorf("Offset past the end = %d", got)
-	}
-}

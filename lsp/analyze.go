@@ -38,9 +38,8 @@ type analysis struct {
 	cache     parseCache          // the flags parsed, for the next analysis
 	lsp       []Diagnostic        // diags as LSP diagnostics, bounded
 
-	fileOnce sync.Once
-	file     *diag.File  // the document as an origin, for positions in texts
-	starts   map[int]int // flag start offset -> end offset
+	flagsOnce sync.Once
+	flags     map[[2]int]diag.Range // the flags of the document by start line and column
 }
 
 // parsed is one policy of a document.
@@ -276,40 +275,39 @@ func cut(s string, n int) string {
 // related returns the places of the document that a finding's text names
 // ("the others are at policy.flags:2:1, policy.flags:5:1"; "duplicate of
 // the rule at policy.flags:1:1"): each the range of the flag starting
-// there, with the clause that names it.
+// there (found by the line and column the text gives, as diag.Range.String
+// writes them), with the clause that names it.
 func (a *analysis) related(d diag.Diagnostic) []DiagnosticRelatedInformation {
 	full := message(d)
 	refs := diag.FindRefs(full, a.snap.name)
 	if len(refs) == 0 {
 		return nil
 	}
-	a.fileOnce.Do(a.index)
+	a.flagsOnce.Do(a.indexFlags)
 	var out []DiagnosticRelatedInformation
 	for _, ref := range refs {
 		if len(out) == maxRelated {
 			break
 		}
-		start := a.file.Offset(ref.Line, ref.Column)
-		end := start
-		if e, ok := a.starts[start]; ok {
-			end = e
+		f, ok := a.flags[[2]int{ref.Line, ref.Column}]
+		if !ok {
+			continue // every position lint names is a flag's
 		}
 		out = append(out, DiagnosticRelatedInformation{
-			Location: Location{URI: a.snap.uri, Range: a.snap.text.rangeOf(start, end, a.snap.enc)},
+			Location: Location{URI: a.snap.uri, Range: a.snap.text.rangeOf(f.Start.Offset, f.End.Offset, a.snap.enc)},
 			Message:  clause(full, ref.Start, ref.End),
 		})
 	}
 	return out
 }
 
-// index records where the document's flags start and end.
-func (a *analysis) index() {
-	a.file = diag.NewFile(a.snap.name, a.snap.text.s)
-	a.starts = map[int]int{}
+// indexFlags records where the document's flags are.
+func (a *analysis) indexFlags() {
+	a.flags = map[[2]int]diag.Range{}
 	for _, p := range a.inputs {
 		for _, f := range p.in.Flags {
 			if f.Range.Origin == a.snap.name {
-				a.starts[f.Range.Start.Offset] = f.Range.End.Offset
+				a.flags[[2]int{f.Range.Start.Line, f.Range.Start.Column}] = f.Range
 			}
 		}
 	}

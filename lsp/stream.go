@@ -27,6 +27,7 @@ const (
 // reading goes on with the next frame. Only the end or failure of the
 // underlying stream ends it.
 type stream struct {
+	max    int // bytes of one message's content: maxMessage
 	r      *bufio.Reader
 	closer io.Closer // closes the input; may be nil
 
@@ -35,7 +36,7 @@ type stream struct {
 }
 
 func newStream(r io.Reader, w io.Writer) *stream {
-	s := &stream{r: bufio.NewReaderSize(r, 64<<10), w: w}
+	s := &stream{max: maxMessage, r: bufio.NewReaderSize(r, 64<<10), w: w}
 	if c, ok := r.(io.Closer); ok {
 		s.closer = c
 	}
@@ -135,11 +136,11 @@ func (s *stream) readFrame() ([]byte, error) {
 		return nil, &errFrame{code: -32700, msg: "parse error: a message without Content-Length"}
 	case length < 0:
 		return nil, &errFrame{code: -32700, msg: "parse error: " + bad}
-	case length > maxMessage:
+	case length > s.max:
 		if _, err := io.CopyN(io.Discard, s.r, int64(length)); err != nil {
 			return nil, err
 		}
-		return nil, &errFrame{code: -32600, msg: fmt.Sprintf("invalid request: a message of %d bytes is larger than %d", length, maxMessage)}
+		return nil, &errFrame{code: -32600, msg: fmt.Sprintf("invalid request: a message of %d bytes is larger than %d", length, s.max)}
 	}
 	body := make([]byte, length)
 	if _, err := io.ReadFull(s.r, body); err != nil {
