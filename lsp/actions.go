@@ -2,8 +2,10 @@ package lsp
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/capspec/capspec/diag"
@@ -76,16 +78,56 @@ func (s *server) codeActions(ctx context.Context, snap *snapshot, p CodeActionPa
 		}
 	}
 	if want(kindFixAll) {
-		fixed, err := fixAll(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		if fixed != t.s {
-			actions = append(actions, CodeAction{Title: "Fix all capspec findings", Kind: kindFixAll,
-				Edit: &WorkspaceEdit{Changes: map[string][]TextEdit{snap.uri: minimalEdits(t, fixed, enc)}}})
+		if _, n := diag.SelectFixes(a.diags); n > 0 {
+			action := CodeAction{Title: fixAllTitle, Kind: kindFixAll}
+			if snap.resolve && !slices.Contains(p.Context.Only, kindFixAll) {
+				// Clients ask for actions at every move of the cursor; the
+				// edit, which can take several analyses, waits until chosen.
+				action.Data, _ = json.Marshal(fixAllData{URI: snap.uri, FixAll: true})
+			} else if err := fixAllEdit(ctx, a, &action); err != nil {
+				return nil, err
+			}
+			if action.Data != nil || action.Edit != nil {
+				actions = append(actions, action)
+			}
 		}
 	}
 	return actions, nil
+}
+
+const fixAllTitle = "Fix all capspec findings"
+
+// fixAllData is the data of a "fix all" action whose edit is resolved
+// when it is chosen (codeAction/resolve).
+type fixAllData struct {
+	URI    string `json:"uri"`
+	FixAll bool   `json:"fixAll"`
+}
+
+// fixAllEdit sets the edit of a "fix all" action; none when nothing changes.
+func fixAllEdit(ctx context.Context, a *analysis, action *CodeAction) error {
+	fixed, err := fixAll(ctx, a)
+	if err != nil {
+		return err
+	}
+	if fixed != a.snap.text.s {
+		action.Edit = &WorkspaceEdit{Changes: map[string][]TextEdit{a.snap.uri: minimalEdits(a.snap.text, fixed, a.snap.enc)}}
+	}
+	return nil
+}
+
+// resolveFixAll answers codeAction/resolve for a "fix all" action: its edit
+// for the document as it is now.
+func (s *server) resolveFixAll(ctx context.Context, snap *snapshot, action CodeAction) (*CodeAction, error) {
+	a := s.analysisOf(ctx, snap)
+	if a == nil {
+		return nil, ctx.Err()
+	}
+	action.Edit = nil
+	if err := fixAllEdit(ctx, a, &action); err != nil {
+		return nil, err
+	}
+	return &action, nil
 }
 
 // lspEdits converts the edits of a fix; false when one is in another origin.

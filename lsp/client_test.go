@@ -49,7 +49,7 @@ type rpcError struct {
 func (e *rpcError) Error() string { return fmt.Sprintf("rpc error %d: %s", e.Code, e.Message) }
 
 // timeout bounds every wait of the tests.
-const timeout = 20 * time.Second
+const timeout = 60 * time.Second
 
 func newTestClient(tb testing.TB, r io.Reader, w io.Writer) *testClient {
 	c := &testClient{tb: tb, w: w, pending: map[string]chan rpcMessage{}, diagFrom: map[string]int{}, noteCond: make(chan struct{}), readDone: make(chan struct{})}

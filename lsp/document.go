@@ -3,6 +3,7 @@ package lsp
 import (
 	"context"
 	"path"
+	"slices"
 	"strings"
 	"time"
 )
@@ -12,6 +13,7 @@ type document struct {
 	uri     string
 	name    string // its origin name in diagnostics
 	shell   bool   // read as a shell script (--shell), else as a flags file
+	ignored bool   // not capspec's (see readAs)
 	version int32
 	text    *text
 
@@ -31,6 +33,7 @@ type snapshot struct {
 	text      *text
 	enc       string
 	markdown  bool
+	resolve   bool // the client resolves code actions' edits
 	cfg       config
 	last      *analysis  // the document's newest analysis, if of this version
 	cache     parseCache // flags already parsed
@@ -39,28 +42,33 @@ type snapshot struct {
 // snapshot takes a snapshot of d; s.mu is held.
 func (s *server) snapshot(d *document) *snapshot {
 	snap := &snapshot{uri: d.uri, name: d.name, shell: d.shell, version: d.version, text: d.text,
-		enc: s.enc, markdown: s.markdown, cfg: s.cfg, cache: d.cache}
+		enc: s.enc, markdown: s.markdown, resolve: s.resolve, cfg: s.cfg, cache: d.cache}
 	if d.last != nil && d.last.snap.text == d.text && d.last.cfg.equal(s.cfg) {
 		snap.last = d.last
 	}
 	return snap
 }
 
-// isShell decides how a document is read: as a shell script for the
-// language ids of shells and the extensions .sh and .bash, else as a flags
-// file (language id capspec, extension .flags, anything else).
-func isShell(languageID, uri string) bool {
+// readAs decides how a document is read: as a shell script for the
+// language ids of shells (shellscript, sh, bash, zsh, ksh, dash) and the
+// extensions .sh and .bash, as a flags file for the language id capspec
+// and the extension .flags. Other documents are not capspec's: ok is
+// false, and the server leaves them alone (a client that sends every
+// plain-text file gets no findings about prose).
+func readAs(languageID, uri string) (shell, ok bool) {
 	switch strings.ToLower(languageID) {
 	case "shellscript", "sh", "bash", "zsh", "ksh", "dash":
-		return true
+		return true, true
 	case "capspec":
-		return false
+		return false, true
 	}
 	switch strings.ToLower(path.Ext(uri)) {
 	case ".sh", ".bash":
-		return true
+		return true, true
+	case ".flags":
+		return false, true
 	}
-	return false
+	return false, false
 }
 
 func (s *server) didOpen(p DidOpenTextDocumentParams) {
@@ -70,10 +78,13 @@ func (s *server) didOpen(p DidOpenTextDocumentParams) {
 	if old := s.docs[td.URI]; old != nil {
 		s.unschedule(old)
 	}
-	d := &document{uri: td.URI, name: originName(td.URI), shell: isShell(td.LanguageID, td.URI),
+	shell, ok := readAs(td.LanguageID, td.URI)
+	d := &document{uri: td.URI, name: originName(td.URI), shell: shell, ignored: !ok,
 		version: td.Version, text: newText(td.Text)}
 	s.docs[td.URI] = d
-	s.schedule(d, 0)
+	if !d.ignored {
+		s.schedule(d, 0)
+	}
 }
 
 func (s *server) didChange(p DidChangeTextDocumentParams) {
@@ -97,7 +108,9 @@ func (s *server) didChange(p DidChangeTextDocumentParams) {
 	}
 	d.text = t
 	d.version = p.TextDocument.Version
-	s.schedule(d, s.opts.Debounce)
+	if !d.ignored {
+		s.schedule(d, s.opts.Debounce)
+	}
 }
 
 func (s *server) didClose(p DidCloseTextDocumentParams) {
@@ -108,7 +121,7 @@ func (s *server) didClose(p DidCloseTextDocumentParams) {
 		delete(s.docs, d.uri)
 	}
 	s.mu.Unlock()
-	if d != nil {
+	if d != nil && !d.ignored {
 		// Clear the document's diagnostics; publishing holds publishMu, so
 		// no analysis of it can publish after this.
 		s.publishMu.Lock()
@@ -120,16 +133,24 @@ func (s *server) didClose(p DidCloseTextDocumentParams) {
 func (s *server) didChangeConfiguration(p DidChangeConfigurationParams) {
 	s.mu.Lock()
 	cfg, problems := s.cfg.update(p.Settings)
+	changed := !cfg.equal(s.cfg)
+	withinChanged := !slices.Equal(cfg.within, s.cfg.within)
 	s.cfg = cfg
-	for _, d := range s.docs {
-		s.schedule(d, 0)
+	if changed {
+		for _, d := range s.docs {
+			if !d.ignored {
+				s.schedule(d, 0)
+			}
+		}
 	}
 	conn := s.conn
 	s.mu.Unlock()
 	if conn != nil {
 		s.showProblems(conn, problems)
 	}
-	s.warnUnsupported()
+	if withinChanged {
+		s.warnUnsupported()
+	}
 }
 
 // schedule starts the analysis of d's current version after delay,

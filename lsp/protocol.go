@@ -113,11 +113,11 @@ type ClientCapabilities struct {
 		Hover *struct {
 			ContentFormat []string `json:"contentFormat"`
 		} `json:"hover"`
-		Completion *struct {
-			CompletionItem *struct {
-				DocumentationFormat []string `json:"documentationFormat"`
-			} `json:"completionItem"`
-		} `json:"completion"`
+		CodeAction *struct {
+			ResolveSupport *struct {
+				Properties []string `json:"properties"`
+			} `json:"resolveSupport"`
+		} `json:"codeAction"`
 	} `json:"textDocument"`
 }
 
@@ -158,6 +158,7 @@ type CompletionOptions struct {
 // CodeActionOptions configure code actions.
 type CodeActionOptions struct {
 	CodeActionKinds []string `json:"codeActionKinds"`
+	ResolveProvider bool     `json:"resolveProvider"`
 }
 
 // Diagnostic severities.
@@ -223,6 +224,8 @@ type CodeAction struct {
 	Diagnostics []Diagnostic   `json:"diagnostics,omitempty"`
 	IsPreferred bool           `json:"isPreferred,omitempty"`
 	Edit        *WorkspaceEdit `json:"edit,omitempty"`
+	// Data comes back with codeAction/resolve.
+	Data json.RawMessage `json:"data,omitempty"`
 }
 
 // DocumentFormattingParams are the params of textDocument/formatting.

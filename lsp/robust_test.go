@@ -191,3 +191,28 @@ func TestNoGoroutineLeak(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelRequest cancels a request in flight: it is answered, with
+// RequestCancelled or (when it finished first) its result, never left
+// without an answer.
+func TestCancelRequest(t *testing.T) {
+	c, _ := start(t, Options{}, nil)
+	const uri = "file:///w/cancel.flags"
+	c.open(uri, "capspec", genFlags(3000))
+	c.change(uri, 2, genFlags(3001)) // the next request analyses the new version
+	ch := make(chan rpcMessage, 1)
+	c.mu.Lock()
+	c.pending["900"] = ch
+	c.mu.Unlock()
+	c.send(map[string]any{"jsonrpc": "2.0", "id": 900, "method": "textDocument/codeAction", "params": actionParams(uri, Range{}, "source.fixAll")})
+	c.notify("$/cancelRequest", map[string]any{"id": 900})
+	select {
+	case m := <-ch:
+		if m.Error != nil && m.Error.Code != codeRequestCancelled {
+			t.Errorf("cancelled request answered %+v", m.Error)
+		}
+		t.Logf("answered: error %v, result %d bytes", m.Error, len(m.Result))
+	case <-time.After(timeout):
+		t.Fatal("the cancelled request was never answered")
+	}
+}

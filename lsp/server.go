@@ -22,6 +22,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -106,14 +107,16 @@ type server struct {
 	shutdown bool
 	enc      string // the negotiated position encoding
 	markdown bool   // the client shows Markdown in hovers
+	resolve  bool   // the client resolves the edits of code actions
 	root     string // the workspace folder, for relative paths in settings
 	cfg      config
 	docs     map[string]*document
 	requests map[jsonrpc2.ID]context.CancelFunc // requests being answered
 
-	publishMu sync.Mutex    // orders the check and the sending of diagnostics
-	sem       chan struct{} // one analysis at a time
-	wg        sync.WaitGroup
+	publishMu sync.Mutex     // orders the check and the sending of diagnostics
+	sem       chan struct{}  // one analysis at a time
+	wg        sync.WaitGroup // every goroutine of the session
+	answering sync.WaitGroup // the goroutines answering requests
 }
 
 // stop ends the session: every pending analysis and request is canceled
@@ -176,6 +179,8 @@ func (s *server) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 		s.mu.Lock()
 		s.state, s.shutdown = stateShutdown, true
 		s.mu.Unlock()
+		// The requests sent before shutdown are answered before it.
+		s.answering.Wait()
 		s.reply(conn, req, nil)
 	case "$/cancelRequest":
 		var p struct {
@@ -213,6 +218,18 @@ func (s *server) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 		if s.decodeRequest(conn, req, &p) {
 			s.answer(conn, req, p.TextDocument.URI, func(ctx context.Context, snap *snapshot) (any, error) {
 				return s.codeActions(ctx, snap, p)
+			})
+		}
+	case "codeAction/resolve":
+		var p CodeAction
+		if s.decodeRequest(conn, req, &p) {
+			var data fixAllData
+			if json.Unmarshal(p.Data, &data) != nil || data.URI == "" {
+				s.replyError(conn, req, jsonrpc2.CodeInvalidParams, "invalid params: not a code action of capspec's")
+				return
+			}
+			s.answer(conn, req, data.URI, func(ctx context.Context, snap *snapshot) (any, error) {
+				return s.resolveFixAll(ctx, snap, p)
 			})
 		}
 	case "textDocument/formatting":
@@ -261,11 +278,12 @@ func (s *server) initialize(conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
 		}
 	}
 	s.enc = enc
-	if td := p.Capabilities.TextDocument; td != nil && td.Hover != nil {
-		for _, f := range td.Hover.ContentFormat {
-			if f == "markdown" {
-				s.markdown = true
-			}
+	if td := p.Capabilities.TextDocument; td != nil {
+		if td.Hover != nil {
+			s.markdown = slices.Contains(td.Hover.ContentFormat, "markdown")
+		}
+		if td.CodeAction != nil && td.CodeAction.ResolveSupport != nil {
+			s.resolve = slices.Contains(td.CodeAction.ResolveSupport.Properties, "edit")
 		}
 	}
 	switch {
@@ -287,7 +305,7 @@ func (s *server) initialize(conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
 			TextDocumentSync:           TextDocumentSyncOptions{OpenClose: true, Change: 2},
 			HoverProvider:              true,
 			CompletionProvider:         CompletionOptions{TriggerCharacters: []string{"-", "=", "/", ":", "#", ",", "."}},
-			CodeActionProvider:         CodeActionOptions{CodeActionKinds: []string{kindQuickFix, kindFixAll}},
+			CodeActionProvider:         CodeActionOptions{CodeActionKinds: []string{kindQuickFix, kindFixAll}, ResolveProvider: true},
 			DocumentFormattingProvider: true,
 		},
 		ServerInfo: ServerInfo{Name: "capspec", Version: s.opts.Version},
@@ -304,11 +322,11 @@ func (s *server) exit(conn *jsonrpc2.Conn) {
 
 // answer answers a request about a document from a goroutine of its own,
 // on a snapshot of the document taken now. A request about a document
-// that is not open is answered with null. $/cancelRequest cancels it.
+// that is not open, or not capspec's, is answered with null. $/cancelRequest cancels it.
 func (s *server) answer(conn *jsonrpc2.Conn, req *jsonrpc2.Request, uri string, fn func(context.Context, *snapshot) (any, error)) {
 	s.mu.Lock()
 	d := s.docs[uri]
-	if d == nil {
+	if d == nil || d.ignored {
 		s.mu.Unlock()
 		s.reply(conn, req, nil)
 		return
@@ -317,9 +335,11 @@ func (s *server) answer(conn *jsonrpc2.Conn, req *jsonrpc2.Request, uri string, 
 	ctx, cancel := context.WithCancel(s.ctx)
 	s.requests[req.ID] = cancel
 	s.wg.Add(1)
+	s.answering.Add(1)
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
+		defer s.answering.Done()
 		defer func() {
 			s.mu.Lock()
 			delete(s.requests, req.ID)

@@ -604,6 +604,7 @@ func TestConfiguration(t *testing.T) {
 	// take their defaults.
 	c.notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{}})
 	n = c.noteCount()
+	n0 := n
 	c.notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{
 		"minSeverity": "fatal", "disable": "CS999,CS206"}})
 	var msgs []string
@@ -617,7 +618,7 @@ func TestConfiguration(t *testing.T) {
 	if !strings.Contains(msgs[0], "minSeverity") || !strings.Contains(msgs[1], "CS999") {
 		t.Errorf("messages: %q", msgs)
 	}
-	m, _ = c.waitNote(n, func(m rpcMessage) bool { return m.Method == "textDocument/publishDiagnostics" })
+	m, _ = c.waitNote(n0, func(m rpcMessage) bool { return m.Method == "textDocument/publishDiagnostics" })
 	json.Unmarshal(m.Params, &p)
 	if got := codes(p.Diagnostics); !slices.Equal(got, []string{"CS204", "CS305"}) {
 		t.Errorf("after disable CS206 alone: %v", got)
@@ -685,4 +686,84 @@ func jsonDiff(want, got any) string {
 		return ""
 	}
 	return "want " + string(w) + "\ngot  " + string(g)
+}
+
+// TestWhichDocuments: flags files and scripts by language id or extension;
+// other documents are left alone.
+func TestWhichDocuments(t *testing.T) {
+	c, _ := start(t, Options{}, nil)
+	// A plain-text document that is no flags file: nothing is published,
+	// requests answer null; a .flags file sent as plain text is read.
+	c.notify("textDocument/didOpen", DidOpenTextDocumentParams{TextDocument: TextDocumentItem{
+		URI: "file:///w/notes.txt", LanguageID: "plaintext", Version: 1, Text: "--allow-inbound=tcp://*:80 and prose\n"}})
+	if ds := c.open("file:///w/p.flags", "plaintext", "--allow-inbound=tcp://*:8080\n"); !slices.Equal(codes(ds), []string{"CS204"}) {
+		t.Errorf("p.flags as plaintext: %v", codes(ds))
+	}
+	var res json.RawMessage
+	c.mustCall("textDocument/hover", posParams("file:///w/notes.txt", 0, 3), &res)
+	if string(res) != "null" {
+		t.Errorf("hover of notes.txt: %s", res)
+	}
+	c.mu.Lock()
+	for _, m := range c.notes {
+		if strings.Contains(string(m.Params), "notes.txt") {
+			t.Errorf("published for notes.txt: %s", m.Params)
+		}
+	}
+	c.mu.Unlock()
+	for _, tt := range []struct{ uri, lang string }{
+		{"file:///w/any", "capspec"}, {"file:///w/run", "bash"}, {"file:///w/run2", "sh"},
+		{"file:///w/a.sh", ""}, {"untitled:Untitled-1", "capspec"},
+	} {
+		if ds := c.open(tt.uri, tt.lang, "run --allow-inbound='tcp://*:8080'\n"); len(ds) == 0 {
+			t.Errorf("%s (%s): nothing published", tt.uri, tt.lang)
+		}
+	}
+}
+
+// TestFixAllResolve: for a client that resolves code actions, "fix all" comes
+// without its edit when the client asks for every action (at each move of
+// the cursor), and codeAction/resolve computes it.
+func TestFixAllResolve(t *testing.T) {
+	c, wait := newPipeClient(t, Options{})
+	caps := map[string]any{"textDocument": map[string]any{"codeAction": map[string]any{
+		"resolveSupport": map[string]any{"properties": []string{"edit"}}}}}
+	var res InitializeResult
+	c.mustCall("initialize", map[string]any{"capabilities": caps}, &res)
+	if !res.Capabilities.CodeActionProvider.ResolveProvider {
+		t.Error("no resolveProvider")
+	}
+	c.notify("initialized", map[string]any{})
+	const uri = "file:///w/r.flags"
+	content := "--allow-outbound=tcp://a.example:80\n--allow-outbound=tcp://a.example:443\n"
+	c.open(uri, "capspec", content)
+	var acts []CodeAction
+	c.mustCall("textDocument/codeAction", actionParams(uri, Range{}), &acts)
+	var fa *CodeAction
+	for i := range acts {
+		if acts[i].Kind == kindFixAll {
+			fa = &acts[i]
+		}
+	}
+	if fa == nil || fa.Edit != nil || fa.Data == nil {
+		t.Fatalf("fix all to resolve: %+v", acts)
+	}
+	var resolved CodeAction
+	c.mustCall("codeAction/resolve", fa, &resolved)
+	if resolved.Edit == nil || applyEdits(t, content, resolved.Edit.Changes[uri], encodingUTF16) != "--allow-outbound=tcp://a.example:80,443\n" {
+		t.Errorf("resolved: %+v", resolved)
+	}
+	// Asked for explicitly (on save), it comes with its edit.
+	c.mustCall("textDocument/codeAction", actionParams(uri, Range{}, "source.fixAll"), &acts)
+	if len(acts) != 1 || acts[0].Edit == nil {
+		t.Errorf("explicit fix all: %+v", acts)
+	}
+	var rerr *rpcError
+	if err := c.call("codeAction/resolve", CodeAction{Title: "x"}, nil); !errors.As(err, &rerr) || rerr.Code != -32602 {
+		t.Errorf("resolving a foreign action: %v", err)
+	}
+	c.shutdown()
+	if err := wait(); err != nil {
+		t.Error(err)
+	}
 }
