@@ -26,7 +26,7 @@ const maxActions = 200
 // range, its suggested fixes as quick fixes and an action adding a
 // "capspec:ignore" for it; and "fix all" (source.fixAll), which applies
 // every fix as capspec lint --fix does.
-func (s *server) codeActions(ctx context.Context, snap *snapshot, p CodeActionParams) ([]CodeAction, error) {
+func (s *server) codeActions(ctx context.Context, snap *snapshot, p CodeActionParams) (any, error) {
 	a := s.analysisOf(ctx, snap)
 	if a == nil {
 		return nil, ctx.Err()
@@ -118,7 +118,7 @@ func fixAllEdit(ctx context.Context, a *analysis, action *CodeAction) error {
 
 // resolveFixAll answers codeAction/resolve for a "fix all" action: its edit
 // for the document as it is now.
-func (s *server) resolveFixAll(ctx context.Context, snap *snapshot, action CodeAction) (*CodeAction, error) {
+func (s *server) resolveFixAll(ctx context.Context, snap *snapshot, action CodeAction) (any, error) {
 	a := s.analysisOf(ctx, snap)
 	if a == nil {
 		return nil, ctx.Err()

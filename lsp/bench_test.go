@@ -2,44 +2,84 @@ package lsp
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
 
-// genFlags generates a flags file of n flags of every kind, with comments,
-// duplicates, rules that merge and subsume, warnings, infos and a few
-// errors: what a large real policy might hold.
+// genFlags generates a flags file of n flags drawn at random (seeded by n):
+// every kind and protocol; names, wildcards, addresses, networks,
+// interfaces; port lists and ranges, families, host and port mappings;
+// comments; about 5% repeats of an earlier line, 5% spelled noncanonically
+// and 1% with a typo: what a large real policy might hold, with findings of
+// every severity.
 func genFlags(n int) string {
-	var b strings.Builder
-	for i := 0; i < n; i++ {
-		switch i % 10 {
+	r := rand.New(rand.NewPCG(uint64(n), 2026))
+	host := func(inbound bool) string {
+		switch r.IntN(6) {
 		case 0:
-			fmt.Fprintf(&b, "--allow-resolve=host%d.example%d.com\n", i, i%97)
+			return fmt.Sprintf("svc%d.team%d.example.com", r.IntN(5000), r.IntN(40))
 		case 1:
-			fmt.Fprintf(&b, "--allow-outbound=tcp://api%d.svc%d.example.com:443,80%d\n", i, i%13, i%10)
+			return fmt.Sprintf("*.zone%d.example.org", r.IntN(3000))
 		case 2:
-			fmt.Fprintf(&b, "--allow-outbound=tcp://10.%d.%d.%d:%d\n", (i>>16)&255, (i>>8)&255, i&255, 1024+i%5000)
+			return fmt.Sprintf("10.%d.%d.%d", r.IntN(256), r.IntN(256), 1+r.IntN(254))
 		case 3:
-			fmt.Fprintf(&b, "--allow-inbound=tcp://127.0.%d.%d:%d\n", (i>>8)&255, i&255, 1024+i%60000)
+			return fmt.Sprintf("172.%d.%d.0/24", 16+r.IntN(16), r.IntN(256))
 		case 4:
-			fmt.Fprintf(&b, "# zone %d\n--allow-outbound=udp://*.zone%d.example.org:53\n", i, i)
-		case 5:
-			fmt.Fprintf(&b, "--allow-outbound=tcp://172.%d.%d.0/24:443#ipv4-only\n", 16+(i>>16)&15, (i>>8)&255)
-		case 6:
-			fmt.Fprintf(&b, "--allow-resolve=db%d.internal->10.1.%d.%d\n", i, (i>>8)&255, i&255)
-		case 7:
-			fmt.Fprintf(&b, "--allow-inbound=udp://veth%d:%d->%d\n", i%4096, 10000+i%20000, 40000+i%20000)
-		case 8:
-			fmt.Fprintf(&b, "--allow-outbound=TCP://API%d.Example.com:0443\n", i) // noncanonical spelling
-		case 9:
-			if i%100 == 99 {
-				fmt.Fprintf(&b, "--allow-outbound=tpc://typo%d.example.com:80\n", i) // an error
-			} else {
-				b.WriteString("--allow-outbound=tcp://api8.example.com:443\n") // duplicates
+			if inbound {
+				return fmt.Sprintf("eth%d", r.IntN(8))
+			}
+			return fmt.Sprintf("[2001:db8::%x]", 1+r.IntN(60000))
+		}
+		return "localhost"
+	}
+	ports := func() string {
+		lo := 1024 + r.IntN(60000)
+		switch r.IntN(3) {
+		case 0:
+			return fmt.Sprint(lo)
+		case 1:
+			return fmt.Sprintf("%d-%d", lo, lo+r.IntN(400))
+		}
+		return fmt.Sprintf("%d,%d", lo, 443)
+	}
+	var lines []string
+	for flags := 0; flags < n; flags++ {
+		var flag string
+		switch k := r.IntN(10); {
+		case len(lines) > 0 && k == 0 && r.IntN(2) == 0:
+			flag = lines[r.IntN(len(lines))] // a repeat (or a comment)
+		case k < 3:
+			flag = fmt.Sprintf("--allow-resolve=name%d.example.net", r.IntN(8000))
+			if r.IntN(4) == 0 {
+				flag = fmt.Sprintf("--allow-resolve=db%d.internal->10.9.%d.%d", r.IntN(9000), r.IntN(256), 1+r.IntN(254))
+			}
+		case k < 7:
+			proto := [2]string{"tcp", "udp"}[r.IntN(2)]
+			h := host(false)
+			flag = fmt.Sprintf("--allow-outbound=%s://%s:%s", proto, h, ports())
+			if r.IntN(5) == 0 && !strings.HasPrefix(h, "[") {
+				flag += "#ipv4-only"
+			}
+		default:
+			local := [...]string{"*", "localhost", "eth1", "127.0.0.1", "[::1]"}[r.IntN(5)]
+			flag = fmt.Sprintf("--allow-inbound=tcp://%s:%d", local, 1+r.IntN(65535))
+			if r.IntN(3) == 0 {
+				flag = fmt.Sprintf("--allow-inbound=udp://%s:%d->%d", local, 2000+r.IntN(5000), 20000+r.IntN(20000))
 			}
 		}
+		switch r.IntN(100) {
+		case 0:
+			flag = strings.Replace(flag, "://", ":/", 1) // a typo
+		case 1, 2, 3, 4, 5:
+			name, value, _ := strings.Cut(flag, "=")
+			flag = name + "=" + strings.ToUpper(value[:len(value)/2]) + value[len(value)/2:] // noncanonical
+		case 6, 7, 8:
+			lines = append(lines, fmt.Sprintf("# rule %d", len(lines)))
+		}
+		lines = append(lines, flag)
 	}
-	return b.String()
+	return strings.Join(lines, "\n") + "\n"
 }
 
 // BenchmarkDiagnosticsAfterChange10k measures what a user waits for: from a

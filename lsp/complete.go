@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -14,9 +15,9 @@ import (
 // "*" and "..." where a host starts, "*" where ports start,
 // "#ipv4-only"/"#ipv6-only" after "#" in a flag, and rule IDs after
 // "capspec:ignore" in a comment. Every item replaces what was typed of it.
-func (s *server) complete(snap *snapshot, pos Position) *CompletionList {
+func (s *server) complete(_ context.Context, snap *snapshot, p TextDocumentPositionParams) (any, error) {
 	t, enc := snap.text, snap.enc
-	off := t.offset(pos, enc)
+	off := t.offset(p.Position, enc)
 	list := &CompletionList{Items: []CompletionItem{}}
 	for _, c := range completionsAt(t.s, off) {
 		item := CompletionItem{Label: c.label, Kind: c.kind, Detail: c.detail, SortText: c.sort,
@@ -26,7 +27,7 @@ func (s *server) complete(snap *snapshot, pos Position) *CompletionList {
 		}
 		list.Items = append(list.Items, item)
 	}
-	return list
+	return list, nil
 }
 
 // completion is one completion item: its text replaces the bytes from start

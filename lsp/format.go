@@ -17,7 +17,7 @@ import (
 // script with the flag words of each command canonical and every other
 // byte kept (capspec fmt --shell). A document with errors is not formatted:
 // the request fails with the first error, as capspec fmt refuses it.
-func (s *server) format(ctx context.Context, snap *snapshot) ([]TextEdit, error) {
+func (s *server) format(ctx context.Context, snap *snapshot, _ DocumentFormattingParams) (any, error) {
 	formatted, err := formatText(snap)
 	if err != nil {
 		return nil, err

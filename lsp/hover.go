@@ -19,9 +19,9 @@ import (
 // the other rules: duplicates, subsumes or is subsumed, merges, implies
 // (lint's relations CS301–CS304). A flag with errors has no hover: its
 // diagnostics say what is wrong.
-func (s *server) hover(ctx context.Context, snap *snapshot, pos Position) (*Hover, error) {
+func (s *server) hover(ctx context.Context, snap *snapshot, p TextDocumentPositionParams) (any, error) {
 	t, enc := snap.text, snap.enc
-	off := t.offset(pos, enc)
+	off := t.offset(p.Position, enc)
 	if id, start, end := ruleIDAt(t.s, off); id != "" {
 		r := rules()[id]
 		doc := r.Markdown() + "\n" + fmt.Sprintf("[%s in the rule reference](%s)\n", r.ID, r.DocURL())
@@ -32,15 +32,15 @@ func (s *server) hover(ctx context.Context, snap *snapshot, pos Position) (*Hove
 	if a == nil {
 		return nil, ctx.Err()
 	}
-	p, i := a.flagAt(off)
-	if p == nil {
+	pol, i := a.flagAt(off)
+	if pol == nil {
 		return nil, nil
 	}
-	ar := ruleOfFlag(p.policy, i)
+	ar := ruleOfFlag(pol.policy, i)
 	if ar == nil {
 		return nil, nil
 	}
-	flag := p.in.Flags[i]
+	flag := pol.in.Flags[i]
 	r := policy.CompileRule(ar)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n\n%s\n", code(flag.Text), explain.Sentence(r))
@@ -53,7 +53,7 @@ func (s *server) hover(ctx context.Context, snap *snapshot, pos Position) (*Hove
 	if c := r.String(); c != flag.Text {
 		notes = append(notes, "Canonical spelling: "+code(c)+".")
 	}
-	notes = append(notes, p.relationNotes(i)...)
+	notes = append(notes, pol.relationNotes(i)...)
 	for _, n := range notes {
 		b.WriteString("\n- " + n)
 	}

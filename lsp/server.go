@@ -194,65 +194,23 @@ func (s *server) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 			s.mu.Unlock()
 		}
 	case "textDocument/didOpen":
-		var p DidOpenTextDocumentParams
-		if s.decodeNotification(req, &p) {
-			s.didOpen(p)
-		}
+		onNotification(s, req, s.didOpen)
 	case "textDocument/didChange":
-		var p DidChangeTextDocumentParams
-		if s.decodeNotification(req, &p) {
-			s.didChange(p)
-		}
+		onNotification(s, req, s.didChange)
 	case "textDocument/didClose":
-		var p DidCloseTextDocumentParams
-		if s.decodeNotification(req, &p) {
-			s.didClose(p)
-		}
+		onNotification(s, req, s.didClose)
 	case "workspace/didChangeConfiguration":
-		var p DidChangeConfigurationParams
-		if s.decodeNotification(req, &p) {
-			s.didChangeConfiguration(p)
-		}
+		onNotification(s, req, s.didChangeConfiguration)
 	case "textDocument/codeAction":
-		var p CodeActionParams
-		if s.decodeRequest(conn, req, &p) {
-			s.answer(conn, req, p.TextDocument.URI, func(ctx context.Context, snap *snapshot) (any, error) {
-				return s.codeActions(ctx, snap, p)
-			})
-		}
+		onDocument(s, conn, req, s.codeActions)
 	case "codeAction/resolve":
-		var p CodeAction
-		if s.decodeRequest(conn, req, &p) {
-			var data fixAllData
-			if json.Unmarshal(p.Data, &data) != nil || data.URI == "" {
-				s.replyError(conn, req, jsonrpc2.CodeInvalidParams, "invalid params: not a code action of capspec's")
-				return
-			}
-			s.answer(conn, req, data.URI, func(ctx context.Context, snap *snapshot) (any, error) {
-				return s.resolveFixAll(ctx, snap, p)
-			})
-		}
+		onDocument(s, conn, req, s.resolveFixAll)
 	case "textDocument/formatting":
-		var p DocumentFormattingParams
-		if s.decodeRequest(conn, req, &p) {
-			s.answer(conn, req, p.TextDocument.URI, func(ctx context.Context, snap *snapshot) (any, error) {
-				return s.format(ctx, snap)
-			})
-		}
+		onDocument(s, conn, req, s.format)
 	case "textDocument/hover":
-		var p TextDocumentPositionParams
-		if s.decodeRequest(conn, req, &p) {
-			s.answer(conn, req, p.TextDocument.URI, func(ctx context.Context, snap *snapshot) (any, error) {
-				return s.hover(ctx, snap, p.Position)
-			})
-		}
+		onDocument(s, conn, req, s.hover)
 	case "textDocument/completion":
-		var p TextDocumentPositionParams
-		if s.decodeRequest(conn, req, &p) {
-			s.answer(conn, req, p.TextDocument.URI, func(ctx context.Context, snap *snapshot) (any, error) {
-				return s.complete(snap, p.Position), nil
-			})
-		}
+		onDocument(s, conn, req, s.complete)
 	default:
 		// Other notifications ($/setTrace, didSave, ...) need nothing.
 		if !req.Notif {
@@ -424,14 +382,42 @@ func (s *server) decodeRequest(conn *jsonrpc2.Conn, req *jsonrpc2.Request, v any
 	return true
 }
 
-// decodeNotification reads a notification's params, logging those that do
-// not decode (a notification has no answer).
-func (s *server) decodeNotification(req *jsonrpc2.Request, v any) bool {
-	if err := decode(req, v); err != nil {
+// onNotification applies a notification; params that do not decode are
+// logged (a notification has no answer).
+func onNotification[P any](s *server, req *jsonrpc2.Request, apply func(P)) {
+	var p P
+	if err := decode(req, &p); err != nil {
 		s.log.Printf("%s: invalid params: %v", req.Method, err)
-		return false
+		return
 	}
-	return true
+	apply(p)
+}
+
+// documentParams are the params of a request about one document.
+type documentParams interface {
+	documentURI() string
+}
+
+func (p CodeActionParams) documentURI() string           { return p.TextDocument.URI }
+func (p DocumentFormattingParams) documentURI() string   { return p.TextDocument.URI }
+func (p TextDocumentPositionParams) documentURI() string { return p.TextDocument.URI }
+
+// documentURI of a code action is that of the "fix all" data it carries.
+func (p CodeAction) documentURI() string {
+	var data fixAllData
+	json.Unmarshal(p.Data, &data)
+	return data.URI
+}
+
+// onDocument answers a request about a document (see answer); params that
+// do not decode are answered with InvalidParams.
+func onDocument[P documentParams](s *server, conn *jsonrpc2.Conn, req *jsonrpc2.Request, fn func(context.Context, *snapshot, P) (any, error)) {
+	var p P
+	if s.decodeRequest(conn, req, &p) {
+		s.answer(conn, req, p.documentURI(), func(ctx context.Context, snap *snapshot) (any, error) {
+			return fn(ctx, snap, p)
+		})
+	}
 }
 
 // filePath returns the path of a file: URI.
