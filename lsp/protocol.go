@@ -249,7 +249,6 @@ type Hover struct {
 const (
 	completionValue      = 12
 	completionKeyword    = 14
-	completionSnippet    = 15
 	completionConstant   = 21
 	completionEnumMember = 20
 )
@@ -277,15 +276,10 @@ type DidChangeConfigurationParams struct {
 	Settings json.RawMessage `json:"settings"`
 }
 
-// Message types of window/showMessage and window/logMessage.
-const (
-	messageError   = 1
-	messageWarning = 2
-	messageInfo    = 3
-	messageLog     = 4
-)
+// messageWarning is the type of a window/showMessage warning.
+const messageWarning = 2
 
-// MessageParams are the params of window/showMessage and window/logMessage.
+// MessageParams are the params of window/showMessage.
 type MessageParams struct {
 	Type    int    `json:"type"`
 	Message string `json:"message"`

@@ -173,8 +173,9 @@ func TestNoGoroutineLeak(t *testing.T) {
 		c.initialize(nil)
 		const uri = "file:///w/leak.flags"
 		c.open(uri, "capspec", genFlags(3000))
-		c.change(uri, 2, genFlags(3001))                                                                                   // waits an hour
-		c.notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"minSeverity": "warning"}}) // runs now
+		// Version 2 waits an hour; the new settings analyse it now.
+		c.change(uri, 2, genFlags(3001))
+		c.notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"minSeverity": "warning"}})
 		for i := range 5 {
 			c.send(map[string]any{"jsonrpc": "2.0", "id": 1000 + i, "method": "textDocument/codeAction", "params": actionParams(uri, Range{}, "source.fixAll")})
 		}

@@ -53,8 +53,10 @@ var ErrExitWithoutShutdown = errors.New("the client ended the session without sh
 
 // Serve runs a language server reading requests from in and writing
 // responses and notifications to out, until the client sends exit, in
-// ends, or ctx is done. It returns nil after shutdown and exit. Every
-// goroutine it starts has ended when it returns.
+// ends, or ctx is done. It returns nil after shutdown and exit. When it
+// returns, the analyses, requests and timers of the session have ended; the
+// goroutine reading in ends with in (which Serve closes at exit when it is
+// an io.Closer).
 func Serve(ctx context.Context, in io.Reader, out io.Writer, opts Options) error {
 	if opts.Debounce <= 0 {
 		opts.Debounce = DefaultDebounce
