@@ -157,6 +157,9 @@ func (s *server) didChangeConfiguration(p DidChangeConfigurationParams) {
 // canceling the analysis of any older version; s.mu is held.
 func (s *server) schedule(d *document, delay time.Duration) {
 	s.unschedule(d)
+	if s.stopped {
+		return
+	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	d.cancel = cancel
 	snap := s.snapshot(d)

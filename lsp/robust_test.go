@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -216,4 +217,33 @@ func TestCancelRequest(t *testing.T) {
 	case <-time.After(timeout):
 		t.Fatal("the cancelled request was never answered")
 	}
+}
+
+// TestContextEnds: a session ends when Serve's context does, with work
+// pending, and leaves no goroutine behind.
+func TestContextEnds(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	cr, sw := io.Pipe()
+	sr, cw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, sr, sw, Options{Debounce: time.Hour}); sw.Close() }()
+	c := newTestClient(t, cr, cw)
+	c.initialize(nil)
+	c.open("file:///w/ctx.flags", "capspec", genFlags(2000))
+	c.change("file:///w/ctx.flags", 2, genFlags(2001))
+	for i := range 3 {
+		c.send(map[string]any{"jsonrpc": "2.0", "id": 50 + i, "method": "textDocument/hover", "params": posParams("file:///w/ctx.flags", 3, 3)})
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrExitWithoutShutdown) {
+			t.Errorf("Serve = %v", err)
+		}
+	case <-time.After(timeout):
+		t.Fatal("Serve did not end with its context")
+	}
+	cw.Close()
+	<-c.readDone
 }

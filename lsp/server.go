@@ -105,6 +105,7 @@ type server struct {
 
 	mu       sync.Mutex
 	conn     *jsonrpc2.Conn
+	stopped  bool // no more background work starts
 	state    int
 	shutdown bool
 	enc      string // the negotiated position encoding
@@ -126,6 +127,7 @@ type server struct {
 func (s *server) stop() {
 	s.cancel()
 	s.mu.Lock()
+	s.stopped = true
 	for _, d := range s.docs {
 		s.unschedule(d)
 	}
@@ -286,6 +288,10 @@ func (s *server) exit(conn *jsonrpc2.Conn) {
 func (s *server) answer(conn *jsonrpc2.Conn, req *jsonrpc2.Request, uri string, fn func(context.Context, *snapshot) (any, error)) {
 	s.mu.Lock()
 	d := s.docs[uri]
+	if s.stopped {
+		s.mu.Unlock()
+		return
+	}
 	if d == nil || d.ignored {
 		s.mu.Unlock()
 		s.reply(conn, req, nil)
