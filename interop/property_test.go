@@ -101,7 +101,7 @@ func checkReport(t *testing.T, r *rand.Rand, what string, ds []Difference, expor
 // read-back configuration differ exactly where the report says.
 func TestExportReportIsExact(t *testing.T) {
 	n, withErrors := 0, 0
-	for c := range policygen.Cases(t, 200, 16, 6) {
+	for c := range policygen.Cases(t, 120, 16, 6) {
 		if _, ds := policygen.Compile(t, c.Flags); diag.HasErrors(ds) {
 			withErrors++ // conflicting rules: the CLI refuses such a policy
 			continue
