@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/eval"
 	"github.com/capspec/capspec/policy"
@@ -171,7 +172,7 @@ func ExportPolicy(runtime string, p *policy.Policy) (*Export, error) {
 		switch {
 		case part.Unspecified:
 			d.Kind = Wider
-			d.Rule, d.Entry = firstRule(cfg, part.entries)
+			d.Rule, d.Entry = firstRule(p, cfg, part.entries)
 			if d.Rule < 0 {
 				d.Entry = part.Entry
 				if len(p.Rules) > 0 {
@@ -270,15 +271,25 @@ func entriesText(runtime string, c *Config, entries []int) string {
 	return runtime + " " + what + " " + strings.Join(quoted, ", ")
 }
 
-// firstRule returns the first policy rule that entries were exported from,
-// and the first of them exported from it (-1, -1: none).
-func firstRule(c *Config, entries []int) (rule, entry int) {
+// firstRule returns the first policy rule that entries were exported from
+// (an outbound or inbound rule if there is one: the entries' sockets come
+// from those, a resolve rule only adds names), and the first of the
+// entries exported from it (-1, -1: none).
+func firstRule(p *policy.Policy, c *Config, entries []int) (rule, entry int) {
 	rule, entry = -1, -1
-	for _, en := range entries {
-		for _, r := range c.Entries[en].Rules {
-			if rule < 0 || r < rule {
-				rule, entry = r, en
+	for _, sockets := range []bool{true, false} {
+		for _, en := range entries {
+			for _, r := range c.Entries[en].Rules {
+				if pr := p.Rule(r); sockets && (pr == nil || pr.Kind == ast.Resolve) {
+					continue
+				}
+				if rule < 0 || r < rule {
+					rule, entry = r, en
+				}
 			}
+		}
+		if rule >= 0 {
+			break
 		}
 	}
 	return rule, entry
