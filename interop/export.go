@@ -186,38 +186,35 @@ func ExportPolicy(runtime string, p *policy.Policy) (*Export, error) {
 			summary = fmt.Sprintf("%s would also allow %s: capspec denies every connect and send to an unspecified address, %s does not", t.name, d.Example, t.name)
 			detail = fmt.Sprintf("through %s, %s also allows %s; on Linux these reach this host, so capspec denies them whatever the rules say (one warning for the whole export; --strict does not count it)",
 				entriesText(t.name, cfg, part.entries), t.name, d.Covers)
-		default:
-			switch part.Side {
-			case OnlyA:
-				d.Kind, d.Rule = Narrower, part.Entry
-				if !ps.checkWitness(part.Example, f) || cfg.Decide(part.Example).Families()&f != 0 {
-					return nil, fmt.Errorf("internal error: witness %q does not show a narrower part", d.Example)
-				}
-				id, sev = IDExportNarrower, diag.Info
-				summary = fmt.Sprintf("%s cannot allow %s, which this rule allows", t.name, d.Example)
-				detail = "not allowed in " + t.name + ": " + d.Covers
-			case OnlyB:
-				d.Kind, d.Entry = Wider, part.Entry
-				if rs := cfg.Entries[part.Entry].Rules; len(rs) > 0 {
-					d.Rule = rs[0]
-				} else if len(p.Rules) > 0 {
-					d.Rule = 0 // what the runtime allows whatever the policy says
-				}
-				if ps.checkWitness(part.Example, f) || cfg.Decide(part.Example).Families()&f == 0 {
-					return nil, fmt.Errorf("internal error: witness %q does not show a wider part", d.Example)
-				}
-				id, sev = IDExportWider, diag.Warning
-				summary = fmt.Sprintf("%s would also allow %s, which the policy denies", t.name, d.Example)
-				detail = fmt.Sprintf("through %s, %s also allows %s", entriesText(t.name, cfg, part.entries), t.name, d.Covers)
-			case MappedA:
-				d.Kind, d.Rule = MappingLost, part.Entry
-				if !ps.checkWitness(part.Example, f) || cfg.Decide(part.Example).Families()&f == 0 {
-					return nil, fmt.Errorf("internal error: witness %q does not show a lost mapping", d.Example)
-				}
-				id, sev = IDExportMappingLost, diag.Warning
-				summary = fmt.Sprintf("%s cannot map %s as this rule does; it reaches what the guest asked for", t.name, d.Example)
-				detail = "unmapped in " + t.name + ": " + d.Covers
+		case part.Side == OnlyA:
+			d.Kind, d.Rule = Narrower, part.Entry
+			if !ps.checkWitness(part.Example, f) || cfg.Decide(part.Example).Families()&f != 0 {
+				return nil, fmt.Errorf("internal error: witness %q does not show a narrower part", d.Example)
 			}
+			id, sev = IDExportNarrower, diag.Info
+			summary = fmt.Sprintf("%s cannot allow %s, which this rule allows", t.name, d.Example)
+			detail = "not allowed in " + t.name + ": " + d.Covers
+		case part.Side == OnlyB:
+			d.Kind, d.Entry = Wider, part.Entry
+			if rs := cfg.Entries[part.Entry].Rules; len(rs) > 0 {
+				d.Rule = rs[0]
+			} else if len(p.Rules) > 0 {
+				d.Rule = 0 // what the runtime allows whatever the policy says
+			}
+			if ps.checkWitness(part.Example, f) || cfg.Decide(part.Example).Families()&f == 0 {
+				return nil, fmt.Errorf("internal error: witness %q does not show a wider part", d.Example)
+			}
+			id, sev = IDExportWider, diag.Warning
+			summary = fmt.Sprintf("%s would also allow %s, which the policy denies", t.name, d.Example)
+			detail = fmt.Sprintf("through %s, %s also allows %s", entriesText(t.name, cfg, part.entries), t.name, d.Covers)
+		case part.Side == MappedA:
+			d.Kind, d.Rule = MappingLost, part.Entry
+			if !ps.checkWitness(part.Example, f) || cfg.Decide(part.Example).Families()&f == 0 {
+				return nil, fmt.Errorf("internal error: witness %q does not show a lost mapping", d.Example)
+			}
+			id, sev = IDExportMappingLost, diag.Warning
+			summary = fmt.Sprintf("%s cannot map %s as this rule does; it reaches what the guest asked for", t.name, d.Example)
+			detail = "unmapped in " + t.name + ": " + d.Covers
 		}
 		d.Diagnostic = diag.Diagnostic{ID: id, Severity: sev, Range: ruleRange(p, d.Rule), Summary: summary, Detail: detail}
 		e.Differences = append(e.Differences, d)
