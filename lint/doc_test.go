@@ -2,9 +2,10 @@ package lint
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/capspec/capspec/internal/golden"
 )
 
 // rulesMarkdown renders the rule reference docs/rules.md from the registry.
@@ -32,15 +33,5 @@ func mdCell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
 // TestRulesDoc keeps docs/rules.md in step with the registry.
 func TestRulesDoc(t *testing.T) {
 	const path = "../docs/rules.md"
-	got := rulesMarkdown()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil || string(want) != got {
-		t.Errorf("%s is out of date; run go test ./lint -run TestRulesDoc -update (%v)", path, err)
-	}
+	golden.Check(t, path, rulesMarkdown())
 }

@@ -1,8 +1,6 @@
 package lint
 
 import (
-	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,10 +11,9 @@ import (
 
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/grammar"
+	"github.com/capspec/capspec/internal/golden"
 	"github.com/capspec/capspec/source"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // lintFile reads content as a flags file called name and lints it.
 func lintFile(t testing.TB, name, content string, opts Options) []diag.Diagnostic {
@@ -247,11 +244,11 @@ func wantedIDs(t *testing.T, name, src string) map[int][]string {
 // result with the golden file beside the case.
 func checkFixed(t *testing.T, path, src string, ds []diag.Diagnostic) {
 	t.Helper()
-	golden := path + ".golden"
+	goldenPath := path + ".golden"
 	edits, n := diag.SelectFixes(ds)
 	if n == 0 {
-		if _, err := os.Stat(golden); err == nil {
-			t.Errorf("no fixes apply, but %s exists", golden)
+		if _, err := os.Stat(goldenPath); err == nil {
+			t.Errorf("no fixes apply, but %s exists", goldenPath)
 		}
 		return
 	}
@@ -259,21 +256,5 @@ func checkFixed(t *testing.T, path, src string, ds []diag.Diagnostic) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		if err := os.WriteFile(golden, []byte(fixed), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	b, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("fixes apply; run go test -update to write %s: %v", golden, err)
-	}
-	if string(b) != fixed {
-		t.Errorf("fixed %s differs from %s:\n%s", filepath.Base(path), golden, diffLines(string(b), fixed))
-	}
-}
-
-func diffLines(want, got string) string {
-	return fmt.Sprintf("--- want\n%s--- got\n%s", want, got)
+	golden.Check(t, goldenPath, fixed)
 }

@@ -3,6 +3,7 @@ package literal
 import (
 	"fmt"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Invisible reports whether r is a character that displays as nothing or
@@ -56,4 +57,25 @@ var invisibleNames = map[rune]string{
 	0x0000: "NULL",
 	0x007F: "DELETE",
 	0x3164: "HANGUL FILLER",
+}
+
+// CheckInvisible returns a problem (CS012) for every invisible character
+// of s (see Invisible), at its bytes. Rules and requests both refuse such
+// characters rather than drop them: a name that reads "example.com" must
+// be example.com. Name calls it; the grammar calls it on a whole flag.
+// The tab, line feed and other blanks are not invisible (a flag cannot
+// hold them anyway).
+func CheckInvisible(s string) []Problem {
+	var out []Problem
+	for i, r := range s {
+		if r < utf8.RuneSelf && r >= ' ' && r != 0x7f {
+			continue
+		}
+		if Invisible(r) {
+			n := utf8.RuneLen(r)
+			out = append(out, Problem{ID: "CS012", Start: i, End: i + n,
+				Message: fmt.Sprintf("invisible character %s: what you see is not what is checked", InvisibleName(r))})
+		}
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/lint"
 	"github.com/capspec/capspec/source"
 )
@@ -96,7 +97,7 @@ func previousWord(s string) string {
 
 func flagNameCompletions(start int) []completion {
 	var out []completion
-	for i, n := range source.FlagNames {
+	for i, n := range ast.FlagNames() {
 		out = append(out, completion{label: n + "=", kind: completionKeyword, detail: "capspec flag",
 			doc: flagDocs[n], sort: fmt.Sprint(i), start: start})
 	}

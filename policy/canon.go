@@ -9,6 +9,7 @@ import (
 	"go4.org/netipx"
 
 	"github.com/capspec/capspec/ast"
+	"github.com/capspec/capspec/literal"
 )
 
 // Canonicalize returns the canonical rules of SPEC §4 steps 2 to 5 for a
@@ -383,7 +384,7 @@ func (x *coverIndex) find(r *Rule, ok func(*Rule) bool) *Rule {
 		}
 	case AddressHost:
 		if r.Kind == ast.Inbound && IsLoopback(r.Host.Prefix.Addr()) {
-			try(Host{Kind: LocalhostHost, Name: "localhost"})
+			try(Host{Kind: LocalhostHost, Name: literal.Localhost})
 		}
 	}
 	if r.Kind != ast.Outbound {
