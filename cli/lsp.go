@@ -3,21 +3,13 @@ package cli
 import (
 	"context"
 	"errors"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
+	"github.com/capspec/capspec/internal/version"
 	"github.com/capspec/capspec/lsp"
 )
 
-// buildVersion returns the version of the capspec module the binary was
-// built from ("(devel)" for a build in the repository).
-func buildVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		return bi.Main.Version
-	}
-	return ""
-}
 
 func (a *app) lspCommand() *cobra.Command {
 	return &cobra.Command{
@@ -40,7 +32,7 @@ without shutdown.`,
 		Example: `  capspec lsp`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			err := lsp.Serve(context.Background(), a.env.Stdin, a.env.Stdout, lsp.Options{Log: a.env.Stderr, Version: buildVersion()})
+			err := lsp.Serve(context.Background(), a.env.Stdin, a.env.Stdout, lsp.Options{Log: a.env.Stderr, Version: version.Get().Version})
 			if errors.Is(err, lsp.ErrExitWithoutShutdown) {
 				return exit(ExitFailed)
 			}
