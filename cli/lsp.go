@@ -10,7 +10,6 @@ import (
 	"github.com/capspec/capspec/lsp"
 )
 
-
 func (a *app) lspCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "lsp",
