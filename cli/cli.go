@@ -217,6 +217,7 @@ func (a *app) commands() []*cobra.Command {
 		a.takesPolicy(a.evalCommand()),
 		a.takesPolicy(a.exportCommand()),
 		a.importCommand(),
+		a.lspCommand(),
 		a.playgroundCommand(),
 	}
 }
