@@ -34,7 +34,6 @@ import (
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/eval"
-	"github.com/capspec/capspec/evalreq"
 	"github.com/capspec/capspec/literal"
 	"github.com/capspec/capspec/policy"
 )
@@ -168,14 +167,15 @@ func mappedLookups(older, newer *policy.Policy, oldRef, newRef *eval.Index, ifac
 		}
 	}
 	sorted := slices.Sorted(maps.Keys(names))
+	inAdded, inRemoved := newRegionTest(added, ifaces), newRegionTest(removed, ifaces)
 	for _, n := range sorted {
 		for _, f := range []policy.Families{policy.IPv4, policy.IPv6} {
 			q := eval.Request{Op: eval.Lookup, Name: n, Family: f}
 			nd, od := newRef.Decide(q), oldRef.Decide(q)
 			switch {
-			case nd.Allowed && !od.Allowed && !inRegions(added, q, ifaces):
+			case nd.Allowed && !od.Allowed && !inAdded.holds(q):
 				added = append(added, lookupEntry(newer, nd, q))
-			case od.Allowed && !nd.Allowed && !inRegions(removed, q, ifaces):
+			case od.Allowed && !nd.Allowed && !inRemoved.holds(q):
 				removed = append(removed, lookupEntry(older, od, q))
 			}
 		}
@@ -190,21 +190,40 @@ func lookupEntry(p *policy.Policy, d eval.Decision, q eval.Request) DiffEntry {
 	return DiffEntry{Flag: r.String(), Except: []string{}, Origin: originOf(decidingRule(p, d.Rule, eval.Lookup)), Example: q.String()}
 }
 
-// inRegions reports whether a request lies in one of the regions: allowed
-// by its flag and by none of its except rules.
-func inRegions(entries []DiffEntry, q eval.Request, ifaces *eval.Interfaces) bool {
-	allows := func(flag string) bool {
-		p, ds := eval.CompileFlags(flag)
-		return !diag.HasErrors(ds) && eval.NewIndex(p, ifaces).Decide(q).Allowed
+// regionTest tells whether a lookup lies in one of the lookup regions of
+// entries: allowed by its flag and by none of its except rules. Each
+// region's rules are compiled when first needed.
+type regionTest struct {
+	entries  []DiffEntry
+	ifaces   *eval.Interfaces
+	compiled map[string]*eval.Index
+}
+
+func newRegionTest(entries []DiffEntry, ifaces *eval.Interfaces) *regionTest {
+	return &regionTest{entries: entries, ifaces: ifaces, compiled: map[string]*eval.Index{}}
+}
+
+// allows reports whether a flag alone allows a request.
+func (t *regionTest) allows(flag string, q eval.Request) bool {
+	x, ok := t.compiled[flag]
+	if !ok {
+		if p, ds := eval.CompileFlags(flag); !diag.HasErrors(ds) {
+			x = eval.NewIndex(p, t.ifaces)
+		}
+		t.compiled[flag] = x
 	}
-	for _, e := range entries {
-		name, _, _ := strings.Cut(e.Flag, "=")
-		if !allows(e.Flag) {
+	return x != nil && x.Decide(q).Allowed
+}
+
+func (t *regionTest) holds(q eval.Request) bool {
+	const resolve = "--allow-resolve"
+	for _, e := range t.entries {
+		if !strings.HasPrefix(e.Flag, resolve+"=") || !t.allows(e.Flag, q) {
 			continue
 		}
 		excepted := false
 		for _, x := range e.Except {
-			excepted = excepted || allows(name+"="+x)
+			excepted = excepted || t.allows(resolve+"="+x, q)
 		}
 		if !excepted {
 			return true
@@ -412,24 +431,20 @@ func findWitness(pieces []*policy.Rule, side, other *eval.Index, ifaces *eval.In
 	kind := witnessNone
 	tried := 0
 	for _, pc := range pieces {
-		candidates(pc, ifaces, func(text string) bool {
+		candidates(pc, ifaces, func(q eval.Request) bool {
 			if tried++; tried > maxCandidates {
 				return false
 			}
-			it, err := evalreq.ParseRequest(text)
-			if err != nil {
-				return true
-			}
-			sd, od := side.Decide(it.Request), other.Decide(it.Request)
+			sd, od := side.Decide(q), other.Decide(q)
 			if !sd.Allowed {
 				return true
 			}
-			w := witness{text: it.Text, q: it.Request, newD: sd, oldD: od}
+			w := witness{text: q.String(), q: q, newD: sd, oldD: od}
 			if !od.Allowed {
 				strict, kind = w, witnessStrict
 				return false
 			}
-			if kind == witnessNone && hostSideDiffers(it.Request, sd, od) {
+			if kind == witnessNone && hostSideDiffers(q, sd, od) {
 				changed, kind = w, witnessChanged
 			}
 			return true
@@ -581,27 +596,27 @@ func namesOf(h policy.Host) []string {
 	return nil
 }
 
-// candidates calls yield with requests (§3.6 lines) inside a rule's grant,
-// the likeliest witnesses first, until yield returns false.
-func candidates(r *policy.Rule, ifaces *eval.Interfaces, yield func(string) bool) {
+// candidates calls yield with requests inside a rule's grant, the
+// likeliest witnesses first, until yield returns false.
+func candidates(r *policy.Rule, ifaces *eval.Interfaces, yield func(eval.Request) bool) {
 	stopped := false
-	add := func(format string, args ...any) {
+	add := func(q eval.Request) {
 		if !stopped {
-			stopped = !yield(fmt.Sprintf(format, args...))
+			stopped = !yield(q)
 		}
 	}
 	switch r.Kind {
 	case ast.Resolve:
 		for _, n := range namesOf(r.Host) {
-			add("lookup %s", n)
+			add(eval.Request{Op: eval.Lookup, Name: n})
 			for _, f := range familiesOf(r) {
-				add("lookup %s %s", n, f)
+				add(eval.Request{Op: eval.Lookup, Name: n, Family: f})
 			}
 		}
 	case ast.Outbound:
-		op := "connect tcp"
+		op := eval.Connect
 		if r.Protocol == ast.UDP {
-			op = "send udp"
+			op = eval.Send
 		}
 		for _, port := range portSamples(r) {
 			if port == 0 {
@@ -610,14 +625,14 @@ func candidates(r *policy.Rule, ifaces *eval.Interfaces, yield func(string) bool
 			switch r.Host.Kind {
 			case policy.AddressHost:
 				for _, a := range prefixSamples(r.Host.Prefix) {
-					add("%s %s", op, eval.AddrPort(a, port))
+					add(eval.Request{Op: op, Addr: a, Port: port})
 				}
 			case policy.AnyHost:
 				for _, a := range samples(r) {
-					add("%s %s", op, eval.AddrPort(a, port))
+					add(eval.Request{Op: op, Addr: a, Port: port})
 				}
 				for _, n := range sampleNames {
-					add("%s %s:%d", op, n, port)
+					add(eval.Request{Op: op, Name: n, Port: port})
 				}
 			default:
 				addrs := samples(r)
@@ -628,54 +643,55 @@ func candidates(r *policy.Rule, ifaces *eval.Interfaces, yield func(string) bool
 					addrs = []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.IPv6Loopback()}
 				}
 				for _, n := range namesOf(r.Host) {
-					add("%s %s:%d", op, n, port)
+					add(eval.Request{Op: op, Name: n, Port: port})
 					for _, a := range addrs {
 						if r.Families.Has(policy.FamilyOf(a)) {
-							add("%s %s via %s", op, eval.AddrPort(a, port), n)
+							add(eval.Request{Op: op, Addr: a, Port: port, Name: n})
 						}
 					}
 				}
 				if r.Host.Kind == policy.LocalhostHost {
 					for _, a := range addrs {
-						add("%s %s", op, eval.AddrPort(a, port))
+						add(eval.Request{Op: op, Addr: a, Port: port})
 					}
 				}
 			}
 		}
 	case ast.Inbound:
-		op := "listen tcp"
+		op := eval.Listen
 		if r.Protocol == ast.UDP {
-			op = "bind udp"
+			op = eval.Bind
 		}
-		var locals []string
+		var locals []eval.Request // the local sides, without op and port
 		addrs := func(as ...netip.Addr) {
 			for _, a := range as {
 				if r.Families.Has(policy.FamilyOf(a)) {
-					locals = append(locals, literal.FormatAddr(a))
+					locals = append(locals, eval.Request{Local: eval.LocalAddr, Addr: a})
 				}
 			}
 		}
 		switch r.Host.Kind {
 		case policy.AnyHost:
-			locals = append(locals, "*")
+			locals = append(locals, eval.Request{Local: eval.LocalAny})
 			addrs(netip.IPv4Unspecified(), netip.IPv6Unspecified())
-			locals = append(locals, "localhost")
+			locals = append(locals, eval.Request{Local: eval.LocalLocalhost})
 			for _, n := range ifaces.Names() {
-				locals = append(locals, n)
+				locals = append(locals, eval.Request{Local: eval.LocalInterface, Name: n})
 				addrs(ifaces.Addrs(n)...)
 			}
 		case policy.LocalhostHost:
-			locals = append(locals, "localhost")
+			locals = append(locals, eval.Request{Local: eval.LocalLocalhost})
 			addrs(netip.MustParseAddr("127.0.0.1"), netip.IPv6Loopback())
 		case policy.InterfaceHost:
-			locals = append(locals, r.Host.Name)
+			locals = append(locals, eval.Request{Local: eval.LocalInterface, Name: r.Host.Name})
 			addrs(ifaces.Addrs(r.Host.Name)...)
 		case policy.AddressHost:
 			addrs(r.Host.Prefix.Addr())
 		}
 		for _, port := range portSamples(r) {
 			for _, l := range locals {
-				add("%s %s:%d", op, l, port)
+				l.Op, l.Port = op, port
+				add(l)
 			}
 		}
 	}
