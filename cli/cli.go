@@ -218,6 +218,7 @@ func (a *app) commands() []*cobra.Command {
 		a.takesPolicy(a.exportCommand()),
 		a.importCommand(),
 		a.lspCommand(),
+		a.playgroundCommand(),
 	}
 }
 
