@@ -1,0 +1,259 @@
+package enforce_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/capspec/capspec/enforce"
+)
+
+// dnsServer is a DNS server on loopback answering from a table the test
+// may change, counting the queries it gets.
+type dnsServer struct {
+	addr    string
+	mu      sync.Mutex
+	answers map[string][]netip.Addr // by lowercase name without the final dot
+	ttl     uint32
+	queries atomic.Int64
+	asked   sync.Map // "name type" → true
+}
+
+// newDNSServer starts a DNS server on 127.0.0.1 (UDP) for the test.
+func newDNSServer(t testing.TB) *dnsServer {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &dnsServer{addr: pc.LocalAddr().String(), answers: map[string][]netip.Addr{}, ttl: 60}
+	started := make(chan struct{})
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(s.serve), NotifyStartedFunc: func() { close(started) }}
+	go srv.ActivateAndServe()
+	<-started
+	t.Cleanup(func() { srv.Shutdown() })
+	return s
+}
+
+// set makes name answer addrs (in both families, each in its own).
+func (s *dnsServer) set(name string, addrs ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var as []netip.Addr
+	for _, a := range addrs {
+		as = append(as, netip.MustParseAddr(a))
+	}
+	s.answers[name] = as
+}
+
+func (s *dnsServer) serve(w dns.ResponseWriter, r *dns.Msg) {
+	s.queries.Add(1)
+	m := new(dns.Msg)
+	m.SetReply(r)
+	for _, q := range r.Question {
+		name := strings.TrimSuffix(strings.ToLower(q.Name), ".")
+		s.asked.Store(name+" "+dns.TypeToString[q.Qtype], true)
+		s.mu.Lock()
+		as, ok := s.answers[name]
+		ttl := s.ttl
+		s.mu.Unlock()
+		if !ok {
+			m.Rcode = dns.RcodeNameError
+			continue
+		}
+		for _, a := range as {
+			hdr := dns.RR_Header{Name: q.Name, Class: dns.ClassINET, Ttl: ttl}
+			switch {
+			case q.Qtype == dns.TypeA && a.Is4():
+				hdr.Rrtype = dns.TypeA
+				m.Answer = append(m.Answer, &dns.A{Hdr: hdr, A: a.AsSlice()})
+			case q.Qtype == dns.TypeAAAA && a.Is6():
+				hdr.Rrtype = dns.TypeAAAA
+				m.Answer = append(m.Answer, &dns.AAAA{Hdr: hdr, AAAA: a.AsSlice()})
+			}
+		}
+	}
+	w.WriteMsg(m)
+}
+
+// wasAsked reports whether the server was asked for name's records of type
+// typ ("A", "AAAA").
+func (s *dnsServer) wasAsked(name, typ string) bool {
+	_, ok := s.asked.Load(name + " " + typ)
+	return ok
+}
+
+// resolver returns a Go resolver whose queries go to the server.
+func (s *dnsServer) resolver() *net.Resolver {
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "udp", s.addr)
+	}}
+}
+
+// ttlDNS asks the server with miekg/dns's client and reports the TTLs of
+// the answers (an enforce.TTLDNS).
+type ttlDNS struct{ s *dnsServer }
+
+func (d ttlDNS) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	as, _, err := d.LookupNetIPTTL(ctx, network, host)
+	return as, err
+}
+
+func (d ttlDNS) LookupNetIPTTL(ctx context.Context, network, host string) ([]netip.Addr, time.Duration, error) {
+	var types []uint16
+	if network != "ip6" {
+		types = append(types, dns.TypeA)
+	}
+	if network != "ip4" {
+		types = append(types, dns.TypeAAAA)
+	}
+	var out []netip.Addr
+	ttl := time.Duration(-1)
+	c := new(dns.Client)
+	for _, typ := range types {
+		m := new(dns.Msg)
+		m.SetQuestion(dns.Fqdn(host), typ)
+		r, _, err := c.ExchangeContext(ctx, m, d.s.addr)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, rr := range r.Answer {
+			t := time.Duration(rr.Header().Ttl) * time.Second
+			if ttl < 0 || t < ttl {
+				ttl = t
+			}
+			switch rr := rr.(type) {
+			case *dns.A:
+				a, _ := netip.AddrFromSlice(rr.A)
+				out = append(out, a.Unmap())
+			case *dns.AAAA:
+				a, _ := netip.AddrFromSlice(rr.AAAA)
+				out = append(out, a)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, 0, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	return out, ttl, nil
+}
+
+// server is a TCP server on loopback that writes a greeting naming its
+// address to each connection, then echoes; it counts connections.
+type server struct {
+	l     net.Listener
+	conns atomic.Int64
+}
+
+// newServer listens on addr ("127.0.0.1:0").
+func newServer(t testing.TB, addr string) *server {
+	t.Helper()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &server{l: l}
+	var wg sync.WaitGroup
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			s.conns.Add(1)
+			wg.Go(func() {
+				defer c.Close()
+				io.WriteString(c, "hello from "+l.Addr().String()+"\n")
+				io.Copy(c, c)
+			})
+		}
+	}()
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	return s
+}
+
+func (s *server) port() uint16 { return netip.MustParseAddrPort(s.l.Addr().String()).Port() }
+
+// greeting reads the first line a server writes.
+func greeting(t testing.TB, c net.Conn) string {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var b []byte
+	one := make([]byte, 1)
+	for {
+		n, err := c.Read(one)
+		if err != nil {
+			t.Fatalf("reading the greeting: %v", err)
+		}
+		if n == 1 {
+			if one[0] == '\n' {
+				return string(b)
+			}
+			b = append(b, one[0])
+		}
+	}
+}
+
+// events records the events an Enforcer reports.
+type events struct {
+	mu  sync.Mutex
+	evs []enforce.Event
+}
+
+func (r *events) observe(_ context.Context, ev enforce.Event) {
+	r.mu.Lock()
+	r.evs = append(r.evs, ev)
+	r.mu.Unlock()
+}
+
+// lines returns each event as "allow|deny REQUEST".
+func (r *events) lines() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, ev := range r.evs {
+		word := "allow"
+		if !ev.Decision.Allowed {
+			word = "deny"
+		}
+		out = append(out, word+" "+ev.Request.String())
+	}
+	return out
+}
+
+// mustDenied returns the *enforce.DeniedError inside err, or fails.
+func mustDenied(t testing.TB, err error) *enforce.DeniedError {
+	t.Helper()
+	var de *enforce.DeniedError
+	if !errors.As(err, &de) {
+		t.Fatalf("error %v (%T) is no denial", err, err)
+	}
+	if !errors.Is(err, enforce.ErrDenied) {
+		t.Fatalf("errors.Is(%v, ErrDenied) is false", err)
+	}
+	return de
+}
+
+// newEnforcer compiles flags into an Enforcer with the test's DNS and a
+// fixed interface table (lo: loopback), recording events.
+func newEnforcer(t testing.TB, d enforce.DNS, flags ...string) (*enforce.Enforcer, *events) {
+	t.Helper()
+	rec := &events{}
+	e, err := enforce.NewFromFlags(enforce.Options{DNS: d, Interfaces: loTable(), Observe: rec.observe}, flags...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, rec
+}
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
