@@ -129,6 +129,7 @@ func TestMappingWithoutDNS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	greeting(t, c2)
 	c2.Close()
 	if n := srv.conns.Load(); n != 2 {
 		t.Errorf("%d connections reached the host port, want 2", n)
@@ -153,6 +154,7 @@ func TestRebinding(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		greeting(t, c)
 		c.Close()
 		d.set("rebind.test", "127.0.0.3") // the second answer differs
 		_, err = e.Dial("tcp", fmt.Sprintf("rebind.test:%d", port))
@@ -176,6 +178,7 @@ func TestRebinding(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		greeting(t, c)
 		c.Close()
 		d.set("rebind.test", "127.0.0.3")
 		_, err = dialer.Dial("tcp4", fmt.Sprintf("rebind.test:%d", port))
