@@ -28,6 +28,9 @@ type Env struct {
 	Getenv func(string) string
 	// IsTerminal reports whether a stream is a terminal (for --color=auto).
 	IsTerminal func(w io.Writer) bool
+	// Signals, when set, delivers the signals capspec proxy acts on
+	// (SIGINT, SIGTERM, SIGHUP) instead of the process's own.
+	Signals <-chan os.Signal
 }
 
 // Exit statuses.
@@ -217,6 +220,7 @@ func (a *app) commands() []*cobra.Command {
 		a.takesPolicy(a.evalCommand()),
 		a.takesPolicy(a.exportCommand()),
 		a.importCommand(),
+		a.takesPolicy(a.proxyCommand()),
 	}
 }
 

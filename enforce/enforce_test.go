@@ -13,6 +13,7 @@ import (
 
 	"github.com/capspec/capspec/enforce"
 	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/internal/dnstest"
 )
 
 // loTable is the interface table of the tests: lo (127.0.0.1, ::1) and a
@@ -26,9 +27,9 @@ func loTable() *eval.Interfaces {
 
 func TestDialByNameOverDNS(t *testing.T) {
 	srv := newServer(t, "127.0.0.1:0")
-	d := newDNSServer(t)
-	d.set("app.test", "127.0.0.1", "::1")
-	e, rec := newEnforcer(t, d.resolver(), fmt.Sprintf("--allow-outbound=tcp://app.test:%d#ipv4-only", srv.port()))
+	d := dnstest.New(t)
+	d.Set("app.test", "127.0.0.1", "::1")
+	e, rec := newEnforcer(t, d.Resolver(), fmt.Sprintf("--allow-outbound=tcp://app.test:%d#ipv4-only", srv.port()))
 
 	c, err := e.DialContext(context.Background(), "tcp", fmt.Sprintf("App.Test.:%d", srv.port()))
 	if err != nil {
@@ -39,8 +40,8 @@ func TestDialByNameOverDNS(t *testing.T) {
 		t.Errorf("greeting %q", g)
 	}
 	// The rule is #ipv4-only: the lookup asks DNS for A records only.
-	if !d.wasAsked("app.test", "A") || d.wasAsked("app.test", "AAAA") {
-		t.Errorf("DNS asked A=%v AAAA=%v, want A only", d.wasAsked("app.test", "A"), d.wasAsked("app.test", "AAAA"))
+	if !d.Asked("app.test", "A") || d.Asked("app.test", "AAAA") {
+		t.Errorf("DNS asked A=%v AAAA=%v, want A only", d.Asked("app.test", "A"), d.Asked("app.test", "AAAA"))
 	}
 	want := []string{"allow lookup app.test", fmt.Sprintf("allow connect tcp 127.0.0.1:%d via app.test", srv.port())}
 	if got := rec.lines(); !slices.Equal(got, want) {
@@ -81,15 +82,15 @@ func TestDenialError(t *testing.T) {
 	}
 
 	// A lookup the policy does not allow never reaches DNS.
-	d := newDNSServer(t)
-	d.set("evil.test", "127.0.0.1")
-	e2, _ := newEnforcer(t, d.resolver(), "--allow-outbound=tcp://good.test:80")
+	d := dnstest.New(t)
+	d.Set("evil.test", "127.0.0.1")
+	e2, _ := newEnforcer(t, d.Resolver(), "--allow-outbound=tcp://good.test:80")
 	_, err = e2.Dial("tcp", "evil.test:80")
 	if de := mustDenied(t, err); de.Request.String() != "lookup evil.test" {
 		t.Errorf("denied %s, want the lookup", de.Request)
 	}
-	if d.queries.Load() != 0 {
-		t.Errorf("%d DNS queries for a denied lookup", d.queries.Load())
+	if d.Queries() != 0 {
+		t.Errorf("%d DNS queries for a denied lookup", d.Queries())
 	}
 
 	// Hostile spellings are refused as requests, never guessed.
@@ -102,9 +103,9 @@ func TestDenialError(t *testing.T) {
 
 func TestMappingWithoutDNS(t *testing.T) {
 	srv := newServer(t, "127.0.0.1:0")
-	d := newDNSServer(t)
-	d.set("my-database.internal", "127.0.0.9")
-	e, rec := newEnforcer(t, d.resolver(), fmt.Sprintf("--allow-outbound=tcp://my-database.internal->127.0.0.1:5432->%d", srv.port()))
+	d := dnstest.New(t)
+	d.Set("my-database.internal", "127.0.0.9")
+	e, rec := newEnforcer(t, d.Resolver(), fmt.Sprintf("--allow-outbound=tcp://my-database.internal->127.0.0.1:5432->%d", srv.port()))
 	c, err := e.Dial("tcp", "my-database.internal:5432")
 	if err != nil {
 		t.Fatal(err)
@@ -113,8 +114,8 @@ func TestMappingWithoutDNS(t *testing.T) {
 	if g := greeting(t, c); g != "hello from "+srv.l.Addr().String() {
 		t.Errorf("greeting %q", g)
 	}
-	if d.queries.Load() != 0 {
-		t.Errorf("%d DNS queries for a mapped name", d.queries.Load())
+	if d.Queries() != 0 {
+		t.Errorf("%d DNS queries for a mapped name", d.Queries())
 	}
 	if got := c.RemoteAddr().String(); got != srv.l.Addr().String() {
 		t.Errorf("remote %s, want the host side %s", got, srv.l.Addr())
@@ -145,18 +146,18 @@ func TestRebinding(t *testing.T) {
 	s2 := newServer(t, "127.0.0.2:0")
 	s3 := newServer(t, fmt.Sprintf("127.0.0.3:%d", s2.port()))
 	port := s2.port()
-	d := newDNSServer(t)
+	d := dnstest.New(t)
 
 	t.Run("dial by name", func(t *testing.T) {
-		e, _ := newEnforcer(t, d.resolver(), "--allow-resolve=rebind.test", fmt.Sprintf("--allow-outbound=tcp://127.0.0.2:%d", port))
-		d.set("rebind.test", "127.0.0.2")
+		e, _ := newEnforcer(t, d.Resolver(), "--allow-resolve=rebind.test", fmt.Sprintf("--allow-outbound=tcp://127.0.0.2:%d", port))
+		d.Set("rebind.test", "127.0.0.2")
 		c, err := e.Dial("tcp", fmt.Sprintf("rebind.test:%d", port))
 		if err != nil {
 			t.Fatal(err)
 		}
 		greeting(t, c)
 		c.Close()
-		d.set("rebind.test", "127.0.0.3") // the second answer differs
+		d.Set("rebind.test", "127.0.0.3") // the second answer differs
 		_, err = e.Dial("tcp", fmt.Sprintf("rebind.test:%d", port))
 		if de := mustDenied(t, err); de.Request.String() != fmt.Sprintf("connect tcp 127.0.0.3:%d via rebind.test", port) {
 			t.Errorf("denied %s", de.Request)
@@ -168,19 +169,19 @@ func TestRebinding(t *testing.T) {
 	// own lookup gets 127.0.0.3, which the hook sees in the socket address
 	// just before the connect, and denies.
 	t.Run("control hook", func(t *testing.T) {
-		e, rec := newEnforcer(t, d.resolver(), fmt.Sprintf("--allow-outbound=tcp://rebind.test:%d", port))
-		d.set("rebind.test", "127.0.0.2")
+		e, rec := newEnforcer(t, d.Resolver(), fmt.Sprintf("--allow-outbound=tcp://rebind.test:%d", port))
+		d.Set("rebind.test", "127.0.0.2")
 		if _, err := e.Resolver().LookupNetIP(context.Background(), "ip4", "rebind.test"); err != nil {
 			t.Fatal(err)
 		}
-		dialer := &net.Dialer{Resolver: d.resolver(), ControlContext: e.ControlContext}
+		dialer := &net.Dialer{Resolver: d.Resolver(), ControlContext: e.ControlContext}
 		c, err := dialer.Dial("tcp4", fmt.Sprintf("rebind.test:%d", port))
 		if err != nil {
 			t.Fatal(err)
 		}
 		greeting(t, c)
 		c.Close()
-		d.set("rebind.test", "127.0.0.3")
+		d.Set("rebind.test", "127.0.0.3")
 		_, err = dialer.Dial("tcp4", fmt.Sprintf("rebind.test:%d", port))
 		if de := mustDenied(t, err); de.Request.String() != fmt.Sprintf("connect tcp 127.0.0.3:%d", port) {
 			t.Errorf("denied %s", de.Request)
@@ -217,9 +218,9 @@ func TestControlHookSeesMapping(t *testing.T) {
 
 func TestTTL(t *testing.T) {
 	srv := newServer(t, "127.0.0.1:0")
-	d := newDNSServer(t)
-	d.ttl = 30
-	d.set("short.test", "127.0.0.1")
+	d := dnstest.New(t)
+	d.TTL.Store(30)
+	d.Set("short.test", "127.0.0.1")
 	var mu sync.Mutex
 	now := time.Unix(1e9, 0)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -391,10 +392,10 @@ func TestUDP(t *testing.T) {
 // (run with -race).
 func TestConcurrent(t *testing.T) {
 	srv := newServer(t, "127.0.0.1:0")
-	d := newDNSServer(t)
-	d.set("app.test", "127.0.0.1")
+	d := dnstest.New(t)
+	d.Set("app.test", "127.0.0.1")
 	flags := []string{fmt.Sprintf("--allow-outbound=tcp://app.test:%d", srv.port())}
-	e, _ := newEnforcer(t, d.resolver(), flags...)
+	e, _ := newEnforcer(t, d.Resolver(), flags...)
 	p, _ := eval.CompileFlags(flags...)
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,94 +14,12 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/capspec/capspec/enforce"
+	"github.com/capspec/capspec/internal/dnstest"
 )
-
-// dnsServer is a DNS server on loopback answering from a table the test
-// may change, counting the queries it gets.
-type dnsServer struct {
-	addr    string
-	mu      sync.Mutex
-	answers map[string][]netip.Addr // by lowercase name without the final dot
-	ttl     uint32
-	queries atomic.Int64
-	asked   sync.Map // "name type" → true
-}
-
-// newDNSServer starts a DNS server on 127.0.0.1 (UDP) for the test.
-func newDNSServer(t testing.TB) *dnsServer {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &dnsServer{addr: pc.LocalAddr().String(), answers: map[string][]netip.Addr{}, ttl: 60}
-	started := make(chan struct{})
-	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(s.serve), NotifyStartedFunc: func() { close(started) }}
-	go srv.ActivateAndServe()
-	<-started
-	t.Cleanup(func() { srv.Shutdown() })
-	return s
-}
-
-// set makes name answer addrs (in both families, each in its own).
-func (s *dnsServer) set(name string, addrs ...string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var as []netip.Addr
-	for _, a := range addrs {
-		as = append(as, netip.MustParseAddr(a))
-	}
-	s.answers[name] = as
-}
-
-func (s *dnsServer) serve(w dns.ResponseWriter, r *dns.Msg) {
-	s.queries.Add(1)
-	m := new(dns.Msg)
-	m.SetReply(r)
-	for _, q := range r.Question {
-		name := strings.TrimSuffix(strings.ToLower(q.Name), ".")
-		s.asked.Store(name+" "+dns.TypeToString[q.Qtype], true)
-		s.mu.Lock()
-		as, ok := s.answers[name]
-		ttl := s.ttl
-		s.mu.Unlock()
-		if !ok {
-			m.Rcode = dns.RcodeNameError
-			continue
-		}
-		for _, a := range as {
-			hdr := dns.RR_Header{Name: q.Name, Class: dns.ClassINET, Ttl: ttl}
-			switch {
-			case q.Qtype == dns.TypeA && a.Is4():
-				hdr.Rrtype = dns.TypeA
-				m.Answer = append(m.Answer, &dns.A{Hdr: hdr, A: a.AsSlice()})
-			case q.Qtype == dns.TypeAAAA && a.Is6():
-				hdr.Rrtype = dns.TypeAAAA
-				m.Answer = append(m.Answer, &dns.AAAA{Hdr: hdr, AAAA: a.AsSlice()})
-			}
-		}
-	}
-	w.WriteMsg(m)
-}
-
-// wasAsked reports whether the server was asked for name's records of type
-// typ ("A", "AAAA").
-func (s *dnsServer) wasAsked(name, typ string) bool {
-	_, ok := s.asked.Load(name + " " + typ)
-	return ok
-}
-
-// resolver returns a Go resolver whose queries go to the server.
-func (s *dnsServer) resolver() *net.Resolver {
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "udp", s.addr)
-	}}
-}
 
 // ttlDNS asks the server with miekg/dns's client and reports the TTLs of
 // the answers (an enforce.TTLDNS).
-type ttlDNS struct{ s *dnsServer }
+type ttlDNS struct{ s *dnstest.Server }
 
 func (d ttlDNS) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
 	as, _, err := d.LookupNetIPTTL(ctx, network, host)
@@ -123,7 +40,7 @@ func (d ttlDNS) LookupNetIPTTL(ctx context.Context, network, host string) ([]net
 	for _, typ := range types {
 		m := new(dns.Msg)
 		m.SetQuestion(dns.Fqdn(host), typ)
-		r, _, err := c.ExchangeContext(ctx, m, d.s.addr)
+		r, _, err := c.ExchangeContext(ctx, m, d.s.Addr)
 		if err != nil {
 			return nil, 0, err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/enforce"
 	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/internal/dnstest"
 	"github.com/capspec/capspec/evalreq"
 	"github.com/capspec/capspec/policy"
 )
@@ -21,14 +22,14 @@ func TestLearnRoundTrip(t *testing.T) {
 	srv := newServer(t, "127.0.0.1:0")
 	srv6 := newServer(t, "[::1]:0")
 	srv4 := newServer(t, "127.0.0.4:0") // reached by address only
-	d := newDNSServer(t)
-	d.set("app.test", "127.0.0.1")
-	d.set("six.test", "::1")
-	d.set("lookup-only.test", "127.0.0.7")
+	d := dnstest.New(t)
+	d.Set("app.test", "127.0.0.1")
+	d.Set("six.test", "::1")
+	d.Set("lookup-only.test", "127.0.0.7")
 	l := enforce.NewLearner()
 	var mu sync.Mutex
 	var seen []enforce.Event
-	e, err := enforce.NewFromFlags(enforce.Options{DNS: d.resolver(), Interfaces: loTable(), Observe: func(ctx context.Context, ev enforce.Event) {
+	e, err := enforce.NewFromFlags(enforce.Options{DNS: d.Resolver(), Interfaces: loTable(), Observe: func(ctx context.Context, ev enforce.Event) {
 		l.Observe(ctx, ev)
 		mu.Lock()
 		seen = append(seen, ev)

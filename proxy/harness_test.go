@@ -11,16 +11,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
-
 	"github.com/capspec/capspec/enforce"
 	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/internal/dnstest"
 	"github.com/capspec/capspec/proxy"
 )
 
@@ -76,75 +74,11 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// dnsServer answers A and AAAA queries from a table on 127.0.0.1 (UDP).
-type dnsServer struct {
-	addr string
-	mu   sync.Mutex
-	tab  map[string][]netip.Addr
-	n    atomic.Int64
-}
-
-func newDNSServer(t testing.TB) *dnsServer {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &dnsServer{addr: pc.LocalAddr().String(), tab: map[string][]netip.Addr{}}
-	started := make(chan struct{})
-	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(s.serve), NotifyStartedFunc: func() { close(started) }}
-	go srv.ActivateAndServe()
-	<-started
-	t.Cleanup(func() { srv.Shutdown() })
-	return s
-}
-
-func (s *dnsServer) set(name string, addrs ...string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tab[name] = nil
-	for _, a := range addrs {
-		s.tab[name] = append(s.tab[name], netip.MustParseAddr(a))
-	}
-}
-
-func (s *dnsServer) serve(w dns.ResponseWriter, r *dns.Msg) {
-	s.n.Add(1)
-	m := new(dns.Msg)
-	m.SetReply(r)
-	for _, q := range r.Question {
-		s.mu.Lock()
-		as, ok := s.tab[strings.TrimSuffix(strings.ToLower(q.Name), ".")]
-		s.mu.Unlock()
-		if !ok {
-			m.Rcode = dns.RcodeNameError
-		}
-		for _, a := range as {
-			hdr := dns.RR_Header{Name: q.Name, Class: dns.ClassINET, Ttl: 60}
-			if q.Qtype == dns.TypeA && a.Is4() {
-				hdr.Rrtype = dns.TypeA
-				m.Answer = append(m.Answer, &dns.A{Hdr: hdr, A: a.AsSlice()})
-			} else if q.Qtype == dns.TypeAAAA && a.Is6() {
-				hdr.Rrtype = dns.TypeAAAA
-				m.Answer = append(m.Answer, &dns.AAAA{Hdr: hdr, AAAA: a.AsSlice()})
-			}
-		}
-	}
-	w.WriteMsg(m)
-}
-
-func (s *dnsServer) resolver() *net.Resolver {
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "udp", s.addr)
-	}}
-}
-
 // rig is a proxy on loopback with its DNS server and audit log.
 type rig struct {
 	srv   *proxy.Server
 	enf   *enforce.Enforcer
-	dns   *dnsServer
+	dns   *dnstest.Server
 	log   *lockedBuffer
 	socks string // SOCKS address
 	http  string // HTTP proxy address
@@ -154,9 +88,9 @@ type rig struct {
 // newRig starts a proxy deciding with flags.
 func newRig(t testing.TB, cfg proxy.Config, flags ...string) *rig {
 	t.Helper()
-	r := &rig{dns: newDNSServer(t), log: &lockedBuffer{}, done: make(chan error, 2)}
+	r := &rig{dns: dnstest.New(t), log: &lockedBuffer{}, done: make(chan error, 2)}
 	ifaces := eval.NewInterfaces(map[string][]netip.Prefix{"lo": {netip.MustParsePrefix("127.0.0.1/8")}})
-	e, err := enforce.NewFromFlags(enforce.Options{DNS: r.dns.resolver(), Interfaces: ifaces, Observe: proxy.Observe}, flags...)
+	e, err := enforce.NewFromFlags(enforce.Options{DNS: r.dns.Resolver(), Interfaces: ifaces, Observe: proxy.Observe}, flags...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,8 +37,8 @@ func TestHTTPProxyWithGoClient(t *testing.T) {
 		fmt.Sprintf("--allow-outbound=tcp://app.test:%d", port),
 		fmt.Sprintf("--allow-outbound=tcp://secure.test:%d", tlsWeb.port),
 	)
-	r.dns.set("app.test", "127.0.0.1")
-	r.dns.set("secure.test", "127.0.0.1")
+	r.dns.Set("app.test", "127.0.0.1")
+	r.dns.Set("secure.test", "127.0.0.1")
 	pu, _ := url.Parse("http://" + r.http)
 	client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu), TLSClientConfig: tlsWeb.clientConfig, DisableKeepAlives: true}}
 
@@ -146,7 +146,7 @@ func TestSOCKSWithXNetProxy(t *testing.T) {
 		fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d", port),
 		fmt.Sprintf("--allow-outbound=tcp://my-database.internal->127.0.0.1:5432->%d", db.port),
 	)
-	r.dns.set("app.test", "127.0.0.1")
+	r.dns.Set("app.test", "127.0.0.1")
 	d, err := xproxy.SOCKS5("tcp", r.socks, nil, xproxy.Direct)
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +180,7 @@ func TestSOCKSWithXNetProxy(t *testing.T) {
 		t.Errorf("echo %q %v", b, err)
 	}
 	c.Close()
-	if r.dns.n.Load() == 0 {
+	if r.dns.Queries() == 0 {
 		t.Error("app.test was not resolved over DNS")
 	}
 	e := r.log.waitEntry(t, func(e proxy.Entry) bool {
@@ -194,7 +194,7 @@ func TestSOCKSWithXNetProxy(t *testing.T) {
 func TestSOCKSProtocol(t *testing.T) {
 	echo := newEchoServer(t, "127.0.0.1:0")
 	r := newRig(t, proxy.Config{}, fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d", echo.port), "--allow-outbound=tcp://refused.test:1")
-	r.dns.set("refused.test", "127.0.0.1")
+	r.dns.Set("refused.test", "127.0.0.1")
 	dial := func() net.Conn {
 		c, err := net.Dial("tcp", r.socks)
 		if err != nil {
@@ -247,13 +247,13 @@ func TestSOCKSRebinding(t *testing.T) {
 	s2 := newEchoServer(t, "127.0.0.2:0")
 	s3 := newEchoServer(t, fmt.Sprintf("127.0.0.3:%d", s2.port))
 	r := newRig(t, proxy.Config{}, "--allow-resolve=rebind.test", fmt.Sprintf("--allow-outbound=tcp://127.0.0.2:%d", s2.port))
-	r.dns.set("rebind.test", "127.0.0.2")
+	r.dns.Set("rebind.test", "127.0.0.2")
 	c, _ := net.Dial("tcp", r.socks)
 	if rep := socksConnect(t, c, domainRequest("rebind.test", s2.port)); rep != 0 {
 		t.Fatalf("first: %#x", rep)
 	}
 	c.Close()
-	r.dns.set("rebind.test", "127.0.0.3")
+	r.dns.Set("rebind.test", "127.0.0.3")
 	c, _ = net.Dial("tcp", r.socks)
 	if rep := socksConnect(t, c, domainRequest("rebind.test", s2.port)); rep != 2 {
 		t.Fatalf("second: %#x", rep)
