@@ -57,10 +57,10 @@ func (e *Enforcer) DialContext(ctx context.Context, network, address string) (ne
 		q.Name = via
 		if !d.Allowed {
 			derr := denied(st, q, d)
-			e.observe(ctx, st, Event{Request: q, Decision: d, Err: derr})
+			e.observe(ctx, st, Event{Request: q, Decision: d, ByAddress: true, Err: derr})
 			return nil, &net.OpError{Op: "dial", Net: network, Err: derr}
 		}
-		return e.dialDecided(ctx, st, network, q, d, zone)
+		return e.dialDecided(ctx, st, network, q, d, zone, true)
 	}
 	nq, given, err := e.lookup(ctx, st, host, fam)
 	if err != nil {
@@ -78,7 +78,7 @@ func (e *Enforcer) DialContext(ctx context.Context, network, address string) (ne
 			}
 			continue
 		}
-		c, err := e.dialDecided(ctx, st, network, q, d, "")
+		c, err := e.dialDecided(ctx, st, network, q, d, "", false)
 		if err == nil {
 			return c, nil
 		}
@@ -143,7 +143,7 @@ func hostSide(q eval.Request, d eval.Decision) netip.AddrPort {
 
 // dialDecided connects to the host side of an allowed decision, deciding
 // again in the Control hook, and reports the attempt.
-func (e *Enforcer) dialDecided(ctx context.Context, st *state, network string, q eval.Request, d eval.Decision, zone string) (net.Conn, error) {
+func (e *Enforcer) dialDecided(ctx context.Context, st *state, network string, q eval.Request, d eval.Decision, zone string, byAddr bool) (net.Conn, error) {
 	host := hostSide(q, d)
 	target := host
 	if zone != "" && host.Addr() == q.Addr {
@@ -165,7 +165,7 @@ func (e *Enforcer) dialDecided(ctx context.Context, st *state, network string, q
 		return nil
 	}
 	c, err := dialer.DialContext(ctx, network, target.String())
-	ev := Event{Request: q, Decision: d, Host: host, Err: err}
+	ev := Event{Request: q, Decision: d, Host: host, ByAddress: byAddr, Err: err}
 	var derr *DeniedError
 	if errors.As(err, &derr) {
 		ev.Request, ev.Decision, ev.Host = derr.Request, derr.Decision, netip.AddrPort{}
@@ -230,15 +230,15 @@ func (e *Enforcer) ControlContext(ctx context.Context, network, address string, 
 	q.Name = via
 	if !d.Allowed {
 		derr := denied(st, q, d)
-		e.observe(ctx, st, Event{Request: q, Decision: d, Err: derr})
+		e.observe(ctx, st, Event{Request: q, Decision: d, ByAddress: true, Err: derr})
 		return derr
 	}
 	if want := hostSide(q, d); want != got {
 		derr := denied(st, q, d)
 		derr.detail = fmt.Sprintf("the policy maps it to %s, which only a dial through the enforcer applies", eval.AddrPort(want.Addr(), want.Port()))
-		e.observe(ctx, st, Event{Request: q, Decision: derr.Decision, Err: derr})
+		e.observe(ctx, st, Event{Request: q, Decision: derr.Decision, ByAddress: true, Err: derr})
 		return derr
 	}
-	e.observe(ctx, st, Event{Request: q, Decision: d, Host: got})
+	e.observe(ctx, st, Event{Request: q, Decision: d, Host: got, ByAddress: true})
 	return nil
 }

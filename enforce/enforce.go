@@ -90,6 +90,10 @@ type Event struct {
 	// Policy is the policy that decided: Policy.Rule(Decision.Rule) is
 	// the deciding rule (nil when none).
 	Policy *policy.Policy
+	// ByAddress is true for a connect or send the program asked for by
+	// address (not by name): Request.Name, if set, is then the name a
+	// remembered lookup gave the address for.
+	ByAddress bool
 	// Answers are, for an allowed lookup, the addresses given.
 	Answers []netip.Addr
 	// Host is, for an allowed connect, send, listen or bind, the host

@@ -52,8 +52,11 @@ type learnKey struct {
 func NewLearner() *Learner { return &Learner{uses: map[learnKey]int{}} }
 
 // Observe records one event: an allowed lookup, connect, send, listen or
-// bind becomes (a use of) the rule that allows exactly it. Denials and IP
-// literal lookups are not recorded.
+// bind becomes (a use of) the rule that allows exactly it. A connect or
+// send by name is learned as a rule to the name, in the family of the
+// address; one by address as a rule to the address (even when a
+// remembered lookup allowed it, so that the learned policy allows it
+// without that lookup). Denials and IP literal lookups are not recorded.
 func (l *Learner) Observe(_ context.Context, ev Event) {
 	q, d := ev.Request, ev.Decision
 	if !d.Allowed || d.NoRuleNeeded {
@@ -68,7 +71,7 @@ func (l *Learner) Observe(_ context.Context, ev Event) {
 			return
 		}
 		k = learnKey{kind: ast.Outbound, proto: q.Op.Protocol(), port: q.Port}
-		if q.Name != "" {
+		if q.Name != "" && !ev.ByAddress {
 			k.host, k.fam = q.Name, policy.FamilyOf(q.Addr)
 		} else {
 			k.host = eval.AddrText(q.Addr)

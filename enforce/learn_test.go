@@ -53,7 +53,8 @@ func TestLearnRoundTrip(t *testing.T) {
 	dial(fmt.Sprintf("six.test:%d", srv6.port()))
 	dial(fmt.Sprintf("127.0.0.4:%d", srv4.port()))
 	// 127.0.0.1 was given for app.test: a connect to it by address counts
-	// as resolved from app.test (and is learned so).
+	// as resolved from app.test, and is learned as a rule to the address
+	// (so that it is allowed without the lookup).
 	dial(fmt.Sprintf("127.0.0.1:%d", srv.port()))
 	dial(fmt.Sprintf("localhost:%d", srv.port()))
 	if _, err := e.Resolver().LookupNetIP(ctx, "ip4", "lookup-only.test"); err != nil {
@@ -75,7 +76,8 @@ func TestLearnRoundTrip(t *testing.T) {
 	}
 	t.Logf("learned:\n%s", text)
 	for _, want := range []string{
-		fmt.Sprintf("# 6 connects to app.test:%d over ipv4\n--allow-outbound=tcp://app.test:%d#ipv4-only\n", srv.port(), srv.port()),
+		fmt.Sprintf("# 3 connects to app.test:%d over ipv4\n--allow-outbound=tcp://app.test:%d#ipv4-only\n", srv.port(), srv.port()),
+		fmt.Sprintf("# 3 connects to 127.0.0.1:%d\n--allow-outbound=tcp://127.0.0.1:%d\n", srv.port(), srv.port()),
 		"# 1 lookup of lookup-only.test over ipv4\n--allow-resolve=lookup-only.test#ipv4-only\n",
 		fmt.Sprintf("# 3 connects to 127.0.0.4:%d\n--allow-outbound=tcp://127.0.0.4:%d\n", srv4.port(), srv4.port()),
 		"# 3 lookups of app.test\n--allow-resolve=app.test\n",

@@ -419,7 +419,7 @@ func (c *PacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	q.Name = via
 	if !d.Allowed {
 		derr := denied(st, q, d)
-		c.e.observe(ctx, st, Event{Request: q, Decision: d, Err: derr})
+		c.e.observe(ctx, st, Event{Request: q, Decision: d, ByAddress: true, Err: derr})
 		return 0, &net.OpError{Op: "write", Net: "udp", Addr: addr, Err: derr}
 	}
 	host := hostSide(q, d)
@@ -428,7 +428,7 @@ func (c *PacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 		ua.Zone = zone
 	}
 	n, err := c.pc.WriteTo(b, ua)
-	c.e.observe(ctx, st, Event{Request: q, Decision: d, Host: host, Err: err})
+	c.e.observe(ctx, st, Event{Request: q, Decision: d, Host: host, ByAddress: true, Err: err})
 	return n, err
 }
 
