@@ -48,6 +48,7 @@ const (
 // a domain name (host) or an address.
 type socksRequest struct {
 	cmd  byte
+	rsv  byte // reserved: 0 by the RFC; other values are let through
 	atyp byte
 	host string     // atypDomain: the name as sent (any bytes)
 	addr netip.Addr // atypIPv4, atypIPv6
@@ -65,7 +66,7 @@ func (q socksRequest) target() string {
 
 // encode writes the request as a client sends it.
 func (q socksRequest) encode() []byte {
-	b := []byte{socksVersion, q.cmd, 0, q.atyp}
+	b := []byte{socksVersion, q.cmd, q.rsv, q.atyp}
 	switch q.atyp {
 	case atypDomain:
 		b = append(b, byte(len(q.host)))
@@ -120,7 +121,7 @@ func readRequest(br *bufio.Reader, w io.Writer) (socksRequest, error) {
 	if hdr[0] != socksVersion {
 		return q, &errSOCKS{msg: fmt.Sprintf("request version %d, not 5", hdr[0])}
 	}
-	q.cmd, q.atyp = hdr[1], hdr[3]
+	q.cmd, q.rsv, q.atyp = hdr[1], hdr[2], hdr[3]
 	switch q.atyp {
 	case atypIPv4, atypIPv6:
 		n := 4
