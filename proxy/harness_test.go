@@ -16,9 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/enforce"
 	"github.com/capspec/capspec/eval"
 	"github.com/capspec/capspec/internal/dnstest"
+	"github.com/capspec/capspec/policy"
 	"github.com/capspec/capspec/proxy"
 )
 
@@ -217,4 +219,13 @@ func newTLSServer(t testing.TB) *tlsServer {
 	cfg := s.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
 	cfg.ServerName = "example.com" // httptest's certificate names example.com and 127.0.0.1
 	return &tlsServer{port: netip.MustParseAddrPort(s.Listener.Addr().String()).Port(), clientConfig: cfg}
+}
+
+// compileFlags compiles flags (the policy must have no errors).
+func compileFlags(flags ...string) (*policy.Policy, error) {
+	p, ds := eval.CompileFlags(flags...)
+	if diag.HasErrors(ds) {
+		return nil, fmt.Errorf("%v", ds)
+	}
+	return p, nil
 }
