@@ -11,8 +11,8 @@ import (
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/enforce"
 	"github.com/capspec/capspec/eval"
-	"github.com/capspec/capspec/internal/dnstest"
 	"github.com/capspec/capspec/evalreq"
+	"github.com/capspec/capspec/internal/dnstest"
 	"github.com/capspec/capspec/policy"
 )
 
