@@ -220,6 +220,7 @@ func (a *app) commands() []*cobra.Command {
 		a.takesPolicy(a.evalCommand()),
 		a.takesPolicy(a.exportCommand()),
 		a.importCommand(),
+		a.lspCommand(),
 		a.takesPolicy(a.proxyCommand()),
 	}
 }

@@ -4,8 +4,9 @@
 // the one name normalization of rules and requests (eval.NormalizeName,
 // which is literal.Name); addresses through eval.ParseAddr.
 //
-// The text grammar is behind parseText and the JSON one behind parseJSON,
-// each one function from a line to an Item, so that either can be replaced.
+// The text syntax is read by the request grammar (grammar.ParseRequest)
+// behind parseText, the JSON one by parseJSON; both give the parts their
+// meaning with the same functions.
 package evalreq
 
 import (
@@ -16,6 +17,7 @@ import (
 
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/grammar"
 	"github.com/capspec/capspec/literal"
 	"github.com/capspec/capspec/policy"
 )
@@ -66,12 +68,12 @@ func ParseRequest(line string) (Item, error) {
 	var err error
 	if strings.HasPrefix(text, "{") {
 		it, err = parseJSON(text)
+		if se, ok := err.(*SyntaxError); ok {
+			se.Start += lead
+			se.End += lead
+		}
 	} else {
-		it, err = parseText(text)
-	}
-	if se, ok := err.(*SyntaxError); ok {
-		se.Start += lead
-		se.End += lead
+		it, err = parseText(line)
 	}
 	it.Text = text
 	return it, err
@@ -122,64 +124,41 @@ func (w word) fail(err error) *SyntaxError {
 	return se
 }
 
-func splitWords(s string, base int) []word {
-	var ws []word
-	start := -1
-	for i := 0; i <= len(s); i++ {
-		blank := i == len(s) || s[i] == ' ' || s[i] == '\t'
-		if blank && start >= 0 {
-			ws = append(ws, word{text: s[start:i], start: base + start})
-			start = -1
-		} else if !blank && start < 0 {
-			start = i
-		}
-	}
-	return ws
-}
-
 var opWords = map[string]eval.Op{"lookup": eval.Lookup, "connect": eval.Connect, "send": eval.Send, "listen": eval.Listen, "bind": eval.Bind}
 
-// parseText reads a request line in the text syntax.
-func parseText(text string) (Item, error) {
+// parseText reads a request line in the text syntax: the request grammar
+// (grammar.ParseRequest, docs/grammar.md) reads its parts, with their
+// bytes in the line, and they are given their meaning here.
+func parseText(line string) (Item, error) {
 	var it Item
-	head, answers, recorded := strings.Cut(text, "=>")
-	ws := splitWords(head, 0)
-	if len(ws) == 0 {
+	r, err := grammar.ParseRequest(line)
+	if re, ok := err.(*grammar.RequestError); ok {
+		return it, &SyntaxError{Start: re.Start, End: re.End, Message: re.Message}
+	}
+	if err != nil {
+		return it, err
+	}
+	if r == nil {
 		return it, &SyntaxError{Message: "empty request"}
 	}
-	op, ok := opWords[strings.ToLower(ws[0].text)]
-	if !ok {
-		return it, ws[0].errorf("unknown request %q; a request starts with lookup, connect, send, listen or bind", ws[0].text)
-	}
-	q := eval.Request{Op: op}
-	if op == eval.Lookup {
-		if len(ws) < 2 {
-			return it, &SyntaxError{Start: ws[0].end(), End: ws[0].end(), Message: "missing name: write lookup NAME [ipv4|ipv6]"}
-		}
-		if err := lookupTarget(&q, ws[1]); err != nil {
+	at := func(p grammar.Part) word { return word{text: p.Text, start: p.Start} }
+	q := eval.Request{Op: opWords[r.OpWord]}
+	if q.Op == eval.Lookup {
+		if err := lookupTarget(&q, at(r.Host)); err != nil {
 			return it, err
 		}
-		rest := ws[2:]
-		if len(rest) > 0 {
-			if err := family(&q, rest[0]); err != nil {
+		if !r.Family.IsZero() {
+			if err := family(&q, at(r.Family)); err != nil {
 				return it, err
 			}
-			rest = rest[1:]
-		}
-		if len(rest) > 0 {
-			return it, rest[0].errorf("unexpected %q after the lookup", rest[0].text)
 		}
 		it.Request = q
-		if recorded {
+		if !r.Arrow.IsZero() {
 			if q.Addr.IsValid() {
-				return it, &SyntaxError{Start: len(head), End: len(text), Message: "a lookup of an IP literal sends no query; it has no answers to record"}
+				return it, &SyntaxError{Start: r.Arrow.Start, End: r.End, Message: "a lookup of an IP literal sends no query; it has no answers to record"}
 			}
-			ws := splitWords(strings.ReplaceAll(answers, ",", " "), len(head)+2)
-			if len(ws) == 0 {
-				return it, &SyntaxError{Start: len(head), End: len(text), Message: "no answers after '=>'"}
-			}
-			for _, w := range ws {
-				a, err := answer(w)
+			for _, p := range r.Answers {
+				a, err := answer(at(p))
 				if err != nil {
 					return it, err
 				}
@@ -188,33 +167,16 @@ func parseText(text string) (Item, error) {
 		}
 		return it, nil
 	}
-	if recorded {
-		return it, &SyntaxError{Start: len(head), End: len(head) + 2, Message: "'=>' records the answers of a lookup; only a lookup line takes it"}
-	}
-	if len(ws) < 2 {
-		return it, &SyntaxError{Start: ws[0].end(), End: ws[0].end(), Message: fmt.Sprintf("missing protocol: write %s %s HOST:PORT", op, op.Protocol())}
-	}
-	if err := checkProtocol(op, ws[1]); err != nil {
+	if err := setPort(&q, r.PortNumber, at(r.Port)); err != nil {
 		return it, err
 	}
-	if len(ws) < 3 {
-		return it, &SyntaxError{Start: ws[1].end(), End: ws[1].end(), Message: fmt.Sprintf("missing HOST:PORT after %s %s", op, op.Protocol())}
-	}
-	if err := hostPort(&q, ws[2]); err != nil {
+	if err := host(&q, at(r.Host)); err != nil {
 		return it, err
 	}
-	rest := ws[3:]
-	if len(rest) > 0 && strings.EqualFold(rest[0].text, "via") && (op == eval.Connect || op == eval.Send) {
-		if len(rest) < 2 {
-			return it, rest[0].errorf("missing name after via")
-		}
-		if err := viaName(&q, rest[1]); err != nil {
+	if !r.Via.IsZero() {
+		if err := viaName(&q, at(r.Via)); err != nil {
 			return it, err
 		}
-		rest = rest[2:]
-	}
-	if len(rest) > 0 {
-		return it, rest[0].errorf("unexpected %q after the request", rest[0].text)
 	}
 	it.Request = q
 	return it, nil
@@ -285,42 +247,6 @@ func answer(w word) (netip.Addr, error) {
 	return a, nil
 }
 
-// hostPort reads HOST:PORT (or LOCAL:PORT).
-func hostPort(q *eval.Request, w word) error {
-	s := w.text
-	var hostText string
-	var portAt int
-	if strings.HasPrefix(s, "[") {
-		end := strings.IndexByte(s, ']')
-		if end < 0 {
-			return w.errorf("missing ']' after the IPv6 address")
-		}
-		if end+1 >= len(s) || s[end+1] != ':' {
-			return w.errorf("missing port: write %s:PORT", s[:end+1])
-		}
-		hostText, portAt = s[:end+1], end+2
-	} else {
-		i := strings.LastIndexByte(s, ':')
-		if i < 0 {
-			return w.errorf("missing port: write %s:PORT", s)
-		}
-		hostText, portAt = s[:i], i+1
-		remote := q.Op == eval.Connect || q.Op == eval.Send
-		if strings.Contains(hostText, ":") && (remote || literal.Interface(hostText) != nil) || isBareIPv6(hostText) {
-			return w.errorf("IPv6 address must be written in brackets: [%s]:%s", hostText, s[portAt:])
-		}
-	}
-	pw := word{text: s[portAt:], start: w.start + portAt}
-	port, err := parsePort(pw)
-	if err != nil {
-		return err
-	}
-	if err := setPort(q, port, pw); err != nil {
-		return err
-	}
-	return host(q, word{text: hostText, start: w.start})
-}
-
 // setPort sets the port of a request; port 0 is no destination.
 func setPort(q *eval.Request, port uint16, w word) error {
 	if port == 0 && (q.Op == eval.Connect || q.Op == eval.Send) {
@@ -376,34 +302,6 @@ func isLocalhost(h string) bool {
 	}
 	n, err := eval.NormalizeName(h)
 	return err == nil && n == "localhost"
-}
-
-// isBareIPv6 reports whether s is an IPv6 address without brackets.
-func isBareIPv6(s string) bool {
-	a, err := netip.ParseAddr(strings.SplitN(s, "%", 2)[0])
-	return err == nil && a.Is6()
-}
-
-// parsePort reads a decimal port.
-func parsePort(w word) (uint16, error) {
-	s := w.text
-	if s == "" {
-		return 0, w.errorf("missing port")
-	}
-	if s == "*" {
-		return 0, w.errorf("a request is for one port, not *")
-	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' || n > policy.MaxPort {
-			return 0, w.errorf("port %q is not a number from 0 to 65535", s)
-		}
-		n = n*10 + int(s[i]-'0')
-	}
-	if n > policy.MaxPort {
-		return 0, w.errorf("port %s is out of range (0-65535)", s)
-	}
-	return uint16(n), nil
 }
 
 // viaName reads the NAME of "via NAME".

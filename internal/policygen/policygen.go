@@ -323,29 +323,48 @@ func PoolOf(rules []*policy.Rule) *Pool {
 		h := r.Host
 		switch h.Kind {
 		case policy.NameHost, policy.LocalhostHost:
-			p.Names = append(p.Names, h.Name)
+			p.AddName(h.Name)
 		case policy.WildcardHost:
-			p.Names = append(p.Names, h.Name, "w."+h.Name)
+			p.AddDomain(h.Name)
 		case policy.AddressHost:
-			first, last := h.Prefix.Masked().Addr(), lastAddr(h.Prefix)
-			for _, a := range []netip.Addr{first, first.Prev(), last, last.Next()} {
-				if a.IsValid() {
-					p.Addrs = append(p.Addrs, a.String())
-				}
-			}
+			p.AddPrefix(h.Prefix)
 		}
 		if r.HostMap.IsValid() {
 			p.Addrs = append(p.Addrs, r.HostMap.String())
 		}
 		for _, pr := range r.Ports {
-			for _, x := range []int{int(pr.Lo), int(pr.Hi), int(pr.Lo) - 1, int(pr.Hi) + 1} {
-				if x >= 0 && x <= policy.MaxPort {
-					p.Ports = append(p.Ports, x)
-				}
-			}
+			p.AddPortRange(int(pr.Lo), int(pr.Hi))
 		}
 	}
 	return p
+}
+
+// AddName adds a name to the pool.
+func (p *Pool) AddName(name string) { p.Names = append(p.Names, name) }
+
+// AddDomain adds the near misses of a domain pattern: the domain itself
+// and one name below it.
+func (p *Pool) AddDomain(domain string) { p.Names = append(p.Names, domain, "w."+domain) }
+
+// AddPrefix adds the near misses of a network: its first and last
+// address, and the ones just outside it.
+func (p *Pool) AddPrefix(pf netip.Prefix) {
+	first, last := pf.Masked().Addr(), lastAddr(pf)
+	for _, a := range []netip.Addr{first, first.Prev(), last, last.Next()} {
+		if a.IsValid() {
+			p.Addrs = append(p.Addrs, a.String())
+		}
+	}
+}
+
+// AddPortRange adds the near misses of a port range: its ends and their
+// neighbours (within 0..65535).
+func (p *Pool) AddPortRange(lo, hi int) {
+	for _, x := range []int{lo, hi, lo - 1, hi + 1} {
+		if x >= 0 && x <= policy.MaxPort {
+			p.Ports = append(p.Ports, x)
+		}
+	}
 }
 
 // lastAddr returns the last address of a network.
