@@ -31,14 +31,22 @@ type Server struct {
 // New starts a server for the test; it stops when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
+	// The same port for UDP and TCP: the port the system gives UDP may be
+	// taken for TCP (by another connection's end), so try a few.
+	var pc net.PacketConn
+	var l net.Listener
+	for attempt := 0; ; attempt++ {
+		var err error
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		if l, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			break
+		}
 		pc.Close()
-		t.Fatal(err)
+		if attempt == 20 {
+			t.Fatal(err)
+		}
 	}
 	s := &Server{Addr: pc.LocalAddr().String(), table: map[string][]netip.Addr{}}
 	s.TTL.Store(60)
