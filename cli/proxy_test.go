@@ -24,6 +24,7 @@ import (
 	xproxy "golang.org/x/net/proxy"
 
 	"github.com/capspec/capspec/internal/dnstest"
+	"github.com/capspec/capspec/internal/loopback"
 )
 
 // runningProxy is "capspec proxy" running in the test process.
@@ -263,21 +264,8 @@ func TestProxyLearn(t *testing.T) {
 
 func TestProxyReload(t *testing.T) {
 	d := dnstest.New(t)
-	echo, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer echo.Close()
-	go func() {
-		for {
-			c, err := echo.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
-	ep := netip.MustParseAddrPort(echo.Addr().String()).Port()
+	echo := loopback.Echo(t, "127.0.0.1:0")
+	ep := echo.Port()
 	pol := filepath.Join(t.TempDir(), "policy.flags")
 	write := func(s string) {
 		if err := os.WriteFile(pol, []byte(s), 0o644); err != nil {
@@ -287,7 +275,7 @@ func TestProxyReload(t *testing.T) {
 	write(fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d\n", ep))
 	p := startProxy(t, d, "--policy", pol)
 	sd, _ := xproxy.SOCKS5("tcp", p.socks, nil, xproxy.Direct)
-	open, err := sd.Dial("tcp", echo.Addr().String())
+	open, err := sd.Dial("tcp", echo.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +294,7 @@ func TestProxyReload(t *testing.T) {
 	write("--allow-outbound=tcp://127.0.0.1:1\n")
 	p.sigs <- syscall.SIGHUP
 	p.waitEntry(t, func(e map[string]any) bool { return e["event"] == "reload" && e["ok"] == true })
-	if _, err := sd.Dial("tcp", echo.Addr().String()); err == nil || !strings.Contains(err.Error(), "not allowed by ruleset") {
+	if _, err := sd.Dial("tcp", echo.Addr()); err == nil || !strings.Contains(err.Error(), "not allowed by ruleset") {
 		t.Errorf("new connection after reload: %v", err)
 	}
 	if err := roundTrip(open); err != nil {
@@ -319,7 +307,7 @@ func TestProxyReload(t *testing.T) {
 	if diags := fmt.Sprint(e["diagnostics"]); !strings.Contains(diags, "error[CS002]") || !strings.Contains(diags, "policy.flags:2:") {
 		t.Errorf("reload diagnostics %s", diags)
 	}
-	if _, err := sd.Dial("tcp", echo.Addr().String()); err == nil {
+	if _, err := sd.Dial("tcp", echo.Addr()); err == nil {
 		t.Error("the refused policy was put in force")
 	}
 	p.stop(t, syscall.SIGTERM)

@@ -29,9 +29,9 @@ func TestDialByNameOverDNS(t *testing.T) {
 	srv := newServer(t, "127.0.0.1:0")
 	d := dnstest.New(t)
 	d.Set("app.test", "127.0.0.1", "::1")
-	e, rec := newEnforcer(t, d.Resolver(), fmt.Sprintf("--allow-outbound=tcp://app.test:%d#ipv4-only", srv.port()))
+	e, rec := newEnforcer(t, d.Resolver(), fmt.Sprintf("--allow-outbound=tcp://app.test:%d#ipv4-only", srv.Port()))
 
-	c, err := e.DialContext(context.Background(), "tcp", fmt.Sprintf("App.Test.:%d", srv.port()))
+	c, err := e.DialContext(context.Background(), "tcp", fmt.Sprintf("App.Test.:%d", srv.Port()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,25 +43,25 @@ func TestDialByNameOverDNS(t *testing.T) {
 	if !d.Asked("app.test", "A") || d.Asked("app.test", "AAAA") {
 		t.Errorf("DNS asked A=%v AAAA=%v, want A only", d.Asked("app.test", "A"), d.Asked("app.test", "AAAA"))
 	}
-	want := []string{"allow lookup app.test", fmt.Sprintf("allow connect tcp 127.0.0.1:%d via app.test", srv.port())}
+	want := []string{"allow lookup app.test", fmt.Sprintf("allow connect tcp 127.0.0.1:%d via app.test", srv.Port())}
 	if got := rec.lines(); !slices.Equal(got, want) {
 		t.Errorf("events %q, want %q", got, want)
 	}
 	// The answer is remembered: a connect by address counts as resolved from app.test.
-	c2, err := e.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", srv.port()))
+	c2, err := e.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", srv.Port()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c2.Close()
-	if got := rec.lines(); got[len(got)-1] != fmt.Sprintf("allow connect tcp 127.0.0.1:%d via app.test", srv.port()) {
+	if got := rec.lines(); got[len(got)-1] != fmt.Sprintf("allow connect tcp 127.0.0.1:%d via app.test", srv.Port()) {
 		t.Errorf("last event %q", got[len(got)-1])
 	}
 }
 
 func TestDenialError(t *testing.T) {
 	srv := newServer(t, "127.0.0.1:0")
-	e, rec := newEnforcer(t, nil, fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d", srv.port()))
-	other := srv.port() + 1
+	e, rec := newEnforcer(t, nil, fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d", srv.Port()))
+	other := srv.Port() + 1
 	if other == 0 {
 		other = 1
 	}
@@ -70,11 +70,11 @@ func TestDenialError(t *testing.T) {
 	if de.Request.String() != fmt.Sprintf("connect tcp 127.0.0.1:%d", other) || de.Decision.Allowed {
 		t.Errorf("denial of %s, allowed=%v", de.Request, de.Decision.Allowed)
 	}
-	want := fmt.Sprintf("capspec: connect tcp 127.0.0.1:%d denied: nearest rule 1 at flag[0]:1:1 (--allow-outbound=tcp://127.0.0.1:%d): port %d not in %d", other, srv.port(), other, srv.port())
+	want := fmt.Sprintf("capspec: connect tcp 127.0.0.1:%d denied: nearest rule 1 at flag[0]:1:1 (--allow-outbound=tcp://127.0.0.1:%d): port %d not in %d", other, srv.Port(), other, srv.Port())
 	if !strings.HasPrefix(de.Error(), want) {
 		t.Errorf("message\n%s\nwant prefix\n%s", de.Error(), want)
 	}
-	if srv.conns.Load() != 0 {
+	if srv.Conns() != 0 {
 		t.Error("the server got a connection")
 	}
 	if got := rec.lines(); !slices.Equal(got, []string{"deny connect tcp 127.0.0.1:" + fmt.Sprint(other)}) {
@@ -105,20 +105,20 @@ func TestMappingWithoutDNS(t *testing.T) {
 	srv := newServer(t, "127.0.0.1:0")
 	d := dnstest.New(t)
 	d.Set("my-database.internal", "127.0.0.9")
-	e, rec := newEnforcer(t, d.Resolver(), fmt.Sprintf("--allow-outbound=tcp://my-database.internal->127.0.0.1:5432->%d", srv.port()))
+	e, rec := newEnforcer(t, d.Resolver(), fmt.Sprintf("--allow-outbound=tcp://my-database.internal->127.0.0.1:5432->%d", srv.Port()))
 	c, err := e.Dial("tcp", "my-database.internal:5432")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if g := greeting(t, c); g != "hello from "+srv.l.Addr().String() {
+	if g := greeting(t, c); g != "hello from "+srv.Addr() {
 		t.Errorf("greeting %q", g)
 	}
 	if d.Queries() != 0 {
 		t.Errorf("%d DNS queries for a mapped name", d.Queries())
 	}
-	if got := c.RemoteAddr().String(); got != srv.l.Addr().String() {
-		t.Errorf("remote %s, want the host side %s", got, srv.l.Addr())
+	if got := c.RemoteAddr().String(); got != srv.Addr() {
+		t.Errorf("remote %s, want the host side %s", got, srv.Addr())
 	}
 	// The guest's view: the lookup answers the mapping, and a connect to
 	// the mapped address and guest port goes to the host port.
@@ -132,7 +132,7 @@ func TestMappingWithoutDNS(t *testing.T) {
 	}
 	greeting(t, c2)
 	c2.Close()
-	if n := srv.conns.Load(); n != 2 {
+	if n := srv.Conns(); n != 2 {
 		t.Errorf("%d connections reached the host port, want 2", n)
 	}
 	if got := rec.lines(); got[0] != "allow lookup my-database.internal" || got[1] != "allow connect tcp 127.0.0.1:5432 via my-database.internal" {
@@ -144,8 +144,8 @@ func TestRebinding(t *testing.T) {
 	// The same port on 127.0.0.2 and 127.0.0.3: a server on each, so that
 	// a connect that should not happen would succeed.
 	s2 := newServer(t, "127.0.0.2:0")
-	s3 := newServer(t, fmt.Sprintf("127.0.0.3:%d", s2.port()))
-	port := s2.port()
+	s3 := newServer(t, fmt.Sprintf("127.0.0.3:%d", s2.Port()))
+	port := s2.Port()
 	d := dnstest.New(t)
 
 	t.Run("dial by name", func(t *testing.T) {
@@ -192,21 +192,21 @@ func TestRebinding(t *testing.T) {
 			t.Errorf("events %q, want %q", got, want)
 		}
 	})
-	if n := s3.conns.Load(); n != 0 {
+	if n := s3.Conns(); n != 0 {
 		t.Errorf("127.0.0.3 got %d connections", n)
 	}
-	if n := s2.conns.Load(); n != 2 {
+	if n := s2.Conns(); n != 2 {
 		t.Errorf("127.0.0.2 got %d connections, want 2", n)
 	}
 }
 
 func TestControlHookSeesMapping(t *testing.T) {
 	srv := newServer(t, "127.0.0.1:0")
-	e, _ := newEnforcer(t, nil, fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:5432->%d", srv.port()))
+	e, _ := newEnforcer(t, nil, fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:5432->%d", srv.Port()))
 	dialer := &net.Dialer{ControlContext: e.ControlContext}
 	_, err := dialer.Dial("tcp", "127.0.0.1:5432")
 	de := mustDenied(t, err)
-	if !strings.Contains(de.Error(), fmt.Sprintf("maps it to 127.0.0.1:%d", srv.port())) {
+	if !strings.Contains(de.Error(), fmt.Sprintf("maps it to 127.0.0.1:%d", srv.Port())) {
 		t.Errorf("message %q", de.Error())
 	}
 	c, err := e.Dial("tcp", "127.0.0.1:5432")
@@ -225,14 +225,14 @@ func TestTTL(t *testing.T) {
 	now := time.Unix(1e9, 0)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	e, err := enforce.NewFromFlags(enforce.Options{DNS: ttlDNS{d}, Interfaces: loTable(), Tracker: eval.TrackerOptions{Now: clock}},
-		fmt.Sprintf("--allow-outbound=tcp://short.test:%d", srv.port()))
+		fmt.Sprintf("--allow-outbound=tcp://short.test:%d", srv.Port()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Resolver().LookupHost(context.Background(), "short.test"); err != nil {
 		t.Fatal(err)
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", srv.port())
+	addr := fmt.Sprintf("127.0.0.1:%d", srv.Port())
 	c, err := e.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -394,7 +394,7 @@ func TestConcurrent(t *testing.T) {
 	srv := newServer(t, "127.0.0.1:0")
 	d := dnstest.New(t)
 	d.Set("app.test", "127.0.0.1")
-	flags := []string{fmt.Sprintf("--allow-outbound=tcp://app.test:%d", srv.port())}
+	flags := []string{fmt.Sprintf("--allow-outbound=tcp://app.test:%d", srv.Port())}
 	e, _ := newEnforcer(t, d.Resolver(), flags...)
 	p, _ := eval.CompileFlags(flags...)
 	var wg sync.WaitGroup
@@ -403,14 +403,14 @@ func TestConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for range 10 {
 				if i%2 == 0 {
-					c, err := e.Dial("tcp", fmt.Sprintf("app.test:%d", srv.port()))
+					c, err := e.Dial("tcp", fmt.Sprintf("app.test:%d", srv.Port()))
 					if err != nil {
 						errs <- err
 						return
 					}
 					c.Close()
 				} else {
-					_, err := e.Dial("tcp", fmt.Sprintf("other.test:%d", srv.port()))
+					_, err := e.Dial("tcp", fmt.Sprintf("other.test:%d", srv.Port()))
 					var de *enforce.DeniedError
 					if !errorsAs(err, &de) {
 						errs <- fmt.Errorf("not denied: %v", err)

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/capspec/capspec/enforce"
 	"github.com/capspec/capspec/internal/dnstest"
+	"github.com/capspec/capspec/internal/loopback"
 )
 
 // ttlDNS asks the server with miekg/dns's client and reports the TTLs of
@@ -65,41 +65,20 @@ func (d ttlDNS) LookupNetIPTTL(ctx context.Context, network, host string) ([]net
 	return out, ttl, nil
 }
 
-// server is a TCP server on loopback that writes a greeting naming its
-// address to each connection, then echoes; it counts connections.
-type server struct {
-	l     net.Listener
-	conns atomic.Int64
-}
-
-// newServer listens on addr ("127.0.0.1:0").
-func newServer(t testing.TB, addr string) *server {
+// newServer listens on addr ("127.0.0.1:0") and writes a greeting naming
+// its address to each connection, then echoes.
+func newServer(t testing.TB, addr string) *loopback.Server {
 	t.Helper()
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &server{l: l}
-	var wg sync.WaitGroup
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			s.conns.Add(1)
-			wg.Go(func() {
-				defer c.Close()
-				io.WriteString(c, "hello from "+l.Addr().String()+"\n")
-				io.Copy(c, c)
-			})
-		}
-	}()
-	t.Cleanup(func() { l.Close(); wg.Wait() })
+	var s *loopback.Server
+	ready := make(chan struct{})
+	s = loopback.Serve(t, addr, func(c net.Conn) {
+		<-ready
+		io.WriteString(c, "hello from "+s.Addr()+"\n")
+		io.Copy(c, c)
+	})
+	close(ready)
 	return s
 }
-
-func (s *server) port() uint16 { return netip.MustParseAddrPort(s.l.Addr().String()).Port() }
 
 // greeting reads the first line a server writes.
 func greeting(t testing.TB, c net.Conn) string {

@@ -49,14 +49,14 @@ func TestLearnRoundTrip(t *testing.T) {
 			c.Close()
 		}
 	}
-	dial(fmt.Sprintf("app.test:%d", srv.port()))
-	dial(fmt.Sprintf("six.test:%d", srv6.port()))
-	dial(fmt.Sprintf("127.0.0.4:%d", srv4.port()))
+	dial(fmt.Sprintf("app.test:%d", srv.Port()))
+	dial(fmt.Sprintf("six.test:%d", srv6.Port()))
+	dial(fmt.Sprintf("127.0.0.4:%d", srv4.Port()))
 	// 127.0.0.1 was given for app.test: a connect to it by address counts
 	// as resolved from app.test, and is learned as a rule to the address
 	// (so that it is allowed without the lookup).
-	dial(fmt.Sprintf("127.0.0.1:%d", srv.port()))
-	dial(fmt.Sprintf("localhost:%d", srv.port()))
+	dial(fmt.Sprintf("127.0.0.1:%d", srv.Port()))
+	dial(fmt.Sprintf("localhost:%d", srv.Port()))
 	if _, err := e.Resolver().LookupNetIP(ctx, "ip4", "lookup-only.test"); err != nil {
 		t.Fatal(err)
 	}
@@ -76,12 +76,12 @@ func TestLearnRoundTrip(t *testing.T) {
 	}
 	t.Logf("learned:\n%s", text)
 	for _, want := range []string{
-		fmt.Sprintf("# 3 connects to app.test:%d over ipv4\n--allow-outbound=tcp://app.test:%d#ipv4-only\n", srv.port(), srv.port()),
-		fmt.Sprintf("# 3 connects to 127.0.0.1:%d\n--allow-outbound=tcp://127.0.0.1:%d\n", srv.port(), srv.port()),
+		fmt.Sprintf("# 3 connects to app.test:%d over ipv4\n--allow-outbound=tcp://app.test:%d#ipv4-only\n", srv.Port(), srv.Port()),
+		fmt.Sprintf("# 3 connects to 127.0.0.1:%d\n--allow-outbound=tcp://127.0.0.1:%d\n", srv.Port(), srv.Port()),
 		"# 1 lookup of lookup-only.test over ipv4\n--allow-resolve=lookup-only.test#ipv4-only\n",
-		fmt.Sprintf("# 3 connects to 127.0.0.4:%d\n--allow-outbound=tcp://127.0.0.4:%d\n", srv4.port(), srv4.port()),
+		fmt.Sprintf("# 3 connects to 127.0.0.4:%d\n--allow-outbound=tcp://127.0.0.4:%d\n", srv4.Port(), srv4.Port()),
 		"# 3 lookups of app.test\n--allow-resolve=app.test\n",
-		fmt.Sprintf("--allow-outbound=tcp://six.test:%d#ipv6-only\n", srv6.port()),
+		fmt.Sprintf("--allow-outbound=tcp://six.test:%d#ipv6-only\n", srv6.Port()),
 		"--allow-inbound=tcp://127.0.0.1:0\n",
 	} {
 		if !strings.Contains(text, want) {
@@ -112,13 +112,13 @@ func TestLearnRoundTrip(t *testing.T) {
 	}
 	// Requests not seen are denied.
 	for _, line := range []string{
-		fmt.Sprintf("connect tcp app.test:%d", srv.port()+1),
-		fmt.Sprintf("connect tcp 127.0.0.2:%d", srv.port()),
-		fmt.Sprintf("connect tcp 127.0.0.4:%d", srv4.port()+1),
-		fmt.Sprintf("connect tcp 127.0.0.9:%d via app.test", srv.port()+1),
-		fmt.Sprintf("connect tcp [::1]:%d via app.test", srv.port()),
-		fmt.Sprintf("connect tcp 127.0.0.1:%d via six.test", srv6.port()),
-		fmt.Sprintf("send udp 127.0.0.1:%d", srv.port()),
+		fmt.Sprintf("connect tcp app.test:%d", srv.Port()+1),
+		fmt.Sprintf("connect tcp 127.0.0.2:%d", srv.Port()),
+		fmt.Sprintf("connect tcp 127.0.0.4:%d", srv4.Port()+1),
+		fmt.Sprintf("connect tcp 127.0.0.9:%d via app.test", srv.Port()+1),
+		fmt.Sprintf("connect tcp [::1]:%d via app.test", srv.Port()),
+		fmt.Sprintf("connect tcp 127.0.0.1:%d via six.test", srv6.Port()),
+		fmt.Sprintf("send udp 127.0.0.1:%d", srv.Port()),
 		"lookup other.test",
 		"lookup lookup-only.test ipv6",
 		"lookup sub.app.test",

@@ -5,10 +5,10 @@ import (
 	"io"
 	"net"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/capspec/capspec/internal/loopback"
 	"github.com/capspec/capspec/internal/policygen"
 	"github.com/capspec/capspec/proxy"
 )
@@ -16,15 +16,15 @@ import (
 // benchRig is a proxy whose policy is 1,000 generated rules plus the
 // rules for 16 echo servers on loopback, reached by address and by mapped
 // names (no DNS).
-func benchRig(b *testing.B) (*rig, []*echoServer) {
-	var servers []*echoServer
+func benchRig(b *testing.B) (*rig, []*loopback.Server) {
+	var servers []*loopback.Server
 	flags := policygen.Bench(1000)
 	for i := range 16 {
 		s := newEchoServer(b, "127.0.0.1:0")
 		servers = append(servers, s)
 		flags = append(flags,
-			fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d", s.port),
-			fmt.Sprintf("--allow-outbound=tcp://svc%d.internal->127.0.0.1:%d", i, s.port))
+			fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d", s.Port()),
+			fmt.Sprintf("--allow-outbound=tcp://svc%d.internal->127.0.0.1:%d", i, s.Port()))
 	}
 	return newRig(b, proxy.Config{}, flags...), servers
 }
@@ -53,7 +53,7 @@ func BenchmarkConnectLatency(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				s := servers[i%len(servers)]
 				t0 := time.Now()
-				c, err := net.Dial("tcp", s.l.Addr().String())
+				c, err := net.Dial("tcp", s.Addr())
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -66,14 +66,14 @@ func BenchmarkConnectLatency(b *testing.B) {
 				switch mode {
 				case "http-connect":
 					c, err = net.Dial("tcp", r.http)
-					if err == nil && connectStatus(c, fmt.Sprintf("svc%d.internal:%d", i%len(servers), s.port)) != "200" {
+					if err == nil && connectStatus(c, fmt.Sprintf("svc%d.internal:%d", i%len(servers), s.Port())) != "200" {
 						b.Fatal("CONNECT failed")
 					}
 				default:
 					c, err = net.Dial("tcp", r.socks)
-					req := []byte{5, 1, 0, 1, 127, 0, 0, 1, byte(s.port >> 8), byte(s.port)}
+					req := []byte{5, 1, 0, 1, 127, 0, 0, 1, byte(s.Port() >> 8), byte(s.Port())}
 					if mode == "socks5-name" {
-						req = domainRequest(fmt.Sprintf("svc%d.internal", i%len(servers)), s.port)
+						req = domainRequest(fmt.Sprintf("svc%d.internal", i%len(servers)), s.Port())
 					}
 					if err == nil && socksHandshake(c, req) != 0 {
 						b.Fatal("SOCKS connect failed")
@@ -102,29 +102,6 @@ func BenchmarkConnectLatency(b *testing.B) {
 	}
 }
 
-// sinkServer reads each connection to its end, then closes it.
-func sinkServer(b *testing.B) net.Listener {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				io.Copy(io.Discard, c)
-				c.Close()
-			})
-		}
-	}()
-	b.Cleanup(func() { l.Close(); wg.Wait() })
-	return l
-}
-
 // send writes n bytes on c, half-closes it and waits for the other side
 // to close (all was received).
 func send(b *testing.B, c net.Conn, n int64, buf []byte) {
@@ -146,8 +123,8 @@ func send(b *testing.B, c net.Conn, n int64, buf []byte) {
 func BenchmarkTunnelThroughput(b *testing.B) {
 	const size = 1 << 30
 	r, _ := benchRig(b)
-	sink := sinkServer(b)
-	port := uint16(sink.Addr().(*net.TCPAddr).Port)
+	sink := loopback.Sink(b, "127.0.0.1:0")
+	port := sink.Port()
 	r.enf.SetPolicy(nil)
 	p, _ := compileFlags(fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d", port))
 	r.enf.SetPolicy(p)
@@ -159,7 +136,7 @@ func BenchmarkTunnelThroughput(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				t0 := time.Now()
-				c, err := net.Dial("tcp", sink.Addr().String())
+				c, err := net.Dial("tcp", sink.Addr())
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -175,7 +152,7 @@ func BenchmarkTunnelThroughput(b *testing.B) {
 					}
 				} else {
 					c, err = net.Dial("tcp", r.http)
-					if err == nil && connectStatus(c, sink.Addr().String()) != "200" {
+					if err == nil && connectStatus(c, sink.Addr()) != "200" {
 						b.Fatal("CONNECT failed")
 					}
 				}

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/capspec/capspec/enforce"
 	"github.com/capspec/capspec/eval"
 	"github.com/capspec/capspec/internal/dnstest"
+	"github.com/capspec/capspec/internal/loopback"
 	"github.com/capspec/capspec/policy"
 	"github.com/capspec/capspec/proxy"
 )
@@ -142,37 +142,8 @@ func webServer(t testing.TB, addr string) (*httptest.Server, uint16) {
 	return s, netip.MustParseAddrPort(l.Addr().String()).Port()
 }
 
-// echoServer echoes on loopback and counts its connections.
-type echoServer struct {
-	l     net.Listener
-	conns atomic.Int64
-	port  uint16
-}
-
-func newEchoServer(t testing.TB, addr string) *echoServer {
-	t.Helper()
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &echoServer{l: l, port: netip.MustParseAddrPort(l.Addr().String()).Port()}
-	var wg sync.WaitGroup
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			s.conns.Add(1)
-			wg.Go(func() {
-				io.Copy(c, c)
-				c.Close()
-			})
-		}
-	}()
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	return s
-}
+// newEchoServer echoes on addr and counts its connections.
+func newEchoServer(t testing.TB, addr string) *loopback.Server { return loopback.Echo(t, addr) }
 
 // socksConnect runs a SOCKS5 handshake and CONNECT for the raw request
 // bytes req (VER CMD RSV ATYP ADDR PORT) and returns the reply code.

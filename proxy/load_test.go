@@ -61,7 +61,7 @@ func TestLoad(t *testing.T) {
 
 	echo := newEchoServer(t, "127.0.0.1:0")
 	forbidden := newEchoServer(t, "127.0.0.1:0")
-	r := newRig(t, proxy.Config{}, fmt.Sprintf("--allow-outbound=tcp://echo.test:%d", echo.port), fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d", echo.port))
+	r := newRig(t, proxy.Config{}, fmt.Sprintf("--allow-outbound=tcp://echo.test:%d", echo.Port()), fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d", echo.Port()))
 	r.dns.Set("echo.test", "127.0.0.1")
 	r.dns.Set("forbidden.test", "127.0.0.1")
 
@@ -70,7 +70,7 @@ func TestLoad(t *testing.T) {
 	// One tunnel first, so that what the runtime opens once (the poller)
 	// is open before counting.
 	warm, _ := net.Dial("tcp", r.socks)
-	if rep := socksConnect(t, warm, domainRequest("echo.test", echo.port)); rep != 0 {
+	if rep := socksConnect(t, warm, domainRequest("echo.test", echo.Port())); rep != 0 {
 		t.Fatalf("warm-up reply %#x", rep)
 	}
 	warm.Close()
@@ -100,12 +100,12 @@ func TestLoad(t *testing.T) {
 			c.SetDeadline(time.Now().Add(80 * time.Second))
 			switch i % 4 {
 			case 0: // SOCKS, name resolved by the proxy
-				if rep := socksHandshake(c, domainRequest("echo.test", echo.port)); rep != 0 {
+				if rep := socksHandshake(c, domainRequest("echo.test", echo.Port())); rep != 0 {
 					errs <- fmt.Errorf("tunnel %d: SOCKS reply %#x", i, rep)
 					return
 				}
 			case 2: // SOCKS, IPv4 address
-				if rep := socksHandshake(c, []byte{5, 1, 0, 1, 127, 0, 0, 1, byte(echo.port >> 8), byte(echo.port)}); rep != 0 {
+				if rep := socksHandshake(c, []byte{5, 1, 0, 1, 127, 0, 0, 1, byte(echo.Port() >> 8), byte(echo.Port())}); rep != 0 {
 					errs <- fmt.Errorf("tunnel %d: SOCKS reply %#x", i, rep)
 					return
 				}
@@ -114,7 +114,7 @@ func TestLoad(t *testing.T) {
 				if i%4 == 3 {
 					host = "127.0.0.1"
 				}
-				if status := connectStatus(c, fmt.Sprintf("%s:%d", host, echo.port)); status != "200" {
+				if status := connectStatus(c, fmt.Sprintf("%s:%d", host, echo.Port())); status != "200" {
 					errs <- fmt.Errorf("tunnel %d: CONNECT %s", i, status)
 					return
 				}
@@ -156,16 +156,16 @@ func TestLoad(t *testing.T) {
 			defer c.Close()
 			c.SetDeadline(time.Now().Add(80 * time.Second))
 			if i%2 == 0 {
-				req := domainRequest("forbidden.test", forbidden.port)
+				req := domainRequest("forbidden.test", forbidden.Port())
 				if i%4 == 0 {
-					req = []byte{5, 1, 0, 1, 127, 0, 0, 1, byte(forbidden.port >> 8), byte(forbidden.port)}
+					req = []byte{5, 1, 0, 1, 127, 0, 0, 1, byte(forbidden.Port() >> 8), byte(forbidden.Port())}
 				}
 				if rep := socksHandshake(c, req); rep != 2 {
 					errs <- fmt.Errorf("denial %d: SOCKS reply %#x, want 0x02", i, rep)
 				}
 				return
 			}
-			if status := connectStatus(c, fmt.Sprintf("forbidden.test:%d", forbidden.port)); status != "403" {
+			if status := connectStatus(c, fmt.Sprintf("forbidden.test:%d", forbidden.Port())); status != "403" {
 				errs <- fmt.Errorf("denial %d: CONNECT %s, want 403", i, status)
 			}
 		})
@@ -186,10 +186,10 @@ func TestLoad(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if n := forbidden.conns.Load(); n != 0 {
+	if n := forbidden.Conns(); n != 0 {
 		t.Errorf("a denied destination got %d connections", n)
 	}
-	if n := echo.conns.Load(); n != tunnels+1 {
+	if n := echo.Conns(); n != tunnels+1 {
 		t.Errorf("the echo server got %d connections, want %d", n, tunnels+1)
 	}
 	// Everything closes: the proxy's side of each tunnel follows the client's.

@@ -144,7 +144,7 @@ func TestSOCKSWithXNetProxy(t *testing.T) {
 		fmt.Sprintf("--allow-outbound=tcp://app.test:%d", port),
 		fmt.Sprintf("--allow-outbound=tcp://[::1]:%d", port6),
 		fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d", port),
-		fmt.Sprintf("--allow-outbound=tcp://my-database.internal->127.0.0.1:5432->%d", db.port),
+		fmt.Sprintf("--allow-outbound=tcp://my-database.internal->127.0.0.1:5432->%d", db.Port()),
 	)
 	r.dns.Set("app.test", "127.0.0.1")
 	d, err := xproxy.SOCKS5("tcp", r.socks, nil, xproxy.Direct)
@@ -186,14 +186,14 @@ func TestSOCKSWithXNetProxy(t *testing.T) {
 	e := r.log.waitEntry(t, func(e proxy.Entry) bool {
 		return e.Request == "connect tcp 127.0.0.1:5432 via my-database.internal" && e.BytesUp != nil
 	})
-	if e.Host != fmt.Sprintf("127.0.0.1:%d", db.port) || *e.BytesUp != 4 || *e.BytesDown != 4 || e.Proxy != "socks5" {
+	if e.Host != fmt.Sprintf("127.0.0.1:%d", db.Port()) || *e.BytesUp != 4 || *e.BytesDown != 4 || e.Proxy != "socks5" {
 		t.Errorf("mapped entry %+v", e)
 	}
 }
 
 func TestSOCKSProtocol(t *testing.T) {
 	echo := newEchoServer(t, "127.0.0.1:0")
-	r := newRig(t, proxy.Config{}, fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d", echo.port), "--allow-outbound=tcp://refused.test:1")
+	r := newRig(t, proxy.Config{}, fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d", echo.Port()), "--allow-outbound=tcp://refused.test:1")
 	r.dns.Set("refused.test", "127.0.0.1")
 	dial := func() net.Conn {
 		c, err := net.Dial("tcp", r.socks)
@@ -203,7 +203,7 @@ func TestSOCKSProtocol(t *testing.T) {
 		t.Cleanup(func() { c.Close() })
 		return c
 	}
-	p := echo.port
+	p := echo.Port()
 	for _, tc := range []struct {
 		name string
 		req  []byte
@@ -245,32 +245,32 @@ func TestSOCKSProtocol(t *testing.T) {
 // The second DNS answer differs: the proxy decides it again and denies.
 func TestSOCKSRebinding(t *testing.T) {
 	s2 := newEchoServer(t, "127.0.0.2:0")
-	s3 := newEchoServer(t, fmt.Sprintf("127.0.0.3:%d", s2.port))
-	r := newRig(t, proxy.Config{}, "--allow-resolve=rebind.test", fmt.Sprintf("--allow-outbound=tcp://127.0.0.2:%d", s2.port))
+	s3 := newEchoServer(t, fmt.Sprintf("127.0.0.3:%d", s2.Port()))
+	r := newRig(t, proxy.Config{}, "--allow-resolve=rebind.test", fmt.Sprintf("--allow-outbound=tcp://127.0.0.2:%d", s2.Port()))
 	r.dns.Set("rebind.test", "127.0.0.2")
 	c, _ := net.Dial("tcp", r.socks)
-	if rep := socksConnect(t, c, domainRequest("rebind.test", s2.port)); rep != 0 {
+	if rep := socksConnect(t, c, domainRequest("rebind.test", s2.Port())); rep != 0 {
 		t.Fatalf("first: %#x", rep)
 	}
 	c.Close()
 	r.dns.Set("rebind.test", "127.0.0.3")
 	c, _ = net.Dial("tcp", r.socks)
-	if rep := socksConnect(t, c, domainRequest("rebind.test", s2.port)); rep != 2 {
+	if rep := socksConnect(t, c, domainRequest("rebind.test", s2.Port())); rep != 2 {
 		t.Fatalf("second: %#x", rep)
 	}
 	c.Close()
-	if s3.conns.Load() != 0 {
+	if s3.Conns() != 0 {
 		t.Error("127.0.0.3 was reached")
 	}
 	r.log.waitEntry(t, func(e proxy.Entry) bool {
-		return e.Request == fmt.Sprintf("connect tcp 127.0.0.3:%d via rebind.test", s2.port) && e.Decision == "deny"
+		return e.Request == fmt.Sprintf("connect tcp 127.0.0.3:%d via rebind.test", s2.Port()) && e.Decision == "deny"
 	})
 }
 
 func TestIdleTimeout(t *testing.T) {
 	echo := newEchoServer(t, "127.0.0.1:0")
-	r := newRig(t, proxy.Config{IdleTimeout: time.Second}, fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d", echo.port))
-	req := []byte{5, 1, 0, 1, 127, 0, 0, 1, byte(echo.port >> 8), byte(echo.port)}
+	r := newRig(t, proxy.Config{IdleTimeout: time.Second}, fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d", echo.Port()))
+	req := []byte{5, 1, 0, 1, 127, 0, 0, 1, byte(echo.Port() >> 8), byte(echo.Port())}
 
 	// Traffic every 100ms for two seconds keeps the tunnel open.
 	busy, _ := net.Dial("tcp", r.socks)
@@ -306,8 +306,8 @@ func TestIdleTimeout(t *testing.T) {
 
 func TestShutdown(t *testing.T) {
 	echo := newEchoServer(t, "127.0.0.1:0")
-	r := newRig(t, proxy.Config{}, fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d", echo.port))
-	req := []byte{5, 1, 0, 1, 127, 0, 0, 1, byte(echo.port >> 8), byte(echo.port)}
+	r := newRig(t, proxy.Config{}, fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d", echo.Port()))
+	req := []byte{5, 1, 0, 1, 127, 0, 0, 1, byte(echo.Port() >> 8), byte(echo.Port())}
 	c, _ := net.Dial("tcp", r.socks)
 	defer c.Close()
 	if rep := socksConnect(t, c, req); rep != 0 {
@@ -341,8 +341,8 @@ func TestShutdown(t *testing.T) {
 
 func TestMaxConns(t *testing.T) {
 	echo := newEchoServer(t, "127.0.0.1:0")
-	r := newRig(t, proxy.Config{MaxConns: 2}, fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d", echo.port))
-	req := []byte{5, 1, 0, 1, 127, 0, 0, 1, byte(echo.port >> 8), byte(echo.port)}
+	r := newRig(t, proxy.Config{MaxConns: 2}, fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d", echo.Port()))
+	req := []byte{5, 1, 0, 1, 127, 0, 0, 1, byte(echo.Port() >> 8), byte(echo.Port())}
 	var cs []net.Conn
 	for range 2 {
 		c, _ := net.Dial("tcp", r.socks)
@@ -354,7 +354,7 @@ func TestMaxConns(t *testing.T) {
 	}
 	third, _ := net.Dial("tcp", r.http) // the limit counts both listeners
 	defer third.Close()
-	fmt.Fprintf(third, "CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: x\r\n\r\n", echo.port)
+	fmt.Fprintf(third, "CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: x\r\n\r\n", echo.Port())
 	third.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
 	if _, err := third.Read(make([]byte, 1)); err == nil {
 		t.Fatal("a third connection was served at the limit of 2")
