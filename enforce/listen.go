@@ -25,8 +25,7 @@ func localRequest(op eval.Op, host string, port uint16) eval.Request {
 		q.Local = eval.LocalAny
 		return q
 	}
-	if a, zone, ok, err := hostLiteral(host); ok && err == nil {
-		_ = zone
+	if a, _, ok, err := hostLiteral(host); ok && err == nil {
 		q.Local, q.Addr = eval.LocalAddr, a
 		return q
 	}

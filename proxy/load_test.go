@@ -245,24 +245,28 @@ func socksHandshake(c net.Conn, req []byte) byte {
 }
 
 // connectStatus sends an HTTP CONNECT and returns the status code; on
-// 200 the connection is the tunnel.
+// 200 the connection is the tunnel (the proxy sends nothing after its
+// response head until the destination does, and the callers write first).
 func connectStatus(c net.Conn, target string) string {
 	if _, err := fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, target); err != nil {
 		return err.Error()
 	}
-	// Read the response head byte by byte, so that no tunnel byte is buffered.
 	var head []byte
-	b := make([]byte, 1)
-	for !strings.HasSuffix(string(head), "\r\n\r\n") {
-		if _, err := c.Read(b); err != nil {
+	buf := make([]byte, 512)
+	for !strings.Contains(string(head), "\r\n\r\n") {
+		n, err := c.Read(buf)
+		if err != nil {
 			return err.Error()
 		}
-		head = append(head, b[0])
+		head = append(head, buf[:n]...)
 	}
 	line, _, _ := strings.Cut(string(head), "\r\n")
 	f := strings.Fields(line)
 	if len(f) < 2 {
 		return line
+	}
+	if f[1] == "200" && !strings.HasSuffix(string(head), "\r\n\r\n") {
+		return "200 with tunnel bytes before the client wrote"
 	}
 	if f[1] != "200" {
 		// A denial's body (the connection stays open for more requests).
