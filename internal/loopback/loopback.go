@@ -29,7 +29,9 @@ func Serve(t testing.TB, addr string, handle func(net.Conn)) *Server {
 	}
 	s := &Server{L: l}
 	var wg sync.WaitGroup
+	accepting := make(chan struct{})
 	go func() {
+		defer close(accepting)
 		for {
 			c, err := l.Accept()
 			if err != nil {
@@ -42,7 +44,9 @@ func Serve(t testing.TB, addr string, handle func(net.Conn)) *Server {
 			})
 		}
 	}()
-	t.Cleanup(func() { l.Close(); wg.Wait() })
+	// The accept loop ends before the handlers are waited for, so that no
+	// handler is added while waiting.
+	t.Cleanup(func() { l.Close(); <-accepting; wg.Wait() })
 	return s
 }
 
