@@ -28,6 +28,9 @@ type Env struct {
 	Getenv func(string) string
 	// IsTerminal reports whether a stream is a terminal (for --color=auto).
 	IsTerminal func(w io.Writer) bool
+	// Signals, when set, delivers the signals capspec proxy acts on
+	// (SIGINT, SIGTERM, SIGHUP) instead of the process's own.
+	Signals <-chan os.Signal
 }
 
 // Exit statuses.
@@ -219,6 +222,7 @@ func (a *app) commands() []*cobra.Command {
 		a.importCommand(),
 		a.lspCommand(),
 		a.playgroundCommand(),
+		a.takesPolicy(a.proxyCommand()),
 	}
 }
 

@@ -9,30 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/capspec/capspec/internal/syncbuf"
+
 	"github.com/capspec/capspec/playground"
 )
-
-// syncBuffer is a buffer written by the server's goroutine and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestPlaygroundServes runs capspec playground on a loopback port, fetches
 // the page and the wasm, and stops it as Ctrl-C would.
@@ -42,7 +25,7 @@ func TestPlaygroundServes(t *testing.T) {
 	if err := os.WriteFile(policyFile, []byte("--allow-outbound=tcp://example.com:443\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	a := &app{env: Env{Stdout: &stdout, Stderr: &stderr, Stdin: strings.NewReader("")}}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -1,15 +1,15 @@
 package lsp
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/capspec/capspec/internal/syncbuf"
 )
 
 // FuzzPositions checks the conversions between byte offsets and LSP
@@ -60,7 +60,7 @@ func FuzzServe(f *testing.F) {
 	f.Add(frame(`[{"jsonrpc":"2.0","id":1,"method":"shutdown"}]`) + frame(`{"id":{"x":1},"method":"exit"}`))
 	f.Fuzz(func(t *testing.T, input string) {
 		init := frame(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}`)
-		log := &syncBuffer{}
+		log := &syncbuf.Buffer{}
 		done := make(chan error, 1)
 		go func() {
 			done <- Serve(context.Background(), strings.NewReader(init+input), io.Discard, Options{Log: log, Debounce: time.Millisecond})
@@ -74,22 +74,4 @@ func FuzzServe(f *testing.F) {
 			t.Fatalf("a panic was recovered:\n%s", l)
 		}
 	})
-}
-
-// syncBuffer is a buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
