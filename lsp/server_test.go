@@ -640,7 +640,7 @@ func TestConfiguration(t *testing.T) {
 func TestCacheDifferential(t *testing.T) {
 	base := genFlags(300)
 	lines := strings.SplitAfter(base, "\n")
-	cache := parseCache{}
+	var cache *grammar.Cache
 	for step := 0; step < 40; step++ {
 		// Move, duplicate, break and mend lines.
 		i, j := (step*37)%len(lines), (step*91+5)%len(lines)
