@@ -104,7 +104,7 @@ func TestCacheScripts(t *testing.T) {
 	for step := range 12 {
 		if step > 0 {
 			i, j := (step*17)%len(lines), (step*29+3)%len(lines)
-			lines[i], lines[j] = lines[j], "wasmtime run --allow-inbound=tcp://*:" + fmt.Sprint(step) + " app.wasm"
+			lines[i], lines[j] = lines[j], "wasmtime run --allow-inbound=tcp://*:"+fmt.Sprint(step)+" app.wasm"
 		}
 		ins, err := source.Shell{Name: "run.sh", Content: strings.Join(lines, "\n") + "\n"}.Read()
 		if err != nil {

@@ -201,4 +201,3 @@ func findingsByFlag(t *testing.T, name, content string) map[[2]int][]string {
 	}
 	return out
 }
-
