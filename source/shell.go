@@ -11,6 +11,7 @@ import (
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/internal/prose"
 )
 
 // DynamicValueID is the diagnostic of a flag whose text the shell computes
@@ -241,7 +242,7 @@ func (r *shellReader) dynamicDiag(what string, w shellWord) diag.Diagnostic {
 	return diag.Diagnostic{
 		ID:       DynamicValueID,
 		Severity: diag.Warning,
-		Summary:  fmt.Sprintf("%s depends on %s; capspec checks literal flags only", what, joinAnd(names)),
+		Summary:  fmt.Sprintf("%s depends on %s; capspec checks literal flags only", what, prose.JoinAnd(names)),
 		Detail:   "the shell computes this when the script runs, so the flag is left out of the policy; write it literally to have it checked",
 		Range:    r.file.Range(first.start, last.end),
 	}
@@ -255,14 +256,6 @@ func shortExpr(s string) string {
 		s = string(rs[:39]) + "…"
 	}
 	return s
-}
-
-// joinAnd joins names as "a", "a and b" or "a, b and c".
-func joinAnd(names []string) string {
-	if len(names) <= 1 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // redirectedFlags reports a flag that ends in "-" right before a ">" that
