@@ -22,6 +22,7 @@ func TestFilePosLongLines(t *testing.T) {
 	pieces := []string{"a", "--allow-outbound=tcp://x:1 ", "ü", "１", "𝟙", "\n", "\xff", "\xe2\x82", "\r\n", "\x80", "\t"}
 	for seed := range 24 {
 		r := rand.New(rand.NewPCG(uint64(seed), 7))
+		pieces := pieces
 		if seed%6 == 5 {
 			pieces = []string{"a", "--allow-outbound=tcp://x:1 ", "\n", "\t"} // ASCII only
 		}
