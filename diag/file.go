@@ -110,8 +110,15 @@ func (f *File) Range(start, end int) Range {
 
 // Line returns line n (counting from 1) without its line break.
 func (f *File) Line(n int) string {
+	_, line := f.lineAt(n)
+	return line
+}
+
+// lineAt returns the offset of line n (counting from 1) and its text
+// without its line break.
+func (f *File) lineAt(n int) (int, string) {
 	if n < 1 || n > len(f.lines) {
-		return ""
+		return 0, ""
 	}
 	start := f.lines[n-1]
 	end := len(f.Content)
@@ -121,7 +128,7 @@ func (f *File) Line(n int) string {
 	if end > start && f.Content[end-1] == '\r' {
 		end--
 	}
-	return f.Content[start:end]
+	return start, f.Content[start:end]
 }
 
 // LineCount returns the number of lines in the file.

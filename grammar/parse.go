@@ -99,12 +99,29 @@ type fix struct {
 type checker struct {
 	text     string
 	kind     ast.Kind
-	problems []problem
+	problems []problem // the first diag.MaxPerFlag problems
+	// more counts the problems after the first diag.MaxPerFlag, which are
+	// reported as one omission: a flag of a million NUL bytes costs
+	// linear time and constant memory.
+	more struct {
+		tally      diag.Tally // N and IDs
+		start, end int
+	}
 }
 
 func (c *checker) report(id string, start, end int, summary string, fixes ...fix) {
 	start = max(0, min(start, len(c.text)))
 	end = max(start, min(end, len(c.text)))
+	if len(c.problems) >= diag.MaxPerFlag {
+		m := &c.more
+		if m.tally.N == 0 {
+			m.start = start
+		}
+		m.tally.N++
+		m.tally.AddID(id)
+		m.end = max(m.end, end)
+		return
+	}
 	c.problems = append(c.problems, problem{id: id, start: start, end: end, summary: summary, fixes: fixes})
 }
 
@@ -124,6 +141,9 @@ func (c *checker) diagnostics(loc diag.Locator) []diag.Diagnostic {
 			d.Fixes = append(d.Fixes, diag.Fix{Message: f.message, Edits: []diag.TextEdit{{Range: loc.Range(f.start, f.end), NewText: f.text}}})
 		}
 		ds = append(ds, d)
+	}
+	if m := c.more; m.tally.N > 0 {
+		ds = append(ds, diag.Omission(m.tally.N, m.tally.IDs, diag.Error, loc.Range(m.start, m.end)))
 	}
 	return ds
 }

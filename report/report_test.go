@@ -173,7 +173,7 @@ func TestFingerprintStable(t *testing.T) {
 		ds, files := lintSources(t, source.FlagsFile{Name: "p.flags", Content: content})
 		for _, d := range ds {
 			if d.ID == "CS201" {
-				return fingerprint(d, files)
+				return newResults(nil, files).fingerprint(d)
 			}
 		}
 		t.Fatal("no CS201")
@@ -233,5 +233,35 @@ func TestGitHub(t *testing.T) {
 		"::notice title=CS306::argv[2]:17: note\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// TestFingerprintLongLine checks fingerprints of findings on a line longer
+// than maxFingerprintLine: stable when lines are inserted above, changed
+// when the line changes, and distinct for distinct findings.
+func TestFingerprintLongLine(t *testing.T) {
+	line := strings.Repeat("--allow-outbound=tcp://*:443 ", 300) // every flag: CS201, and CS301 after the first
+	fps := func(content string) []string {
+		ds, files := lintSources(t, source.FlagsFile{Name: "p.flags", Content: content})
+		rs := newResults(nil, files)
+		var out []string
+		for _, d := range ds {
+			out = append(out, rs.result(d).PartialFingerprints[FingerprintKey])
+		}
+		return out
+	}
+	a := fps(line + "\n")
+	if b := fps("# moved\n\n" + line + "\n"); strings.Join(a, " ") != strings.Join(b, " ") {
+		t.Error("fingerprints changed when the long line moved")
+	}
+	if c := fps(line + "--allow-resolve=x\n"); c[0] == a[0] {
+		t.Error("fingerprint kept when the long line changed")
+	}
+	seen := map[string]bool{}
+	for _, fp := range a {
+		if seen[fp] {
+			t.Fatalf("fingerprint %s twice", fp)
+		}
+		seen[fp] = true
 	}
 }

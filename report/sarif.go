@@ -3,8 +3,6 @@
 package report
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/url"
@@ -38,43 +36,20 @@ func SARIF(tool Tool, rules []lint.Rule, ds []diag.Diagnostic, files diag.Files)
 		run.Tool.Driver.WithVersion(tool.Version)
 	}
 	run.ColumnKind = ptr("unicodeCodePoints")
-	index := map[string]int{}
-	for i, r := range rules {
-		index[r.ID] = i
+	for _, r := range rules {
 		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, descriptor(r))
 	}
-	seen := map[string]int{}
+	rs := newResults(rules, files)
 	for _, d := range ds {
-		res := sarif.NewRuleResult(d.ID)
-		if i, ok := index[d.ID]; ok {
-			res.WithRuleIndex(i)
-		}
-		res.WithLevel(Level(d.Severity))
-		msg := d.Summary
-		if d.Detail != "" {
-			msg += "\n" + d.Detail
-		}
-		res.WithMessage(sarif.NewTextMessage(msg))
-		loc := sarif.NewLocation().WithPhysicalLocation(physical(d.Range))
-		res.WithLocations([]*sarif.Location{loc})
-		fp := fingerprint(d, files)
-		seen[fp]++
-		res.PartialFingerprints = map[string]string{FingerprintKey: fp + ":" + strconv.Itoa(seen[fp])}
-		for _, f := range d.Fixes {
-			res.Fixes = append(res.Fixes, sarifFix(f))
-		}
-		run.AddResult(res)
+		run.AddResult(rs.result(d))
 	}
 	return sarif.NewReport().AddRun(run)
 }
 
-// WriteSARIF writes the SARIF log of SARIF, indented.
+// WriteSARIF writes the SARIF log of SARIF, indented, one result at a
+// time (see writeSARIF).
 func WriteSARIF(w io.Writer, tool Tool, rules []lint.Rule, ds []diag.Diagnostic, files diag.Files) error {
-	if err := SARIF(tool, rules, ds, files).PrettyWrite(w); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return writeSARIF(w, tool, rules, ds, files)
 }
 
 // Level maps a severity to a SARIF level: error, warning, note.
@@ -156,25 +131,6 @@ func artifact(origin string) *sarif.ArtifactLocation {
 		loc.WithURI((&url.URL{Path: filepath.ToSlash(origin)}).EscapedPath()).WithURIBaseID("%SRCROOT%")
 	}
 	return loc
-}
-
-// fingerprint identifies a finding independently of the line it is on:
-// the rule, the origin, the text of the range and of its whole line.
-func fingerprint(d diag.Diagnostic, files diag.Files) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00", d.ID, d.Range.Origin)
-	if files != nil {
-		if f := files.File(d.Range.Origin); f != nil {
-			s, e := d.Range.Start.Offset, d.Range.End.Offset
-			if 0 <= s && s <= e && e <= len(f.Content) {
-				fmt.Fprintf(h, "%s\x00", f.Content[s:e])
-			}
-			fmt.Fprintf(h, "%s\x00", strings.TrimSpace(f.Line(d.Range.Start.Line)))
-		}
-	} else {
-		fmt.Fprintf(h, "%s\x00", d.Summary)
-	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
 // sarifFix converts a suggested fix.
