@@ -112,17 +112,27 @@ type checker struct {
 func (c *checker) report(id string, start, end int, summary string, fixes ...fix) {
 	start = max(0, min(start, len(c.text)))
 	end = max(start, min(end, len(c.text)))
-	if len(c.problems) >= diag.MaxPerFlag {
-		m := &c.more
-		if m.tally.N == 0 {
-			m.start = start
-		}
-		m.tally.N++
-		m.tally.AddID(id)
-		m.end = max(m.end, end)
+	if c.omitted(id, start, end) {
 		return
 	}
 	c.problems = append(c.problems, problem{id: id, start: start, end: end, summary: summary, fixes: fixes})
+}
+
+// omitted counts a problem and returns true when the flag already has
+// diag.MaxPerFlag problems, so that a caller in a loop need not format a
+// summary no one will see.
+func (c *checker) omitted(id string, start, end int) bool {
+	if len(c.problems) < diag.MaxPerFlag {
+		return false
+	}
+	m := &c.more
+	if m.tally.N == 0 {
+		m.start = start
+	}
+	m.tally.N++
+	m.tally.AddID(id)
+	m.end = max(m.end, end)
+	return true
 }
 
 // replace is a fix that replaces [start, end) with text.
@@ -157,9 +167,12 @@ func (c *checker) flag() *ast.Rule {
 	if !c.visible() {
 		return nil
 	}
-	f, err := flagParser.ParseString("", c.text)
+	f, err := c.parse()
 	if err != nil {
 		c.syntaxError(err)
+		return nil
+	}
+	if f == nil {
 		return nil
 	}
 	name := tokSpan(f.Name)
@@ -179,6 +192,55 @@ func (c *checker) flag() *ast.Rule {
 	}
 	c.spec(r, &f.Spec)
 	return r
+}
+
+// maxFlagTokens bounds the tokens of one flag. A valid flag has a dozen or
+// so (a port list is one); lexing and parsing cost a few microseconds and
+// a few hundred bytes per token, so a flag of a million one-byte tokens
+// ("[[[[…", "->->…") is not read past this many: one error says so.
+const maxFlagTokens = 256
+
+// errTooManyTokens ends lexing at the token after the first maxFlagTokens.
+var errTooManyTokens = errors.New("too many tokens")
+
+// cappedLexer stops a lexer with errTooManyTokens after maxFlagTokens
+// tokens, remembering where the next one starts.
+type cappedLexer struct {
+	lexer.Lexer
+	left int
+	at   int // offset of the first token not read
+}
+
+func (l *cappedLexer) Next() (lexer.Token, error) {
+	t, err := l.Lexer.Next()
+	if err != nil || t.EOF() {
+		return t, err
+	}
+	if l.left == 0 {
+		l.at = t.Pos.Offset
+		return t, errTooManyTokens
+	}
+	l.left--
+	return t, nil
+}
+
+// parse runs the participle grammar over the flag's tokens. A flag of more
+// than maxFlagTokens tokens is reported here; the result is then nil.
+func (c *checker) parse() (*Flag, error) {
+	lex, err := flagLexer.LexString("", c.text)
+	if err != nil {
+		return nil, err
+	}
+	capped := &cappedLexer{Lexer: lex, left: maxFlagTokens}
+	tokens, err := lexer.Upgrade(capped)
+	if errors.Is(err, errTooManyTokens) {
+		c.report("CS001", capped.at, len(c.text), fmt.Sprintf("this flag has more than %d parts (words, numbers and symbols), where a flag has a dozen or so; capspec stops reading it here", maxFlagTokens))
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return flagParser.ParseFromLexer(tokens)
 }
 
 // example returns a sample flag of a kind for messages.
@@ -201,15 +263,19 @@ func (c *checker) visible() bool {
 		}
 		if r == utf8.RuneError {
 			if _, size := utf8.DecodeRuneInString(c.text[i:]); size == 1 {
-				c.report("CS001", i, i+1, fmt.Sprintf("invalid UTF-8 byte 0x%02X", c.text[i]))
+				if !c.omitted("CS001", i, i+1) { // a million bad bytes are not a million messages
+					c.report("CS001", i, i+1, fmt.Sprintf("invalid UTF-8 byte 0x%02X", c.text[i]))
+				}
 				ok = false
 				continue
 			}
 		}
 		if literal.Invisible(r) {
 			n := utf8.RuneLen(r)
-			c.report("CS012", i, i+n, fmt.Sprintf("invisible character %s in a flag: what you see is not what is checked", literal.InvisibleName(r)),
-				replace("delete the invisible character", i, i+n, ""))
+			if !c.omitted("CS012", i, i+n) {
+				c.report("CS012", i, i+n, fmt.Sprintf("invisible character %s in a flag: what you see is not what is checked", literal.InvisibleName(r)),
+					replace("delete the invisible character", i, i+n, ""))
+			}
 			ok = false
 		}
 	}
