@@ -316,13 +316,7 @@ func (x *coverIndex) add(r *Rule) {
 	lo, hi := portHull(r)
 	b.entries = append(b.entries, coverEntry{r: r, lo: lo, hi: hi, ordinal: len(b.entries)})
 	b.sorted = false
-	if r.Host.Kind == AddressHost {
-		v6 := r.Host.Prefix.Addr().Is6()
-		bits := r.Host.Prefix.Bits()
-		if i, found := slices.BinarySearch(x.bits[v6], bits); !found {
-			x.bits[v6] = slices.Insert(x.bits[v6], i, bits)
-		}
-	}
+	addBits(x.bits, r.Host)
 }
 
 // first returns the first rule of the bucket (in order of addition) that
@@ -366,60 +360,7 @@ func (x *coverIndex) find(r *Rule, ok func(*Rule) bool) *Rule {
 			best = c
 		}
 	}
-	try(Host{Kind: AnyHost})
-	if r.Host.Kind != AnyHost {
-		try(r.Host)
-	}
-	switch r.Host.Kind {
-	case NameHost, WildcardHost:
-		n := r.Host.Name
-		for {
-			i := strings.IndexByte(n, '.')
-			if i < 0 {
-				break
-			}
-			n = n[i+1:]
-			try(Host{Kind: WildcardHost, Name: n})
-		}
-	case AddressHost:
-		if r.Kind == ast.Inbound && IsLoopback(r.Host.Prefix.Addr()) {
-			try(Host{Kind: LocalhostHost, Name: "localhost"})
-		}
-	}
-	if r.Kind != ast.Outbound {
-		return best
-	}
-	// Networks that may contain the rule's addresses.
-	var within []netip.Prefix
-	switch {
-	case r.Host.Kind == AddressHost:
-		within = append(within, r.Host.Prefix)
-	case r.Host.Kind == LocalhostHost:
-		for _, f := range []Families{IPv4, IPv6} {
-			if r.Families.Has(f) {
-				within = append(within, LoopbackPrefix(f))
-			}
-		}
-	case r.HostMap.IsValid():
-		within = append(within, netip.PrefixFrom(r.HostMap, r.HostMap.BitLen()))
-	default:
-		for _, f := range []Families{IPv4, IPv6} {
-			if r.Families.Has(f) {
-				within = append(within, fullPrefix(f))
-			}
-		}
-	}
-	for _, w := range within {
-		for _, bits := range x.bits[w.Addr().Is6()] {
-			if bits > w.Bits() {
-				break
-			}
-			p, _ := w.Addr().Prefix(bits)
-			if p != r.Host.Prefix || r.Host.Kind != AddressHost {
-				try(Host{Kind: AddressHost, Prefix: p})
-			}
-		}
-	}
+	coveringHosts(r, x.bits, try)
 	return best
 }
 
