@@ -60,4 +60,3 @@ func BenchmarkHostile(b *testing.B) {
 		}
 	}
 }
-

@@ -42,7 +42,9 @@ func Large() []Input {
 	add("duplicates", strings.Repeat("--allow-outbound=tcp://*:443\n", Size/29+1))
 	add("name-conflicts", join(Size, "\n", func(i int) string { return fmt.Sprintf("--allow-resolve=db->10.%d.%d.%d", i>>16&255, i>>8&255, i&255) }))
 	add("port-conflicts", join(Size, "\n", func(i int) string { return fmt.Sprintf("--allow-inbound=tcp://*:80->%d", 1024+i%60000) }))
-	add("wildcards", join(Size, "\n", func(i int) string { return fmt.Sprintf("--allow-outbound=tcp://*.z%d.example.com:%d", i%5000, 1+i%65535) }))
+	add("wildcards", join(Size, "\n", func(i int) string {
+		return fmt.Sprintf("--allow-outbound=tcp://*.z%d.example.com:%d", i%5000, 1+i%65535)
+	}))
 	add("networks", join(Size, "\n", func(i int) string { return fmt.Sprintf("--allow-outbound=tcp://10.%d.%d.0/24:443", i>>8&255, i&255) }))
 	add("suppressions", join(Size, "\n", func(i int) string {
 		return fmt.Sprintf("# capspec:ignore CS201 reason %d\n--allow-outbound=tcp://*:%d", i, 1+i%65535)
