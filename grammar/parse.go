@@ -26,7 +26,14 @@ import (
 // left out of the policy; their diagnostics say why. Rule.Index is the
 // flag's position in the input, so it stays stable when a flag is invalid.
 // Large inputs are parsed on all CPUs; the result does not depend on it.
+// Parse is safe for concurrent use.
 func Parse(in *source.Input) (*ast.Policy, []diag.Diagnostic) {
+	return parse(in, min(runtime.GOMAXPROCS(0), len(in.Flags)/parallelParseMin))
+}
+
+// parse parses an input on that many goroutines (at most one per flag;
+// fewer than two: on this one). Tests ask for several whatever the CPUs.
+func parse(in *source.Input, workers int) (*ast.Policy, []diag.Diagnostic) {
 	type parsed struct {
 		rule  *ast.Rule
 		diags []diag.Diagnostic
@@ -37,7 +44,7 @@ func Parse(in *source.Input) (*ast.Policy, []diag.Diagnostic) {
 			out[i].rule, out[i].diags = ParseFlag(in.Flags[i].Text, in.Flags[i].Loc)
 		}
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(in.Flags)/parallelParseMin)
+	workers = min(workers, len(in.Flags))
 	if workers > 1 {
 		var wg sync.WaitGroup
 		chunk := (len(in.Flags) + workers - 1) / workers
