@@ -1,15 +1,15 @@
 package cli
 
 import (
-	"encoding/json"
+	"bufio"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/internal/jsonstream"
 )
 
 func (a *app) parseCommand() *cobra.Command {
@@ -40,7 +40,9 @@ With --format json it prints the tree as JSON (see docs/json.md).`,
 				if err != nil {
 					return err
 				}
-				writeTree(a.env.Stdout, set, pal)
+				if err := writeTree(a.env.Stdout, set, pal); err != nil {
+					return err
+				}
 				errPal, err := a.palette(a.env.Stderr)
 				if err != nil {
 					return err
@@ -59,14 +61,15 @@ With --format json it prints the tree as JSON (see docs/json.md).`,
 	return cmd
 }
 
-// writeTree prints the rules of every input as an indented tree.
-func writeTree(w io.Writer, set *inputSet, pal *diag.Palette) {
-	var b strings.Builder
+// writeTree prints the rules of every input as an indented tree, as it
+// goes.
+func writeTree(w io.Writer, set *inputSet, pal *diag.Palette) error {
+	b := bufio.NewWriterSize(w, 64<<10)
 	for _, it := range set.items {
-		fmt.Fprintf(&b, "%s %s (%s)\n", pal.Bold.Sprint("policy"), it.input.Name, plural(len(it.policy.Rules), "rule"))
+		fmt.Fprintf(b, "%s %s (%s)\n", pal.Bold.Sprint("policy"), it.input.Name, plural(len(it.policy.Rules), "rule"))
 		for _, r := range it.policy.Rules {
-			fmt.Fprintf(&b, "  %s %s  %s\n", pal.Bold.Sprintf("rule %d", r.Index+1), r.Kind(), pal.Gutter.Sprint(r.Range(r)))
-			fmt.Fprintf(&b, "    %q\n", r.Text)
+			fmt.Fprintf(b, "  %s %s  %s\n", pal.Bold.Sprintf("rule %d", r.Index+1), r.Kind(), pal.Gutter.Sprint(r.Range(r)))
+			fmt.Fprintf(b, "    %q\n", r.Text)
 			ast.Walk(r, func(n ast.Node) bool {
 				if n == ast.Node(r) {
 					return true
@@ -76,13 +79,13 @@ func writeTree(w io.Writer, set *inputSet, pal *diag.Palette) {
 				if _, ok := n.(*ast.PortItem); ok {
 					indent = "      "
 				}
-				fmt.Fprintf(&b, "%s%-9s %s  %s\n", indent, label, text, pal.Gutter.Sprint(spanText(r, n)))
+				fmt.Fprintf(b, "%s%-9s %s  %s\n", indent, label, text, pal.Gutter.Sprint(spanText(r, n)))
 				_, isMap := n.(*ast.PortMapping)
 				return !isMap
 			})
 		}
 	}
-	io.WriteString(w, b.String())
+	return b.Flush()
 }
 
 // spanText is a node's origin range as origin:line:col-col.
@@ -205,11 +208,6 @@ type jsonRule struct {
 	Family      string           `json:"family,omitempty"`
 }
 
-type jsonPolicy struct {
-	Name  string     `json:"name"`
-	Rules []jsonRule `json:"rules"`
-}
-
 // ruleJSON converts a rule to the JSON form of capspec parse.
 func ruleJSON(r *ast.Rule) jsonRule {
 	j := jsonRule{Index: r.Index, Text: r.Text, Kind: r.Kind().String(), Form: "equals", Range: diag.RangeJSON(r.Range(r))}
@@ -245,24 +243,38 @@ func ruleJSON(r *ast.Rule) jsonRule {
 	return j
 }
 
-// writeTreeJSON prints {"policies": [...], "diagnostics": [...]}.
+// writeTreeJSON prints {"policies": [...], "diagnostics": [...]}, rule by
+// rule and diagnostic by diagnostic.
 func writeTreeJSON(w io.Writer, set *inputSet, ds []diag.Diagnostic) error {
-	out := struct {
-		Policies    []jsonPolicy          `json:"policies"`
-		Diagnostics []diag.JSONDiagnostic `json:"diagnostics"`
-	}{Policies: []jsonPolicy{}, Diagnostics: []diag.JSONDiagnostic{}}
+	s := jsonstream.New(w, false)
+	s.Open('{')
+	s.Next(0)
+	s.Raw(`"policies": `)
+	s.Open('[')
 	for _, it := range set.items {
-		jp := jsonPolicy{Name: it.input.Name, Rules: []jsonRule{}}
+		s.Next(1)
+		s.Open('{')
+		s.Next(2)
+		s.Raw(`"name": `)
+		s.Value(0, it.input.Name)
+		s.Next(2)
+		s.Raw(`"rules": `)
+		s.Open('[')
 		for _, r := range it.policy.Rules {
-			jp.Rules = append(jp.Rules, ruleJSON(r))
+			s.Elem(3, ruleJSON(r))
 		}
-		out.Policies = append(out.Policies, jp)
+		s.Close(3, ']')
+		s.Close(2, '}')
 	}
+	s.Close(1, ']')
+	s.Next(0)
+	s.Raw(`"diagnostics": `)
+	s.Open('[')
 	for _, d := range ds {
-		out.Diagnostics = append(out.Diagnostics, diag.ToJSON(d, nil))
+		s.Elem(1, diag.ToJSON(d, nil))
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
+	s.Close(1, ']')
+	s.Close(0, '}')
+	s.Raw("\n")
+	return s.Flush()
 }

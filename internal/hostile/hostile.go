@@ -23,52 +23,57 @@ type Input struct {
 
 // Large returns the large inputs, each exactly Size bytes, the same on
 // every call.
-func Large() []Input {
+func Large() []Input { return Inputs(Size) }
+
+// Inputs returns the hostile inputs of Large made size bytes each (tests
+// use smaller ones than the benchmarks).
+func Inputs(size int) []Input {
 	var ins []Input
 	add := func(name, text string) {
-		ins = append(ins, Input{Name: name, Text: fit(text)})
+		ins = append(ins, Input{Name: name, Text: fit(text, size)})
 	}
-	add("modifiers", "--allow-outbound=tcp://a:80"+strings.Repeat("#ipv4-only", Size/10))
-	add("word", strings.Repeat("x", Size))
-	add("name", "--allow-resolve="+strings.Repeat("a.", Size/2))
-	add("label", "--allow-resolve="+strings.Repeat("a", Size)+".com")
-	add("fullwidth-name", "--allow-resolve="+strings.Repeat("ｅｘ．", Size/9))
-	add("ports", "--allow-outbound=tcp://example.com:"+list(Size, func(i int) string { return fmt.Sprint(1 + i*7%65535) }))
-	add("port-ranges", "--allow-inbound=tcp://*:"+list(Size, func(i int) string { return fmt.Sprintf("%d-%d", 1+i%60000, 2+i%60000+i%7) }))
-	add("commas", "--allow-outbound=tcp://a:"+strings.Repeat(",", Size))
-	add("one-line", join(Size, " ", func(i int) string { return fmt.Sprintf("--allow-outbound=tcp://h%d.example.com:%d", i, 1+i%65535) }))
-	add("lines", join(Size, "\n", mixed))
-	add("small-flags", join(Size, "\n", func(i int) string { return fmt.Sprintf("--allow-outbound=tcp://a:%d", 1+i%65535) }))
-	add("duplicates", strings.Repeat("--allow-outbound=tcp://*:443\n", Size/29+1))
-	add("name-conflicts", join(Size, "\n", func(i int) string { return fmt.Sprintf("--allow-resolve=db->10.%d.%d.%d", i>>16&255, i>>8&255, i&255) }))
-	add("port-conflicts", join(Size, "\n", func(i int) string { return fmt.Sprintf("--allow-inbound=tcp://*:80->%d", 1024+i%60000) }))
-	add("wildcards", join(Size, "\n", func(i int) string {
+	add("modifiers", "--allow-outbound=tcp://a:80"+strings.Repeat("#ipv4-only", size/10))
+	add("word", strings.Repeat("x", size))
+	add("name", "--allow-resolve="+strings.Repeat("a.", size/2))
+	add("label", "--allow-resolve="+strings.Repeat("a", size)+".com")
+	add("fullwidth-name", "--allow-resolve="+strings.Repeat("ｅｘ．", size/9))
+	add("ports", "--allow-outbound=tcp://example.com:"+list(size, func(i int) string { return fmt.Sprint(1 + i*7%65535) }))
+	add("port-ranges", "--allow-inbound=tcp://*:"+list(size, func(i int) string { return fmt.Sprintf("%d-%d", 1+i%60000, 2+i%60000+i%7) }))
+	add("commas", "--allow-outbound=tcp://a:"+strings.Repeat(",", size))
+	add("one-line", join(size, " ", func(i int) string { return fmt.Sprintf("--allow-outbound=tcp://h%d.example.com:%d", i, 1+i%65535) }))
+	add("lines", join(size, "\n", mixed))
+	add("small-flags", join(size, "\n", func(i int) string { return fmt.Sprintf("--allow-outbound=tcp://a:%d", 1+i%65535) }))
+	add("duplicates", strings.Repeat("--allow-outbound=tcp://*:443\n", size/29+1))
+	add("name-conflicts", join(size, "\n", func(i int) string { return fmt.Sprintf("--allow-resolve=db->10.%d.%d.%d", i>>16&255, i>>8&255, i&255) }))
+	add("same-mappings", strings.Repeat("--allow-inbound=tcp://*:80->8080\n", size/33+1))
+	add("port-conflicts", join(size, "\n", func(i int) string { return fmt.Sprintf("--allow-inbound=tcp://*:80->%d", 1024+i%60000) }))
+	add("wildcards", join(size, "\n", func(i int) string {
 		return fmt.Sprintf("--allow-outbound=tcp://*.z%d.example.com:%d", i%5000, 1+i%65535)
 	}))
-	add("networks", join(Size, "\n", func(i int) string { return fmt.Sprintf("--allow-outbound=tcp://10.%d.%d.0/24:443", i>>8&255, i&255) }))
-	add("suppressions", join(Size, "\n", func(i int) string {
+	add("networks", join(size, "\n", func(i int) string { return fmt.Sprintf("--allow-outbound=tcp://10.%d.%d.0/24:443", i>>8&255, i&255) }))
+	add("suppressions", join(size, "\n", func(i int) string {
 		return fmt.Sprintf("# capspec:ignore CS201 reason %d\n--allow-outbound=tcp://*:%d", i, 1+i%65535)
 	}))
-	add("comments", strings.Repeat("# a comment #ipv4-only\n", Size/23+1))
-	add("continuations", "--allow-outbound=tcp://a"+strings.Repeat("\\\n", Size/2))
-	add("garbage", garbage())
-	add("nul", "--allow-outbound=tcp://a:80"+strings.Repeat("\x00", Size))
-	add("invalid-utf8", "--allow-outbound=tcp://a"+strings.Repeat("\xff", Size))
-	add("invisible", "--allow-resolve=ex"+strings.Repeat("\u200b", Size/3))
-	add("brackets", "--allow-outbound=tcp://"+strings.Repeat("[", Size/2)+strings.Repeat("]", Size/2))
-	add("bracket-pairs", "--allow-outbound=tcp://"+strings.Repeat("[]", Size/2))
-	add("arrows", "--allow-outbound=tcp://a"+strings.Repeat("->", Size/2))
-	add("tokens", join(Size, "\n", func(int) string { return "--allow-outbound=tcp://" + strings.Repeat("[]", 120) }))
-	add("bom-lines", join(Size, "\n", func(i int) string { return fmt.Sprintf("\ufeff--allow-outbound=tcp://h%d.example:1", i) }))
+	add("comments", strings.Repeat("# a comment #ipv4-only\n", size/23+1))
+	add("continuations", "--allow-outbound=tcp://a"+strings.Repeat("\\\n", size/2))
+	add("garbage", garbage(size))
+	add("nul", "--allow-outbound=tcp://a:80"+strings.Repeat("\x00", size))
+	add("invalid-utf8", "--allow-outbound=tcp://a"+strings.Repeat("\xff", size))
+	add("invisible", "--allow-resolve=ex"+strings.Repeat("\u200b", size/3))
+	add("brackets", "--allow-outbound=tcp://"+strings.Repeat("[", size/2)+strings.Repeat("]", size/2))
+	add("bracket-pairs", "--allow-outbound=tcp://"+strings.Repeat("[]", size/2))
+	add("arrows", "--allow-outbound=tcp://a"+strings.Repeat("->", size/2))
+	add("tokens", join(size, "\n", func(int) string { return "--allow-outbound=tcp://" + strings.Repeat("[]", 120) }))
+	add("bom-lines", join(size, "\n", func(i int) string { return fmt.Sprintf("\ufeff--allow-outbound=tcp://h%d.example:1", i) }))
 	return ins
 }
 
-// fit cuts or pads text to exactly Size bytes (padding with newlines).
-func fit(text string) string {
-	if len(text) >= Size {
-		return text[:Size]
+// fit cuts or pads text to exactly size bytes (padding with newlines).
+func fit(text string, size int) string {
+	if len(text) >= size {
+		return text[:size]
 	}
-	return text + strings.Repeat("\n", Size-len(text))
+	return text + strings.Repeat("\n", size-len(text))
 }
 
 // join joins item(0), item(1), ... with sep until Size bytes are reached,
@@ -108,10 +113,11 @@ func mixed(i int) string {
 	return fmt.Sprintf("--allow-resolve=db%d.internal->10.1.%d.%d", i, i>>8&255, i&255)
 }
 
-// garbage is random printable ASCII with blanks and line breaks.
-func garbage() string {
+// garbage is size bytes of random printable ASCII with blanks and line
+// breaks.
+func garbage(size int) string {
 	r := rand.New(rand.NewPCG(1, 2))
-	b := make([]byte, Size)
+	b := make([]byte, size)
 	for i := range b {
 		switch n := r.IntN(100); {
 		case n < 2:
