@@ -139,6 +139,33 @@ func Explain(in Input) *Account {
 // written rule is accounted for: in Rules or ImpliedBy of the grant it is
 // merged into, or in Also of a grant covering it.
 func grants(p *policy.Policy) []Grant {
+	out, unsourced := sourceGrants(p, dropCovered)
+	// Rules not among the sources lie within a kept grant: the first that
+	// covers them.
+	kept := make([]*policy.Rule, len(out))
+	for i := range out {
+		kept[i] = out[i].Rule
+	}
+	byHost := policy.NewIndex(kept)
+	for _, r := range unsourced {
+		for _, i := range byHost.Covering(r, r.Ports[:min(1, len(r.Ports))]) {
+			if policy.Covers(out[i].Rule, r) {
+				out[i].Also = append(out[i].Also, flagIndex(r))
+				break
+			}
+		}
+	}
+	winners := mappingWinners(kept, byHost)
+	for i := range out {
+		settle(out, i, winners[i])
+	}
+	return out
+}
+
+// sourceGrants returns the grants of a policy, each with the written rules
+// it is made of (drop removes the connection grants other ones cover), and
+// the rules (and implied resolves) that are no grant's source.
+func sourceGrants(p *policy.Policy, drop func([]*policy.Rule) []*policy.Rule) ([]Grant, []*policy.Rule) {
 	index := map[*ast.Rule]int{}
 	for _, r := range p.Rules {
 		if r.Source != nil {
@@ -156,7 +183,7 @@ func grants(p *policy.Policy) []Grant {
 	// Canonicalize keeps an outbound rule to a name whose implied lookup
 	// nothing else grants; as a connection grant it may still lie within
 	// another one.
-	conns = dropCovered(conns)
+	conns = drop(conns)
 	var out []Grant
 	used := map[int]bool{}        // written rules accounted for as sources
 	usedImplied := map[int]bool{} // outbound rules whose implied lookup is a source
@@ -177,52 +204,40 @@ func grants(p *policy.Policy) []Grant {
 		}
 		out = append(out, g)
 	}
-	// Rules not among the sources lie within a kept grant: the first that
-	// covers them.
-	kept := make([]*policy.Rule, len(out))
-	for i := range out {
-		kept[i] = out[i].Rule
-	}
-	byHost := policy.NewIndex(kept)
-	also := func(r *policy.Rule) {
-		for _, i := range byHost.Covering(r, r.Ports[:min(1, len(r.Ports))]) {
-			if policy.Covers(out[i].Rule, r) {
-				out[i].Also = append(out[i].Also, flagIndex(r))
-				return
-			}
-		}
-	}
+	var unsourced []*policy.Rule
 	for _, r := range p.Rules {
 		if !used[flagIndex(r)] {
-			also(r)
+			unsourced = append(unsourced, r)
 		}
 		if ir := r.ImpliedResolve(); ir != nil && !usedImplied[flagIndex(r)] {
-			also(ir)
+			unsourced = append(unsourced, ir)
 		}
 	}
-	winners := mappingWinners(kept, byHost)
-	for i := range out {
-		g := &out[i]
-		for _, j := range winners[i] {
-			where, ok := overrides(out[j].Rule, g.Rule)
-			if !ok {
-				continue
-			}
-			by := append(slices.Clone(out[j].Rules), out[j].ImpliedBy...)
-			slices.Sort(by)
-			g.OverriddenBy = append(g.OverriddenBy, by...)
-			g.Summary += " " + where + ", the mapping of " + ruleList(by) + " applies instead (a mapping wins)."
+	return out, unsourced
+}
+
+// settle completes grant i: the mapping grants among winners (positions in
+// grants, ascending) that win over it, and its rule lists sorted.
+func settle(grants []Grant, i int, winners []int) {
+	g := &grants[i]
+	for _, j := range winners {
+		where, ok := overrides(grants[j].Rule, g.Rule)
+		if !ok {
+			continue
 		}
-		slices.Sort(g.OverriddenBy)
-		g.OverriddenBy = slices.Compact(g.OverriddenBy)
-		slices.Sort(g.Rules)
-		g.Rules = slices.Compact(g.Rules)
-		slices.Sort(g.ImpliedBy)
-		g.ImpliedBy = slices.Compact(g.ImpliedBy)
-		slices.Sort(g.Also)
-		g.Also = slices.Compact(g.Also)
+		by := append(slices.Clone(grants[j].Rules), grants[j].ImpliedBy...)
+		slices.Sort(by)
+		g.OverriddenBy = append(g.OverriddenBy, by...)
+		g.Summary += " " + where + ", the mapping of " + ruleList(by) + " applies instead (a mapping wins)."
 	}
-	return out
+	slices.Sort(g.OverriddenBy)
+	g.OverriddenBy = slices.Compact(g.OverriddenBy)
+	slices.Sort(g.Rules)
+	g.Rules = slices.Compact(g.Rules)
+	slices.Sort(g.ImpliedBy)
+	g.ImpliedBy = slices.Compact(g.ImpliedBy)
+	slices.Sort(g.Also)
+	g.Also = slices.Compact(g.Also)
 }
 
 // mappingWinners returns, for each grant, the grants with a mapping that

@@ -5,99 +5,32 @@ package explain
 // quadratic, and the oracle of TestIndexedSameAsReference.
 
 import (
-	"slices"
 
-	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/lint"
 	"github.com/capspec/capspec/policy"
 	"github.com/capspec/capspec/source"
 )
 
-// grants computes the effective grants of a policy: the canonical form
-// (SPEC §4 steps 3-5) of its lookups, explicit and implied, and of its
-// connection and listener rules, where a connection rule is judged by its
-// own grant alone (its implied lookup is listed with the lookups). Every
-// written rule is accounted for: in Rules or ImpliedBy of the grant it is
-// merged into, or in Also of a grant covering it.
+// grantsReference finds for each rule that is no grant's source the first
+// grant covering it, and for each grant the mapping grants that win over
+// it, by comparing every grant with every rule and every grant.
 func grantsReference(p *policy.Policy) []Grant {
-	index := map[*ast.Rule]int{}
-	for _, r := range p.Rules {
-		if r.Source != nil {
-			index[r.Source] = flagIndex(r)
-		}
-	}
-	resolves := policy.Canonicalize(p.Resolves)
-	var conns []*policy.Rule
-	for _, r := range p.Rules {
-		if r.Kind != ast.Resolve {
-			conns = append(conns, r)
-		}
-	}
-	conns = policy.Canonicalize(conns)
-	// Canonicalize keeps an outbound rule to a name whose implied lookup
-	// nothing else grants; as a connection grant it may still lie within
-	// another one.
-	conns = dropCoveredReference(conns)
-	kept := append(resolves, conns...)
-
-	var out []Grant
-	used := map[int]bool{}        // written rules accounted for as sources
-	usedImplied := map[int]bool{} // outbound rules whose implied lookup is a source
-	for _, k := range kept {
-		g := Grant{Rule: k, Summary: Summary(k)}
-		for _, s := range k.Sources {
-			i, ok := index[s]
-			if !ok {
-				continue
-			}
-			if k.Kind == ast.Resolve && s.Kind() == ast.Outbound {
-				g.ImpliedBy = append(g.ImpliedBy, i)
-				usedImplied[i] = true
-			} else {
-				g.Rules = append(g.Rules, i)
-				used[i] = true
-			}
-		}
-		out = append(out, g)
-	}
-	// Rules not among the sources lie within a kept grant.
-	also := func(r *policy.Rule) {
+	out, unsourced := sourceGrants(p, dropCoveredReference)
+	for _, r := range unsourced {
 		for i := range out {
 			if policy.Covers(out[i].Rule, r) {
 				out[i].Also = append(out[i].Also, flagIndex(r))
-				return
+				break
 			}
 		}
 	}
-	for _, r := range p.Rules {
-		if !used[flagIndex(r)] {
-			also(r)
-		}
-		if ir := r.ImpliedResolve(); ir != nil && !usedImplied[flagIndex(r)] {
-			also(ir)
-		}
+	all := make([]int, len(out))
+	for j := range all {
+		all[j] = j
 	}
 	for i := range out {
-		g := &out[i]
-		for j := range out {
-			where, ok := overrides(out[j].Rule, g.Rule)
-			if !ok {
-				continue
-			}
-			by := append(slices.Clone(out[j].Rules), out[j].ImpliedBy...)
-			slices.Sort(by)
-			g.OverriddenBy = append(g.OverriddenBy, by...)
-			g.Summary += " " + where + ", the mapping of " + ruleList(by) + " applies instead (a mapping wins)."
-		}
-		slices.Sort(g.OverriddenBy)
-		g.OverriddenBy = slices.Compact(g.OverriddenBy)
-		slices.Sort(g.Rules)
-		g.Rules = slices.Compact(g.Rules)
-		slices.Sort(g.ImpliedBy)
-		g.ImpliedBy = slices.Compact(g.ImpliedBy)
-		slices.Sort(g.Also)
-		g.Also = slices.Compact(g.Also)
+		settle(out, i, all)
 	}
 	return out
 }

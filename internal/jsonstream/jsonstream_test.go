@@ -38,20 +38,18 @@ func TestSameAsWhole(t *testing.T) {
 			var got bytes.Buffer
 			s := New(&got, escape)
 			s.Open('{')
-			s.Next(0)
-			s.Raw(`"items": `)
-			s.Open('[')
-			for _, it := range d.Items {
-				s.Elem(1, it)
+			for _, field := range []struct {
+				key   string
+				items []item
+			}{{"items", d.Items}, {"other", d.Other}} {
+				s.Next(0)
+				s.Raw(`"` + field.key + `": `)
+				s.Open('[')
+				for _, it := range field.items {
+					s.Elem(1, it)
+				}
+				s.Close(1, ']')
 			}
-			s.Close(1, ']')
-			s.Next(0)
-			s.Raw(`"other": `)
-			s.Open('[')
-			for _, it := range d.Other {
-				s.Elem(1, it)
-			}
-			s.Close(1, ']')
 			s.Close(0, '}')
 			s.Raw("\n")
 			if err := s.Flush(); err != nil {
