@@ -44,7 +44,8 @@ var knownFixedElsewhere = map[string]string{
 	"lookup-own-answer":        "finding 5",
 	"json-injection":           "finding 6",
 	"zero-width-request":       "finding 7",
-	"generated-port-conflicts": "resources: eval lists every nearest rule of a denial (bounded on hostile-eval)",
+	"generated-port-conflicts": "hostile-eval's bound on the nearest rules a denial lists",
+	"generated-duplicates":     "hostile-eval's bound on the allowing rules a decision lists",
 }
 
 // statuses are the exit statuses each command documents for a flags file
@@ -76,14 +77,16 @@ var outputFactor = map[string]int{
 const outputConstant = 128 << 10
 
 // evalBound bounds the output of eval: each decision names its request and
-// a few rules (the deciding one, the nearest ones of a denial), so at most
-// 4 KiB and eight times the longest line of the policy per request.
+// a bounded number of rules (the deciding one and a few other allowing
+// ones, or the nearest ones of a denial), each as written and canonical,
+// so at most 4 KiB and 32 times the longest line of the policy per
+// request.
 func evalBound(policy string, requests int) int {
 	longest := 0
 	for _, line := range strings.Split(policy, "\n") {
 		longest = max(longest, len(line))
 	}
-	return outputConstant + requests*(4<<10+8*longest)
+	return outputConstant + requests*(4<<10+32*longest)
 }
 
 // entry is one input of the hostile corpus: a policy and what must hold
