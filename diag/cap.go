@@ -74,10 +74,22 @@ func (t *Tally) Diagnostic() Diagnostic { return Omission(t.N, t.IDs, t.Severity
 // diagnostic uncapped. An omission among ds counts for the findings it
 // stands for.
 func Cap(ds []Diagnostic, flagOf func(Diagnostic) int) []Diagnostic {
+	// Most reports need no cap: then ds is returned as it is, not copied.
+	count := map[int]int{}
+	over := false
+	for _, d := range ds {
+		if f := flagOf(d); f >= 0 {
+			count[f]++
+			over = over || count[f] > MaxPerFlag || d.Omitted > 0 && count[f] > 1
+		}
+	}
+	if !over {
+		return ds
+	}
 	kept := map[int]int{}
 	tallies := map[int]*Tally{}
 	var order []int // flags with a tally, in order of their first omission
-	var out []Diagnostic
+	out := make([]Diagnostic, 0, len(ds))
 	for _, d := range ds {
 		f := flagOf(d)
 		if f < 0 {
