@@ -2,6 +2,7 @@ package policy
 
 import (
 	"cmp"
+	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -266,6 +267,19 @@ type hostKey struct {
 	kind  ast.Kind
 	proto ast.Protocol
 	host  Host
+	// mapTo is the host mapping of a resolve rule in a cover index: only a
+	// rule with the same mapping covers it, so that many mappings of one
+	// name are not compared pairwise. It is zero elsewhere.
+	mapTo netip.Addr
+}
+
+// coverKey is the bucket of r's rules of host h in a cover index.
+func coverKey(r *Rule, h Host) hostKey {
+	k := hostKey{kind: r.Kind, proto: r.Protocol, host: h}
+	if r.Kind == ast.Resolve {
+		k.mapTo = r.HostMap
+	}
+	return k
 }
 
 // coverIndex finds, for a rule, the rules that may cover it: those whose
@@ -276,6 +290,13 @@ type hostKey struct {
 type coverIndex struct {
 	byHost map[hostKey]*coverBucket
 	bits   map[bool][]int // prefix lengths present, by is-IPv6, ascending
+	// seq counts the rules added per host (mappings aside): an entry's
+	// ordinal, so that entries of one host compare across mappings.
+	seq map[hostKey]int
+	// mapped holds the resolve rules with a host mapping, by host
+	// (mappings aside) and families, in order of addition: any of them may
+	// cover an unmapped lookup of its name.
+	mapped map[hostKey]map[Families][]coverEntry
 }
 
 // coverBucket holds the rules of one host, each with the hull of its
@@ -303,26 +324,36 @@ func portHull(r *Rule) (lo, hi int) {
 }
 
 func newCoverIndex() *coverIndex {
-	return &coverIndex{byHost: map[hostKey]*coverBucket{}, bits: map[bool][]int{}}
+	return &coverIndex{byHost: map[hostKey]*coverBucket{}, bits: map[bool][]int{},
+		seq: map[hostKey]int{}, mapped: map[hostKey]map[Families][]coverEntry{}}
 }
 
 func (x *coverIndex) add(r *Rule) {
-	k := hostKey{r.Kind, r.Protocol, r.Host}
+	k := coverKey(r, r.Host)
 	b := x.byHost[k]
 	if b == nil {
 		b = &coverBucket{}
 		x.byHost[k] = b
 	}
+	host := hostKey{kind: r.Kind, proto: r.Protocol, host: r.Host}
 	lo, hi := portHull(r)
-	b.entries = append(b.entries, coverEntry{r: r, lo: lo, hi: hi, ordinal: len(b.entries)})
+	e := coverEntry{r: r, lo: lo, hi: hi, ordinal: x.seq[host]}
+	x.seq[host]++
+	b.entries = append(b.entries, e)
 	b.sorted = false
+	if r.Kind == ast.Resolve && r.HostMap.IsValid() {
+		if x.mapped[host] == nil {
+			x.mapped[host] = map[Families][]coverEntry{}
+		}
+		x.mapped[host][r.Families] = append(x.mapped[host][r.Families], e)
+	}
 	addBits(x.bits, r.Host)
 }
 
 // first returns the first rule of the bucket (in order of addition) that
-// covers r and passes ok, or nil. Only entries whose port hull contains
+// covers r and passes ok, and its ordinal, or nil. Only entries whose port hull contains
 // r's are compared.
-func (b *coverBucket) first(r *Rule, ok func(*Rule) bool) *Rule {
+func (b *coverBucket) first(r *Rule, ok func(*Rule) bool) (*Rule, int) {
 	if !b.sorted {
 		slices.SortStableFunc(b.entries, func(x, y coverEntry) int { return x.lo - y.lo })
 		b.maxHi = b.maxHi[:0]
@@ -337,14 +368,14 @@ func (b *coverBucket) first(r *Rule, ok func(*Rule) bool) *Rule {
 	// Entries [0, i) start at or below lo.
 	i, _ := slices.BinarySearchFunc(b.entries, lo+1, func(e coverEntry, t int) int { return e.lo - t })
 	var best *Rule
-	bestOrdinal := len(b.entries)
+	bestOrdinal := math.MaxInt
 	for j := i - 1; j >= 0 && b.maxHi[j] >= hi; j-- {
 		e := b.entries[j]
 		if e.hi >= hi && e.ordinal < bestOrdinal && ok(e.r) && Covers(e.r, r) {
 			best, bestOrdinal = e.r, e.ordinal
 		}
 	}
-	return best
+	return best, bestOrdinal
 }
 
 // find returns the first rule (in order of addition) that covers r and
@@ -352,11 +383,28 @@ func (b *coverBucket) first(r *Rule, ok func(*Rule) bool) *Rule {
 func (x *coverIndex) find(r *Rule, ok func(*Rule) bool) *Rule {
 	var best *Rule
 	try := func(h Host) {
-		b := x.byHost[hostKey{r.Kind, r.Protocol, h}]
-		if b == nil {
-			return
+		c, ordinal := (*Rule)(nil), math.MaxInt
+		if b := x.byHost[coverKey(r, h)]; b != nil {
+			c, ordinal = b.first(r, ok)
 		}
-		if c := b.first(r, ok); c != nil && (best == nil || c.Index < best.Index) {
+		if h == r.Host && r.Kind == ast.Resolve && !r.HostMap.IsValid() {
+			// Mappings of r's name cover it too: the first one that does.
+			for fams, es := range x.mapped[hostKey{kind: r.Kind, proto: r.Protocol, host: h}] {
+				if !fams.Has(r.Families) {
+					continue
+				}
+				for _, e := range es {
+					if e.ordinal > ordinal {
+						break
+					}
+					if ok(e.r) && Covers(e.r, r) {
+						c, ordinal = e.r, e.ordinal
+						break
+					}
+				}
+			}
+		}
+		if c != nil && (best == nil || c.Index < best.Index) {
 			best = c
 		}
 	}

@@ -111,7 +111,7 @@ const wideRange = 1024
 func NewIndex(rules []*Rule) *Index {
 	x := &Index{byHost: map[hostKey]*indexBucket{}, bits: map[bool][]int{}}
 	for pos, r := range rules {
-		k := hostKey{r.Kind, r.Protocol, r.Host}
+		k := hostKey{kind: r.Kind, proto: r.Protocol, host: r.Host}
 		b := x.byHost[k]
 		if b == nil {
 			b = &indexBucket{}
@@ -144,7 +144,7 @@ func NewIndex(rules []*Rule) *Index {
 func (x *Index) Covering(r *Rule, ports PortSet) []int {
 	var out []int
 	coveringHosts(r, x.bits, func(h Host) {
-		b := x.byHost[hostKey{r.Kind, r.Protocol, h}]
+		b := x.byHost[hostKey{kind: r.Kind, proto: r.Protocol, host: h}]
 		if b == nil {
 			return
 		}
