@@ -174,6 +174,12 @@ func (c *checker) flag() *ast.Rule {
 	if !c.visible() {
 		return nil
 	}
+	if !strings.HasPrefix(c.text, "--") {
+		// No flag name can start here; participle would say so at offset
+		// 0 (a file of garbage words costs no parse per word).
+		c.notAFlag()
+		return nil
+	}
 	f, err := c.parse()
 	if err != nil {
 		c.syntaxError(err)
