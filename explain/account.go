@@ -325,12 +325,17 @@ func flagIndex(r *policy.Rule) int {
 // dropCovered drops, last to first, every rule whose own grant another
 // kept rule covers.
 func dropCovered(rules []*policy.Rule) []*policy.Rule {
-	gone := make([]bool, len(rules))
 	byHost := policy.NewIndex(rules)
+	return dropCoveredAmong(rules, func(r *policy.Rule) []int { return byHost.Covering(r, r.Ports[:min(1, len(r.Ports))]) })
+}
+
+// dropCoveredAmong is dropCovered with the rules that may cover a rule
+// given by candidates (positions in rules, ascending).
+func dropCoveredAmong(rules []*policy.Rule, candidates func(*policy.Rule) []int) []*policy.Rule {
+	gone := make([]bool, len(rules))
 	for i := len(rules) - 1; i >= 0; i-- {
-		r := rules[i]
-		for _, j := range byHost.Covering(r, r.Ports[:min(1, len(r.Ports))]) {
-			if j != i && !gone[j] && policy.Covers(rules[j], r) {
+		for _, j := range candidates(rules[i]) {
+			if j != i && !gone[j] && policy.Covers(rules[j], rules[i]) {
 				gone[i] = true
 				break
 			}
@@ -348,17 +353,19 @@ func dropCovered(rules []*policy.Rule) []*policy.Rule {
 // risks turns the warning-level findings into risks, each attributed to
 // the rule whose flag holds it.
 func risks(p *policy.Policy, flags []*source.Flag, findings []diag.Diagnostic) []Risk {
+	return risksAt(findings, newRuleSpans(p, flags).ruleAt)
+}
+
+// risksAt turns the warning-level findings into risks, attributed by
+// ruleAt to a rule.
+func risksAt(findings []diag.Diagnostic, ruleAt func(diag.Range) *policy.Rule) []Risk {
 	var out []Risk
-	var at *ruleSpans
 	for _, d := range findings {
 		if d.Severity != diag.Warning {
 			continue
 		}
 		rk := Risk{ID: d.ID, Name: lint.Name(d.ID), Message: d.Summary, Rule: -1, Range: d.Range}
-		if at == nil {
-			at = newRuleSpans(p, flags)
-		}
-		if r := at.ruleAt(d.Range); r != nil {
+		if r := ruleAt(d.Range); r != nil {
 			rk.Rule, rk.Flag = flagIndex(r), r.Text()
 		}
 		out = append(out, rk)

@@ -5,9 +5,7 @@ package explain
 // quadratic, and the oracle of TestIndexedSameAsReference.
 
 import (
-
 	"github.com/capspec/capspec/diag"
-	"github.com/capspec/capspec/lint"
 	"github.com/capspec/capspec/policy"
 	"github.com/capspec/capspec/source"
 )
@@ -35,42 +33,18 @@ func grantsReference(p *policy.Policy) []Grant {
 	return out
 }
 
-// dropCovered drops, last to first, every rule whose own grant another
-// kept rule covers. Its input is canonical, so it is short.
+// dropCoveredReference compares every rule with every other.
 func dropCoveredReference(rules []*policy.Rule) []*policy.Rule {
-	gone := make([]bool, len(rules))
-	for i := len(rules) - 1; i >= 0; i-- {
-		for j, c := range rules {
-			if j != i && !gone[j] && policy.Covers(c, rules[i]) {
-				gone[i] = true
-				break
-			}
-		}
+	all := make([]int, len(rules))
+	for j := range all {
+		all[j] = j
 	}
-	var out []*policy.Rule
-	for i, r := range rules {
-		if !gone[i] {
-			out = append(out, r)
-		}
-	}
-	return out
+	return dropCoveredAmong(rules, func(*policy.Rule) []int { return all })
 }
 
-// risks turns the warning-level findings into risks, each attributed to
-// the rule whose flag holds it.
+// risksReference attributes findings to rules by trying every rule.
 func risksReference(p *policy.Policy, flags []*source.Flag, findings []diag.Diagnostic) []Risk {
-	var out []Risk
-	for _, d := range findings {
-		if d.Severity != diag.Warning {
-			continue
-		}
-		rk := Risk{ID: d.ID, Name: lint.Name(d.ID), Message: d.Summary, Rule: -1, Range: d.Range}
-		if r := ruleAtReference(p, flags, d.Range); r != nil {
-			rk.Rule, rk.Flag = flagIndex(r), r.Text()
-		}
-		out = append(out, rk)
-	}
-	return out
+	return risksAt(findings, func(rg diag.Range) *policy.Rule { return ruleAtReference(p, flags, rg) })
 }
 
 // ruleAt returns the rule whose flag holds the start of rg: one of whose
