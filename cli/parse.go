@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -208,7 +209,46 @@ type jsonRule struct {
 	Family      string           `json:"family,omitempty"`
 }
 
-// ruleJSON converts a rule to the JSON form of capspec parse.
+// portItemJSON converts a port list item of a rule.
+func portItemJSON(r *ast.Rule, it *ast.PortItem) jsonPortItem {
+	return jsonPortItem{Low: it.Lo, High: it.Hi, Raw: it.Raw, Range: diag.RangeJSON(r.Range(it))}
+}
+
+// itemsKey is how a rule's JSON, indented as an element of "rules", spells
+// its port list's items while they are left out: they are written there.
+const itemsKey = "\n            \"items\": []"
+
+// writeRuleJSON writes a rule as an element of "rules" (depth 3), its port
+// items one at a time in the place of the empty list of ruleJSON.
+func writeRuleJSON(s *jsonstream.Writer, r *ast.Rule) error {
+	j := ruleJSON(r)
+	if r.Ports == nil || len(r.Ports.Items) == 0 {
+		s.Elem(3, j)
+		return nil
+	}
+	var b strings.Builder
+	one := jsonstream.New(&b, false)
+	one.Value(4, j)
+	if err := one.Flush(); err != nil {
+		return err
+	}
+	head, tail, ok := strings.Cut(b.String(), itemsKey)
+	if !ok {
+		return fmt.Errorf("writing rule %d: its JSON has no %q", r.Index, strings.TrimSpace(itemsKey))
+	}
+	s.Next(3)
+	s.Raw(head + strings.TrimSuffix(itemsKey, "[]"))
+	s.Open('[')
+	for _, it := range r.Ports.Items {
+		s.Elem(6, portItemJSON(r, it))
+	}
+	s.Close(6, ']')
+	s.Raw(tail)
+	return nil
+}
+
+// ruleJSON converts a rule to the JSON form of capspec parse, but for the
+// items of its port list, which writeRuleJSON writes.
 func ruleJSON(r *ast.Rule) jsonRule {
 	j := jsonRule{Index: r.Index, Text: r.Text, Kind: r.Kind().String(), Form: "equals", Range: diag.RangeJSON(r.Range(r))}
 	if r.Flag.Form == ast.TwoWords {
@@ -230,11 +270,9 @@ func ruleJSON(r *ast.Rule) jsonRule {
 		j.HostMapping = &jsonHostMapping{Address: m.Addr.String(), Raw: m.Raw, Range: diag.RangeJSON(r.Range(m))}
 	}
 	if p := r.Ports; p != nil {
-		jp := &jsonPorts{Any: p.Any, Items: []jsonPortItem{}, Range: diag.RangeJSON(r.Range(p))}
-		for _, it := range p.Items {
-			jp.Items = append(jp.Items, jsonPortItem{Low: it.Lo, High: it.Hi, Raw: it.Raw, Range: diag.RangeJSON(r.Range(it))})
-		}
-		j.Ports = jp
+		// The items are written one by one (writeRuleJSON): a list may
+		// hold a million ports.
+		j.Ports = &jsonPorts{Any: p.Any, Items: []jsonPortItem{}, Range: diag.RangeJSON(r.Range(p))}
 	}
 	if m := r.PortMap; m != nil {
 		j.PortMapping = &jsonPortItem{Low: m.Item.Lo, High: m.Item.Hi, Raw: m.Item.Raw, Range: diag.RangeJSON(r.Range(m.Item))}
@@ -261,7 +299,9 @@ func writeTreeJSON(w io.Writer, set *inputSet, ds []diag.Diagnostic) error {
 		s.Raw(`"rules": `)
 		s.Open('[')
 		for _, r := range it.policy.Rules {
-			s.Elem(3, ruleJSON(r))
+			if err := writeRuleJSON(s, r); err != nil {
+				return err
+			}
 		}
 		s.Close(3, ']')
 		s.Close(2, '}')

@@ -34,7 +34,13 @@ func TestTreeJSONStreams(t *testing.T) {
 		for _, it := range set.items {
 			jp := jsonPolicy{Name: it.input.Name, Rules: []jsonRule{}}
 			for _, r := range it.policy.Rules {
-				jp.Rules = append(jp.Rules, ruleJSON(r))
+				j := ruleJSON(r)
+				if r.Ports != nil {
+					for _, item := range r.Ports.Items {
+						j.Ports.Items = append(j.Ports.Items, portItemJSON(r, item))
+					}
+				}
+				jp.Rules = append(jp.Rules, j)
 			}
 			whole.Policies = append(whole.Policies, jp)
 		}
