@@ -50,8 +50,9 @@ func NewFile(name, content string) *File {
 func (f *File) Pos(offset int) Pos {
 	offset = max(0, min(offset, len(f.Content)))
 	line := sort.Search(len(f.lines), func(i int) bool { return f.lines[i] > offset }) - 1
-	start := f.lines[line]
-	return Pos{Offset: offset, Line: line + 1, Column: f.runesBefore(start, offset) + 1}
+	lineStart := f.lines[line]
+	start := lineStart // the byte of column 1
+	return Pos{Offset: offset, Line: line + 1, Column: f.runesBefore(lineStart, offset) - f.runesBefore(lineStart, start) + 1}
 }
 
 // runesBefore counts the runes of the content from start, the start of a
