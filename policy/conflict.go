@@ -149,6 +149,10 @@ func conflictDiag(r *Rule, rg diag.Range, summary, detail string) diag.Diagnosti
 	return diag.Diagnostic{ID: "CS101", Severity: diag.Error, Summary: summary, Detail: detail, Range: rg}
 }
 
+// maxConflicts is the number of port mapping conflicts a rule is looked
+// for in: n rules that all conflict are n-1 diagnostics, not n²/2.
+const maxConflicts = 1
+
 // sweepItem is a mapping rule in a sweep over port ranges.
 type sweepItem struct {
 	r      *Rule
@@ -160,10 +164,11 @@ type sweepItem struct {
 // protocol) that send one guest port to two host ports, or with hostSide,
 // two guest ports onto one host port. maps are the names' host mappings.
 //
-// A rule is reported with at most diag.MaxPerFlag others, and of rules
-// equal in mapping, host and families only the first is compared: the
-// conflicts of n rules are found in time near n, not n², and reported in
-// as many diagnostics (each conflicting rule is still named).
+// A rule is compared until it is found in maxConflicts conflicts, and of
+// rules equal in mapping, host and families only the first is compared:
+// the conflicts of n rules are found in time near n, not n², and reported
+// in about as many diagnostics, every conflicting rule still named (once
+// it is fixed, the next conflict of a rule shows).
 func portMapConflicts(rules []*Rule, hostSide bool, maps nameMaps) []diag.Diagnostic {
 	items := make([]sweepItem, 0, len(rules))
 	groups := map[string][]sweepItem{}
@@ -197,7 +202,7 @@ func portMapConflicts(rules []*Rule, hostSide bool, maps nameMaps) []diag.Diagno
 	// check compares a with b and reports whether b is in enough
 	// conflicts already to stop comparing it.
 	check := func(a, b *Rule) bool {
-		if involved[b] >= diag.MaxPerFlag {
+		if involved[b] >= maxConflicts {
 			return true
 		}
 		first, second := a, b
@@ -214,7 +219,7 @@ func portMapConflicts(rules []*Rule, hostSide bool, maps nameMaps) []diag.Diagno
 			involved[b]++
 			ds = append(ds, d)
 		}
-		return involved[b] >= diag.MaxPerFlag
+		return involved[b] >= maxConflicts
 	}
 	// Rules of one exact host key: all pairs whose ranges overlap.
 	keys := make([]string, 0, len(groups))
