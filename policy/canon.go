@@ -267,19 +267,38 @@ type hostKey struct {
 	kind  ast.Kind
 	proto ast.Protocol
 	host  Host
-	// mapTo is the host mapping of a resolve rule in a cover index: only a
-	// rule with the same mapping covers it, so that many mappings of one
-	// name are not compared pairwise. It is zero elsewhere.
-	mapTo netip.Addr
+	// mapping is, in a cover index, what a rule's mapping requires of the
+	// rules that cover it (mappedBy); zero elsewhere. Rules that differ in
+	// it cannot cover one another, so many mappings on one host are not
+	// compared pairwise.
+	mapping mapping
+}
+
+// mapping is what a rule's mapping requires of the rules that cover it: a
+// resolve rule's host mapping (only the same one covers it), another
+// rule's port mapping offset (only a port mapping with the same offset).
+type mapping struct {
+	to     netip.Addr
+	offset int
+	ported bool
+}
+
+// mappedBy returns what r's mapping requires of the rules that cover it,
+// and whether r has such a mapping.
+func mappedBy(r *Rule) (mapping, bool) {
+	if r.Kind == ast.Resolve {
+		return mapping{to: r.HostMap}, r.HostMap.IsValid()
+	}
+	if r.PortMap.IsMapped() {
+		return mapping{offset: r.PortMap.Offset(), ported: true}, true
+	}
+	return mapping{}, false
 }
 
 // coverKey is the bucket of r's rules of host h in a cover index.
 func coverKey(r *Rule, h Host) hostKey {
-	k := hostKey{kind: r.Kind, proto: r.Protocol, host: h}
-	if r.Kind == ast.Resolve {
-		k.mapTo = r.HostMap
-	}
-	return k
+	m, _ := mappedBy(r)
+	return hostKey{kind: r.Kind, proto: r.Protocol, host: h, mapping: m}
 }
 
 // coverIndex finds, for a rule, the rules that may cover it: those whose
@@ -293,10 +312,10 @@ type coverIndex struct {
 	// seq counts the rules added per host (mappings aside): an entry's
 	// ordinal, so that entries of one host compare across mappings.
 	seq map[hostKey]int
-	// mapped holds the resolve rules with a host mapping, by host
-	// (mappings aside) and families, in order of addition: any of them may
-	// cover an unmapped lookup of its name.
-	mapped map[hostKey]map[Families][]coverEntry
+	// mapped holds the rules with a mapping (mappedBy) by host, mappings
+	// aside: any of them may cover a rule without one (of the same name,
+	// for a lookup).
+	mapped map[hostKey]*coverBucket
 }
 
 // coverBucket holds the rules of one host, each with the hull of its
@@ -325,29 +344,35 @@ func portHull(r *Rule) (lo, hi int) {
 
 func newCoverIndex() *coverIndex {
 	return &coverIndex{byHost: map[hostKey]*coverBucket{}, bits: map[bool][]int{},
-		seq: map[hostKey]int{}, mapped: map[hostKey]map[Families][]coverEntry{}}
+		seq: map[hostKey]int{}, mapped: map[hostKey]*coverBucket{}}
 }
 
 func (x *coverIndex) add(r *Rule) {
-	k := coverKey(r, r.Host)
-	b := x.byHost[k]
-	if b == nil {
-		b = &coverBucket{}
-		x.byHost[k] = b
-	}
 	host := hostKey{kind: r.Kind, proto: r.Protocol, host: r.Host}
 	lo, hi := portHull(r)
 	e := coverEntry{r: r, lo: lo, hi: hi, ordinal: x.seq[host]}
 	x.seq[host]++
-	b.entries = append(b.entries, e)
-	b.sorted = false
-	if r.Kind == ast.Resolve && r.HostMap.IsValid() {
-		if x.mapped[host] == nil {
-			x.mapped[host] = map[Families][]coverEntry{}
-		}
-		x.mapped[host][r.Families] = append(x.mapped[host][r.Families], e)
+	x.bucket(x.byHost, coverKey(r, r.Host)).put(e)
+	if _, ok := mappedBy(r); ok {
+		x.bucket(x.mapped, host).put(e)
 	}
 	addBits(x.bits, r.Host)
+}
+
+// bucket returns the bucket of k in m, made when missing.
+func (x *coverIndex) bucket(m map[hostKey]*coverBucket, k hostKey) *coverBucket {
+	b := m[k]
+	if b == nil {
+		b = &coverBucket{}
+		m[k] = b
+	}
+	return b
+}
+
+// put adds an entry to the bucket.
+func (b *coverBucket) put(e coverEntry) {
+	b.entries = append(b.entries, e)
+	b.sorted = false
 }
 
 // first returns the first rule of the bucket (in order of addition) that
@@ -382,25 +407,19 @@ func (b *coverBucket) first(r *Rule, ok func(*Rule) bool) (*Rule, int) {
 // passes ok, or nil.
 func (x *coverIndex) find(r *Rule, ok func(*Rule) bool) *Rule {
 	var best *Rule
+	_, rMapped := mappedBy(r)
 	try := func(h Host) {
 		c, ordinal := (*Rule)(nil), math.MaxInt
 		if b := x.byHost[coverKey(r, h)]; b != nil {
 			c, ordinal = b.first(r, ok)
 		}
-		if h == r.Host && r.Kind == ast.Resolve && !r.HostMap.IsValid() {
-			// Mappings of r's name cover it too: the first one that does.
-			for fams, es := range x.mapped[hostKey{kind: r.Kind, proto: r.Protocol, host: h}] {
-				if !fams.Has(r.Families) {
-					continue
-				}
-				for _, e := range es {
-					if e.ordinal > ordinal {
-						break
-					}
-					if ok(e.r) && Covers(e.r, r) {
-						c, ordinal = e.r, e.ordinal
-						break
-					}
+		// Rules with a mapping cover some rules without one: a lookup
+		// mapping its name covers an unmapped lookup of the name, and a
+		// port mapping a rule that maps nothing.
+		if !rMapped && (r.Kind != ast.Resolve || h == r.Host) {
+			if b := x.mapped[hostKey{kind: r.Kind, proto: r.Protocol, host: h}]; b != nil {
+				if m, mo := b.first(r, ok); m != nil && mo < ordinal {
+					c, ordinal = m, mo
 				}
 			}
 		}
