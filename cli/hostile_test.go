@@ -38,14 +38,13 @@ var knownFixedElsewhere = map[string]string{
 	// hostile-eval: unspecified destinations (3), whole-answer mappings
 	// (4), a lookup's own answer (5), strict JSON requests (6), invisible
 	// characters in requests (7), at most 3 nearest rules per denial.
-	"any-unspecified":          "finding 3",
-	"unspecified-network":      "finding 3 (CS205 on hostile-names, the denial on hostile-eval)",
-	"mapping-answer":           "finding 4",
-	"lookup-own-answer":        "finding 5",
-	"json-injection":           "finding 6",
-	"zero-width-request":       "finding 7",
-	"generated-port-conflicts": "hostile-eval's bound on the nearest rules a denial lists",
-	"generated-duplicates":     "hostile-eval's bound on the allowing rules a decision lists",
+	"any-unspecified":      "finding 3",
+	"unspecified-network":  "finding 3 (CS205 on hostile-names, the denial on hostile-eval)",
+	"mapping-answer":       "finding 4",
+	"lookup-own-answer":    "finding 5",
+	"json-injection":       "finding 6",
+	"zero-width-request":   "finding 7",
+	"generated-duplicates": "hostile-eval's bound on the allowing rules a decision lists",
 }
 
 // statuses are the exit statuses each command documents for a flags file
