@@ -3,12 +3,10 @@ package explain
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/grammar"
@@ -74,19 +72,7 @@ var trickyFlags = []string{
 // generated large ones.
 func policies(t *testing.T) map[string]string {
 	t.Helper()
-	out := map[string]string{}
-	paths, _ := filepath.Glob(filepath.Join(goldenDir, "*.txtar"))
-	for _, path := range paths {
-		ar, err := txtar.ParseFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range ar.Files {
-			if strings.HasSuffix(f.Name, ".flags") {
-				out[path+"/"+f.Name] = string(f.Data)
-			}
-		}
-	}
+	out := goldenSections(t, func(name string) bool { return strings.HasSuffix(name, ".flags") })
 	if b, err := os.ReadFile("../testdata/examples/seed.flags"); err == nil {
 		out["seed"] = string(b)
 	}
