@@ -1,13 +1,13 @@
 package cli
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/internal/jsonstream"
 )
 
 // TestTreeJSONStreams checks the streamed parse --format json document
@@ -48,18 +48,15 @@ func TestTreeJSONStreams(t *testing.T) {
 		for _, d := range ds {
 			whole.Diagnostics = append(whole.Diagnostics, diag.ToJSON(d, nil))
 		}
-		var want strings.Builder
-		enc := json.NewEncoder(&want)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(whole); err != nil {
+		want, err := jsonstream.Whole(whole, false)
+		if err != nil {
 			t.Fatal(err)
 		}
 		var got strings.Builder
 		if err := writeTreeJSON(&got, set, ds); err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+		if diff := cmp.Diff(want, got.String()); diff != "" {
 			t.Errorf("%v (-whole +streamed):\n%s", argv, diff)
 		}
 	}

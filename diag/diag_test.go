@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/capspec/capspec/internal/jsonstream"
 )
 
 func TestFilePos(t *testing.T) {
@@ -162,18 +164,15 @@ func TestWriteJSONStreams(t *testing.T) {
 		for _, d := range ds {
 			want.Diagnostics = append(want.Diagnostics, ToJSON(d, Name))
 		}
-		var wb strings.Builder
-		enc := json.NewEncoder(&wb)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(want); err != nil {
+		wb, err := jsonstream.Whole(want, false)
+		if err != nil {
 			t.Fatal(err)
 		}
 		var b strings.Builder
 		if err := WriteJSON(&b, ds, Name); err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(wb.String(), b.String()); diff != "" {
+		if diff := cmp.Diff(wb, b.String()); diff != "" {
 			t.Errorf("(-whole +streamed):\n%s", diff)
 		}
 	}

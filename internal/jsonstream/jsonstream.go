@@ -111,3 +111,14 @@ func (s *Writer) Flush() error {
 	}
 	return s.w.Flush()
 }
+
+// Whole returns v encoded at once, indented with two spaces and ending in
+// a line break: what a document written in pieces must equal.
+func Whole(v any, escapeHTML bool) (string, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(escapeHTML)
+	enc.SetIndent("", "  ")
+	err := enc.Encode(v)
+	return b.String(), err
+}
