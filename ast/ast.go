@@ -50,6 +50,27 @@ func (k Kind) String() string {
 // FlagName returns the flag that introduces a rule of this kind, e.g. "--allow-resolve".
 func (k Kind) FlagName() string { return "--allow-" + k.String() }
 
+// FlagNames returns the three flag names of the language in canonical
+// order: --allow-resolve, --allow-outbound, --allow-inbound.
+func FlagNames() []string {
+	out := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		out[i] = k.FlagName()
+	}
+	return out
+}
+
+// KindOfFlag returns the kind a flag name introduces ("--allow-outbound"
+// is Outbound), and whether the name is one of the three.
+func KindOfFlag(name string) (Kind, bool) {
+	for _, k := range Kinds {
+		if name == k.FlagName() {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
 // MarshalText writes the kind's name.
 func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 

@@ -13,7 +13,10 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/internal/suggest"
+	"github.com/capspec/capspec/source"
 )
 
 // Env is what one run of capspec sees of the world.
@@ -25,6 +28,9 @@ type Env struct {
 	Getenv func(string) string
 	// IsTerminal reports whether a stream is a terminal (for --color=auto).
 	IsTerminal func(w io.Writer) bool
+	// Signals, when set, delivers the signals capspec proxy acts on
+	// (SIGINT, SIGTERM, SIGHUP) instead of the process's own.
+	Signals <-chan os.Signal
 }
 
 // Exit statuses.
@@ -90,15 +96,16 @@ func Run(env Env) int {
 	}
 	a := &app{env: env, allow: map[string]*[]string{}}
 	root := a.rootCommand()
-	args := env.Args
-	if len(args) > 0 {
-		args = args[1:]
+	args, err := a.policyArgs(root)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "capspec: %v\n", err)
+		return ExitUsage
 	}
 	root.SetArgs(args)
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	err := root.Execute()
+	err = root.Execute()
 	if err == nil {
 		return ExitOK
 	}
@@ -125,27 +132,97 @@ shell scripts, and checks, explains, formats and evaluates them.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	pf := root.PersistentFlags()
-	for _, kind := range []string{"resolve", "outbound", "inbound"} {
-		vals := new([]string)
-		a.allow[kind] = vals
-		pf.StringArrayVar(vals, "allow-"+kind, nil, "a --allow-"+kind+" flag to check (repeatable; never split on commas)")
+	for _, kind := range ast.Kinds {
+		a.allow[kind.String()] = new([]string)
 	}
-	pf.StringArrayVar(&a.shell, "shell", nil, "a shell script whose commands' --allow-* flags to read (repeatable; - for standard input)")
-	pf.StringVar(&a.colorArg, "color", "auto", "color output: auto, always or never")
+	root.PersistentFlags().StringVar(&a.colorArg, "color", "auto", "color output: auto, always or never")
 	root.AddCommand(a.commands()...)
 	return root
+}
+
+// policyAnnotation marks the commands that take a policy (--allow-*,
+// --shell, flags files).
+const policyAnnotation = "capspec-policy"
+
+// takesPolicy gives a command the flags of a policy: the three --allow-*
+// flags and --shell.
+func (a *app) takesPolicy(cmd *cobra.Command) *cobra.Command {
+	f := cmd.Flags()
+	for _, kind := range ast.Kinds {
+		f.StringArrayVar(a.allow[kind.String()], kind.FlagName()[2:], nil, "a "+kind.FlagName()+" flag to read (repeatable; never split on commas)")
+	}
+	f.StringArrayVar(&a.shell, "shell", nil, "a shell script whose commands' --allow-* flags to read (repeatable; - for standard input)")
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[policyAnnotation] = "yes"
+	return cmd
+}
+
+// policyArgs returns the arguments for the command-line parser. A command
+// that takes a policy reads misspelled --allow-* flags (--allow-outboud=...)
+// as flags, so that they are reported with the name meant (CS001, at
+// argv[N]:col) rather than refused by the parser: they are left out of
+// what the parser sees. A command that takes no policy refuses policy
+// flags as a usage error.
+func (a *app) policyArgs(root *cobra.Command) ([]string, error) {
+	args := a.env.Args
+	if len(args) > 0 {
+		args = args[1:]
+	}
+	cmd, _, err := root.Find(args)
+	if err != nil || cmd == root {
+		return args, nil
+	}
+	if cmd.Annotations[policyAnnotation] == "" {
+		for _, arg := range args {
+			if arg == "--" {
+				break
+			}
+			name, _, _ := strings.Cut(arg, "=")
+			if source.NearFlagName(arg) || name == "--shell" {
+				return nil, fmt.Errorf("capspec %s takes no policy: %s is not one of its flags (see capspec %s --help)", cmd.Name(), name, cmd.Name())
+			}
+		}
+		return args, nil
+	}
+	skip := map[int]bool{}
+	for _, i := range (source.Args{Argv: a.env.Args}).Misspelled() {
+		skip[i] = true
+		// A misspelled flag is a policy flag given: count it with the
+		// flags of the kind it most likely means.
+		name, _, _ := strings.Cut(a.env.Args[i], "=")
+		if strings.HasPrefix(name, "-") {
+			kind := "outbound"
+			if best := suggest.Closest(name, 3, ast.FlagNames()...); best != "" {
+				kind = strings.TrimPrefix(best, "--allow-")
+			}
+			*a.allow[kind] = append(*a.allow[kind], a.env.Args[i])
+		}
+	}
+	var out []string
+	for i, arg := range args {
+		if !skip[i+1] {
+			out = append(out, arg)
+		}
+	}
+	return out, nil
 }
 
 // commands returns every subcommand; each is defined in its own file.
 func (a *app) commands() []*cobra.Command {
 	return []*cobra.Command{
-		a.parseCommand(),
-		a.lintCommand(),
-		a.fmtCommand(),
+		a.takesPolicy(a.parseCommand()),
+		a.takesPolicy(a.lintCommand()),
+		a.takesPolicy(a.fmtCommand()),
 		a.rulesCommand(),
-		a.explainCommand(),
-		a.evalCommand(),
+		a.takesPolicy(a.explainCommand()),
+		a.takesPolicy(a.evalCommand()),
+		a.takesPolicy(a.exportCommand()),
+		a.importCommand(),
+		a.lspCommand(),
+		a.playgroundCommand(),
+		a.takesPolicy(a.proxyCommand()),
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/normalize"
 	"github.com/capspec/capspec/policy"
+	"github.com/capspec/capspec/source"
 )
 
 // fmtOptions are the flags of capspec fmt.
@@ -205,7 +206,7 @@ func formatAll(set *inputSet) ([]*formatted, error) {
 		if s, ok := fixed[sh.Name]; ok {
 			f.new = s
 		}
-		if sh.Name != "<stdin>" {
+		if !sh.Stdin {
 			f.path = sh.Name
 		}
 		fs = append(fs, f)
@@ -221,11 +222,10 @@ func formatAll(set *inputSet) ([]*formatted, error) {
 // one place that knows how each kind of input is written back.
 func rewrite(it *loaded, res *normalize.Result) *formatted {
 	f := &formatted{name: it.input.Name, res: res}
-	if fs := it.input.Files; len(fs) == 1 && fs[0].Name == it.input.Name {
-		// A flags file (source.FlagsFile names its input after the file).
+	if fs := it.input.Files; it.input.Kind == source.FlagsInput && len(fs) == 1 {
 		f.old, f.new = fs[0].Content, res.String()
-		if it.input.Name != "<stdin>" {
-			f.path = it.input.Name
+		if fs[0].Kind == diag.OriginFile {
+			f.path = fs[0].Name
 		}
 		return f
 	}

@@ -19,34 +19,6 @@ import (
 	"github.com/capspec/capspec/internal/hostile"
 )
 
-// knownFixedElsewhere are the corpus entries that fail on this branch for
-// bugs that other branches of issue 10 fix (finding numbers of the issue).
-// The lead deletes this map once the branches are merged; every other
-// entry must pass.
-var knownFixedElsewhere = map[string]string{
-	// hostile-names: a name is checked after mapping to A-labels (1),
-	// lint decides on meaning (2), BOM and invisible characters (7),
-	// a mapping without "]" (8).
-	"fullwidth-ip":        "finding 1",
-	"circled-digits":      "finding 1",
-	"mathematical-digits": "finding 1",
-	"fullwidth-dots":      "finding 1",
-	"fullwidth-tld":       "finding 1",
-	"fullwidth-localhost": "finding 2",
-	"bom":                 "finding 7",
-	"unclosed-bracket":    "finding 8",
-	// hostile-eval: unspecified destinations (3), whole-answer mappings
-	// (4), a lookup's own answer (5), strict JSON requests (6), invisible
-	// characters in requests (7), at most 3 nearest rules per denial.
-	"any-unspecified":      "finding 3",
-	"unspecified-network":  "finding 3 (CS205 on hostile-names, the denial on hostile-eval)",
-	"mapping-answer":       "finding 4",
-	"lookup-own-answer":    "finding 5",
-	"json-injection":       "finding 6",
-	"zero-width-request":   "finding 7",
-	"generated-duplicates": "hostile-eval's bound on the allowing rules a decision lists",
-}
-
 // statuses are the exit statuses each command documents for a flags file
 // (docs/*.md): parse and lint 0 or 1; fmt 2 for a policy with errors;
 // fmt --check 1 when not canonical; explain 2 with errors; eval 1 for a
@@ -130,53 +102,6 @@ func corpus(t *testing.T) []entry {
 	return es
 }
 
-// reporter is where an entry's checks report: the test itself, or for an
-// entry of knownFixedElsewhere a list of failures that skips the test.
-type reporter struct {
-	*testing.T
-	known    string // the finding that makes the entry fail, or ""
-	failures []string
-}
-
-// stopEntry ends the checks of a known entry after a fatal failure.
-type stopEntry struct{}
-
-func (r *reporter) Errorf(format string, args ...any) {
-	r.Helper()
-	if r.known == "" {
-		r.T.Errorf(format, args...)
-		return
-	}
-	r.failures = append(r.failures, fmt.Sprintf(format, args...))
-}
-
-func (r *reporter) Fatalf(format string, args ...any) {
-	r.Helper()
-	if r.known == "" {
-		r.T.Fatalf(format, args...)
-	}
-	r.failures = append(r.failures, fmt.Sprintf(format, args...))
-	panic(stopEntry{})
-}
-
-// finish skips a known entry that failed, and fails one that passes (it
-// is to be taken out of knownFixedElsewhere).
-func (r *reporter) finish() {
-	if p := recover(); p != nil {
-		if _, ok := p.(stopEntry); !ok {
-			panic(p)
-		}
-	}
-	if r.known == "" {
-		return
-	}
-	if len(r.failures) == 0 {
-		r.T.Errorf("passes: take it out of knownFixedElsewhere (%s)", r.known)
-		return
-	}
-	r.T.Skipf("known to fail until %s is merged; %d failures, the first: %s", r.known, len(r.failures), r.failures[0])
-}
-
 // result is what one run printed and its exit status.
 type result struct {
 	code           int
@@ -185,7 +110,7 @@ type result struct {
 
 // runIn runs capspec in-process with stdin as standard input, reporting a
 // panic as a test failure.
-func runIn(t *reporter, stdin string, args ...string) (r result) {
+func runIn(t *testing.T, stdin string, args ...string) (r result) {
 	t.Helper()
 	defer func() {
 		if p := recover(); p != nil {
@@ -209,9 +134,7 @@ var ifaces = []string{"--iface", "eth0=10.0.0.5/24,fe80::1/64", "--iface", "lo=1
 // what the entry's "want" lines say.
 func TestHostileCorpus(t *testing.T) {
 	for _, e := range corpus(t) {
-		t.Run(e.name, func(tt *testing.T) {
-			t := &reporter{T: tt, known: knownFixedElsewhere[e.name]}
-			defer t.finish()
+		t.Run(e.name, func(t *testing.T) {
 			dir := t.TempDir()
 			pol := filepath.Join(dir, "policy.flags")
 			if err := os.WriteFile(pol, []byte(e.policy), 0o644); err != nil {
@@ -247,7 +170,7 @@ func TestHostileCorpus(t *testing.T) {
 
 // sameAfterFmt checks that the formatted policy decides every request as
 // the policy does, and that fmt refuses exactly the policies eval refuses.
-func sameAfterFmt(t *reporter, e entry, pol string, reqs []string) {
+func sameAfterFmt(t *testing.T, e entry, pol string, reqs []string) {
 	t.Helper()
 	stdin := strings.Join(reqs, "\n") + "\n"
 	before := runIn(t, stdin, append(append([]string{"eval", "--policy", pol, "--requests", "-"}, ifaces...), "--format", "json")...)
@@ -279,7 +202,7 @@ func sameAfterFmt(t *reporter, e entry, pol string, reqs []string) {
 
 // decisions reads eval's JSON lines: for each request, its decision,
 // families and host side.
-func decisions(t *reporter, out string) []string {
+func decisions(t *testing.T, out string) []string {
 	t.Helper()
 	var ds []string
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
@@ -311,7 +234,7 @@ func decisions(t *reporter, out string) []string {
 //
 // The requests of allow, deny and any lines are decided in one run, in
 // order (a lookup's answers count for the connects after it).
-func check(t *reporter, e entry, pol string) {
+func check(t *testing.T, e entry, pol string) {
 	t.Helper()
 	if len(e.want) == 0 {
 		return

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
@@ -21,9 +22,8 @@ type loaded struct {
 
 // inputSet is everything a command read.
 type inputSet struct {
-	items  []*loaded
-	files  diag.FileSet
-	shells map[string]bool // origins read as shell scripts (--shell)
+	items []*loaded
+	files diag.FileSet
 	// scripts are the --shell scripts as read, in command-line order, even
 	// those without a command with flags (set by load only).
 	scripts []source.Shell
@@ -56,32 +56,43 @@ func (a *app) sources(paths []string) ([]source.Source, error) {
 		}
 		return string(b), nil
 	}
-	read := func(path string) (name, content string, err error) {
+	read := func(path string) (name, content string, stdin bool, err error) {
 		if path == "-" {
 			content, err = readStdin()
-			return "<stdin>", content, err
+			return "<stdin>", content, true, err
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return "", "", &exitError{code: ExitUsage, err: fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))}
+			return "", "", false, &exitError{code: ExitUsage, err: fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))}
 		}
-		return path, string(b), nil
+		return originName(path), string(b), false, nil
 	}
 	for _, p := range paths {
-		name, content, err := read(p)
+		name, content, stdin, err := read(p)
 		if err != nil {
 			return nil, err
 		}
-		srcs = append(srcs, source.FlagsFile{Name: name, Content: content})
+		srcs = append(srcs, source.FlagsFile{Name: name, Content: content, Stdin: stdin})
 	}
 	for _, p := range a.shell {
-		name, content, err := read(p)
+		name, content, stdin, err := read(p)
 		if err != nil {
 			return nil, err
 		}
-		srcs = append(srcs, source.Shell{Name: name, Content: content})
+		srcs = append(srcs, source.Shell{Name: name, Content: content, Stdin: stdin})
 	}
 	return srcs, nil
+}
+
+// originName names the origin of a file read from path: the path, or
+// "./path" when the path is also the name of another origin (a file called
+// "<stdin>" or "argv[2]"), so that no two origins share a name. What an
+// origin is, is its kind (diag.OriginKind), never its name.
+func originName(path string) string {
+	if path == "<stdin>" || strings.HasPrefix(path, "argv[") {
+		return "./" + path
+	}
+	return path
 }
 
 func unwrapPathError(err error) error {
@@ -98,10 +109,9 @@ func (a *app) load(paths []string) (*inputSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	set := &inputSet{files: diag.FileSet{}, shells: map[string]bool{}}
+	set := &inputSet{files: diag.FileSet{}}
 	for _, src := range srcs {
 		if sh, ok := src.(source.Shell); ok {
-			set.shells[sh.Name] = true
 			set.scripts = append(set.scripts, sh)
 		}
 		ins, err := src.Read()

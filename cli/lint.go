@@ -11,6 +11,7 @@ import (
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/grammar"
 	"github.com/capspec/capspec/internal/inplace"
+	"github.com/capspec/capspec/internal/version"
 	"github.com/capspec/capspec/lint"
 	"github.com/capspec/capspec/report"
 	"github.com/capspec/capspec/source"
@@ -133,7 +134,9 @@ func (a *app) writeFindings(w io.Writer, format string, ds []diag.Diagnostic, fi
 	case "json":
 		return diag.WriteJSON(w, ds, lint.Name)
 	case "sarif":
-		return report.WriteSARIF(w, report.Tool{Name: "capspec", InformationURI: "https://github.com/capspec/capspec"}, lint.Rules(), ds, files)
+		v := version.Get()
+		tool := report.Tool{Name: "capspec", Version: v.Version, SemanticVersion: v.Semantic, InformationURI: "https://github.com/capspec/capspec"}
+		return report.WriteSARIF(w, tool, lint.Rules(), ds, files)
 	case "github":
 		return report.WriteGitHub(w, ds)
 	}
@@ -179,31 +182,32 @@ func (a *app) fixAll(set *inputSet, opts lint.Options, write bool) (*inputSet, e
 
 // reload reads and parses the inputs of a set again from fixed contents.
 func (a *app) reload(set *inputSet, contents map[string]string) (*inputSet, error) {
-	next := &inputSet{files: diag.FileSet{}, shells: set.shells}
+	next := &inputSet{files: diag.FileSet{}}
 	reread := map[string]bool{} // a script is one source of several inputs
 	for _, it := range set.items {
 		var src source.Source
-		if it.input.Name == "argv" {
+		switch it.input.Kind {
+		case source.ArgsInput:
 			argv := append([]string(nil), a.env.Args...)
 			for _, f := range it.input.Files {
-				var n int
-				if _, err := fmt.Sscanf(f.Name, "argv[%d]", &n); err == nil && n < len(argv) {
-					argv[n] = contents[f.Name]
+				if f.Kind == diag.OriginArg && f.Arg < len(argv) {
+					argv[f.Arg] = contents[f.Name]
 				}
 			}
 			src = source.Args{Argv: argv}
-		} else {
+		default:
 			if len(it.input.Files) != 1 {
 				return nil, fmt.Errorf("cannot fix %s: it is read from %d origins", it.input.Name, len(it.input.Files))
 			}
-			name := it.input.Files[0].Name
-			if reread[name] {
+			f := it.input.Files[0]
+			if reread[f.Name] {
 				continue
 			}
-			reread[name] = true
-			src = source.FlagsFile{Name: name, Content: contents[name]}
-			if set.shells[name] {
-				src = source.Shell{Name: name, Content: contents[name]}
+			reread[f.Name] = true
+			stdin := f.Kind == diag.OriginStdin
+			src = source.FlagsFile{Name: f.Name, Content: contents[f.Name], Stdin: stdin}
+			if it.input.Kind == source.ScriptInput {
+				src = source.Shell{Name: f.Name, Content: contents[f.Name], Stdin: stdin}
 			}
 		}
 		ins, err := src.Read()
@@ -228,7 +232,7 @@ func (a *app) emitFixed(set *inputSet, contents map[string]string, changed map[s
 	var writes []fileWrite
 	emitted := map[string]bool{}
 	for _, it := range set.items {
-		if it.input.Name == "argv" {
+		if it.input.Kind == source.ArgsInput {
 			var b strings.Builder
 			for _, f := range it.input.Flags {
 				b.WriteString(f.Text)
@@ -242,7 +246,7 @@ func (a *app) emitFixed(set *inputSet, contents map[string]string, changed map[s
 				continue
 			}
 			emitted[f.Name] = true
-			if write && f.Name != "<stdin>" {
+			if write && f.Kind == diag.OriginFile {
 				if changed[f.Name] {
 					writes = append(writes, fileWrite{f.Name, contents[f.Name]})
 				}

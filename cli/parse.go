@@ -11,6 +11,7 @@ import (
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/internal/jsonstream"
+	"github.com/capspec/capspec/literal"
 )
 
 func (a *app) parseCommand() *cobra.Command {
@@ -122,7 +123,7 @@ func describeNode(n ast.Node) (string, string) {
 	case *ast.Host:
 		return "host", hostText(n)
 	case *ast.HostMapping:
-		return "maps to", n.Addr.String()
+		return "maps to", literal.FormatAddr(n.Addr)
 	case *ast.PortList:
 		if n.Any {
 			return "ports", "* (any port)"
@@ -158,9 +159,9 @@ func hostText(h *ast.Host) string {
 	case ast.HostInterface:
 		return "interface " + h.Iface
 	case ast.HostIPv4, ast.HostIPv6:
-		return fmt.Sprintf("%s %s", h.Kind, h.Addr)
+		return fmt.Sprintf("%s %s", h.Kind, literal.FormatAddr(h.Addr))
 	case ast.HostCIDR:
-		return "cidr " + h.Prefix.String()
+		return "cidr " + literal.FormatPrefix(h.Prefix)
 	}
 	return h.Raw
 }

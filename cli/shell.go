@@ -46,5 +46,5 @@ func rewriteScripts(set *inputSet, flags func(*loaded) ([]string, error)) (map[s
 
 // isScript reports whether an input is a command of a --shell script.
 func (s *inputSet) isScript(it *loaded) bool {
-	return len(it.input.Files) == 1 && s.shells[it.input.Files[0].Name] && it.input.Name != it.input.Files[0].Name
+	return it.input.Kind == source.ScriptInput
 }

@@ -69,23 +69,42 @@ type Pos struct {
 	Column int `json:"column"`
 }
 
+// OriginKind says what an origin is. It is a type, never read from the
+// origin's name: a flags file called "argv[1]" is a file.
+type OriginKind uint8
+
+// The kinds of origin.
+const (
+	OriginFile  OriginKind = iota // a file, by its path
+	OriginStdin                   // standard input ("<stdin>")
+	OriginArg                     // a command-line argument ("argv[N]")
+)
+
+// String names the kind: "file", "stdin" or "argument".
+func (k OriginKind) String() string {
+	switch k {
+	case OriginStdin:
+		return "stdin"
+	case OriginArg:
+		return "argument"
+	}
+	return "file"
+}
+
 // Range is the half-open byte range [Start, End) in an origin: a file path,
-// "-" for standard input, or "argv[N]" for the Nth command-line argument.
+// "<stdin>" for standard input, or "argv[N]" for the Nth command-line
+// argument. Kind says which (it is not part of the JSON form, whose origin
+// name says it to people).
 type Range struct {
-	Origin string `json:"origin"`
-	Start  Pos    `json:"start"`
-	End    Pos    `json:"end"`
+	Origin string     `json:"origin"`
+	Kind   OriginKind `json:"-"`
+	Start  Pos        `json:"start"`
+	End    Pos        `json:"end"`
 }
 
 // IsArg reports whether the range lies in a command-line argument, whose
 // positions print as argv[N]:col.
-func (r Range) IsArg() bool { return IsArgOrigin(r.Origin) }
-
-// IsArgOrigin reports whether an origin name stands for a command-line
-// argument ("argv[N]").
-func IsArgOrigin(origin string) bool {
-	return strings.HasPrefix(origin, "argv[") && strings.HasSuffix(origin, "]")
-}
+func (r Range) IsArg() bool { return r.Kind == OriginArg }
 
 // String formats the start of the range as origin:line:col, or argv[N]:col.
 func (r Range) String() string {
@@ -140,13 +159,13 @@ func HasErrors(ds []Diagnostic) bool {
 	return false
 }
 
-// Sort orders diagnostics by origin, then offset, then ID, keeping the
-// order of equal ones.
+// Sort orders diagnostics by origin (command-line arguments first, in
+// order), then offset, then ID, keeping the order of equal ones.
 func Sort(ds []Diagnostic) {
 	sort.SliceStable(ds, func(i, j int) bool {
 		a, b := ds[i].Range, ds[j].Range
-		if a.Origin != b.Origin {
-			return originLess(a.Origin, b.Origin)
+		if a.Origin != b.Origin || a.Kind != b.Kind {
+			return originLess(a, b)
 		}
 		if a.Start.Offset != b.Start.Offset {
 			return a.Start.Offset < b.Start.Offset
@@ -155,14 +174,18 @@ func Sort(ds []Diagnostic) {
 	})
 }
 
-// originLess orders argv[N] origins numerically and before files.
-func originLess(a, b string) bool {
-	aa, ba := IsArgOrigin(a), IsArgOrigin(b)
+// originLess orders argument origins numerically and before the others,
+// which are in order of name.
+func originLess(a, b Range) bool {
+	aa, ba := a.IsArg(), b.IsArg()
 	if aa != ba {
 		return aa
 	}
-	if aa && len(a) != len(b) {
-		return len(a) < len(b)
+	if aa && len(a.Origin) != len(b.Origin) {
+		return len(a.Origin) < len(b.Origin)
 	}
-	return a < b
+	if a.Origin != b.Origin {
+		return a.Origin < b.Origin
+	}
+	return a.Kind < b.Kind
 }

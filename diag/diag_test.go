@@ -85,7 +85,7 @@ policy.flags:2:42: warning[CS001]: zero width
 	}
 
 	// Arguments print as argv[N]:col, without a line number in the gutter.
-	arg := NewFile("argv[2]", "--allow-resolve=a..b")
+	arg := NewArg(2, "--allow-resolve=a..b")
 	b.Reset()
 	WriteText(&b, []Diagnostic{{ID: "CS007", Severity: Error, Summary: "empty label in name", Range: arg.Range(17, 19)}}, FileSet{"argv[2]": arg}, nil)
 	want = "argv[2]:18: error[CS007]: empty label in name\n   | --allow-resolve=a..b\n   |                  ^^\n"
@@ -133,18 +133,19 @@ func TestWriteJSON(t *testing.T) {
 func TestSortAndSeverity(t *testing.T) {
 	ds := []Diagnostic{
 		{ID: "B", Range: Range{Origin: "b.flags"}},
-		{ID: "A", Range: Range{Origin: "argv[10]"}},
-		{ID: "C", Range: Range{Origin: "argv[2]"}},
+		{ID: "A", Range: Range{Origin: "argv[10]", Kind: OriginArg}},
+		{ID: "C", Range: Range{Origin: "argv[2]", Kind: OriginArg}},
 		{ID: "D", Range: Range{Origin: "a.flags", Start: Pos{Offset: 5}}},
 		{ID: "E", Range: Range{Origin: "a.flags", Start: Pos{Offset: 1}}},
+		{ID: "F", Range: Range{Origin: "argv[1]"}}, // a file of that name: a file
 	}
 	Sort(ds)
 	var ids string
 	for _, d := range ds {
 		ids += d.ID
 	}
-	if ids != "CAEDB" {
-		t.Errorf("order %s, want CAEDB", ids)
+	if ids != "CAEDFB" {
+		t.Errorf("order %s, want CAEDFB", ids)
 	}
 	if s, err := ParseSeverity("Warning"); err != nil || s != Warning || !Error.AtLeast(Warning) || Info.AtLeast(Warning) {
 		t.Errorf("severity handling is wrong: %v %v", s, err)
@@ -189,5 +190,44 @@ func TestElide(t *testing.T) {
 	got := Elide(long, 90)
 	if !utf8.ValidString(got) || len(got) > 100 || !strings.Contains(got, "…") {
 		t.Errorf("Elide(long) = %q", got)
+	}
+}
+
+// TestOriginKinds: how a range prints depends on its origin's kind, never
+// on its name.
+func TestOriginKinds(t *testing.T) {
+	arg := NewArg(3, "--allow-resolve=x")
+	if r := arg.Range(16, 17); r.String() != "argv[3]:17" || !r.IsArg() || arg.Arg != 3 {
+		t.Errorf("argument range %s (arg %v, index %d)", r, r.IsArg(), arg.Arg)
+	}
+	file := NewFile("argv", "--allow-resolve=x")
+	if r := file.Range(16, 17); r.String() != "argv:1:17" || r.IsArg() {
+		t.Errorf("file range %s", r)
+	}
+	stdin := NewFile("<stdin>", "x")
+	stdin.Kind = OriginStdin
+	if r := stdin.Range(0, 1); r.Kind != OriginStdin || r.String() != "<stdin>:1:1" {
+		t.Errorf("stdin range %s kind %s", r, r.Kind)
+	}
+}
+
+// TestBOMColumns: a byte order mark at the start of a file is no column of
+// line 1, and Line leaves it out; offsets count its bytes.
+func TestBOMColumns(t *testing.T) {
+	f := NewFile("p.flags", BOM+"ab\ncd")
+	if p := f.Pos(len(BOM)); p.Line != 1 || p.Column != 1 || p.Offset != 3 {
+		t.Errorf("after the BOM: %+v", p)
+	}
+	if p := f.Pos(len(BOM) + 1); p.Column != 2 {
+		t.Errorf("second character: %+v", p)
+	}
+	if p := f.Pos(len(BOM) + 3); p.Line != 2 || p.Column != 1 {
+		t.Errorf("line 2: %+v", p)
+	}
+	if got := f.Line(1); got != "ab" {
+		t.Errorf("Line(1) = %q", got)
+	}
+	if g := NewFile("q", "a"+BOM); g.Pos(4).Column != 3 {
+		t.Errorf("a BOM that does not start the file is a character: %+v", g.Pos(4))
 	}
 }

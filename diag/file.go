@@ -1,25 +1,40 @@
 package diag
 
 import (
+	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
 
 // File is the text of one origin, kept so that byte offsets can be turned
 // into lines and columns and so that renderers can show the source line.
+//
+// A UTF-8 byte order mark at the start of the content is no character of
+// line 1: columns count from after it, and Line leaves it out. Offsets
+// still count its three bytes, so edits apply to the content as it is.
+//
 // Turning an offset into a position costs O(log lines) plus a bounded
 // number of bytes, however long the line: a file of many flags on one line
 // is read in linear time. A File is safe for concurrent use.
 type File struct {
 	Name    string
 	Content string
-	lines   []int // byte offset of the start of each line
-	ascii   bool  // every byte is ASCII: a column is a byte count
+	// Kind says what the origin is; its ranges carry it.
+	Kind OriginKind
+	// Arg is the index in argv of a command-line argument (Kind OriginArg).
+	Arg   int
+	lines []int // byte offset of the start of each line
+	bom   int   // length of a leading byte order mark: 0 or 3
+	ascii bool  // every byte is ASCII: a column is a byte count
 
 	marksOnce sync.Once
 	marks     []runeMark // non-ASCII content: a mark per markSpan bytes
 }
+
+// BOM is the UTF-8 byte order mark.
+const BOM = "\uFEFF"
 
 // runeMark records, for the first rune boundary at or after a multiple of
 // markSpan bytes, its offset and how many runes precede it on its line.
@@ -31,7 +46,7 @@ type runeMark struct {
 // column decodes at most about twice as many bytes.
 const markSpan = 256
 
-// NewFile records the content of the origin called name.
+// NewFile records the content of the origin called name, a file.
 func NewFile(name, content string) *File {
 	lines := []int{0}
 	ascii := true
@@ -43,7 +58,33 @@ func NewFile(name, content string) *File {
 			ascii = false
 		}
 	}
-	return &File{Name: name, Content: content, lines: lines, ascii: ascii}
+	f := &File{Name: name, Content: content, lines: lines, ascii: ascii, Kind: inferKind(name)}
+	if strings.HasPrefix(content, BOM) {
+		f.bom = len(BOM)
+	}
+	return f
+}
+
+// NewArg records command-line argument i (argv[i], the program name being
+// argv[0]), named "argv[i]".
+func NewArg(i int, content string) *File {
+	f := NewFile(fmt.Sprintf("argv[%d]", i), content)
+	f.Kind, f.Arg = OriginArg, i
+	return f
+}
+
+// inferKind is the kind NewFile gives an origin by its name: a file.
+//
+// Deprecated transition: an origin named exactly "argv[N]" is taken for an
+// argument, for the one caller that still makes argument origins with
+// NewFile (capspec eval's request arguments). Inputs of the command line
+// use NewArg, and cli never names a file "argv[N]" (such a path is read
+// as "./argv[N]"). Delete this when that caller uses NewArg.
+func inferKind(name string) OriginKind {
+	if strings.HasPrefix(name, "argv[") && strings.HasSuffix(name, "]") {
+		return OriginArg
+	}
+	return OriginFile
 }
 
 // Pos returns the position of a byte offset, clamped to the content.
@@ -52,6 +93,9 @@ func (f *File) Pos(offset int) Pos {
 	line := sort.Search(len(f.lines), func(i int) bool { return f.lines[i] > offset }) - 1
 	lineStart := f.lines[line]
 	start := lineStart // the byte of column 1
+	if line == 0 && offset >= f.bom {
+		start = f.bom // after a byte order mark
+	}
 	return Pos{Offset: offset, Line: line + 1, Column: f.runesBefore(lineStart, offset) - f.runesBefore(lineStart, start) + 1}
 }
 
@@ -106,7 +150,7 @@ func (f *File) Range(start, end int) Range {
 	if end < start {
 		end = start
 	}
-	return Range{Origin: f.Name, Start: f.Pos(start), End: f.Pos(end)}
+	return Range{Origin: f.Name, Kind: f.Kind, Start: f.Pos(start), End: f.Pos(end)}
 }
 
 // Line returns line n (counting from 1) without its line break.
@@ -122,6 +166,9 @@ func (f *File) lineAt(n int) (int, string) {
 		return 0, ""
 	}
 	start := f.lines[n-1]
+	if n == 1 {
+		start = f.bom
+	}
 	end := len(f.Content)
 	if n < len(f.lines) {
 		end = f.lines[n] - 1

@@ -8,16 +8,21 @@ import (
 )
 
 // naivePos is the definition of a position: the line holding offset, and
-// the runes from that line's start to offset, plus one.
+// the runes from that line's start (after a byte order mark that starts
+// the content) to offset, plus one.
 func naivePos(content string, offset int) Pos {
 	offset = max(0, min(offset, len(content)))
 	start := strings.LastIndexByte(content[:offset], '\n') + 1
+	if start == 0 && strings.HasPrefix(content, BOM) && offset >= len(BOM) {
+		start = len(BOM)
+	}
 	return Pos{Offset: offset, Line: strings.Count(content[:offset], "\n") + 1, Column: utf8.RuneCountInString(content[start:offset]) + 1}
 }
 
 // TestFilePosLongLines checks positions on long lines of ASCII, multi-byte
 // runes, invalid UTF-8 and newlines against their definition, at every
-// offset, including offsets inside a multi-byte rune.
+// offset, including offsets inside a multi-byte rune, with and without a
+// byte order mark.
 func TestFilePosLongLines(t *testing.T) {
 	pieces := []string{"a", "--allow-outbound=tcp://x:1 ", "ü", "１", "𝟙", "\n", "\xff", "\xe2\x82", "\r\n", "\x80", "\t"}
 	for seed := range 24 {
@@ -27,6 +32,9 @@ func TestFilePosLongLines(t *testing.T) {
 			pieces = []string{"a", "--allow-outbound=tcp://x:1 ", "\n", "\t"} // ASCII only
 		}
 		var b strings.Builder
+		if seed%4 == 3 {
+			b.WriteString(BOM)
+		}
 		for b.Len() < 5000+seed*400 {
 			p := pieces[r.IntN(len(pieces))]
 			if p == "\n" && r.IntN(20) > 0 {

@@ -228,7 +228,7 @@ func settle(grants []Grant, i int, winners []int) {
 		by := append(slices.Clone(grants[j].Rules), grants[j].ImpliedBy...)
 		slices.Sort(by)
 		g.OverriddenBy = append(g.OverriddenBy, by...)
-		g.Summary += " " + where + ", the mapping of " + ruleList(by) + " applies instead (a mapping wins)."
+		g.Summary += " " + overrideSentence(grants[j].Rule, where, ruleList(by))
 	}
 	slices.Sort(g.OverriddenBy)
 	g.OverriddenBy = slices.Compact(g.OverriddenBy)
@@ -284,10 +284,12 @@ func mappingWinners(grants []*policy.Rule, byHost *policy.Index) [][]int {
 // (which has no mapping of that sort) for some request both match, and says
 // where: "For my-database.internal", "On port 80", "For eth0 on port 80".
 func overrides(m, g *policy.Rule) (string, bool) {
-	if m == g || m.Kind != g.Kind || m.Protocol != g.Protocol || !m.Families.Overlaps(g.Families) {
+	if m == g || m.Kind != g.Kind || m.Protocol != g.Protocol || m.Kind != ast.Resolve && !m.Families.Overlaps(g.Families) {
 		return "", false
 	}
 	if m.Kind == ast.Resolve {
+		// A host mapping is the whole answer of a lookup of its name, in
+		// either family (SPEC §3.2): it wins over g whatever g's families.
 		ok := m.HostMap.IsValid() && !g.HostMap.IsValid() && g.Host.MatchesName(m.Host.Name)
 		return "For " + m.Host.Name, ok
 	}

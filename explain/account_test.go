@@ -189,7 +189,13 @@ func TestMappingWins(t *testing.T) {
 		{[]string{"--allow-inbound=tcp://*:80", "--allow-inbound=tcp://localhost:80->8888"}, "For localhost on port 80, the mapping of rule 2 applies instead", []int{1}},
 		{[]string{"--allow-inbound=tcp://*:81", "--allow-inbound=tcp://*:80->8888"}, "", nil},
 		{[]string{"--allow-inbound=udp://*:80", "--allow-inbound=tcp://*:80->8888"}, "", nil},
-		{[]string{"--allow-resolve=*.internal", "--allow-resolve=db.internal->10.0.0.1"}, "For db.internal, the mapping of rule 2 applies instead", []int{1}},
+		// A host mapping is the whole answer of a lookup (SPEC §3.2, finding
+		// 4): no DNS, no other family; a lookup of the other family only
+		// gets no answer, so it wins over a grant of either family.
+		{[]string{"--allow-resolve=*.internal", "--allow-resolve=db.internal->10.0.0.1"}, "For db.internal, the mapping of rule 2 is the whole answer: 10.0.0.1, without a DNS query (a lookup of IPv6 addresses gets no answer).", []int{1}},
+		{[]string{"--allow-resolve=*", "--allow-resolve=db->10.0.0.5"}, "For db, the mapping of rule 2 is the whole answer: 10.0.0.5, without a DNS query (a lookup of IPv6 addresses gets no answer).", []int{1}},
+		{[]string{"--allow-resolve=*#ipv6-only", "--allow-resolve=db->10.0.0.5"}, "For db, the mapping of rule 2 is the whole answer: 10.0.0.5", []int{1}},
+		{[]string{"--allow-resolve=*#ipv4-only", "--allow-resolve=db->[2001:db8::5]"}, "(a lookup of IPv4 addresses gets no answer)", []int{1}},
 		{[]string{"--allow-resolve=*.example.com", "--allow-resolve=db.internal->10.0.0.1"}, "", nil},
 		{[]string{"--allow-outbound=tcp://*:5432", "--allow-outbound=tcp://db.internal->10.0.0.1:5432->5433"}, "For db.internal on port 5432, the mapping of rule 2 applies instead", []int{1}},
 	} {
@@ -201,7 +207,7 @@ func TestMappingWins(t *testing.T) {
 			}
 		}
 		if tc.want == "" {
-			if strings.Contains(g.Summary, "mapping wins") || len(g.OverriddenBy) > 0 {
+			if strings.Contains(g.Summary, "mapping") || len(g.OverriddenBy) > 0 {
 				t.Errorf("%v: %s (by %v)", tc.flags, g.Summary, g.OverriddenBy)
 			}
 			continue
@@ -209,5 +215,13 @@ func TestMappingWins(t *testing.T) {
 		if !strings.Contains(g.Summary, tc.want) || !slices.Equal(g.OverriddenBy, tc.by) {
 			t.Errorf("%v: %s (by %v), want %q by %v", tc.flags, g.Summary, g.OverriddenBy, tc.want, tc.by)
 		}
+		if strings.Contains(g.Summary, "applies instead") && strings.HasPrefix(tc.flags[1], "--allow-resolve") {
+			t.Errorf("%v: a host mapping does not apply instead; it is the whole answer: %s", tc.flags, g.Summary)
+		}
+	}
+	// The mapping's own sentence says the same.
+	a := explainFlags(t, "--allow-resolve=db->10.0.0.5")
+	if want := "Allow looking up db, which answers 10.0.0.5 and nothing else, without a DNS query (a lookup of IPv6 addresses gets no answer)."; a.Rules[0].Sentence != want {
+		t.Errorf("sentence %q, want %q", a.Rules[0].Sentence, want)
 	}
 }

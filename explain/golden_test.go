@@ -2,8 +2,6 @@ package explain
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,10 +10,9 @@ import (
 
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/grammar"
+	"github.com/capspec/capspec/internal/golden"
 	"github.com/capspec/capspec/source"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // goldenDir holds the golden archives: each has one or more *.flags files
 // (one policy each, explained in order) and the outputs "text", "table"
@@ -40,33 +37,19 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := render(t, ar)
-			if *update {
-				var files []txtar.File
-				for _, f := range ar.Files {
-					if strings.HasSuffix(f.Name, ".flags") {
-						files = append(files, f)
-					}
-				}
-				for _, name := range outputs {
-					if got[name] != "" {
-						files = append(files, txtar.File{Name: name, Data: []byte(got[name])})
-					}
-				}
-				ar.Files = files
-				if err := os.WriteFile(path, txtar.Format(ar), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want := map[string]string{}
+			var files []txtar.File
 			for _, f := range ar.Files {
-				want[f.Name] = string(f.Data)
+				if strings.HasSuffix(f.Name, ".flags") {
+					files = append(files, f)
+				}
 			}
 			for _, name := range outputs {
-				if got[name] != want[name] {
-					t.Errorf("%s differs (go test -update to rewrite):\n--- got\n%s\n--- want\n%s", name, got[name], want[name])
+				if got[name] != "" {
+					files = append(files, txtar.File{Name: name, Data: []byte(got[name])})
 				}
 			}
+			ar.Files = files
+			golden.Check(t, path, string(txtar.Format(ar)))
 		})
 	}
 }

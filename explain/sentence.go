@@ -39,6 +39,36 @@ func body(r *policy.Rule, implied bool) string {
 	return r.String()
 }
 
+// mappedAnswer says what a host mapping answers a lookup of its name (SPEC
+// §3.2): that one address and nothing else, without a DNS query, so that
+// a lookup of the other family only gets no answer: "db.internal, which
+// answers 10.0.0.5 and nothing else, without a DNS query (a lookup of IPv6
+// addresses gets no answer)".
+func mappedAnswer(name string, a netip.Addr) string {
+	return name + ", which answers " + a.String() + " and nothing else, without a DNS query" + noOtherFamily(a)
+}
+
+// noOtherFamily says that a lookup of the family a mapped address is not
+// of gets no answer: " (a lookup of IPv6 addresses gets no answer)".
+func noOtherFamily(a netip.Addr) string {
+	other := "IPv6"
+	if a.Is6() {
+		other = "IPv4"
+	}
+	return " (a lookup of " + other + " addresses gets no answer)"
+}
+
+// overrideSentence says how the mapping grant m wins over another grant
+// where both match (where: "For db.internal", "On port 80"), naming the
+// rules of m (by).
+func overrideSentence(m *policy.Rule, where, by string) string {
+	if m.Kind == ast.Resolve {
+		return where + ", the mapping of " + by + " is the whole answer: " + m.HostMap.String() +
+			", without a DNS query" + noOtherFamily(m.HostMap) + "."
+	}
+	return where + ", the mapping of " + by + " applies instead (a mapping wins)."
+}
+
 // lookupObject is what a resolve rule lets the guest look up, with the
 // records or the answer: "example.com itself, not the names below it (A
 // and AAAA records)".
@@ -46,7 +76,7 @@ func lookupObject(r *policy.Rule) string {
 	h := r.Host
 	switch {
 	case r.HostMap.IsValid():
-		return h.Name + ", which answers " + r.HostMap.String() + " without a DNS query"
+		return mappedAnswer(h.Name, r.HostMap)
 	case h.Kind == policy.LocalhostHost:
 		return "localhost, which always answers " + loopbackList(r.Families) + " without a DNS query"
 	}
@@ -84,17 +114,6 @@ func loopbackList(f policy.Families) string {
 	return "a loopback address (127.0.0.0/8 or ::1)"
 }
 
-// familyWord is the adjective of a family restriction: "", "IPv4 " or "IPv6 ".
-func familyWord(f policy.Families) string {
-	switch f {
-	case policy.IPv4:
-		return "IPv4 "
-	case policy.IPv6:
-		return "IPv6 "
-	}
-	return ""
-}
-
 // outboundBody is the sentence of an outbound rule after "Allow".
 func outboundBody(r *policy.Rule, implied bool) string {
 	var b strings.Builder
@@ -128,7 +147,7 @@ func impliedObject(r *policy.Rule) string {
 	h := r.Host
 	switch {
 	case r.HostMap.IsValid():
-		return h.Name + ", which answers " + r.HostMap.String() + " without a DNS query"
+		return mappedAnswer(h.Name, r.HostMap)
 	case h.Kind == policy.LocalhostHost:
 		return "localhost, which answers " + loopbackList(r.Families) + " without a DNS query"
 	}
@@ -152,7 +171,7 @@ func ipWord(fw string) string {
 
 // outboundTarget is the guest-side destination of an outbound rule.
 func outboundTarget(r *policy.Rule) string {
-	h, fw := r.Host, familyWord(r.Families)
+	h, fw := r.Host, r.Families.Adjective()
 	switch h.Kind {
 	case policy.AnyHost:
 		return "any " + fw + "address"
@@ -162,7 +181,7 @@ func outboundTarget(r *policy.Rule) string {
 		return "localhost, that is " + loopbackList(r.Families) + ","
 	case policy.NameHost:
 		if r.HostMap.IsValid() {
-			return h.Name + ", which the guest resolves to " + r.HostMap.String() + " without a DNS query,"
+			return h.Name + ", which the guest resolves to exactly " + r.HostMap.String() + " without a DNS query,"
 		}
 		return "any " + ipWord(fw) + "address resolved from " + h.Name
 	case policy.WildcardHost:

@@ -139,6 +139,14 @@ var validCases = []struct{ flag, want string }{
 	{"--allow-inbound=tcp://0.0.0.0:80#ipv4-only", "inbound tcp ipv4(0.0.0.0) 80 ipv4-only"},
 	{"--allow-inbound tcp://*:80", "inbound tcp any 80 -"},
 	{"--allow-inbound tcp://*:80->8888#ipv4-only", "inbound tcp any 80->8888 ipv4-only"},
+
+	// Hosts are classified by their meaning after mapping (finding 1, 2).
+	{"--allow-outbound=tcp://ｌｏｃａｌｈｏｓｔ:22", "outbound tcp localhost 22 -"},
+	{"--allow-resolve=ＬＯＣＡＬＨＯＳＴ。", "resolve - localhost - -"},
+	{"--allow-inbound=tcp://ｌｏｃａｌｈｏｓｔ:8080", "inbound tcp localhost 8080 -"},
+	{"--allow-outbound=tcp://ｅｘａｍｐｌｅ。ｃｏｍ．:443", "outbound tcp domain(example.com) 443 -"},
+	{"--allow-outbound=tcp://*.ｅｘａｍｐｌｅ.com:443", "outbound tcp wildcard(example.com) 443 -"},
+	{"--allow-resolve=१२३.example", "resolve - domain(xn--e4bcd.example) - -"},
 }
 
 // errorCases are flags with errors: the first diagnostic's ID, the exact
@@ -147,6 +155,28 @@ var errorCases = []struct {
 	flag, id, at, fixed string
 	fixStillBad         bool // the fix mends this error but others remain
 }{
+	// Finding 1: a name is checked after mapping; a spelling that maps to
+	// an address, or whose last label is digits, is an error without a fix.
+	{flag: "--allow-outbound=tcp://１２７.０.０.１:8080", id: "CS004", at: "１２７.０.０.１"},
+	{flag: "--allow-outbound=tcp://①②⑦.⓪.⓪.①:80", id: "CS004", at: "①②⑦.⓪.⓪.①"},
+	{flag: "--allow-outbound=tcp://𝟏𝟐𝟕.𝟎.𝟎.𝟏:80", id: "CS004", at: "𝟏𝟐𝟕.𝟎.𝟎.𝟏"},
+	{flag: "--allow-outbound=tcp://127。0。0。1:80", id: "CS004", at: "127。0。0。1"},
+	{flag: "--allow-outbound=tcp://127．0．0．1:80", id: "CS004", at: "127．0．0．1"},
+	{flag: "--allow-outbound=tcp://127｡0｡0｡1:80", id: "CS004", at: "127｡0｡0｡1"},
+	{flag: "--allow-outbound=tcp://０ｘ７ｆ.１:80", id: "CS004", at: "０ｘ７ｆ.１"},
+	{flag: "--allow-outbound=tcp://*.１２７.０.０.１:80", id: "CS004", at: "１２７.０.０.１"},
+	{flag: "--allow-resolve=ex.１２３", id: "CS004", at: "１２３"},
+	{flag: "--allow-resolve=ex.①②③", id: "CS004", at: "①②③"},
+	{flag: "--allow-resolve=ex.१२३", id: "CS004", at: "१२३"},
+	{flag: "--allow-resolve=db.internal->１０.０.０.１", id: "CS009", at: "１０.０.０.１"},
+	{flag: "--allow-inbound=tcp://１２７.０.０.１:80", id: "CS004", at: "１２７.０.０.１"},
+	{flag: "--allow-outbound=tcp://example.com：80", id: "CS001", at: "："},
+	{flag: "--allow-outbound=tcp://[：：1]:80", id: "CS004", at: "：：1"},
+
+	// Finding 8: a host mapping's bracket must close; '%' in a name is no zone.
+	{flag: "--allow-resolve=a->[::1", id: "CS001", at: "[::1", fixed: "--allow-resolve=a->[::1]"},
+	{flag: "--allow-outbound=tcp://a%b.com:80", id: "CS001", at: "%"},
+
 	// CS001: flags, schemes, families, ports, stray text.
 	{flag: "--allow-outboud=tcp://x.com:1", id: "CS001", at: "--allow-outboud", fixed: "--allow-outbound=tcp://x.com:1"},
 	{flag: "--allow-inbond=tcp://*:1", id: "CS001", at: "--allow-inbond", fixed: "--allow-inbound=tcp://*:1"},

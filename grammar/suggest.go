@@ -3,64 +3,10 @@ package grammar
 import (
 	"net/netip"
 	"strings"
+
+	"github.com/capspec/capspec/internal/suggest"
+	"github.com/capspec/capspec/literal"
 )
-
-// editDistance is the optimal string alignment distance between a and b
-// (insertions, deletions, substitutions and transpositions of neighbours).
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
-}
-
-// closest returns the one candidate nearest to s within maxDist edits
-// (ignoring case), or "" when there is none or the nearest is not unique.
-func closest(s string, maxDist int, candidates ...string) string {
-	s = strings.ToLower(s)
-	best, bestDist, unique := "", maxDist+1, false
-	for _, c := range candidates {
-		if abs(len(s)-len(c)) > maxDist {
-			continue // too far apart to be a typo; also keeps long input cheap
-		}
-		d := editDistance(s, c)
-		switch {
-		case d < bestDist:
-			best, bestDist, unique = c, d, true
-		case d == bestDist:
-			unique = false
-		}
-	}
-	if !unique {
-		return ""
-	}
-	return best
-}
-
-func abs(n int) int {
-	if n < 0 {
-		return -n
-	}
-	return n
-}
 
 // suggestFamily returns the family modifier a misspelled one most likely meant.
 func suggestFamily(raw string) string {
@@ -88,7 +34,7 @@ func schemeTypo(value string) (n int, fix string) {
 	}
 	proto := strings.ToLower(value[:i])
 	if proto != "tcp" && proto != "udp" {
-		proto = closest(proto, 1, "tcp", "udp")
+		proto = suggest.Closest(proto, 1, "tcp", "udp")
 		if proto == "" {
 			return 0, ""
 		}
@@ -124,12 +70,12 @@ func bareIPv6(text string) (string, bool) {
 		addr, ports := text[:i], text[i+1:]
 		if isPortText(ports) && ports != "" {
 			if a, err := netip.ParseAddr(addr); err == nil && a.Is6() {
-				return "[" + a.WithZone("").String() + "]:" + ports, true
+				return literal.FormatAddr(a.WithZone("")) + ":" + ports, true
 			}
 		}
 	}
 	if a, err := netip.ParseAddr(text); err == nil && a.Is6() {
-		return "[" + a.WithZone("").String() + "]", true
+		return literal.FormatAddr(a.WithZone("")), true
 	}
 	if i := strings.IndexByte(text, '%'); i > 0 {
 		// A zone: suggest the address without it.
@@ -139,7 +85,7 @@ func bareIPv6(text string) (string, bool) {
 			zoneEnd = len(rest)
 		}
 		if a, err := netip.ParseAddr(text[:i]); err == nil && a.Is6() {
-			out := "[" + text[:i] + "]"
+			out := literal.FormatAddr(a)
 			if zoneEnd < len(rest) {
 				out += rest[zoneEnd:]
 			}

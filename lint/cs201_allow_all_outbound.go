@@ -3,6 +3,7 @@ package lint
 import (
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/policy"
 )
 
 var allowAllOutboundRule = Rule{
@@ -23,27 +24,19 @@ needs; a name rule also lets it resolve them.`,
 }
 
 func runAllowAllOutbound(p *Pass) {
-	for _, r := range p.Policy.Rules {
-		if r.Kind() != ast.Outbound {
+	for _, r := range p.Rules() {
+		if r.Kind != ast.Outbound {
 			continue
 		}
 		switch {
-		case r.Ellipsis != nil:
-			p.Reportf(r.Range(r.Ellipsis), nil, "%s://... allows %s to any address on any port", r.Protocol(), outboundWhat(r.Protocol()))
-		case r.Host.Kind == ast.HostAny:
-			p.Reportf(r.Range(r.Host), nil, "* allows %s to any address", outboundWhat(r.Protocol()))
-		case r.Host.Kind == ast.HostCIDR && r.Host.Prefix.Bits() == 0:
-			p.Reportf(r.Range(r.Host), nil, "%s allows %s connections to any %s address", r.Host.Raw, r.Protocol(), familyName(r.Host.Prefix.Addr().Is4()))
+		case r.Host.Kind == policy.AnyHost && r.Source.Ellipsis != nil:
+			p.reportAt(r, hostNode(r), "%s allows %s to any %saddress on any port", hostText(r), outboundWhat(r.Protocol), r.Families.Adjective())
+		case r.Host.Kind == policy.AnyHost:
+			p.reportAt(r, hostNode(r), "%s allows %s to any %saddress", hostText(r), outboundWhat(r.Protocol), r.Families.Adjective())
+		case r.Host.Kind == policy.AddressHost && r.Host.Prefix.Bits() == 0:
+			p.reportAt(r, hostNode(r), "%s allows %s to any %saddress", hostText(r), outboundWhat(r.Protocol), policy.FamilyOf(r.Host.Prefix.Addr()).Adjective())
 		}
 	}
-}
-
-// familyName returns "IPv4" or "IPv6".
-func familyName(is4 bool) string {
-	if is4 {
-		return "IPv4"
-	}
-	return "IPv6"
 }
 
 // outboundWhat names what an outbound rule of a protocol allows.

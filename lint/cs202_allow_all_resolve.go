@@ -3,6 +3,7 @@ package lint
 import (
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/policy"
 )
 
 var allowAllResolveRule = Rule{
@@ -23,9 +24,9 @@ lookups.`,
 }
 
 func runAllowAllResolve(p *Pass) {
-	for _, r := range p.Policy.Rules {
-		if r.Kind() == ast.Resolve && r.Host != nil && r.Host.Kind == ast.HostAny {
-			p.Reportf(r.Range(r.Host), nil, "--allow-resolve=* allows lookups of any name")
+	for _, r := range p.Rules() {
+		if r.Kind == ast.Resolve && r.Host.Kind == policy.AnyHost {
+			p.reportAt(r, hostNode(r), "--allow-resolve=%s allows lookups of any name", hostText(r))
 		}
 	}
 }

@@ -5,8 +5,8 @@ import (
 
 	"golang.org/x/net/publicsuffix"
 
-	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/policy"
 )
 
 var publicSuffixWildcardRule = Rule{
@@ -30,12 +30,12 @@ domain you mean: *.example.co.uk, *.myorg.github.io.`,
 }
 
 func runPublicSuffixWildcard(p *Pass) {
-	for _, r := range p.Policy.Rules {
-		if r.Host == nil || r.Host.Kind != ast.HostWildcard {
+	for _, r := range p.Rules() {
+		if r.Host.Kind != policy.WildcardHost {
 			continue
 		}
 		if section, ok := publicSuffixSection(r.Host.Name); ok {
-			p.Reportf(r.Range(r.Host), nil, "*.%s covers every domain anyone can register under the public suffix %s (%s section of the Public Suffix List)", r.Host.Name, r.Host.Name, section)
+			p.reportAt(r, hostNode(r), "*.%s covers every domain anyone can register under the public suffix %s (%s section of the Public Suffix List)", r.Host.Name, r.Host.Name, section)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package lint
 import (
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/policy"
 )
 
 var listenAllInterfacesRule = Rule{
@@ -23,17 +24,15 @@ should connect, or on the interface that faces the clients. Inbound 0.0.0.0 and
 }
 
 func runListenAllInterfaces(p *Pass) {
-	for _, r := range p.Policy.Rules {
-		if r.Kind() != ast.Inbound {
+	for _, r := range p.Rules() {
+		if r.Kind != ast.Inbound || r.Host.Kind != policy.AnyHost {
 			continue
 		}
-		switch {
-		case r.Ellipsis != nil:
-			p.Reportf(r.Range(r.Ellipsis), nil, "%s://... listens on every interface, on any port", r.Protocol())
-		case r.Host.Kind == ast.HostAny:
-			p.Reportf(r.Range(r.Host), nil, "* listens on every interface: the guest is reachable from every network this host is on")
-		case (r.Host.Kind == ast.HostIPv4 || r.Host.Kind == ast.HostIPv6) && r.Host.Addr.IsUnspecified():
-			p.Reportf(r.Range(r.Host), nil, "%s listens on every %s interface: the guest is reachable from every network this host is on", r.Host.Raw, familyName(r.Host.Addr.Is4()))
+		every := "every " + r.Families.Adjective() + "interface"
+		if r.Source.Ellipsis != nil {
+			p.reportAt(r, hostNode(r), "%s listens on %s, on any port", hostText(r), every)
+			continue
 		}
+		p.reportAt(r, hostNode(r), "%s listens on %s: the guest is reachable from every network this host is on", hostText(r), every)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/policy"
 )
 
 var sensitiveDestinationRule = Rule{
@@ -14,97 +15,68 @@ var sensitiveDestinationRule = Rule{
 	Severity:         diag.Warning,
 	SecuritySeverity: 8.0,
 	Doc: Doc{
-		Summary: "outbound that covers loopback, link-local or the cloud metadata address 169.254.169.254 (including through *, a CIDR or localhost)",
+		Summary: "outbound that covers loopback, link-local, the cloud metadata address 169.254.169.254 or the unspecified address (including through *, a CIDR or localhost)",
 		Rationale: `Loopback addresses reach services of the host the guest runs on; link-local
 addresses reach the local segment and, at 169.254.169.254 (and [fd00:ec2::254]),
-the instance metadata service of most clouds, which hands out credentials. A
-rule that reaches them — directly, through localhost, through a name mapped to
-one of them, through a CIDR that overlaps them, or through * — lets a guest
-escape its sandbox through the host's own services. Allow the specific
-addresses the guest needs, outside these ranges.`,
+the instance metadata service of most clouds, which hands out credentials; and
+on Linux a connect to the unspecified address (0.0.0.0/8, [::]) reaches the
+host itself (capspec denies such requests whatever the rules say). A rule that
+reaches them — directly, through localhost or a name below it, through a name
+mapped to one of them, through a CIDR that overlaps them, or through * — lets a
+guest escape its sandbox through the host's own services. The check is made on
+what the rule means, however it is spelled (ｌｏｃａｌｈｏｓｔ is localhost).
+Allow the specific addresses the guest needs, outside these ranges.`,
 		Bad:  "--allow-outbound=tcp://169.254.0.0/16:80\n",
 		Good: "--allow-outbound=tcp://10.20.0.0/16:80\n",
 	},
 	Run: runSensitiveDestination,
 }
 
-// sensitiveRange is a kind of address an outbound rule should not reach
-// by accident.
-type sensitiveRange struct {
-	what     string
-	prefixes []netip.Prefix
-}
-
-var sensitiveRanges = [...]sensitiveRange{
-	{"loopback", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}},
-	{"link-local", []netip.Prefix{netip.MustParsePrefix("169.254.0.0/16"), netip.MustParsePrefix("fe80::/10")}},
-	{"the cloud metadata address", []netip.Prefix{netip.MustParsePrefix("169.254.169.254/32"), netip.MustParsePrefix("fd00:ec2::254/128")}},
-}
-
 func runSensitiveDestination(p *Pass) {
-	for _, r := range p.Policy.Rules {
-		if r.Kind() != ast.Outbound {
+	for _, r := range p.Rules() {
+		if r.Kind != ast.Outbound {
 			continue
 		}
-		fam := r.FamilyValue()
-		var node ast.Node
 		var hit string
-		switch {
-		case r.Ellipsis != nil:
-			node, hit = r.Ellipsis, sensitiveCovered(fam, func(netip.Prefix) bool { return true })
-		case r.Host.Kind == ast.HostAny:
-			node, hit = r.Host, sensitiveCovered(fam, func(netip.Prefix) bool { return true })
-		case r.Host.Kind == ast.HostIPv4 || r.Host.Kind == ast.HostIPv6:
-			a := r.Host.Addr
-			node, hit = r.Host, sensitiveCovered(fam, func(q netip.Prefix) bool { return q.Contains(a) })
-		case r.Host.Kind == ast.HostCIDR:
-			pf := r.Host.Prefix
-			node, hit = r.Host, sensitiveCovered(fam, func(q netip.Prefix) bool { return q.Overlaps(pf) })
-		case r.Host.Kind == ast.HostLocalhost || r.Host.Kind.IsName() && strings.HasSuffix(r.Host.Name, ".localhost"):
-			node, hit = r.Host, sensitiveCovered(fam, func(q netip.Prefix) bool { return q.Addr().IsLoopback() })
+		switch h := r.Host; {
+		case h.Kind == policy.AnyHost:
+			hit = sensitiveCovered(r.Families, func(netip.Prefix) bool { return true })
+		case h.Kind == policy.AddressHost:
+			hit = sensitiveCovered(r.Families, func(q netip.Prefix) bool { return q.Overlaps(h.Prefix) })
+		case h.Kind == policy.LocalhostHost || h.Kind.IsName() && policy.IsLocalhostName(h.Name):
+			hit = sensitiveCovered(r.Families, func(q netip.Prefix) bool { return policy.IsLoopback(q.Addr()) })
 		}
 		if hit != "" {
-			p.Reportf(r.Range(node), nil, "%s reaches %s", hostText(r), hit)
+			p.reportAt(r, hostNode(r), "%s reaches %s", hostText(r), hit)
 			continue
 		}
-		if r.HostMap != nil {
-			a := r.HostMap.Addr
-			if hit := sensitiveCovered(fam, func(q netip.Prefix) bool { return q.Contains(a) }); hit != "" {
-				p.Reportf(r.Range(r.HostMap), nil, "%s is mapped to %s, which is %s", r.Host.Raw, r.HostMap.Raw, hit)
+		if a := r.HostMap; a.IsValid() {
+			if hit := sensitiveCovered(r.Families, func(q netip.Prefix) bool { return q.Contains(a) }); hit != "" {
+				p.reportAt(r, r.Source.HostMap, "%s is mapped to %s, which is %s", hostText(r), r.Source.HostMap.Raw, hit)
 			}
 		}
 	}
 }
 
-// hostText returns the host part of an outbound rule as written.
-func hostText(r *ast.Rule) string {
-	if r.Ellipsis != nil {
-		return r.Protocol().String() + "://..."
-	}
-	return r.Host.Raw
-}
-
-// sensitiveCovered describes the sensitive ranges of family fam for which
-// covers holds, e.g. "loopback (127.0.0.0/8) and link-local
-// (169.254.0.0/16)", or returns "".
-func sensitiveCovered(fam ast.Family, covers func(netip.Prefix) bool) string {
+// sensitiveCovered describes the sensitive classes (policy.SensitiveClasses)
+// of the families fam for which covers holds, e.g. "loopback (127.0.0.0/8)
+// and link-local (169.254.0.0/16)", or returns "".
+func sensitiveCovered(fam policy.Families, covers func(netip.Prefix) bool) string {
 	var parts []string
-	for _, sr := range sensitiveRanges {
+	for _, class := range policy.SensitiveClasses() {
 		var ps []string
-		for _, q := range sr.prefixes {
-			if fam == ast.IPv4Only && !q.Addr().Is4() || fam == ast.IPv6Only && q.Addr().Is4() {
+		for _, q := range class.Prefixes {
+			if !fam.Has(policy.FamilyOf(q.Addr())) || !covers(q) {
 				continue
 			}
-			if covers(q) {
-				if q.IsSingleIP() {
-					ps = append(ps, q.Addr().String())
-				} else {
-					ps = append(ps, q.String())
-				}
+			if q.IsSingleIP() {
+				ps = append(ps, q.Addr().String())
+			} else {
+				ps = append(ps, q.String())
 			}
 		}
 		if len(ps) > 0 {
-			parts = append(parts, sr.what+" ("+strings.Join(ps, ", ")+")")
+			parts = append(parts, class.What+" ("+strings.Join(ps, ", ")+")")
 		}
 	}
 	return joinAnd(parts)

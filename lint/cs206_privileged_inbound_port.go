@@ -3,6 +3,7 @@ package lint
 import (
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/policy"
 )
 
 var privilegedInboundPortRule = Rule{
@@ -23,27 +24,37 @@ picks) and * (any port) are not reported.`,
 }
 
 func runPrivilegedInboundPort(p *Pass) {
-	for _, r := range p.Policy.Rules {
-		if r.Kind() != ast.Inbound || r.Ports == nil {
+	for _, r := range p.Rules() {
+		if r.Kind != ast.Inbound {
 			continue
 		}
-		items := r.Ports.Items
-		if r.PortMap != nil {
-			items = []*ast.PortItem{r.PortMap.Item}
+		// The port the host binds: the host side of a mapping, or the
+		// guest port. "*" (any port) is not reported.
+		side, bound := "port", r.Ports
+		if r.PortMap.IsMapped() {
+			side, bound = "host port", policy.Ports(r.PortMap.To)
+		} else if r.Ports.Equal(policy.AllPorts(false)) {
+			continue
+		}
+		if bound.Intersect(privilegedPorts).IsEmpty() || r.Source.Ports == nil {
+			continue
+		}
+		items := r.Source.Ports.Items
+		if r.PortMap.IsMapped() {
+			items = []*ast.PortItem{r.Source.PortMap.Item}
 		}
 		for _, it := range items {
 			if it.Hi < 1 || it.Lo > 1023 {
 				continue
 			}
-			side := "port"
-			if r.PortMap != nil {
-				side = "host port"
-			}
 			if it.Lo == it.Hi {
-				p.Reportf(r.Range(it), nil, "%s %d is privileged: the host needs root or CAP_NET_BIND_SERVICE to bind it", side, it.Lo)
+				p.reportAt(r, it, "%s %d is privileged: the host needs root or CAP_NET_BIND_SERVICE to bind it", side, it.Lo)
 			} else {
-				p.Reportf(r.Range(it), nil, "%ss %s include privileged ports (below 1024): the host needs root or CAP_NET_BIND_SERVICE to bind them", side, it.Raw)
+				p.reportAt(r, it, "%ss %d-%d include privileged ports (below 1024): the host needs root or CAP_NET_BIND_SERVICE to bind them", side, it.Lo, it.Hi)
 			}
 		}
 	}
 }
+
+// privilegedPorts are the ports only a privileged process may bind.
+var privilegedPorts = policy.Ports(policy.PortRange{Lo: 1, Hi: 1023})

@@ -7,8 +7,8 @@ import (
 
 	"golang.org/x/net/idna"
 
-	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/policy"
 )
 
 var mixedScriptNameRule = Rule{
@@ -32,12 +32,12 @@ of Han with Hiragana/Katakana, Hangul or Bopomofo are not mixing. A-labels
 }
 
 func runMixedScriptName(p *Pass) {
-	for _, r := range p.Policy.Rules {
-		if r.Host == nil || r.Host.Kind != ast.HostDomain && r.Host.Kind != ast.HostWildcard {
+	for _, r := range p.Rules() {
+		if r.Host.Kind != policy.NameHost && r.Host.Kind != policy.WildcardHost {
 			continue
 		}
 		if msg := mixedScripts(r.Host.Name); msg != "" {
-			p.Reportf(r.Range(r.Host), nil, "%s", msg)
+			p.reportAt(r, hostNode(r), "%s", msg)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/policy"
 )
 
 var inboundDomainLikeRule = Rule{
@@ -26,12 +27,12 @@ resolves to, write that address; to listen on loopback, write localhost.`,
 }
 
 func runInboundDomainLike(p *Pass) {
-	for _, r := range p.Policy.Rules {
-		if r.Kind() != ast.Inbound || r.Host == nil || r.Host.Kind != ast.HostInterface {
+	for _, r := range p.Rules() {
+		if r.Kind != ast.Inbound || r.Host.Kind != policy.InterfaceHost {
 			continue
 		}
-		if domainLike(r.Host.Iface) {
-			p.Reportf(r.Range(r.Host), nil, "%q looks like a domain, but an inbound host is an interface name: this listens on an interface called %q", r.Host.Iface, r.Host.Iface)
+		if domainLike(r.Host.Name) {
+			p.reportAt(r, hostNode(r), "%q looks like a domain, but an inbound host is an interface name: this listens on an interface called %q", r.Host.Name, r.Host.Name)
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/literal"
+	"github.com/capspec/capspec/policy"
 )
 
 var underscoreInNameRule = Rule{
@@ -23,23 +25,29 @@ match. capspec accepts the name and warns.`,
 }
 
 func runUnderscoreInName(p *Pass) {
-	for _, r := range p.Policy.Rules {
-		if r.Host == nil || !r.Host.Kind.IsName() {
+	for _, r := range p.Rules() {
+		if !r.Host.Kind.IsName() || !strings.Contains(r.Host.Name, "_") {
 			continue
 		}
-		raw := r.Host.Raw
-		i := strings.IndexByte(raw, '_')
-		if i < 0 {
-			continue
+		// The range is the label holding the first underscore, found by
+		// its place among the labels, however they are spelled.
+		h := r.Source.Host
+		base := h.Start
+		if r.Host.Kind == policy.WildcardHost {
+			base += len("*.")
 		}
-		// The range is the label holding the first underscore.
-		s := strings.LastIndexByte(raw[:i], '.') + 1
-		e := strings.IndexByte(raw[i:], '.')
-		if e < 0 {
-			e = len(raw)
-		} else {
-			e += i
+		labels := strings.Split(r.Host.Name, ".")
+		spans := literal.LabelRanges(h.Raw[base-h.Start:])
+		for i, l := range labels {
+			if !strings.Contains(l, "_") {
+				continue
+			}
+			rg := r.Source.Range(h)
+			if i < len(spans) {
+				rg = r.Source.RangeOf(base+spans[i][0], base+spans[i][1])
+			}
+			p.Reportf(rg, nil, "label %q has an underscore, which is not valid in a hostname", l)
+			break
 		}
-		p.Reportf(r.RangeOf(r.Host.Start+s, r.Host.Start+e), nil, "label %q has an underscore, which is not valid in a hostname", raw[s:e])
 	}
 }

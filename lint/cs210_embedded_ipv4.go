@@ -6,6 +6,7 @@ import (
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/policy"
 )
 
 var embeddedIPv4Rule = Rule{
@@ -37,24 +38,15 @@ var embeddingPrefixes = [...]struct {
 }
 
 func runEmbeddedIPv4(p *Pass) {
-	for _, r := range p.Policy.Rules {
-		if r.Kind() == ast.Outbound && r.Host != nil {
-			switch r.Host.Kind {
-			case ast.HostIPv6:
-				if msg := embeddedIn(netip.PrefixFrom(r.Host.Addr, 128)); msg != "" {
-					p.Reportf(r.Range(r.Host), nil, "%s %s", r.Host.Raw, msg)
-				}
-			case ast.HostCIDR:
-				if r.Host.Prefix.Addr().Is6() {
-					if msg := embeddedIn(r.Host.Prefix); msg != "" {
-						p.Reportf(r.Range(r.Host), nil, "%s %s", r.Host.Raw, msg)
-					}
-				}
+	for _, r := range p.Rules() {
+		if r.Kind == ast.Outbound && r.Host.Kind == policy.AddressHost && r.Host.Prefix.Addr().Is6() {
+			if msg := embeddedIn(r.Host.Prefix); msg != "" {
+				p.reportAt(r, hostNode(r), "%s %s", hostText(r), msg)
 			}
 		}
-		if r.HostMap != nil && r.HostMap.Addr.Is6() && r.Kind() != ast.Inbound {
-			if msg := embeddedIn(netip.PrefixFrom(r.HostMap.Addr, 128)); msg != "" {
-				p.Reportf(r.Range(r.HostMap), nil, "%s %s", r.HostMap.Raw, msg)
+		if a := r.HostMap; a.Is6() && r.Kind != ast.Inbound {
+			if msg := embeddedIn(netip.PrefixFrom(a, 128)); msg != "" {
+				p.reportAt(r, r.Source.HostMap, "%s %s", r.Source.HostMap.Raw, msg)
 			}
 		}
 	}

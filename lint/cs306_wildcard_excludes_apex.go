@@ -1,10 +1,11 @@
 package lint
 
 import (
-	"strings"
+	"golang.org/x/net/publicsuffix"
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/policy"
 )
 
 var wildcardExcludesApexRule = Rule{
@@ -18,7 +19,9 @@ but not example.com itself. When no other rule of the same kind and protocol
 grants example.com (exactly, through *, or through a wildcard above it), the
 policy may miss the apex its author meant. Resolve rules count the resolves
 that outbound rules imply. Add a rule for the apex if it was meant; otherwise
-ignore this note.`,
+ignore this note. No note is given when the apex is a public suffix (com,
+co.uk, github.io, or any single label such as internal): no one means to grant
+a top-level domain itself, and CS203 reports wildcards over listed suffixes.`,
 		Bad:  "--allow-resolve=*.example.com\n",
 		Good: "--allow-resolve=*.example.com\n--allow-resolve=example.com\n",
 	},
@@ -31,82 +34,61 @@ type grantKey struct {
 	proto ast.Protocol
 }
 
-// nameGrants is what the name rules of one kind and protocol match.
-type nameGrants struct {
-	any       bool
-	exact     map[string]bool
-	wildcards map[string]bool // the x of *.x
-}
-
-// covers reports whether the grants match name.
-func (g *nameGrants) covers(name string) bool {
-	if g == nil {
+func runWildcardExcludesApex(p *Pass) {
+	// The name rules of each kind and protocol, the implied resolves
+	// included, as compiled.
+	grants := map[grantKey][]*policy.Rule{}
+	for _, r := range p.Rules() {
+		if r.Kind == ast.Inbound || !r.Host.Kind.IsName() && r.Host.Kind != policy.AnyHost {
+			continue
+		}
+		k := grantKey{r.Kind, r.Protocol}
+		grants[k] = append(grants[k], r)
+		if ir := r.ImpliedResolve(); ir != nil {
+			grants[grantKey{ast.Resolve, ast.NoProtocol}] = append(grants[grantKey{ast.Resolve, ast.NoProtocol}], ir)
+		}
+	}
+	covered := func(k grantKey, apex string) bool {
+		for _, g := range grants[k] {
+			if g.Host.MatchesName(apex) {
+				return true
+			}
+		}
 		return false
 	}
-	if g.any || g.exact[name] {
-		return true
-	}
-	for i := strings.IndexByte(name, '.'); i >= 0; i = strings.IndexByte(name, '.') {
-		name = name[i+1:]
-		if g.wildcards[name] {
-			return true
-		}
-	}
-	return false
-}
-
-func runWildcardExcludesApex(p *Pass) {
-	grants := map[grantKey]*nameGrants{}
-	add := func(k grantKey, h *ast.Host) {
-		g := grants[k]
-		if g == nil {
-			g = &nameGrants{exact: map[string]bool{}, wildcards: map[string]bool{}}
-			grants[k] = g
-		}
-		switch h.Kind {
-		case ast.HostAny:
-			g.any = true
-		case ast.HostDomain, ast.HostLocalhost:
-			g.exact[h.Name] = true
-		case ast.HostWildcard:
-			g.wildcards[h.Name] = true
-		}
-	}
-	for _, r := range p.Policy.Rules {
-		if r.Host == nil || r.Kind() == ast.Inbound {
-			continue
-		}
-		add(grantKey{r.Kind(), r.Protocol()}, r.Host)
-		if r.Kind() == ast.Outbound && r.Host.Kind.IsName() {
-			add(grantKey{ast.Resolve, ast.NoProtocol}, r.Host) // the implied resolve
-		}
-	}
 	reported := map[grantKey]map[string]bool{}
-	for _, r := range p.Policy.Rules {
-		if r.Host == nil || r.Host.Kind != ast.HostWildcard {
+	for _, r := range p.Rules() {
+		if r.Kind == ast.Inbound || r.Host.Kind != policy.WildcardHost {
 			continue
 		}
-		k := grantKey{r.Kind(), r.Protocol()}
+		k := grantKey{r.Kind, r.Protocol}
 		apex := r.Host.Name
-		if grants[k].covers(apex) || reported[k][apex] {
+		if covered(k, apex) || reported[k][apex] || isPublicSuffix(apex) {
 			continue
 		}
 		if reported[k] == nil {
 			reported[k] = map[string]bool{}
 		}
 		reported[k][apex] = true
-		what := r.Kind().String()
-		if r.Protocol() != ast.NoProtocol {
-			what += " " + r.Protocol().String()
+		what := r.Kind.String()
+		if r.Protocol != ast.NoProtocol {
+			what += " " + r.Protocol.String()
 		}
-		suggestion := r.Text[:r.Host.Start] + apex + r.Text[r.Host.End:]
-		if r.Flag.Form == ast.TwoWords {
-			suggestion = r.Kind().FlagName() + "=" + r.Text[r.Flag.End+1:r.Host.Start] + apex + r.Text[r.Host.End:]
-		}
+		// The suggestion is the rule with the apex for host, spelled as
+		// capspec spells rules.
+		withApex := *r
+		withApex.Host = policy.Host{Kind: policy.NameHost, Name: apex}
 		p.Report(diag.Diagnostic{
-			Range:   r.Range(r.Host),
+			Range:   r.Source.Range(hostNode(r)),
 			Summary: "*." + apex + " does not match " + apex + " itself, and no " + what + " rule grants it",
-			Detail:  "if " + apex + " was meant too, add " + suggestion,
+			Detail:  "if " + apex + " was meant too, add " + withApex.String(),
 		})
 	}
+}
+
+// isPublicSuffix reports whether a name is a public suffix by the Public
+// Suffix List, its default rule included (any single label).
+func isPublicSuffix(name string) bool {
+	ps, _ := publicsuffix.PublicSuffix(name)
+	return ps == name
 }

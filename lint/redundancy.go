@@ -18,6 +18,51 @@ func (p *Pass) compiled() (*policy.Policy, []diag.Diagnostic) {
 	return p.shared.policy, p.shared.compileDiags
 }
 
+// Rules returns the rules of the policy compiled: what each flag means
+// (policy.CompileRule), in order. Rules that ask whether a host is any
+// address, loopback, a name or an interface, or which ports and families
+// a flag grants, decide on these and never on how the flag is spelled;
+// each keeps its flag as Source, whose nodes locate the report.
+func (p *Pass) Rules() []*policy.Rule {
+	cp, _ := p.compiled()
+	return cp.Rules
+}
+
+// hostNode returns the node of a rule's flag that writes its host: the
+// host, or "..." (nil for neither).
+func hostNode(r *policy.Rule) ast.Node {
+	if r.Source == nil {
+		return nil
+	}
+	if r.Source.Ellipsis != nil {
+		return r.Source.Ellipsis
+	}
+	if r.Source.Host != nil {
+		return r.Source.Host
+	}
+	return nil
+}
+
+// hostText returns the host of a rule's flag as written: "tcp://..." for
+// the "..." form, or the host.
+func hostText(r *policy.Rule) string {
+	if r.Source == nil {
+		return r.Host.String()
+	}
+	if r.Source.Ellipsis != nil {
+		return r.Protocol.String() + "://..."
+	}
+	if r.Source.Host != nil {
+		return r.Source.Host.Raw
+	}
+	return r.Host.String()
+}
+
+// reportAt reports a diagnostic of the pass's rule at a node of a rule's flag.
+func (p *Pass) reportAt(r *policy.Rule, n ast.Node, format string, args ...any) {
+	p.Reportf(r.Source.Range(n), nil, format, args...)
+}
+
 // redundant is a rule that can be deleted: what it grants, By grants (and
 // its implied resolve, ResolveBy).
 type redundant struct {

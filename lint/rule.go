@@ -70,6 +70,8 @@ func Rules() []Rule {
 		duplicateRuleRule, subsumedRuleRule, mergeableRulesRule,
 		impliedResolveRule, noncanonicalSpellingRule,
 		wildcardExcludesApexRule,
+		exportWiderRule, exportNarrowerRule, exportMappingRule,
+		importWiderRule, importNarrowerRule, unsupportedEntryRule, runtimeSyntaxRule,
 		unjustifiedSuppressionRule,
 	}
 }

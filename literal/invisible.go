@@ -3,6 +3,7 @@ package literal
 import (
 	"fmt"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Invisible reports whether r is a character that displays as nothing or
@@ -56,4 +57,35 @@ var invisibleNames = map[rune]string{
 	0x0000: "NULL",
 	0x007F: "DELETE",
 	0x3164: "HANGUL FILLER",
+}
+
+// InvisibleProblem is the problem (CS012) of the invisible character r at
+// byte i, covering its bytes.
+func InvisibleProblem(i int, r rune) Problem {
+	return Problem{ID: "CS012", Start: i, End: i + utf8.RuneLen(r),
+		Message: fmt.Sprintf("invisible character %s: what you see is not what is checked", InvisibleName(r))}
+}
+
+// CheckInvisible returns a problem (CS012) for each of the first limit
+// invisible characters of s (see Invisible), at its bytes: a bounded
+// report of a megabyte of them. Rules and requests both refuse such
+// characters rather than drop them: a name that reads "example.com" must
+// be example.com. Name calls it; the grammar checks a whole flag with
+// Invisible and InvisibleProblem, in one pass with its UTF-8 check. The
+// tab, line feed and other blanks are not invisible (a flag cannot hold
+// them anyway).
+func CheckInvisible(s string, limit int) []Problem {
+	var out []Problem
+	for i, r := range s {
+		if len(out) == limit {
+			break
+		}
+		if r < utf8.RuneSelf && r >= ' ' && r != 0x7f {
+			continue
+		}
+		if Invisible(r) {
+			out = append(out, InvisibleProblem(i, r))
+		}
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
@@ -61,49 +62,87 @@ func splitLabels(s string) (labels []label, trailingDot bool) {
 	return labels, false
 }
 
-// Name checks a DNS name and returns it in canonical form: lowercase
-// A-labels joined by ".", without a trailing dot. Underscores are accepted
-// (the caller may warn about them). A name that is numeric like an IPv4
-// address but is not one, or whose last label is all digits, is a problem.
+// Localhost is the name that always resolves to loopback (RFC 6761), in
+// canonical form: Name("ＬＯＣＡＬＨＯＳＴ.") returns it too.
+const Localhost = "localhost"
+
+// Name checks a DNS name, as a rule or a request writes it, and returns it
+// in canonical form: lowercase A-labels joined by ".", without a trailing
+// dot. It is capspec's one name normalization; rules and requests both go
+// through it, so that they can never disagree on what a name is.
+//
+// The name is checked after mapping to its A-label form, never before:
+//
+//   - invalid UTF-8 is a problem (CS007), and so is any invisible character
+//     (CS012, see CheckInvisible): IDNA would silently drop a zero-width
+//     space or a soft hyphen, so that "exam\u200bple.com" would be decided as
+//     example.com;
+//   - the name is split into labels at every form of full stop (".", "。",
+//     "．", "｡"), and each label is mapped to its A-label (IDNA2008 lookup
+//     profile: width mapping, case folding, NFKC), so "ｌｏｃａｌｈｏｓｔ" is
+//     localhost;
+//   - the mapped name as a whole must be a name: one that reads as an IPv4
+//     address in any form (all labels numbers, "１２７.０.０.１", "①②⑦.⓪.⓪.①",
+//     "0x7f.1"), one that is an IP address, or one whose last label is all
+//     digits of any script ("ex.１２３") is a problem (CS004), never a name;
+//   - then the label rules: letters, digits, '-' and '_' (the caller may
+//     warn about '_'), 1 to 63 octets, no leading or trailing '-', at most
+//     253 octets in all (CS007).
 func Name(s string) (string, []Problem) {
+	if isCanonicalName(s) {
+		return s, nil
+	}
+	return mapName(s)
+}
+
+// maxInvisibleProblems bounds the invisible characters Name reports: a
+// megabyte of zero-width spaces is refused in a few problems, not in a
+// third of a million.
+const maxInvisibleProblems = 10
+
+// mapName is Name without the fast path: the whole mapping and checking.
+func mapName(s string) (string, []Problem) {
 	if s == "" {
 		return "", []Problem{{ID: "CS007", Message: "empty name"}}
 	}
-	if !utf8.ValidString(s) {
-		i := 0
-		for i < len(s) {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				break
-			}
-			i += size
-		}
-		return "", []Problem{{ID: "CS007", Start: i, End: i + 1, Message: fmt.Sprintf("invalid UTF-8 byte 0x%02X in a name", s[i])}}
+	if p, bad := invalidUTF8(s); bad {
+		return "", []Problem{p}
+	}
+	if ps := CheckInvisible(s, maxInvisibleProblems); len(ps) > 0 {
+		return "", ps
 	}
 	if len(s) > 4*(MaxNameLength+1) {
 		// No spelling this long can be a name of at most 253 octets; stop
-		// before splitting megabytes of labels.
+		// before mapping megabytes of labels.
 		return "", []Problem{{ID: "CS007", Start: 0, End: len(s),
 			Message: fmt.Sprintf("name is %d bytes long; a name has at most %d octets", len(s), MaxNameLength)}}
 	}
-	labels, _ := splitLabels(s)
-	if p, ok := numericName(s, labels); ok {
-		return "", []Problem{p}
-	}
+	labels, trailingDot := splitLabels(s)
+	mapped := make([]string, len(labels))
 	var probs []Problem
-	out := make([]string, 0, len(labels))
-	for _, l := range labels {
-		a, p := labelToASCII(l)
+	for i, l := range labels {
+		m, p := mapLabel(l)
 		if p != nil {
 			probs = append(probs, *p)
 			continue
 		}
-		out = append(out, a)
+		mapped[i] = m
 	}
 	if len(probs) > 0 {
 		return "", probs
 	}
-	name := strings.Join(out, ".")
+	if p, ok := numericName(s, labels, mapped, trailingDot); ok {
+		return "", []Problem{p}
+	}
+	for i, l := range labels {
+		if p := checkLabel(l, mapped[i]); p != nil {
+			probs = append(probs, *p)
+		}
+	}
+	if len(probs) > 0 {
+		return "", probs
+	}
+	name := strings.Join(mapped, ".")
 	if len(name) > MaxNameLength {
 		return "", []Problem{{ID: "CS007", Start: 0, End: len(s),
 			Message: fmt.Sprintf("name is %d octets long (at most %d)", len(name), MaxNameLength)}}
@@ -111,47 +150,88 @@ func Name(s string) (string, []Problem) {
 	return name, nil
 }
 
-// labelToASCII checks one label and returns its lowercase A-label.
-func labelToASCII(l label) (string, *Problem) {
+// invalidUTF8 reports the first byte of s that is not UTF-8.
+func invalidUTF8(s string) (Problem, bool) {
+	if utf8.ValidString(s) {
+		return Problem{}, false
+	}
+	i := 0
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			break
+		}
+		i += size
+	}
+	return Problem{ID: "CS007", Start: i, End: i + 1, Message: fmt.Sprintf("invalid UTF-8 byte 0x%02X in a name", s[i])}, true
+}
+
+// LabelRanges returns the byte ranges [start, end) of the labels of a name
+// as written, split at every form of full stop; a trailing dot ends no
+// label. Label i of the canonical name (from Name) is label i here.
+func LabelRanges(s string) [][2]int {
+	labels, _ := splitLabels(s)
+	out := make([][2]int, len(labels))
+	for i, l := range labels {
+		out[i] = [2]int{l.start, l.end}
+	}
+	return out
+}
+
+// mapLabel maps one label to its lowercase A-label: an ASCII label is
+// lowercased (its characters are checked by checkLabel), any other goes
+// through IDNA. An empty label maps to "" (checkLabel reports it).
+func mapLabel(l label) (string, *Problem) {
+	if l.text == "" {
+		return "", nil
+	}
+	if isASCII(l.text) {
+		return strings.ToLower(l.text), nil
+	}
+	a, err := idna.Lookup.ToASCII(l.text)
+	if err != nil || a == "" || strings.ContainsAny(a, ".:") {
+		return "", &Problem{ID: "CS007", Start: l.start, End: max(l.end, l.start+1),
+			Message: fmt.Sprintf("label %q is not a valid international name", l.text)}
+	}
+	return a, nil
+}
+
+// checkLabel checks one label, given as written and as mapped by mapLabel.
+func checkLabel(l label, a string) *Problem {
 	bad := func(msg string, args ...any) *Problem {
 		return &Problem{ID: "CS007", Start: l.start, End: max(l.end, l.start+1), Message: fmt.Sprintf(msg, args...)}
 	}
 	if l.text == "" {
-		return "", &Problem{ID: "CS007", Start: max(l.start-1, 0), End: l.start + 1, Message: "empty label in name"}
+		return &Problem{ID: "CS007", Start: max(l.start-1, 0), End: l.start + 1, Message: "empty label in name"}
 	}
-	var a string
 	if isASCII(l.text) {
-		a = strings.ToLower(l.text)
 		for i := 0; i < len(a); i++ {
 			c := a[i]
 			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return "", &Problem{ID: "CS007", Start: l.start + i, End: l.start + i + 1,
+				return &Problem{ID: "CS007", Start: l.start + i, End: l.start + i + 1,
 					Message: fmt.Sprintf("character %q is not allowed in a name", c)}
 			}
 		}
 		if strings.HasPrefix(a, "xn--") {
 			if _, err := idna.Lookup.ToUnicode(a); err != nil {
-				return "", bad("label %q is not a valid IDN A-label", l.text)
+				return bad("label %q is not a valid IDN A-label", l.text)
 			}
-		}
-	} else {
-		var err error
-		a, err = idna.Lookup.ToASCII(l.text)
-		if err != nil || a == "" || strings.ContainsRune(a, '.') {
-			return "", bad("label %q is not a valid international name", l.text)
 		}
 	}
 	if len(a) > MaxLabelLength {
-		return "", bad("label is %d octets long (at most %d)", len(a), MaxLabelLength)
+		return bad("label is %d octets long (at most %d)", len(a), MaxLabelLength)
 	}
 	if a[0] == '-' {
-		return "", bad("label %q starts with '-'", l.text)
+		return bad("label %q starts with '-'", l.text)
 	}
 	if a[len(a)-1] == '-' {
-		return "", bad("label %q ends with '-'", l.text)
+		return bad("label %q ends with '-'", l.text)
 	}
-	return a, nil
+	return nil
 }
+
+// IsASCII reports whether s is all ASCII.
+func IsASCII(s string) bool { return isASCII(s) }
 
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -162,37 +242,83 @@ func isASCII(s string) bool {
 	return true
 }
 
-// numericName reports a name that is numeric: all its labels are numbers
-// (an attempt at an IPv4 address that is not a valid one), or its last label
-// is all digits.
-func numericName(s string, labels []label) (Problem, bool) {
+// numericName reports a name that is numeric once mapped: all its labels
+// are numbers (an attempt at an IPv4 address, valid or not, in whatever
+// digits), the whole mapped name is an IP address, or its last label is
+// all digits. labels are the labels as written, mapped as mapLabel maps
+// them.
+func numericName(s string, labels []label, mapped []string, trailingDot bool) (Problem, bool) {
 	whole := Problem{ID: "CS004", Start: 0, End: len(s)}
+	text := strings.Join(mapped, ".")
 	allNumeric := true
-	for _, l := range labels {
-		if !isNumberPart(l.text) {
+	for i, l := range labels {
+		if !isNumberPart(mapped[i]) && !allUnicodeDigits(l.text) {
 			allNumeric = false
 			break
 		}
 	}
-	if allNumeric {
-		if strings.TrimRight(s, ".") != s {
-			whole.Message = fmt.Sprintf("%q is not a name: an IPv4 address has no trailing dot", s)
-			whole.Fix = strings.TrimRight(s, ".")
-			if _, err := netip.ParseAddr(whole.Fix); err == nil {
-				return whole, true
-			}
-			whole.Fix = ""
+	ascii := isASCII(s)
+	switch {
+	case allNumeric && !ascii:
+		whole.Message = notASCIIAddress(s, text)
+		return whole, true
+	case allNumeric && trailingDot:
+		whole.Message = fmt.Sprintf("%q is not a name: an IPv4 address has no trailing dot", s)
+		whole.Fix = strings.TrimRight(s, ".")
+		if _, err := netip.ParseAddr(whole.Fix); err == nil {
+			return whole, true
 		}
+		whole.Fix = ""
 		whole.Message, whole.Fix = describeBadIPv4(strings.TrimRight(s, "."))
 		return whole, true
+	case allNumeric:
+		whole.Message, whole.Fix = describeBadIPv4(s)
+		return whole, true
 	}
-	last := labels[len(labels)-1].text
-	if last != "" && IsDigits(last) {
-		l := labels[len(labels)-1]
-		return Problem{ID: "CS004", Start: l.start, End: l.end,
-			Message: fmt.Sprintf("the last label of a name cannot be all digits (%q); this is neither a name nor an IPv4 address", last)}, true
+	if a, err := netip.ParseAddr(text); err == nil {
+		whole.Message = fmt.Sprintf("%q is the IP address %s, not a name", s, a)
+		if !ascii {
+			whole.Message = notASCIIAddress(s, text)
+		}
+		return whole, true
+	}
+	last := labels[len(labels)-1]
+	if last.text != "" && (IsDigits(mapped[len(mapped)-1]) || allUnicodeDigits(last.text)) {
+		msg := fmt.Sprintf("the last label of a name cannot be all digits (%q); this is neither a name nor an IPv4 address", last.text)
+		if m := mapped[len(mapped)-1]; m != last.text && IsDigits(m) {
+			msg = fmt.Sprintf("the last label of a name cannot be all digits (%q reads as %q); this is neither a name nor an IPv4 address", last.text, m)
+		}
+		return Problem{ID: "CS004", Start: last.start, End: last.end, Message: msg}, true
 	}
 	return Problem{}, false
+}
+
+// notASCIIAddress explains that s, written with characters other than
+// ASCII, reads as an address (mapped is its mapped form). It offers no
+// fix: which address was meant is for the author to say, and a fix that
+// turned a lookalike into an address would widen a policy.
+func notASCIIAddress(s, mapped string) string {
+	if a, err := netip.ParseAddr(mapped); err == nil {
+		return fmt.Sprintf("%q is written with characters that map to the IP address %s: it is neither a name nor an address (write an address in ASCII digits)", s, a)
+	}
+	if a, ok := ParseLegacyIPv4(mapped); ok && isASCII(mapped) {
+		return fmt.Sprintf("%q is written with characters that map to %q, a legacy form of the IPv4 address %s: it is neither a name nor an address (write an address in ASCII digits)", s, mapped, a)
+	}
+	return fmt.Sprintf("%q is made of numbers in characters other than ASCII digits: it is neither a name nor an IPv4 address", s)
+}
+
+// allUnicodeDigits reports whether s is a non-empty run of decimal digits
+// of any script (Unicode category Nd: "１２３", "١٢٣", "१२३").
+func allUnicodeDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // IsDigits reports whether s is a non-empty run of ASCII digits.
@@ -323,13 +449,21 @@ func IPv4(s string) (netip.Addr, *Problem) {
 // LooksLikeIPv4 reports whether s is made of dot-separated numbers only, so
 // that it must be read as an IPv4 address (valid or not) and never as a name.
 func LooksLikeIPv4(s string) bool {
-	labels, _ := splitLabels(s)
-	for _, l := range labels {
-		if !isNumberPart(l.text) {
-			return false
+	start := 0
+	for i, r := range s {
+		if isDot(r) {
+			if !isNumberPart(s[start:i]) {
+				return false
+			}
+			start = i + utf8.RuneLen(r)
 		}
 	}
-	return true
+	// A final dot ends the last label (splitLabels drops the empty label
+	// after it), so "1.2.3.4." is numeric; a lone "." or "" is not.
+	if start == len(s) && start > 0 {
+		return true
+	}
+	return isNumberPart(s[start:])
 }
 
 // IPv6 parses the text between the brackets of an IPv6 literal. A zone is a
@@ -365,23 +499,33 @@ func IPv6(s string) (netip.Addr, *Problem) {
 	return a, nil
 }
 
+// MaxInterfaceLength is the longest interface name in characters (Linux:
+// IFNAMSIZ is 16 bytes with the terminating NUL; the allowed characters
+// are ASCII, so characters and bytes are the same).
+const MaxInterfaceLength = 15
+
 // Interface checks an interface name: 1 to 15 characters of
 // [A-Za-z0-9_.:-], starting with a letter.
 func Interface(s string) *Problem {
 	if s == "" {
 		return &Problem{ID: "CS007", Message: "empty interface name"}
 	}
-	if len(s) > 15 {
-		return &Problem{ID: "CS007", Start: 0, End: len(s),
-			Message: fmt.Sprintf("interface name %q is %d characters long (at most 15)", s, len(s))}
-	}
-	if c := s[0]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-		return &Problem{ID: "CS007", Start: 0, End: 1, Message: fmt.Sprintf("interface name %q must start with a letter", s)}
+	if p, bad := invalidUTF8(s); bad {
+		p.Message = fmt.Sprintf("invalid UTF-8 byte 0x%02X in an interface name", s[p.Start])
+		return &p
 	}
 	for i, c := range s {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == ':' || c == '-') {
 			return &Problem{ID: "CS007", Start: i, End: i + utf8.RuneLen(c), Message: fmt.Sprintf("character %q is not allowed in an interface name", c)}
 		}
+	}
+	// Only ASCII is left: len counts characters.
+	if len(s) > MaxInterfaceLength {
+		return &Problem{ID: "CS007", Start: 0, End: len(s),
+			Message: fmt.Sprintf("interface name %q is %d characters long (at most %d)", s, len(s), MaxInterfaceLength)}
+	}
+	if c := s[0]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+		return &Problem{ID: "CS007", Start: 0, End: 1, Message: fmt.Sprintf("interface name %q must start with a letter", s)}
 	}
 	return nil
 }

@@ -34,6 +34,31 @@ func TestName(t *testing.T) {
 		{"999.1.1.1", "", "CS004"},
 		{"1.2.3.4.", "", "CS004"},
 		{"\xd20", "", "CS007"},
+		// Finding 1: a name is checked after mapping, as a whole.
+		{"１２７.０.０.１", "", "CS004"}, // fullwidth digits
+		{"①②⑦.⓪.⓪.①", "", "CS004"}, // circled digits
+		{"𝟏𝟐𝟕.𝟎.𝟎.𝟏", "", "CS004"}, // mathematical bold digits
+		{"127。0。0。1", "", "CS004"}, // ideographic full stops
+		{"127．0．0．1", "", "CS004"}, // fullwidth full stops
+		{"127｡0｡0｡1", "", "CS004"}, // halfwidth ideographic full stops
+		{"１２７.1", "", "CS004"},     // a legacy form, mapped
+		{"０ｘ７ｆ.１", "", "CS004"},    // hex, mapped
+		{"१२७.०.०.१", "", "CS004"}, // Devanagari digits: no mapping, still digits
+		{"ex.１２３", "", "CS004"},    // all-digit last label, mapped
+		{"ex.१२३", "", "CS004"},    // all-digit last label, other digits
+		{"ex.①②③", "", "CS004"},
+		{"::1", "", "CS004"},           // an IPv6 address is no name
+		{"ab：cd.com", "", "CS007"},     // fullwidth colon
+		{"ｌｏｃａｌｈｏｓｔ", "localhost", ""}, // SPEC §3.2
+		{"LOCALHOST.", "localhost", ""},
+		{"ｅｘ。ｃｏｍ．", "ex.com", ""},
+		{"１２３.example.com", "123.example.com", ""}, // digits are fine before the last label
+		// Finding 7: invisible characters are refused, never dropped.
+		{"exam\u200bple.com", "", "CS012"}, // zero-width space
+		{"exam\u00adple.com", "", "CS012"}, // soft hyphen
+		{"exam\u2060ple.com", "", "CS012"}, // word joiner
+		{"\ufeffexample.com", "", "CS012"}, // byte order mark
+		{"exam\u200dple.com", "", "CS012"}, // zero-width joiner
 	} {
 		got, probs := Name(tc.in)
 		gotID := ""
@@ -101,10 +126,17 @@ func TestInterface(t *testing.T) {
 			t.Errorf("Interface(%q) = %v", ok, p)
 		}
 	}
-	for _, bad := range []string{"", "0eth", "averyveryverylongif", "eth/0", "bücher"} {
+	for _, bad := range []string{"", "0eth", "averyveryverylongif", "eth/0", "bücher", "ｅｔｈ０", "\xffeth"} {
 		if p := Interface(bad); p == nil {
 			t.Errorf("Interface(%q) accepted", bad)
 		}
+	}
+	// The length is counted and reported in characters (ASCII only).
+	if p := Interface("abcdefghijklmnop"); p == nil || !strings.Contains(p.Message, "16 characters") {
+		t.Errorf("Interface(16 characters) = %v", p)
+	}
+	if p := Interface("abcdefghijklmnö"); p == nil || strings.Contains(p.Message, "characters long") {
+		t.Errorf("Interface with a non-ASCII character: want the character reported, got %v", p)
 	}
 }
 
@@ -117,6 +149,85 @@ func TestInvisible(t *testing.T) {
 	for _, r := range []rune{'a', 'é', '例', '\t', ' ', 0xfffd} {
 		if Invisible(r) {
 			t.Errorf("Invisible(%U) = true", r)
+		}
+	}
+}
+
+// TestNameInvisibleBounded: a name of a million invisible characters is
+// refused in a bounded number of problems.
+func TestNameInvisibleBounded(t *testing.T) {
+	s := strings.Repeat("\u200b", 1<<20)
+	if _, ps := Name(s); len(ps) != maxInvisibleProblems || ps[0].ID != "CS012" {
+		t.Errorf("Name of %d zero-width spaces: %d problems", 1<<20, len(ps))
+	}
+}
+
+func TestCheckInvisible(t *testing.T) {
+	s := "a\u200bb\u202ec"
+	ps := CheckInvisible(s, 10)
+	if len(ps) != 2 {
+		t.Fatalf("CheckInvisible(%q) = %v", s, ps)
+	}
+	if ps := CheckInvisible(s, 1); len(ps) != 1 || ps[0].Start != 1 {
+		t.Errorf("CheckInvisible(%q, 1) = %v", s, ps)
+	}
+	for _, p := range ps {
+		if p.ID != "CS012" || s[p.Start:p.End] != "\u200b" && s[p.Start:p.End] != "\u202e" {
+			t.Errorf("problem %+v does not cover an invisible character", p)
+		}
+	}
+	if ps := CheckInvisible("example.com\t", 10); len(ps) != 0 {
+		t.Errorf("visible text reported: %v", ps)
+	}
+}
+
+func TestFormat(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"10.0.0.1", "10.0.0.1"},
+		{"2001:db8::1", "[2001:db8::1]"},
+		{"10.0.0.0/8", "10.0.0.0/8"},
+		{"10.0.0.1/32", "10.0.0.1"},
+		{"2001:db8::/32", "[2001:db8::/32]"},
+		{"::1/128", "[::1]"},
+	} {
+		var got string
+		if p, err := netip.ParsePrefix(tc.in); err == nil {
+			got = FormatPrefix(p)
+		} else {
+			got = FormatAddr(netip.MustParseAddr(tc.in))
+		}
+		if got != tc.want {
+			t.Errorf("format(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestLabelRanges(t *testing.T) {
+	s := "ａ。b.c．"
+	got := LabelRanges(s)
+	want := []string{"ａ", "b", "c"}
+	if len(got) != len(want) {
+		t.Fatalf("LabelRanges(%q) = %v", s, got)
+	}
+	for i, r := range got {
+		if s[r[0]:r[1]] != want[i] {
+			t.Errorf("label %d = %q, want %q", i, s[r[0]:r[1]], want[i])
+		}
+	}
+}
+
+// TestLooksLikeIPv4 checks which spellings must be read as IPv4 addresses
+// (valid or not) and never as names: dot-separated numbers in any form,
+// a trailing dot ending no label.
+func TestLooksLikeIPv4(t *testing.T) {
+	for s, want := range map[string]bool{
+		"127.0.0.1": true, "127.1": true, "2130706433": true, "0x7f.1": true, "010.0.0.1": true,
+		"1.2.3.4.5": true, "127.0.0.1.": true, "1。2": true, "1．2.3.4": true,
+		"": false, ".": false, "1..2": false, "1..": false, "a.1": false, "1.a": false,
+		"１２７.０.０.１": false, "example.com": false, "0xg.1": false,
+	} {
+		if got := LooksLikeIPv4(s); got != want {
+			t.Errorf("LooksLikeIPv4(%q) = %v, want %v", s, got, want)
 		}
 	}
 }

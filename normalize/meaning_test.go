@@ -11,6 +11,8 @@ import (
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/evalreq"
+	"github.com/capspec/capspec/literal"
 	"github.com/capspec/capspec/policy"
 	"github.com/capspec/capspec/source"
 )
@@ -34,7 +36,8 @@ type meaningStats struct {
 
 // checkFormatted formats a flags file without errors and checks that: the
 // output has no errors and is canonical (formatting it again changes
-// nothing); every comment survives; and for random requests the
+// nothing); every comment survives; and for random requests — about the
+// names, addresses and ports of the input and of the output — the
 // reference evaluator decides the original, the formatted policy and the
 // original's rules merely put in canonical order alike (decisions do not
 // depend on rule order; a connect by name is decided on the union of the
@@ -68,7 +71,16 @@ func checkFormatted(t testing.TB, text string, r *rand.Rand, requests int, st *m
 	perm, _ := policy.Compile(&ast.Policy{Name: "sorted", Rules: sorted})
 	ifaces := genIfaceTable()
 	orig, canon, reordered := eval.NewReference(p.policy, ifaces), eval.NewReference(q.policy, ifaces), eval.NewReference(perm, ifaces)
-	pool := poolOf(p.policy.Rules)
+	// Requests come from both policies, so that a host that formatting
+	// changed (a name turned into an address, say) is asked about.
+	pool := poolOf(append(slices.Clone(p.policy.Rules), q.policy.Rules...))
+	for _, req := range probes(append(slices.Clone(p.policy.Rules), q.policy.Rules...)) {
+		a, b, c := orig.Decide(req), canon.Decide(req), reordered.Decide(req)
+		st.requests++
+		if !sameDecision(a, b) || !sameDecision(a, c) {
+			t.Fatalf("%s: decided differently\ninput:\n%s\noutput:\n%s\noriginal:  %+v\nformatted: %+v\nreordered: %+v", req, text, out, a, b, c)
+		}
+	}
 	for range requests {
 		req := genRequest(r, pool)
 		a, b, c := orig.Decide(req), canon.Decide(req), reordered.Decide(req)
@@ -137,4 +149,56 @@ func TestNoCommentLost(t *testing.T) {
 			t.Fatalf("seed %d: %d comments for %d", seed, got, n)
 		}
 	}
+}
+
+// probes are requests aimed at each rule's host and first port, written
+// as a user writes them and read by evalreq.ParseRequest: a connect or send
+// to the host as the rule spells it, a lookup of a name, a listen or bind.
+// Asked of both the input and the output, they catch a formatting that
+// changed what a host is (a name written as an address).
+func probes(rules []*policy.Rule) []eval.Request {
+	var out []eval.Request
+	add := func(text string) {
+		if it, err := evalreq.ParseRequest(text); err == nil {
+			out = append(out, it.Request)
+		}
+	}
+	for _, r := range rules {
+		host := r.Host.String()
+		switch r.Host.Kind {
+		case policy.AnyHost:
+			host = "10.0.0.1"
+		case policy.WildcardHost:
+			host = "w." + r.Host.Name
+		case policy.AddressHost:
+			host = literal.FormatAddr(r.Host.Prefix.Addr())
+		}
+		port := 0
+		if len(r.Ports) > 0 {
+			port = int(r.Ports[0].Lo)
+		}
+		switch r.Kind {
+		case ast.Resolve:
+			add("lookup " + host)
+		case ast.Outbound:
+			op := "connect tcp "
+			if r.Protocol == ast.UDP {
+				op = "send udp "
+			}
+			add(fmt.Sprintf("%s%s:%d", op, host, max(port, 1)))
+			if r.Host.Kind.IsName() {
+				add("lookup " + host)
+			}
+		case ast.Inbound:
+			op := "listen tcp "
+			if r.Protocol == ast.UDP {
+				op = "bind udp "
+			}
+			if r.Host.Kind == policy.AnyHost {
+				host = "*"
+			}
+			add(fmt.Sprintf("%s%s:%d", op, host, port))
+		}
+	}
+	return out
 }

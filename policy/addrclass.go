@@ -1,6 +1,10 @@
 package policy
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"github.com/capspec/capspec/literal"
+)
 
 // This file is the one home of the address classes that rules, requests,
 // lint and explain ask about: loopback, unspecified, link-local and the
@@ -61,4 +65,11 @@ func SensitiveClasses() []AddrClass {
 		{"the cloud metadata address", []netip.Prefix{netip.MustParsePrefix("169.254.169.254/32"), netip.MustParsePrefix("fd00:ec2::254/128")}},
 		{"the unspecified address", []netip.Prefix{Unspecified4, Unspecified6}},
 	}
+}
+
+// IsLocalhostName reports whether a canonical name reaches loopback
+// without a DNS query: localhost itself and, as RFC 6761 §6.3 asks
+// resolvers to treat them, the names below it (app.localhost).
+func IsLocalhostName(name string) bool {
+	return name == literal.Localhost || UnderDomain(name, literal.Localhost)
 }

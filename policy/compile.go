@@ -5,6 +5,7 @@ import (
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/literal"
 )
 
 // Policy is a compiled policy: its rules in order, and the resolve rules in
@@ -63,7 +64,7 @@ func CompileRule(ar *ast.Rule) *Rule {
 		case ast.HostDomain:
 			r.Host = Host{Kind: NameHost, Name: h.Name}
 		case ast.HostLocalhost:
-			r.Host = Host{Kind: LocalhostHost, Name: "localhost"}
+			r.Host = Host{Kind: LocalhostHost, Name: literal.Localhost}
 		case ast.HostInterface:
 			r.Host = Host{Kind: InterfaceHost, Name: h.Iface}
 		case ast.HostIPv4, ast.HostIPv6:

@@ -58,6 +58,18 @@ func (f Families) Modifier() string {
 	return ""
 }
 
+// Adjective names a restriction to one family as words go before
+// "address": "IPv4 ", "IPv6 ", or "" for both families (or none).
+func (f Families) Adjective() string {
+	switch f {
+	case IPv4:
+		return "IPv4 "
+	case IPv6:
+		return "IPv6 "
+	}
+	return ""
+}
+
 // String names the families: "ipv4", "ipv6", "ipv4, ipv6" or "none".
 func (f Families) String() string {
 	switch f {

@@ -2,7 +2,8 @@ package policy
 
 import (
 	"net/netip"
-	"strings"
+
+	"github.com/capspec/capspec/literal"
 )
 
 // HostKind says what a compiled rule's host is. The kinds are declared in
@@ -62,34 +63,11 @@ func (h Host) String() string {
 	case AnyHost:
 		return "*"
 	case AddressHost:
-		p := h.Prefix
-		s := p.Addr().String()
-		if !p.IsSingleIP() {
-			s += "/" + itoa(p.Bits())
-		}
-		if p.Addr().Is6() {
-			return "[" + s + "]"
-		}
-		return s
+		return literal.FormatPrefix(h.Prefix)
 	case WildcardHost:
 		return "*." + h.Name
 	}
 	return h.Name
-}
-
-// MatchesName reports whether a name host matches the (normalized) name n:
-// "*" matches every name, an exact name itself, a wildcard every name with
-// one or more whole labels before its domain (never the domain itself).
-func (h Host) MatchesName(n string) bool {
-	switch h.Kind {
-	case AnyHost:
-		return true
-	case NameHost, LocalhostHost:
-		return n == h.Name
-	case WildcardHost:
-		return len(n) > len(h.Name)+1 && strings.HasSuffix(n, h.Name) && n[len(n)-len(h.Name)-1] == '.'
-	}
-	return false
 }
 
 // coversNames reports whether every name that g matches, h matches too.
@@ -112,20 +90,3 @@ func (h Host) coversNames(g Host) bool {
 
 // namesOverlap reports whether some name matches both name hosts.
 func namesOverlap(h, g Host) bool { return h.coversNames(g) || g.coversNames(h) }
-
-// UnderDomain reports whether n is strictly below domain d by whole labels.
-func UnderDomain(n, d string) bool { return Host{Kind: WildcardHost, Name: d}.MatchesName(n) }
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
-}

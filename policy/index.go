@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/capspec/capspec/ast"
+	"github.com/capspec/capspec/literal"
 )
 
 // coveringHosts calls try with every host whose rules (of r's kind and
@@ -32,7 +33,7 @@ func coveringHosts(r *Rule, bits map[bool][]int, try func(Host)) {
 		}
 	case AddressHost:
 		if r.Kind == ast.Inbound && IsLoopback(r.Host.Prefix.Addr()) {
-			try(Host{Kind: LocalhostHost, Name: "localhost"})
+			try(Host{Kind: LocalhostHost, Name: literal.Localhost})
 		}
 	}
 	if r.Kind != ast.Outbound {

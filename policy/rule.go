@@ -2,7 +2,6 @@ package policy
 
 import (
 	"net/netip"
-	"strings"
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
@@ -104,44 +103,6 @@ func (r *Rule) ImpliedFamilies() Families {
 		f &= FamilyOf(r.HostMap)
 	}
 	return f
-}
-
-// String returns the canonical spelling of the rule as a flag (SPEC §4.1,
-// §4.2): "--allow-outbound=tcp://example.com:80-82,443#ipv4-only".
-func (r *Rule) String() string { return r.Kind.FlagName() + "=" + r.Spec() }
-
-// Spec returns the canonical spelling of the rule's value, without the flag name.
-func (r *Rule) Spec() string {
-	var b strings.Builder
-	if r.Kind != ast.Resolve {
-		b.WriteString(r.Protocol.String())
-		b.WriteString("://")
-	}
-	b.WriteString(r.Host.String())
-	if r.HostMap.IsValid() {
-		b.WriteString("->")
-		b.WriteString(addrLiteral(r.HostMap))
-	}
-	if r.Kind != ast.Resolve {
-		b.WriteByte(':')
-		if r.PortMap.IsMapped() {
-			b.WriteString(r.PortMap.String())
-		} else {
-			b.WriteString(r.Ports.Spell(r.Kind == ast.Outbound))
-		}
-	}
-	if r.Families != r.ImpliedFamilies() {
-		b.WriteString(r.Families.Modifier())
-	}
-	return b.String()
-}
-
-// addrLiteral writes an address as a rule does: IPv6 in brackets.
-func addrLiteral(a netip.Addr) string {
-	if a.Is6() {
-		return "[" + a.String() + "]"
-	}
-	return a.String()
 }
 
 // Key identifies a rule by everything but its ports: kind, protocol, host,

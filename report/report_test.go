@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"strings"
 	"testing"
@@ -12,11 +11,10 @@ import (
 
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/grammar"
+	"github.com/capspec/capspec/internal/golden"
 	"github.com/capspec/capspec/lint"
 	"github.com/capspec/capspec/source"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const sample = `# a policy with findings of every severity
 --allow-outbound=tcp://example.com:70000
@@ -46,7 +44,7 @@ func lintSources(t *testing.T, srcs ...source.Source) ([]diag.Diagnostic, diag.F
 	return ds, files
 }
 
-var testTool = Tool{Name: "capspec", Version: "0.0.0-test", InformationURI: "https://github.com/capspec/capspec"}
+var testTool = Tool{Name: "capspec", Version: "v0.0.0-test", SemanticVersion: "0.0.0-test", InformationURI: "https://github.com/capspec/capspec"}
 
 func TestSARIFGolden(t *testing.T) {
 	ds, files := lintSources(t, source.FlagsFile{Name: "policy.flags", Content: sample})
@@ -55,18 +53,55 @@ func TestSARIFGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	validate(t, buf.Bytes())
-	const golden = "testdata/policy.sarif"
-	if *update {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
+	golden.Check(t, "testdata/policy.sarif", buf.String())
+}
+
+// defaultKeys are SARIF properties capspec has nothing to say about; a
+// log holding them holds schema defaults (-1, "en-US", "fail", ...).
+var defaultKeys = map[string]bool{"language": true, "rank": true, "kind": true, "newlineSequences": true,
+	"isComprehensive": true, "contents": true, "charOffset": true, "index": true}
+
+// TestSARIFNoInventedDefaults: the log holds what capspec knows and no
+// schema default it did not decide: no -1 index, offset or rank, no empty
+// array, no language; and the driver names its version.
+func TestSARIFNoInventedDefaults(t *testing.T) {
+	ds, files := lintSources(t, source.FlagsFile{Name: "policy.flags", Content: sample})
+	var buf bytes.Buffer
+	if err := WriteSARIF(&buf, testTool, lint.Rules(), ds, files); err != nil {
+		t.Fatal(err)
+	}
+	var log any
+	if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				_, isRule := v["shortDescription"]
+				if defaultKeys[k] || k == "id" && !isRule {
+					t.Errorf("%s.%s = %v: a default capspec did not decide", path, k, x)
+				}
+				walk(path+"."+k, x)
+			}
+		case []any:
+			if len(v) == 0 && !strings.HasSuffix(path, ".results") {
+				t.Errorf("%s is an empty array", path)
+			}
+			for _, x := range v {
+				walk(path+"[]", x)
+			}
+		case float64:
+			if v < 0 {
+				t.Errorf("%s = %v", path, v)
+			}
 		}
 	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(want, buf.Bytes()) {
-		t.Errorf("SARIF differs from %s (run go test -update and review the diff)", golden)
+	walk("", log)
+	driver := log.(map[string]any)["runs"].([]any)[0].(map[string]any)["tool"].(map[string]any)["driver"].(map[string]any)
+	if driver["version"] != "v0.0.0-test" || driver["semanticVersion"] != "0.0.0-test" {
+		t.Errorf("driver version %v, semantic version %v", driver["version"], driver["semanticVersion"])
 	}
 }
 
@@ -74,7 +109,7 @@ func TestSARIFGolden(t *testing.T) {
 func TestSARIFContent(t *testing.T) {
 	argv := []string{"capspec", "lint", "--allow-outbound=tcp://*:443", "--allow-inbound", "tcp://*:80"}
 	ds, files := lintSources(t, source.Args{Argv: argv}, source.FlagsFile{Name: "dir/my policy.flags", Content: sample},
-		source.FlagsFile{Name: "<stdin>", Content: "--allow-resolve=*\n"})
+		source.FlagsFile{Name: "<stdin>", Content: "--allow-resolve=*\n", Stdin: true})
 	var buf bytes.Buffer
 	if err := WriteSARIF(&buf, testTool, lint.Rules(), ds, files); err != nil {
 		t.Fatal(err)
@@ -92,8 +127,7 @@ func TestSARIFContent(t *testing.T) {
 						FullDescription      struct{ Text string }
 						Help                 struct{ Text, Markdown string }
 						DefaultConfiguration struct {
-							Level   string
-							Enabled bool
+							Level string
 						}
 						Properties map[string]any
 					}
@@ -131,7 +165,7 @@ func TestSARIFContent(t *testing.T) {
 	for i, r := range run.Tool.Driver.Rules {
 		want := rules[i]
 		if r.ID != want.ID || r.Name != want.Name || r.ShortDescription.Text == "" || r.FullDescription.Text == "" ||
-			r.Help.Text == "" || r.Help.Markdown == "" || !r.DefaultConfiguration.Enabled || r.DefaultConfiguration.Level != Level(want.Severity) {
+			r.Help.Text == "" || r.Help.Markdown == "" || r.DefaultConfiguration.Level != Level(want.Severity) {
 			t.Errorf("rule %d: %+v", i, r)
 		}
 		_, has := r.Properties["security-severity"]
@@ -218,7 +252,7 @@ func validate(t *testing.T, log []byte) {
 
 func TestGitHub(t *testing.T) {
 	file := diag.NewFile("dir/a,b:c.flags", "--allow-outbound=tcp://example.com:70000\nx\ny\n")
-	argv := diag.NewFile("argv[2]", "--allow-resolve=*")
+	argv := diag.NewArg(2, "--allow-resolve=*")
 	ds := []diag.Diagnostic{
 		{ID: "CS002", Severity: diag.Error, Summary: "port 70000 is out of range (0-65535)", Range: file.Range(35, 40)},
 		{ID: "CS201", Severity: diag.Warning, Summary: "100% of\r\naddresses", Detail: "a: b, c", Range: file.Range(0, 42)},
@@ -263,5 +297,42 @@ func TestFingerprintLongLine(t *testing.T) {
 			t.Fatalf("fingerprint %s twice", fp)
 		}
 		seen[fp] = true
+	}
+}
+
+// TestSARIFStreams checks the streamed log against the whole log encoded
+// at once (indented, HTML not escaped), byte for byte: without results,
+// with the sample's, and with messages holding <, > and &.
+func TestSARIFStreams(t *testing.T) {
+	ds, files := lintSources(t, source.FlagsFile{Name: "policy.flags", Content: sample})
+	html, hfiles := lintSources(t, source.FlagsFile{Name: "a<b>&c.flags", Content: "--allow-outbound=tcp://<x>&y:80\n--allow-outbound=tcp://*:443\n"})
+	for _, tc := range []struct {
+		ds    []diag.Diagnostic
+		files diag.FileSet
+	}{{nil, files}, {ds, files}, {html, hfiles}} {
+		var whole strings.Builder
+		enc := json.NewEncoder(&whole)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(buildSARIF(testTool, lint.Rules(), tc.ds, tc.files)); err != nil {
+			t.Fatal(err)
+		}
+		var streamed bytes.Buffer
+		if err := WriteSARIF(&streamed, testTool, lint.Rules(), tc.ds, tc.files); err != nil {
+			t.Fatal(err)
+		}
+		if streamed.String() != whole.String() {
+			t.Errorf("%d results: the streamed log differs from the whole log", len(tc.ds))
+		}
+		if len(tc.ds) > 0 && !strings.Contains(streamed.String(), `"results": [`+"\n") {
+			t.Errorf("no results written")
+		}
+	}
+	var b bytes.Buffer
+	if err := WriteSARIF(&b, testTool, lint.Rules(), html, hfiles); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "character '<'") || strings.Contains(b.String(), `\u003c`) {
+		t.Error("HTML characters escaped")
 	}
 }

@@ -10,44 +10,138 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
-
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/lint"
 )
 
 // Tool describes the program that wrote a report.
 type Tool struct {
-	Name           string // "capspec"
-	Version        string // "" when unknown
-	InformationURI string
+	Name    string // "capspec"
+	Version string // tool.driver.version; "" when unknown
+	// SemanticVersion is tool.driver.semanticVersion: the version in
+	// Semantic Versioning 2.0.0 form, or "" when it is not one.
+	SemanticVersion string
+	InformationURI  string
 }
 
 // FingerprintKey is the key of capspec's partial fingerprint of a result.
 const FingerprintKey = "capspecLocation/v1"
 
-// SARIF builds a SARIF 2.1.0 log of one run: every rule in
-// tool.driver.rules, and one result per diagnostic with its rule, level,
-// message, physical location and fixes. files gives the content of
-// origins, for fingerprints; it may be nil.
-func SARIF(tool Tool, rules []lint.Rule, ds []diag.Diagnostic, files diag.Files) *sarif.Report {
-	run := sarif.NewRunWithInformationURI(tool.Name, tool.InformationURI)
-	if tool.Version != "" {
-		run.Tool.Driver.WithVersion(tool.Version)
+// The SARIF 2.1.0 log, as far as capspec fills it in. Every property is one
+// capspec knows; none is padded with a schema default (no -1 indices, no
+// empty arrays, no invented language or rank).
+type (
+	sarifLog struct {
+		Schema  string     `json:"$schema"`
+		Version string     `json:"version"`
+		Runs    []sarifRun `json:"runs"`
 	}
-	run.ColumnKind = ptr("unicodeCodePoints")
+	sarifRun struct {
+		Tool       sarifTool     `json:"tool"`
+		ColumnKind string        `json:"columnKind"`
+		Results    []sarifResult `json:"results"`
+	}
+	sarifTool struct {
+		Driver sarifDriver `json:"driver"`
+	}
+	sarifDriver struct {
+		Name            string      `json:"name"`
+		Version         string      `json:"version,omitempty"`
+		SemanticVersion string      `json:"semanticVersion,omitempty"`
+		InformationURI  string      `json:"informationUri,omitempty"`
+		Rules           []sarifRule `json:"rules"`
+	}
+	sarifRule struct {
+		ID                   string             `json:"id"`
+		Name                 string             `json:"name"`
+		ShortDescription     sarifMessage       `json:"shortDescription"`
+		FullDescription      sarifMessage       `json:"fullDescription"`
+		Help                 sarifMessage       `json:"help"`
+		DefaultConfiguration sarifConfiguration `json:"defaultConfiguration"`
+		Properties           sarifProperties    `json:"properties"`
+	}
+	sarifMessage struct {
+		Text     string `json:"text"`
+		Markdown string `json:"markdown,omitempty"`
+	}
+	sarifConfiguration struct {
+		Level string `json:"level"`
+	}
+	sarifProperties struct {
+		SecuritySeverity string   `json:"security-severity,omitempty"`
+		Tags             []string `json:"tags"`
+	}
+	sarifResult struct {
+		RuleID              string            `json:"ruleId"`
+		RuleIndex           *int              `json:"ruleIndex,omitempty"`
+		Level               string            `json:"level"`
+		Message             sarifMessage      `json:"message"`
+		Locations           []sarifLocation   `json:"locations"`
+		PartialFingerprints map[string]string `json:"partialFingerprints"`
+		Fixes               []sarifFix        `json:"fixes,omitempty"`
+	}
+	sarifLocation struct {
+		PhysicalLocation sarifPhysicalLocation `json:"physicalLocation"`
+	}
+	sarifPhysicalLocation struct {
+		ArtifactLocation sarifArtifactLocation `json:"artifactLocation"`
+		Region           sarifRegion           `json:"region"`
+	}
+	sarifArtifactLocation struct {
+		URI       string `json:"uri"`
+		URIBaseID string `json:"uriBaseId,omitempty"`
+	}
+	sarifRegion struct {
+		StartLine   int `json:"startLine"`
+		StartColumn int `json:"startColumn"`
+		EndLine     int `json:"endLine"`
+		EndColumn   int `json:"endColumn"`
+		ByteOffset  int `json:"byteOffset"`
+		ByteLength  int `json:"byteLength"`
+	}
+	sarifFix struct {
+		Description     sarifMessage          `json:"description"`
+		ArtifactChanges []sarifArtifactChange `json:"artifactChanges"`
+	}
+	sarifArtifactChange struct {
+		ArtifactLocation sarifArtifactLocation `json:"artifactLocation"`
+		Replacements     []sarifReplacement    `json:"replacements"`
+	}
+	sarifReplacement struct {
+		DeletedRegion   sarifRegion          `json:"deletedRegion"`
+		InsertedContent sarifArtifactContent `json:"insertedContent"`
+	}
+	sarifArtifactContent struct {
+		Text string `json:"text"`
+	}
+)
+
+// sarifSchema is the $schema of the log.
+const sarifSchema = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/main/sarif-2.1/schema/sarif-schema-2.1.0.json"
+
+// buildSARIF builds the SARIF 2.1.0 log of one run: every rule in
+// tool.driver.rules, and one result per diagnostic with its rule, level,
+// message, physical location, fingerprint and fixes. files gives the
+// content of origins, for fingerprints; it may be nil.
+func buildSARIF(tool Tool, rules []lint.Rule, ds []diag.Diagnostic, files diag.Files) *sarifLog {
+	run := sarifRun{
+		Tool: sarifTool{Driver: sarifDriver{Name: tool.Name, Version: tool.Version,
+			SemanticVersion: tool.SemanticVersion, InformationURI: tool.InformationURI, Rules: []sarifRule{}}},
+		ColumnKind: "unicodeCodePoints",
+		Results:    []sarifResult{},
+	}
 	for _, r := range rules {
 		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, descriptor(r))
 	}
 	rs := newResults(rules, files)
 	for _, d := range ds {
-		run.AddResult(rs.result(d))
+		run.Results = append(run.Results, rs.result(d))
 	}
-	return sarif.NewReport().AddRun(run)
+	return &sarifLog{Schema: sarifSchema, Version: "2.1.0", Runs: []sarifRun{run}}
 }
 
-// WriteSARIF writes the SARIF log of SARIF, indented, one result at a
-// time (see writeSARIF).
+// WriteSARIF writes the SARIF 2.1.0 log of a run (see buildSARIF),
+// indented, one result at a time (see writeSARIF).
 func WriteSARIF(w io.Writer, tool Tool, rules []lint.Rule, ds []diag.Diagnostic, files diag.Files) error {
 	return writeSARIF(w, tool, rules, ds, files)
 }
@@ -56,29 +150,28 @@ func WriteSARIF(w io.Writer, tool Tool, rules []lint.Rule, ds []diag.Diagnostic,
 func Level(s diag.Severity) string {
 	switch s {
 	case diag.Error:
-		return sarif.LevelError
+		return "error"
 	case diag.Warning:
-		return sarif.LevelWarning
+		return "warning"
 	}
-	return sarif.LevelNote
+	return "note"
 }
 
 // descriptor describes a rule for tool.driver.rules.
-func descriptor(r lint.Rule) *sarif.ReportingDescriptor {
-	d := sarif.NewRule(r.ID).WithName(r.Name)
-	d.ShortDescription = sarif.NewMultiformatMessageString().WithText(r.Doc.Summary)
-	d.FullDescription = sarif.NewMultiformatMessageString().WithText(oneParagraph(r.Doc.Rationale))
-	d.Help = sarif.NewMultiformatMessageString().WithText(helpText(r)).WithMarkdown(helpMarkdown(r))
-	cfg := sarif.NewReportingConfiguration()
-	cfg.Level = Level(r.Severity)
-	d.DefaultConfiguration = cfg
-	props := sarif.NewPropertyBag()
-	if r.IsSecurity() {
-		props.Add("security-severity", strconv.FormatFloat(r.SecuritySeverity, 'f', 1, 64))
-		props.AddTag("security")
+func descriptor(r lint.Rule) sarifRule {
+	d := sarifRule{
+		ID:                   r.ID,
+		Name:                 r.Name,
+		ShortDescription:     sarifMessage{Text: r.Doc.Summary},
+		FullDescription:      sarifMessage{Text: oneParagraph(r.Doc.Rationale)},
+		Help:                 sarifMessage{Text: helpText(r), Markdown: helpMarkdown(r)},
+		DefaultConfiguration: sarifConfiguration{Level: Level(r.Severity)},
 	}
-	props.AddTag(category(r.ID))
-	d.Properties = props
+	if r.IsSecurity() {
+		d.Properties.SecuritySeverity = strconv.FormatFloat(r.SecuritySeverity, 'f', 1, 64)
+		d.Properties.Tags = append(d.Properties.Tags, "security")
+	}
+	d.Properties.Tags = append(d.Properties.Tags, category(r.ID))
 	return d
 }
 
@@ -108,51 +201,43 @@ func helpMarkdown(r lint.Rule) string {
 		r.Name, r.ID, r.Doc.Rationale, r.Doc.Bad, r.Doc.Good)
 }
 
-// physical returns the SARIF location of a range.
-func physical(r diag.Range) *sarif.PhysicalLocation {
-	region := sarif.NewRegion().
-		WithStartLine(max(r.Start.Line, 1)).WithStartColumn(max(r.Start.Column, 1)).
-		WithEndLine(max(r.End.Line, r.Start.Line, 1)).WithEndColumn(max(r.End.Column, 1)).
-		WithByteOffset(r.Start.Offset).WithByteLength(r.End.Offset - r.Start.Offset)
-	return sarif.NewPhysicalLocation().WithArtifactLocation(artifact(r.Origin)).WithRegion(region)
-}
-
-// artifact returns the location of an origin: a relative path against
-// %SRCROOT%, a file URI for an absolute path, and the escaped origin name
-// for standard input and command-line arguments.
-func artifact(origin string) *sarif.ArtifactLocation {
-	loc := sarif.NewArtifactLocation()
-	switch {
-	case origin == "<stdin>" || diag.IsArgOrigin(origin):
-		loc.WithURI(url.PathEscape(origin))
-	case filepath.IsAbs(origin):
-		loc.WithURI((&url.URL{Scheme: "file", Path: filepath.ToSlash(origin)}).String())
-	default:
-		loc.WithURI((&url.URL{Path: filepath.ToSlash(origin)}).EscapedPath()).WithURIBaseID("%SRCROOT%")
+// region returns the SARIF region of a range: lines and columns (in code
+// points, as columnKind says) and bytes.
+func region(r diag.Range) sarifRegion {
+	return sarifRegion{
+		StartLine: max(r.Start.Line, 1), StartColumn: max(r.Start.Column, 1),
+		EndLine: max(r.End.Line, r.Start.Line, 1), EndColumn: max(r.End.Column, 1),
+		ByteOffset: r.Start.Offset, ByteLength: r.End.Offset - r.Start.Offset,
 	}
-	return loc
 }
 
-// sarifFix converts a suggested fix.
-func sarifFix(f diag.Fix) *sarif.Fix {
-	fix := sarif.NewFix().WithDescription(sarif.NewTextMessage(f.Message))
-	byOrigin := map[string]*sarif.ArtifactChange{}
+// artifact returns the location of a range's origin: a relative path
+// against %SRCROOT%, a file URI for an absolute path, and the escaped
+// origin name for standard input and command-line arguments.
+func artifact(r diag.Range) sarifArtifactLocation {
+	switch {
+	case r.Kind == diag.OriginStdin || r.Kind == diag.OriginArg:
+		return sarifArtifactLocation{URI: url.PathEscape(r.Origin)}
+	case filepath.IsAbs(r.Origin):
+		return sarifArtifactLocation{URI: (&url.URL{Scheme: "file", Path: filepath.ToSlash(r.Origin)}).String()}
+	}
+	return sarifArtifactLocation{URI: (&url.URL{Path: filepath.ToSlash(r.Origin)}).EscapedPath(), URIBaseID: "%SRCROOT%"}
+}
+
+// sarifFixOf converts a suggested fix.
+func sarifFixOf(f diag.Fix) sarifFix {
+	fix := sarifFix{Description: sarifMessage{Text: f.Message}}
+	byOrigin := map[string]int{}
 	for _, e := range f.Edits {
-		ch := byOrigin[e.Range.Origin]
-		if ch == nil {
-			ch = sarif.NewArtifactChange().WithArtifactLocation(artifact(e.Range.Origin))
-			byOrigin[e.Range.Origin] = ch
-			fix.ArtifactChanges = append(fix.ArtifactChanges, ch)
+		i, ok := byOrigin[e.Range.Origin]
+		if !ok {
+			i = len(fix.ArtifactChanges)
+			byOrigin[e.Range.Origin] = i
+			fix.ArtifactChanges = append(fix.ArtifactChanges, sarifArtifactChange{ArtifactLocation: artifact(e.Range)})
 		}
-		rep := sarif.NewReplacement().WithDeletedRegion(
-			sarif.NewRegion().
-				WithStartLine(max(e.Range.Start.Line, 1)).WithStartColumn(max(e.Range.Start.Column, 1)).
-				WithEndLine(max(e.Range.End.Line, 1)).WithEndColumn(max(e.Range.End.Column, 1)).
-				WithByteOffset(e.Range.Start.Offset).WithByteLength(e.Range.End.Offset - e.Range.Start.Offset))
-		rep.WithInsertedContent(sarif.NewArtifactContent().WithText(e.NewText))
-		ch.Replacements = append(ch.Replacements, rep)
+		ch := &fix.ArtifactChanges[i]
+		ch.Replacements = append(ch.Replacements, sarifReplacement{
+			DeletedRegion: region(e.Range), InsertedContent: sarifArtifactContent{Text: e.NewText}})
 	}
 	return fix
 }
-
-func ptr[T any](v T) *T { return &v }

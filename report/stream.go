@@ -1,15 +1,13 @@
 package report
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-
-	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/internal/jsonstream"
@@ -40,24 +38,23 @@ func newResults(rules []lint.Rule, files diag.Files) *results {
 
 // result returns the SARIF result of a diagnostic: its rule, level,
 // message, physical location, partial fingerprint and fixes.
-func (rs *results) result(d diag.Diagnostic) *sarif.Result {
-	res := sarif.NewRuleResult(d.ID)
+func (rs *results) result(d diag.Diagnostic) sarifResult {
+	res := sarifResult{RuleID: d.ID, Level: Level(d.Severity)}
 	if i, ok := rs.index[d.ID]; ok {
-		res.WithRuleIndex(i)
+		res.RuleIndex = &i
 	}
-	res.WithLevel(Level(d.Severity))
 	msg := d.Summary
 	if d.Detail != "" {
 		msg += "\n" + d.Detail
 	}
-	res.WithMessage(sarif.NewTextMessage(msg))
-	loc := sarif.NewLocation().WithPhysicalLocation(physical(d.Range))
-	res.WithLocations([]*sarif.Location{loc})
+	res.Message = sarifMessage{Text: msg}
+	res.Locations = []sarifLocation{{PhysicalLocation: sarifPhysicalLocation{
+		ArtifactLocation: artifact(d.Range), Region: region(d.Range)}}}
 	fp := rs.fingerprint(d)
 	rs.seen[fp]++
 	res.PartialFingerprints = map[string]string{FingerprintKey: fp + ":" + strconv.Itoa(rs.seen[fp])}
 	for _, f := range d.Fixes {
-		res.Fixes = append(res.Fixes, sarifFix(f))
+		res.Fixes = append(res.Fixes, sarifFixOf(f))
 	}
 	return res
 }
@@ -103,21 +100,25 @@ func (rs *results) fingerprint(d diag.Diagnostic) string {
 // empty results array: results are written in its place.
 const resultsKey = "\n      \"results\": []"
 
-// writeSARIF writes the log that SARIF builds, byte for byte as
-// PrettyWrite writes it and a line break, but one result at a time: the
-// log of the run without results is made first and the results are
-// written in the place of its empty array, so that memory does not grow
-// with the number of results beyond the diagnostics themselves.
+// writeSARIF writes the log that buildSARIF builds, byte for byte as
+// WriteSARIF's indented encoding of it (HTML not escaped) and a line
+// break, but one result at a time: the log of the run without results is
+// encoded first and the results are written in the place of its empty
+// array, so that memory does not grow with the number of results beyond
+// the diagnostics themselves.
 func writeSARIF(w io.Writer, tool Tool, rules []lint.Rule, ds []diag.Diagnostic, files diag.Files) error {
-	var envelope bytes.Buffer
-	if err := SARIF(tool, rules, nil, files).PrettyWrite(&envelope); err != nil {
+	var envelope strings.Builder
+	enc := json.NewEncoder(&envelope)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(buildSARIF(tool, rules, nil, files)); err != nil {
 		return err
 	}
 	head, tail, ok := strings.Cut(envelope.String(), resultsKey)
 	if !ok || strings.Contains(tail, resultsKey) {
 		return fmt.Errorf("writing SARIF: the log of a run has no single %q", strings.TrimSpace(resultsKey))
 	}
-	s := jsonstream.New(w, true) // PrettyWrite escapes HTML, as json.Marshal does
+	s := jsonstream.New(w, false)
 	s.Raw(head + strings.TrimSuffix(resultsKey, "[]"))
 	s.Open('[')
 	rs := newResults(rules, files)
@@ -125,6 +126,6 @@ func writeSARIF(w io.Writer, tool Tool, rules []lint.Rule, ds []diag.Diagnostic,
 		s.Elem(3, rs.result(d))
 	}
 	s.Close(3, ']')
-	s.Raw(tail + "\n")
+	s.Raw(tail)
 	return s.Flush()
 }

@@ -9,6 +9,7 @@ import (
 
 	"mvdan.cc/sh/v3/syntax"
 
+	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
 )
 
@@ -26,9 +27,12 @@ const DynamicValueID = "CS013"
 // (DynamicValueID), not guessed. Comment lines just above a command belong
 // to its first flag; a comment ending the command's last line is beside its
 // last flag.
+//
+// A UTF-8 byte order mark at the start of the script is skipped.
 type Shell struct {
 	Name    string // the path, or "<stdin>"
 	Content string
+	Stdin   bool // read from standard input
 }
 
 // ScriptError is a script the shell parser cannot read: where and why.
@@ -45,7 +49,7 @@ func (e *ScriptError) Error() string {
 // Read parses the script and returns one input per command with flags, in
 // script order. A script that does not parse is a *ScriptError.
 func (s Shell) Read() ([]*Input, error) {
-	file := diag.NewFile(s.Name, s.Content)
+	file := originFile(s.Name, s.Content, s.Stdin)
 	if i := strings.IndexByte(s.Content, 0); i >= 0 {
 		// Shells drop or choke on NUL bytes; no word can hold one.
 		return nil, &ScriptError{Range: file.Range(i, i+1), Msg: "NUL byte in the script"}
@@ -80,8 +84,13 @@ func (s Shell) Read() ([]*Input, error) {
 	return ins, nil
 }
 
-// parseScript parses a script as bash, keeping comments.
+// parseScript parses a script as bash, keeping comments. A byte order
+// mark at its start is read as blanks of the same length, so that the
+// parser's offsets are offsets of the content.
 func parseScript(name, content string) (*syntax.File, error) {
+	if n := SkipBOM(content); n > 0 {
+		content = strings.Repeat(" ", n) + content[n:]
+	}
 	p := syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash))
 	return p.Parse(strings.NewReader(content), name)
 }
@@ -124,7 +133,7 @@ func (r *shellReader) command(script string, st *syntax.Stmt) *Input {
 		}
 		name := r.commandName(call.Args[0])
 		line := r.file.Pos(int(call.Args[0].Pos().Offset())).Line
-		in = &Input{Name: fmt.Sprintf("%s:%d %s", script, line, name), Files: []*diag.File{r.file}}
+		in = &Input{Name: fmt.Sprintf("%s:%d %s", script, line, name), Kind: ScriptInput, Files: []*diag.File{r.file}}
 	}
 	args := call.Args
 	for i := 1; i < len(args); i++ {
@@ -141,7 +150,7 @@ func (r *shellReader) command(script string, st *syntax.Stmt) *Input {
 			in.Diags = append(in.Diags, r.dynamicDiag("flag name "+w.prefix+"...", w))
 			continue
 		}
-		if !nearFlagName(name) {
+		if !NearFlagName(name) {
 			continue
 		}
 		newInput()
@@ -205,55 +214,15 @@ func (r *shellReader) commandName(w *syntax.Word) string {
 	return shortExpr(r.src[sw.start:sw.end])
 }
 
-// nearFlagName reports whether a word's name is one of the three flags or a
-// likely misspelling of one (at most two edits away), which the grammar
-// then reports with a suggestion. Other --allow-* flags of other tools
-// (--allow-env, --allow-read) are not capspec's.
-func nearFlagName(name string) bool {
-	if IsFlagName(name) {
-		return true
-	}
-	if len(name) > 24 {
-		return false
-	}
-	for _, n := range FlagNames {
-		if editDistance(name, n) <= 2 {
-			return true
-		}
-	}
-	return false
-}
-
 // mayNameFlag reports whether a flag name that a dynamic part completes may
 // be one of the three flags.
 func mayNameFlag(prefix string) bool {
-	for _, n := range FlagNames {
+	for _, n := range ast.FlagNames() {
 		if strings.HasPrefix(n, prefix) || strings.HasPrefix(prefix, n) {
 			return true
 		}
 	}
-	return nearFlagName(prefix)
-}
-
-// editDistance is the Levenshtein distance between two short strings.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return NearFlagName(prefix)
 }
 
 // dynamicDiag reports that what (a flag's value or name) depends on the

@@ -1,7 +1,6 @@
 package source_test
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,10 +9,9 @@ import (
 
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/grammar"
+	"github.com/capspec/capspec/internal/golden"
 	"github.com/capspec/capspec/source"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files of testdata")
 
 // TestShellGolden reads every script of testdata/shell and compares what it
 // found — inputs, flags, comments and the diagnostics of reading and
@@ -30,20 +28,7 @@ func TestShellGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := dumpShell(filepath.Base(path), string(content))
-			golden := strings.TrimSuffix(path, ".sh") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s differs from the golden file (go test -update refreshes it):\n%s", path, got)
-			}
+			golden.Check(t, strings.TrimSuffix(path, ".sh")+".golden", got)
 		})
 	}
 }

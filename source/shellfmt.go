@@ -2,10 +2,11 @@ package source
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/capspec/capspec/diag"
 )
 
 // ShellRewrite asks that the flags of one command of a script become Flags.
@@ -25,15 +26,17 @@ type ShellRewrite struct {
 // continuation lines) before them; new flags beyond the old ones follow the
 // last old flag, separated as it is from the word before it.
 func RewriteShell(content string, rws []ShellRewrite) (string, error) {
-	var edits []edit
+	var edits []diag.TextEdit
 	for _, rw := range rws {
 		es, err := shellEdits(content, rw)
 		if err != nil {
 			return "", err
 		}
-		edits = append(edits, es...)
+		for _, e := range es {
+			edits = append(edits, diag.TextEdit{Range: diag.Range{Start: diag.Pos{Offset: e.start}, End: diag.Pos{Offset: e.end}}, NewText: e.text})
+		}
 	}
-	return applyEdits(content, edits)
+	return diag.ApplyEdits(content, edits)
 }
 
 // edit replaces content[start:end] with text.
@@ -188,21 +191,4 @@ func quoteWord(s, written string) (string, error) {
 		return `"` + s + `"`, nil
 	}
 	return q, nil
-}
-
-// applyEdits applies edits that do not overlap.
-func applyEdits(content string, edits []edit) (string, error) {
-	sort.SliceStable(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
-	var b strings.Builder
-	at := 0
-	for _, e := range edits {
-		if e.start < at || e.end < e.start || e.end > len(content) {
-			return "", fmt.Errorf("overlapping edits at byte %d", e.start)
-		}
-		b.WriteString(content[at:e.start])
-		b.WriteString(e.text)
-		at = e.end
-	}
-	b.WriteString(content[at:])
-	return b.String(), nil
 }

@@ -8,7 +8,9 @@ package source
 import (
 	"strings"
 
+	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/internal/suggest"
 )
 
 // Source is a place flags are read from.
@@ -19,10 +21,34 @@ type Source interface {
 	Read() ([]*Input, error)
 }
 
+// Kind says what an input was read from. It is a type, never read from the
+// input's name: a flags file called "argv" is a flags file.
+type Kind uint8
+
+// The kinds of input.
+const (
+	FlagsInput  Kind = iota // a flags file, or standard input read as one
+	ArgsInput               // the --allow-* arguments of capspec's own command line
+	ScriptInput             // one command of a shell script (--shell)
+)
+
+// String names the kind: "flags file", "command line" or "shell command".
+func (k Kind) String() string {
+	switch k {
+	case ArgsInput:
+		return "command line"
+	case ScriptInput:
+		return "shell command"
+	}
+	return "flags file"
+}
+
 // Input is the text of one policy: its flags and comments, in order.
 type Input struct {
 	// Name names the policy for people: "policy.flags", "argv", "run.sh:4 wasmtime".
 	Name string
+	// Kind says what the input was read from.
+	Kind Kind
 	// Files holds the contents of every origin the flags come from.
 	Files []*diag.File
 	// Flags are the flags in order.
@@ -84,17 +110,35 @@ type Comment struct {
 	BlankBefore bool
 }
 
-// FlagNames are the three flags of the language.
-var FlagNames = [...]string{"--allow-resolve", "--allow-outbound", "--allow-inbound"}
-
 // IsFlagName reports whether s is one of the three flag names.
 func IsFlagName(s string) bool {
-	for _, n := range FlagNames {
-		if s == n {
-			return true
-		}
+	_, ok := ast.KindOfFlag(s)
+	return ok
+}
+
+// NearFlagName reports whether a word's flag name (the part before "=")
+// is one of the three flag names or a misspelling of one (within two
+// edits: --allow-outboud, --alow-inbound, -allow-resolve). Such words are
+// flags for capspec: it reports a misspelled one with a suggestion (CS001)
+// rather than skipping it. --allow-env and other tools' flags are not.
+func NearFlagName(word string) bool {
+	name, _, _ := strings.Cut(word, "=")
+	if IsFlagName(name) {
+		return true
 	}
-	return false
+	if len(name) > 24 || !strings.HasPrefix(name, "-") {
+		return false
+	}
+	return suggest.Near(name, 2, ast.FlagNames()...)
+}
+
+// SkipBOM returns the offset at which the text of a file starts: after a
+// UTF-8 byte order mark, which editors write and readers skip.
+func SkipBOM(content string) int {
+	if strings.HasPrefix(content, diag.BOM) {
+		return len(diag.BOM)
+	}
+	return 0
 }
 
 // takesSeparateValue reports whether word is a flag name written without

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/capspec/capspec/diag"
 )
 
 func TestFlagsFile(t *testing.T) {
@@ -122,5 +124,97 @@ func TestArgs(t *testing.T) {
 	}
 	if ins, _ := (Args{Argv: []string{"capspec", "lint", "x.flags"}}).Read(); len(ins) != 0 {
 		t.Errorf("no --allow-* flags should give no input, got %d", len(ins))
+	}
+}
+
+// TestArgsMisspelled checks that misspelled flag names are read as flags
+// (the grammar reports them with a suggestion), in both forms, and that
+// Misspelled names their words for the command-line parser to leave out.
+func TestArgsMisspelled(t *testing.T) {
+	argv := []string{"capspec", "lint", "--allow-outboud=tcp://x:1", "--allow-env=FOO", "--alow-resolve", "a.com", "-allow-inbound=tcp://*:1", "--allow-outbound=tcp://y:2", "--", "--allow-resolv=z"}
+	ins, err := Args{Argv: argv}.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range ins[0].Flags {
+		got = append(got, f.Text+" @ "+f.Range.String())
+	}
+	want := []string{
+		"--allow-outboud=tcp://x:1 @ argv[2]:1",
+		"--alow-resolve a.com @ argv[4]:1",
+		"-allow-inbound=tcp://*:1 @ argv[6]:1",
+		"--allow-outbound=tcp://y:2 @ argv[7]:1",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("flags (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]int{2, 4, 5, 6}, Args{Argv: argv}.Misspelled()); diff != "" {
+		t.Errorf("Misspelled (-want +got):\n%s", diff)
+	}
+	if ins[0].Kind != ArgsInput || !ins[0].Flags[0].Range.IsArg() {
+		t.Errorf("the command line is not of kind %s", ArgsInput)
+	}
+}
+
+// TestKindsNotNames: an input's kind is a type, not its name. A flags file
+// called "argv" or "argv[1]" is a flags file whose positions print as a
+// file's; standard input is of kind stdin.
+func TestKindsNotNames(t *testing.T) {
+	for _, name := range []string{"argv", "argv[1]", "./argv[1]"} {
+		ins, _ := FlagsFile{Name: name, Content: "--allow-resolve=a..b\n"}.Read()
+		in := ins[0]
+		if in.Kind != FlagsInput || in.Flags[0].Range.IsArg() {
+			t.Errorf("%s: kind %s, arg %v", name, in.Kind, in.Flags[0].Range.IsArg())
+		}
+		if got := in.Flags[0].Range.String(); got != name+":1:1" {
+			t.Errorf("%s: position %s", name, got)
+		}
+	}
+	ins, _ := FlagsFile{Name: "<stdin>", Content: "--allow-resolve=a\n", Stdin: true}.Read()
+	if k := ins[0].Flags[0].Range.Kind; k != diag.OriginStdin {
+		t.Errorf("standard input has origin kind %s", k)
+	}
+	sh, _ := Shell{Name: "run.sh", Content: "wasmtime --allow-resolve=a x.wasm\n"}.Read()
+	if sh[0].Kind != ScriptInput {
+		t.Errorf("a script command has kind %s", sh[0].Kind)
+	}
+}
+
+// TestBOM: a byte order mark at the start of a flags file or script is
+// skipped; columns count from after it, offsets from the file's start.
+func TestBOM(t *testing.T) {
+	content := diag.BOM + "--allow-resolve=a.com # c\n--allow-resolve=b.com\n"
+	ins, err := FlagsFile{Name: "p.flags", Content: content}.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := ins[0].Flags
+	if len(fs) != 2 || fs[0].Text != "--allow-resolve=a.com" {
+		t.Fatalf("flags %v", fs)
+	}
+	if got := fs[0].Range.String(); got != "p.flags:1:1" {
+		t.Errorf("first flag at %s, want p.flags:1:1", got)
+	}
+	if fs[0].Range.Start.Offset != len(diag.BOM) {
+		t.Errorf("first flag at offset %d, want %d", fs[0].Range.Start.Offset, len(diag.BOM))
+	}
+	if c := ins[0].Comments[0]; c.Range.String() != "p.flags:1:23" {
+		t.Errorf("comment at %s", c.Range)
+	}
+	if line := ins[0].Files[0].Line(1); line != "--allow-resolve=a.com # c" {
+		t.Errorf("line 1 is %q", line)
+	}
+	// Only at the very start: elsewhere it is a character of a word.
+	ins, _ = FlagsFile{Name: "p.flags", Content: "--allow-resolve=a.com " + diag.BOM + "--allow-resolve=b.com\n"}.Read()
+	if got := ins[0].Flags[1].Text; got != diag.BOM+"--allow-resolve=b.com" {
+		t.Errorf("a byte order mark inside the file was dropped: %q", got)
+	}
+	sh, err := Shell{Name: "run.sh", Content: diag.BOM + "wasmtime --allow-resolve=a.com x.wasm\n"}.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sh) != 1 || sh[0].Name != "run.sh:1 wasmtime" || sh[0].Flags[0].Range.String() != "run.sh:1:10" {
+		t.Errorf("script with a byte order mark: %+v", sh)
 	}
 }

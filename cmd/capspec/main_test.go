@@ -5,9 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -26,7 +28,10 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
-		Cmds:                map[string]func(ts *testscript.TestScript, neg bool, args []string){"exitcode": exitCode},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exitcode": exitCode,
+			"waitfor":  waitFor,
+		},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "")
 			env.Setenv("FORCE_COLOR", "")
@@ -64,8 +69,9 @@ func exitCode(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // TestScriptsNameExitStatus checks that no script expects a failure with
-// "! exec", which accepts any non-zero status: each says which status it
-// expects with exitcode.
+// "! exec", which accepts any non-zero status, or checks a status through a
+// shell (a status.sh helper, "echo status $?"): each says which status it
+// expects with exitcode, the one convention.
 func TestScriptsNameExitStatus(t *testing.T) {
 	paths, err := filepath.Glob("testdata/script/*.txtar")
 	if err != nil || len(paths) == 0 {
@@ -77,7 +83,11 @@ func TestScriptsNameExitStatus(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, line := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(strings.TrimSpace(line), "! exec") {
+			l := strings.TrimSpace(line)
+			for strings.HasPrefix(l, "[") && strings.Contains(l, "] ") { // conditions
+				l = strings.TrimSpace(l[strings.Index(l, "] ")+1:])
+			}
+			if strings.HasPrefix(l, "! exec") || strings.Contains(l, "status.sh") || strings.Contains(l, "echo status $?") {
 				t.Errorf("%s:%d: %q: write exitcode N instead, with the status expected", p, i+1, line)
 			}
 			if strings.HasPrefix(line, "-- ") {
@@ -85,4 +95,21 @@ func TestScriptsNameExitStatus(t *testing.T) {
 			}
 		}
 	}
+}
+
+// waitFor is the script command "waitfor FILE REGEXP": it waits (up to 20
+// seconds) until FILE exists and matches REGEXP, for a command running in
+// the background (capspec proxy) to have written it.
+func waitFor(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitfor FILE REGEXP")
+	}
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if b, err := os.ReadFile(ts.MkAbs(args[0])); err == nil && re.Match(b) {
+			return
+		}
+	}
+	ts.Fatalf("%s does not match %q after 20s", args[0], args[1])
 }

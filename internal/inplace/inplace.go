@@ -1,5 +1,5 @@
-// Package inplace replaces the content of existing files atomically: the
-// one write path of capspec fmt -w, fmt --shell -w and lint --fix -w.
+// Package inplace replaces the content of files atomically: the one write
+// path of capspec fmt -w, fmt --shell -w, lint --fix -w and proxy --learn.
 //
 // A file is rewritten through github.com/google/renameio/v2: the new
 // content goes to a temporary file in the file's directory, which gets the
@@ -73,6 +73,20 @@ func Rewrite(path string, content []byte) (err error) {
 	}
 	if err := pf.CloseAtomicallyReplace(); err != nil {
 		return fmt.Errorf("cannot rewrite %s: %w", path, pathError(err))
+	}
+	return nil
+}
+
+// Write writes content to path atomically: an existing file (or the target
+// of a symbolic link) is rewritten as Rewrite does, keeping its mode and
+// owner and refusing a read-only file; a missing file is created with the
+// permissions perm (less the umask).
+func Write(path string, content []byte, perm os.FileMode) error {
+	if _, err := os.Lstat(path); err == nil || !errors.Is(err, os.ErrNotExist) {
+		return Rewrite(path, content)
+	}
+	if err := renameio.WriteFile(path, content, perm); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, pathError(err))
 	}
 	return nil
 }

@@ -152,3 +152,42 @@ func TestRewriteKeepsOwner(t *testing.T) {
 		t.Errorf("owner %d:%d mode %v content %q", st.Uid, st.Gid, fi.Mode(), content(t, p))
 	}
 }
+
+// TestWrite checks that Write creates a missing file with its permissions
+// (less the umask) and rewrites an existing one as Rewrite does: mode kept,
+// links followed, read-only refused.
+func TestWrite(t *testing.T) {
+	dir := t.TempDir()
+	fresh := filepath.Join(dir, "fresh.flags")
+	umask := syscall.Umask(0)
+	syscall.Umask(umask)
+	if err := Write(fresh, []byte("one\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(fresh); err != nil || fi.Mode().Perm() != 0o644&^os.FileMode(umask) || content(t, fresh) != "one\n" {
+		t.Errorf("created: %v, %v, %q", fi, err, content(t, fresh))
+	}
+	kept := write(t, dir, "kept.flags", "old\n", 0o600)
+	if err := Write(kept, []byte("new\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(kept); fi.Mode().Perm() != 0o600 || content(t, kept) != "new\n" {
+		t.Errorf("rewritten: mode %v, %q", fi.Mode(), content(t, kept))
+	}
+	if err := os.Symlink("kept.flags", filepath.Join(dir, "link.flags")); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(filepath.Join(dir, "link.flags"), []byte("linked\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Lstat(filepath.Join(dir, "link.flags")); fi.Mode()&os.ModeSymlink == 0 || content(t, kept) != "linked\n" {
+		t.Errorf("link: %v, target %q", fi.Mode(), content(t, kept))
+	}
+	ro := write(t, dir, "ro.flags", "old\n", 0o444)
+	if err := Write(ro, []byte("new\n"), 0o644); err == nil || !strings.Contains(err.Error(), "read-only") || content(t, ro) != "old\n" {
+		t.Errorf("read-only: %v, %q", err, content(t, ro))
+	}
+	if got := entries(t, dir); got != "fresh.flags kept.flags link.flags ro.flags" {
+		t.Errorf("directory holds %q", got)
+	}
+}
