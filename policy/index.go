@@ -22,15 +22,7 @@ func coveringHosts(r *Rule, bits map[bool][]int, try func(Host)) {
 	}
 	switch r.Host.Kind {
 	case NameHost, WildcardHost:
-		n := r.Host.Name
-		for {
-			i := strings.IndexByte(n, '.')
-			if i < 0 {
-				break
-			}
-			n = n[i+1:]
-			try(Host{Kind: WildcardHost, Name: n})
-		}
+		wildcardsAbove(r.Host.Name, try)
 	case AddressHost:
 		if r.Kind == ast.Inbound && IsLoopback(r.Host.Prefix.Addr()) {
 			try(Host{Kind: LocalhostHost, Name: literal.Localhost})
@@ -70,6 +62,31 @@ func coveringHosts(r *Rule, bits map[bool][]int, try func(Host)) {
 			}
 		}
 	}
+}
+
+// wildcardsAbove calls try with the wildcard of every domain strictly
+// above the name n, by whole labels: *.b.c and *.c for a.b.c.
+func wildcardsAbove(n string, try func(Host)) {
+	for {
+		i := strings.IndexByte(n, '.')
+		if i < 0 {
+			return
+		}
+		n = n[i+1:]
+		try(Host{Kind: WildcardHost, Name: n})
+	}
+}
+
+// NameCandidates calls try with every host that may match the name n (see
+// MatchesName): "*", n itself as a name and as localhost, and the wildcard
+// of every domain above n. A set of hosts is asked whether any matches n
+// by looking these up, each confirmed with MatchesName, instead of
+// comparing every host.
+func NameCandidates(n string, try func(Host)) {
+	try(Host{Kind: AnyHost})
+	try(Host{Kind: NameHost, Name: n})
+	try(Host{Kind: LocalhostHost, Name: n})
+	wildcardsAbove(n, try)
 }
 
 // addBits records the prefix length of an address host in bits.
