@@ -120,12 +120,14 @@ func (a *app) runFmt(o fmtOptions, args []string) error {
 		notCanonical = notCanonical || !f.canonical()
 	}
 	if o.write {
+		var ws []fileWrite
 		for _, f := range fs {
 			if f.path != "" && !f.canonical() {
-				if err := writeFileAtomic(f.path, f.new); err != nil {
-					return &exitError{code: ExitUsage, err: err}
-				}
+				ws = append(ws, fileWrite{f.path, f.new})
 			}
+		}
+		if err := rewriteFiles(ws); err != nil {
+			return err
 		}
 	}
 	var out strings.Builder

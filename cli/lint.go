@@ -1,16 +1,16 @@
 package cli
 
 import (
+	"bufio"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/grammar"
+	"github.com/capspec/capspec/internal/inplace"
 	"github.com/capspec/capspec/internal/version"
 	"github.com/capspec/capspec/lint"
 	"github.com/capspec/capspec/report"
@@ -229,6 +229,7 @@ func (a *app) reload(set *inputSet, contents map[string]string) (*inputSet, erro
 func (a *app) emitFixed(set *inputSet, contents map[string]string, changed map[string]bool, write bool) error {
 	type printed struct{ name, text string }
 	var outs []printed
+	var writes []fileWrite
 	emitted := map[string]bool{}
 	for _, it := range set.items {
 		if it.input.Kind == source.ArgsInput {
@@ -247,67 +248,48 @@ func (a *app) emitFixed(set *inputSet, contents map[string]string, changed map[s
 			emitted[f.Name] = true
 			if write && f.Kind == diag.OriginFile {
 				if changed[f.Name] {
-					if err := writeFileAtomic(f.Name, contents[f.Name]); err != nil {
-						return &exitError{code: ExitUsage, err: err}
-					}
+					writes = append(writes, fileWrite{f.Name, contents[f.Name]})
 				}
 				continue
 			}
 			outs = append(outs, printed{f.Name, contents[f.Name]})
 		}
 	}
-	var b strings.Builder
+	if err := rewriteFiles(writes); err != nil {
+		return err
+	}
+	out := bufio.NewWriter(a.env.Stdout)
 	for _, p := range outs {
 		if len(outs) > 1 {
-			fmt.Fprintf(&b, "# %s\n", p.name)
+			fmt.Fprintf(out, "# %s\n", p.name)
 		}
-		b.WriteString(p.text)
+		out.WriteString(p.text)
 		if p.text != "" && !strings.HasSuffix(p.text, "\n") {
-			b.WriteByte('\n')
+			out.WriteByte('\n')
 		}
 	}
-	_, err := io.WriteString(a.env.Stdout, b.String())
-	return err
+	return out.Flush()
 }
 
-// writeFileAtomic replaces the content of path with content: it writes a
-// temporary file in the same directory with the same mode, syncs it, and
-// renames it over path, so that path is never half-written.
-func writeFileAtomic(path, content string) (err error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("cannot rewrite %s: %w", path, unwrapPathError(err))
-	}
-	return writeFileAtomicPerm(path, content, info.Mode().Perm())
-}
+// fileWrite is a file to rewrite with new content.
+type fileWrite struct{ path, content string }
 
-// writeFileAtomicPerm writes content to path atomically (as
-// writeFileAtomic), creating it with permissions perm when it is missing.
-func writeFileAtomicPerm(path, content string, perm os.FileMode) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".capspec-*")
-	if err != nil {
-		return fmt.Errorf("cannot rewrite %s: %w", path, unwrapPathError(err))
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+// rewriteFiles rewrites files in place, atomically, following symbolic
+// links and keeping each file's mode and owner (package inplace): the one
+// write path of fmt -w, fmt --shell -w and lint --fix -w. Every file is
+// checked before any is written, so that a file that cannot be rewritten
+// (read-only, unreadable, not a regular file) stops the command with
+// status 2 before anything changes.
+func rewriteFiles(ws []fileWrite) error {
+	for _, w := range ws {
+		if _, err := inplace.Check(w.path); err != nil {
+			return &exitError{code: ExitUsage, err: err}
 		}
-	}()
-	if _, err = tmp.WriteString(content); err != nil {
-		return fmt.Errorf("cannot rewrite %s: %w", path, err)
 	}
-	if err = tmp.Chmod(perm); err != nil {
-		return fmt.Errorf("cannot rewrite %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("cannot rewrite %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("cannot rewrite %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("cannot rewrite %s: %w", path, unwrapPathError(err))
+	for _, w := range ws {
+		if err := inplace.Rewrite(w.path, []byte(w.content)); err != nil {
+			return &exitError{code: ExitUsage, err: err}
+		}
 	}
 	return nil
 }

@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"encoding/json"
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/internal/jsonstream"
 	"github.com/capspec/capspec/literal"
 )
 
@@ -41,7 +42,9 @@ With --format json it prints the tree as JSON (see docs/json.md).`,
 				if err != nil {
 					return err
 				}
-				writeTree(a.env.Stdout, set, pal)
+				if err := writeTree(a.env.Stdout, set, pal); err != nil {
+					return err
+				}
 				errPal, err := a.palette(a.env.Stderr)
 				if err != nil {
 					return err
@@ -60,14 +63,15 @@ With --format json it prints the tree as JSON (see docs/json.md).`,
 	return cmd
 }
 
-// writeTree prints the rules of every input as an indented tree.
-func writeTree(w io.Writer, set *inputSet, pal *diag.Palette) {
-	var b strings.Builder
+// writeTree prints the rules of every input as an indented tree, as it
+// goes.
+func writeTree(w io.Writer, set *inputSet, pal *diag.Palette) error {
+	b := bufio.NewWriterSize(w, 64<<10)
 	for _, it := range set.items {
-		fmt.Fprintf(&b, "%s %s (%s)\n", pal.Bold.Sprint("policy"), it.input.Name, plural(len(it.policy.Rules), "rule"))
+		fmt.Fprintf(b, "%s %s (%s)\n", pal.Bold.Sprint("policy"), it.input.Name, plural(len(it.policy.Rules), "rule"))
 		for _, r := range it.policy.Rules {
-			fmt.Fprintf(&b, "  %s %s  %s\n", pal.Bold.Sprintf("rule %d", r.Index+1), r.Kind(), pal.Gutter.Sprint(r.Range(r)))
-			fmt.Fprintf(&b, "    %q\n", r.Text)
+			fmt.Fprintf(b, "  %s %s  %s\n", pal.Bold.Sprintf("rule %d", r.Index+1), r.Kind(), pal.Gutter.Sprint(r.Range(r)))
+			fmt.Fprintf(b, "    %q\n", r.Text)
 			ast.Walk(r, func(n ast.Node) bool {
 				if n == ast.Node(r) {
 					return true
@@ -77,13 +81,13 @@ func writeTree(w io.Writer, set *inputSet, pal *diag.Palette) {
 				if _, ok := n.(*ast.PortItem); ok {
 					indent = "      "
 				}
-				fmt.Fprintf(&b, "%s%-9s %s  %s\n", indent, label, text, pal.Gutter.Sprint(spanText(r, n)))
+				fmt.Fprintf(b, "%s%-9s %s  %s\n", indent, label, text, pal.Gutter.Sprint(spanText(r, n)))
 				_, isMap := n.(*ast.PortMapping)
 				return !isMap
 			})
 		}
 	}
-	io.WriteString(w, b.String())
+	return b.Flush()
 }
 
 // spanText is a node's origin range as origin:line:col-col.
@@ -206,12 +210,46 @@ type jsonRule struct {
 	Family      string           `json:"family,omitempty"`
 }
 
-type jsonPolicy struct {
-	Name  string     `json:"name"`
-	Rules []jsonRule `json:"rules"`
+// portItemJSON converts a port list item of a rule.
+func portItemJSON(r *ast.Rule, it *ast.PortItem) jsonPortItem {
+	return jsonPortItem{Low: it.Lo, High: it.Hi, Raw: it.Raw, Range: diag.RangeJSON(r.Range(it))}
 }
 
-// ruleJSON converts a rule to the JSON form of capspec parse.
+// itemsKey is how a rule's JSON, indented as an element of "rules", spells
+// its port list's items while they are left out: they are written there.
+const itemsKey = "\n            \"items\": []"
+
+// writeRuleJSON writes a rule as an element of "rules" (depth 3), its port
+// items one at a time in the place of the empty list of ruleJSON.
+func writeRuleJSON(s *jsonstream.Writer, r *ast.Rule) error {
+	j := ruleJSON(r)
+	if r.Ports == nil || len(r.Ports.Items) == 0 {
+		s.Elem(3, j)
+		return nil
+	}
+	var b strings.Builder
+	one := jsonstream.New(&b, false)
+	one.Value(4, j)
+	if err := one.Flush(); err != nil {
+		return err
+	}
+	head, tail, ok := strings.Cut(b.String(), itemsKey)
+	if !ok {
+		return fmt.Errorf("writing rule %d: its JSON has no %q", r.Index, strings.TrimSpace(itemsKey))
+	}
+	s.Next(3)
+	s.Raw(head + strings.TrimSuffix(itemsKey, "[]"))
+	s.Open('[')
+	for _, it := range r.Ports.Items {
+		s.Elem(6, portItemJSON(r, it))
+	}
+	s.Close(6, ']')
+	s.Raw(tail)
+	return nil
+}
+
+// ruleJSON converts a rule to the JSON form of capspec parse, but for the
+// items of its port list, which writeRuleJSON writes.
 func ruleJSON(r *ast.Rule) jsonRule {
 	j := jsonRule{Index: r.Index, Text: r.Text, Kind: r.Kind().String(), Form: "equals", Range: diag.RangeJSON(r.Range(r))}
 	if r.Flag.Form == ast.TwoWords {
@@ -233,11 +271,9 @@ func ruleJSON(r *ast.Rule) jsonRule {
 		j.HostMapping = &jsonHostMapping{Address: m.Addr.String(), Raw: m.Raw, Range: diag.RangeJSON(r.Range(m))}
 	}
 	if p := r.Ports; p != nil {
-		jp := &jsonPorts{Any: p.Any, Items: []jsonPortItem{}, Range: diag.RangeJSON(r.Range(p))}
-		for _, it := range p.Items {
-			jp.Items = append(jp.Items, jsonPortItem{Low: it.Lo, High: it.Hi, Raw: it.Raw, Range: diag.RangeJSON(r.Range(it))})
-		}
-		j.Ports = jp
+		// The items are written one by one (writeRuleJSON): a list may
+		// hold a million ports.
+		j.Ports = &jsonPorts{Any: p.Any, Items: []jsonPortItem{}, Range: diag.RangeJSON(r.Range(p))}
 	}
 	if m := r.PortMap; m != nil {
 		j.PortMapping = &jsonPortItem{Low: m.Item.Lo, High: m.Item.Hi, Raw: m.Item.Raw, Range: diag.RangeJSON(r.Range(m.Item))}
@@ -246,24 +282,40 @@ func ruleJSON(r *ast.Rule) jsonRule {
 	return j
 }
 
-// writeTreeJSON prints {"policies": [...], "diagnostics": [...]}.
+// writeTreeJSON prints {"policies": [...], "diagnostics": [...]}, rule by
+// rule and diagnostic by diagnostic.
 func writeTreeJSON(w io.Writer, set *inputSet, ds []diag.Diagnostic) error {
-	out := struct {
-		Policies    []jsonPolicy          `json:"policies"`
-		Diagnostics []diag.JSONDiagnostic `json:"diagnostics"`
-	}{Policies: []jsonPolicy{}, Diagnostics: []diag.JSONDiagnostic{}}
+	s := jsonstream.New(w, false)
+	s.Open('{')
+	s.Next(0)
+	s.Raw(`"policies": `)
+	s.Open('[')
 	for _, it := range set.items {
-		jp := jsonPolicy{Name: it.input.Name, Rules: []jsonRule{}}
+		s.Next(1)
+		s.Open('{')
+		s.Next(2)
+		s.Raw(`"name": `)
+		s.Value(0, it.input.Name)
+		s.Next(2)
+		s.Raw(`"rules": `)
+		s.Open('[')
 		for _, r := range it.policy.Rules {
-			jp.Rules = append(jp.Rules, ruleJSON(r))
+			if err := writeRuleJSON(s, r); err != nil {
+				return err
+			}
 		}
-		out.Policies = append(out.Policies, jp)
+		s.Close(3, ']')
+		s.Close(2, '}')
 	}
+	s.Close(1, ']')
+	s.Next(0)
+	s.Raw(`"diagnostics": `)
+	s.Open('[')
 	for _, d := range ds {
-		out.Diagnostics = append(out.Diagnostics, diag.ToJSON(d, nil))
+		s.Elem(1, diag.ToJSON(d, nil))
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
+	s.Close(1, ']')
+	s.Close(0, '}')
+	s.Raw("\n")
+	return s.Flush()
 }

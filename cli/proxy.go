@@ -19,6 +19,7 @@ import (
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/enforce"
 	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/internal/inplace"
 	"github.com/capspec/capspec/policy"
 	"github.com/capspec/capspec/proxy"
 )
@@ -262,7 +263,7 @@ wait:
 	if learner != nil {
 		text, err := learner.Policy()
 		if err == nil {
-			err = writeFileAtomicPerm(o.learn, text, 0o644)
+			err = inplace.Write(o.learn, []byte(text), 0o644)
 		}
 		if err != nil {
 			return &exitError{code: ExitFailed, err: fmt.Errorf("writing the learned policy: %w", err)}

@@ -138,6 +138,10 @@ type Diagnostic struct {
 	Detail   string   `json:"detail,omitempty"`
 	Range    Range    `json:"range"`
 	Fixes    []Fix    `json:"fixes,omitempty"`
+	// Omitted is, for the diagnostic that ends a flag's report when the
+	// flag has more than MaxPerFlag findings, how many findings it stands
+	// for (see Omission); 0 for every other diagnostic.
+	Omitted int `json:"omitted,omitempty"`
 }
 
 // Error makes a Diagnostic usable as an error value.

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/capspec/capspec/internal/jsonstream"
 )
 
 func TestFilePos(t *testing.T) {
@@ -146,6 +149,47 @@ func TestSortAndSeverity(t *testing.T) {
 	}
 	if s, err := ParseSeverity("Warning"); err != nil || s != Warning || !Error.AtLeast(Warning) || Info.AtLeast(Warning) {
 		t.Errorf("severity handling is wrong: %v %v", s, err)
+	}
+}
+
+// TestWriteJSONStreams checks the streamed document against the whole
+// document encoded at once, byte for byte.
+func TestWriteJSONStreams(t *testing.T) {
+	f := NewFile("p.flags", "--allow-resolve=a..b <&>\n")
+	d := Diagnostic{ID: "CS007", Severity: Error, Summary: "empty <label> & more", Detail: "d", Range: f.Range(17, 19),
+		Fixes: []Fix{{Message: "m", Edits: []TextEdit{{Range: f.Range(17, 19), NewText: "a.b"}}}}}
+	for _, ds := range [][]Diagnostic{nil, {d}, {d, Omission(5, []string{"CS007", "CS012"}, Error, f.Range(20, 24)), d}} {
+		want := struct {
+			Diagnostics []JSONDiagnostic `json:"diagnostics"`
+		}{Diagnostics: []JSONDiagnostic{}}
+		for _, d := range ds {
+			want.Diagnostics = append(want.Diagnostics, ToJSON(d, Name))
+		}
+		wb, err := jsonstream.Whole(want, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		if err := WriteJSON(&b, ds, Name); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(wb, b.String()); diff != "" {
+			t.Errorf("(-whole +streamed):\n%s", diff)
+		}
+	}
+}
+
+// Name names rules for the tests.
+func Name(id string) string { return "name-of-" + id }
+
+func TestElide(t *testing.T) {
+	if got := Elide("short", 10); got != "short" {
+		t.Errorf("Elide(short) = %q", got)
+	}
+	long := strings.Repeat("ü", 1000)
+	got := Elide(long, 90)
+	if !utf8.ValidString(got) || len(got) > 100 || !strings.Contains(got, "…") {
+		t.Errorf("Elide(long) = %q", got)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -13,6 +14,10 @@ import (
 // A UTF-8 byte order mark at the start of the content is no character of
 // line 1: columns count from after it, and Line leaves it out. Offsets
 // still count its three bytes, so edits apply to the content as it is.
+//
+// Turning an offset into a position costs O(log lines) plus a bounded
+// number of bytes, however long the line: a file of many flags on one line
+// is read in linear time. A File is safe for concurrent use.
 type File struct {
 	Name    string
 	Content string
@@ -22,20 +27,38 @@ type File struct {
 	Arg   int
 	lines []int // byte offset of the start of each line
 	bom   int   // length of a leading byte order mark: 0 or 3
+	ascii bool  // every byte is ASCII: a column is a byte count
+
+	marksOnce sync.Once
+	marks     []runeMark // non-ASCII content: a mark per markSpan bytes
 }
 
 // BOM is the UTF-8 byte order mark.
 const BOM = "\uFEFF"
 
+// runeMark records, for the first rune boundary at or after a multiple of
+// markSpan bytes, its offset and how many runes precede it on its line.
+type runeMark struct {
+	offset, runes int
+}
+
+// markSpan is the distance in bytes between two rune marks: computing a
+// column decodes at most about twice as many bytes.
+const markSpan = 256
+
 // NewFile records the content of the origin called name, a file.
 func NewFile(name, content string) *File {
 	lines := []int{0}
+	ascii := true
 	for i := 0; i < len(content); i++ {
-		if content[i] == '\n' {
+		switch c := content[i]; {
+		case c == '\n':
 			lines = append(lines, i+1)
+		case c >= utf8.RuneSelf:
+			ascii = false
 		}
 	}
-	f := &File{Name: name, Content: content, lines: lines, Kind: inferKind(name)}
+	f := &File{Name: name, Content: content, lines: lines, ascii: ascii, Kind: inferKind(name)}
 	if strings.HasPrefix(content, BOM) {
 		f.bom = len(BOM)
 	}
@@ -68,11 +91,58 @@ func inferKind(name string) OriginKind {
 func (f *File) Pos(offset int) Pos {
 	offset = max(0, min(offset, len(f.Content)))
 	line := sort.Search(len(f.lines), func(i int) bool { return f.lines[i] > offset }) - 1
-	start := f.lines[line]
+	lineStart := f.lines[line]
+	start := lineStart // the byte of column 1
 	if line == 0 && offset >= f.bom {
-		start = f.bom
+		start = f.bom // after a byte order mark
 	}
-	return Pos{Offset: offset, Line: line + 1, Column: utf8.RuneCountInString(f.Content[start:offset]) + 1}
+	return Pos{Offset: offset, Line: line + 1, Column: f.runesBefore(lineStart, offset) - f.runesBefore(lineStart, start) + 1}
+}
+
+// runesBefore counts the runes of the content from start, the start of a
+// line, to offset on that line, as utf8.RuneCountInString would.
+func (f *File) runesBefore(start, offset int) int {
+	if f.ascii || offset-start <= 2*markSpan {
+		if f.ascii {
+			return offset - start
+		}
+		return utf8.RuneCountInString(f.Content[start:offset])
+	}
+	f.marksOnce.Do(f.mark)
+	// The last mark at or before offset; marks at or after start are on
+	// the line, since a line start is a rune boundary.
+	i := min(offset/markSpan, len(f.marks)-1)
+	for i > 0 && f.marks[i].offset > offset {
+		i--
+	}
+	if m := f.marks[i]; m.offset >= start && m.offset <= offset {
+		return m.runes + utf8.RuneCountInString(f.Content[m.offset:offset])
+	}
+	return utf8.RuneCountInString(f.Content[start:offset])
+}
+
+// mark decodes the content once, line by line, and records a rune mark
+// per markSpan bytes.
+func (f *File) mark() {
+	f.marks = make([]runeMark, 0, len(f.Content)/markSpan+1)
+	runes, next := 0, 0
+	for i := 0; i < len(f.Content); {
+		if i >= next {
+			f.marks = append(f.marks, runeMark{offset: i, runes: runes})
+			next = (i/markSpan + 1) * markSpan
+		}
+		if f.Content[i] == '\n' {
+			runes = 0
+			i++
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(f.Content[i:])
+		runes++
+		i += size
+	}
+	if len(f.marks) == 0 {
+		f.marks = append(f.marks, runeMark{})
+	}
 }
 
 // Range returns the range of bytes [start, end) of the file.
@@ -85,8 +155,15 @@ func (f *File) Range(start, end int) Range {
 
 // Line returns line n (counting from 1) without its line break.
 func (f *File) Line(n int) string {
+	_, line := f.lineAt(n)
+	return line
+}
+
+// lineAt returns the offset of line n (counting from 1) and its text
+// without its line break.
+func (f *File) lineAt(n int) (int, string) {
 	if n < 1 || n > len(f.lines) {
-		return ""
+		return 0, ""
 	}
 	start := f.lines[n-1]
 	if n == 1 {
@@ -99,7 +176,7 @@ func (f *File) Line(n int) string {
 	if end > start && f.Content[end-1] == '\r' {
 		end--
 	}
-	return f.Content[start:end]
+	return start, f.Content[start:end]
 }
 
 // LineCount returns the number of lines in the file.

@@ -1,13 +1,15 @@
 package diag
 
 import (
-	"encoding/json"
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/fatih/color"
+
+	"github.com/capspec/capspec/internal/jsonstream"
 )
 
 // Palette holds the colors of text output. The zero Palette prints no
@@ -72,29 +74,58 @@ func (fs FileSet) Add(files ...*File) {
 //	  3 | --allow-outbound=tcp://example.com:70000
 //	    |                                    ^^^^^
 //
-// followed by the detail and the suggested fixes, if any.
+// followed by the detail and the suggested fixes, if any. A long source
+// line is shown as a window around the range (see writeSnippet), and a long
+// summary, detail line or fix is elided in the middle, so that each
+// diagnostic's text is bounded whatever the input. Output is written as it
+// is made, not gathered first.
 func WriteText(w io.Writer, ds []Diagnostic, files Files, p *Palette) error {
 	if p == nil {
 		p = NewPalette(false)
 	}
-	var b strings.Builder
+	bw := bufio.NewWriterSize(w, 64<<10)
 	for _, d := range ds {
 		sev := p.Severity(d.Severity)
-		fmt.Fprintf(&b, "%s: %s: %s\n", p.Bold.Sprint(d.Range.String()), sev.Sprintf("%s[%s]", d.Severity, d.ID), p.Bold.Sprint(d.Summary))
+		fmt.Fprintf(bw, "%s: %s: %s\n", p.Bold.Sprint(d.Range.String()), sev.Sprintf("%s[%s]", d.Severity, d.ID), p.Bold.Sprint(printable(Elide(d.Summary, maxMessage))))
 		if files != nil {
-			writeSnippet(&b, d.Range, files.File(d.Range.Origin), p, sev)
+			writeSnippet(bw, d.Range, files.File(d.Range.Origin), p, sev)
 		}
 		if d.Detail != "" {
 			for _, line := range strings.Split(d.Detail, "\n") {
-				fmt.Fprintf(&b, "    %s %s\n", p.Gutter.Sprint("="), line)
+				fmt.Fprintf(bw, "    %s %s\n", p.Gutter.Sprint("="), printable(Elide(line, maxMessage)))
 			}
 		}
 		for _, f := range d.Fixes {
-			fmt.Fprintf(&b, "    %s %s\n", p.Gutter.Sprint("="), p.Help.Sprint("help: "+fixText(f)))
+			fmt.Fprintf(bw, "    %s %s\n", p.Gutter.Sprint("="), p.Help.Sprint("help: "+printable(Elide(fixText(f), maxMessage))))
 		}
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return bw.Flush()
+}
+
+// maxMessage is the most bytes of a summary, a detail line or a fix that
+// text output shows; the middle of a longer one is elided.
+const maxMessage = 400
+
+// Elide returns s, or when it is longer than max bytes its start and end
+// with "…" between, max bytes or so in all (cut at rune boundaries).
+func Elide(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	head := runeStart(s, max*2/3)
+	tail := runeStart(s, len(s)-max/3)
+	return s[:head] + "…" + s[tail:]
+}
+
+// runeStart returns the start of the rune holding byte i of s (i itself
+// when s is not UTF-8 there).
+func runeStart(s string, i int) int {
+	for j := i; j > 0 && j > i-utf8.UTFMax; j-- {
+		if utf8.RuneStart(s[j]) {
+			return j
+		}
+	}
+	return i
 }
 
 // fixText describes a fix: its message, and the new text of a one-edit fix.
@@ -105,40 +136,102 @@ func fixText(f Fix) string {
 	return f.Message
 }
 
+// The window of a long source line that a snippet shows: the line is
+// shown whole up to snippetWhole bytes; a longer one shows up to
+// snippetContext runes before and after the range and up to snippetRange
+// runes of the range, with "…" where text is left out.
+const (
+	snippetWhole   = 160
+	snippetContext = 40
+	snippetRange   = 80
+)
+
 // writeSnippet writes the source line of a range with carets under it.
-func writeSnippet(b *strings.Builder, r Range, f *File, p *Palette, sev interface{ Sprint(...any) string }) {
+// The carets stand under the range's text whatever the window; the
+// position in the first line keeps the range's real line and column.
+func writeSnippet(w io.Writer, r Range, f *File, p *Palette, sev interface{ Sprint(...any) string }) {
 	if f == nil || r.Start.Line < 1 || r.Start.Line > f.LineCount() {
 		return
 	}
-	line := f.Line(r.Start.Line)
-	num := fmt.Sprint(r.Start.Line)
-	if r.IsArg() {
-		num = ""
+	lineStart, line := f.lineAt(r.Start.Line)
+	// The range in bytes of line: [s, e).
+	s := max(0, min(r.Start.Offset-lineStart, len(line)))
+	e := len(line)
+	if r.End.Line == r.Start.Line {
+		e = max(s, min(r.End.Offset-lineStart, len(line)))
 	}
-	pad := strings.Repeat(" ", len(num))
-	fmt.Fprintf(b, "  %s %s %s\n", p.Gutter.Sprint(num), p.Gutter.Sprint("|"), printable(line))
-	startCol := r.Start.Column
-	endCol := r.End.Column
-	if r.End.Line != r.Start.Line {
-		endCol = utf8.RuneCountInString(line) + 1
+	// A range that starts or ends inside a rune covers that rune.
+	s = runeAround(line, s)
+	if j := runeAround(line, e); j < e {
+		_, size := utf8.DecodeRuneInString(line[j:])
+		e = j + size
 	}
-	width := max(endCol-startCol, 1)
-	// Keep tabs before the caret so it lines up under the text.
-	var lead strings.Builder
-	for i, ch := range []rune(line) {
-		if i >= startCol-1 {
-			break
+	ws, we, re := 0, len(line), e // window [ws, we); carets over [s, re)
+	if len(line) > snippetWhole {
+		ws = runesBack(line, s, snippetContext)
+		re = runesForward(line, s, e, snippetRange)
+		we = re
+		if re == e {
+			we = runesForward(line, e, len(line), snippetContext)
 		}
+	}
+	text := printable(line[ws:we])
+	var lead strings.Builder
+	if ws > 0 {
+		text = "…" + text
+		lead.WriteByte(' ')
+	}
+	if we < len(line) {
+		text += "…"
+	}
+	// Keep tabs before the caret so it lines up under the text.
+	for _, ch := range line[ws:s] {
 		if ch == '\t' {
 			lead.WriteRune('\t')
 		} else {
 			lead.WriteRune(' ')
 		}
 	}
-	for i := len([]rune(line)); i < startCol-1; i++ {
-		lead.WriteRune(' ')
+	width := max(utf8.RuneCountInString(line[s:re]), 1)
+	num := fmt.Sprint(r.Start.Line)
+	if r.IsArg() {
+		num = ""
 	}
-	fmt.Fprintf(b, "  %s %s %s%s\n", pad, p.Gutter.Sprint("|"), lead.String(), sev.Sprint(strings.Repeat("^", width)))
+	pad := strings.Repeat(" ", len(num))
+	fmt.Fprintf(w, "  %s %s %s\n", p.Gutter.Sprint(num), p.Gutter.Sprint("|"), text)
+	fmt.Fprintf(w, "  %s %s %s%s\n", pad, p.Gutter.Sprint("|"), lead.String(), sev.Sprint(strings.Repeat("^", width)))
+}
+
+// runeAround returns the start of the rune of s that holds byte i: i, or
+// up to three bytes before it when a multi-byte rune starting there covers i.
+func runeAround(s string, i int) int {
+	for j := i - 1; j >= 0 && j > i-utf8.UTFMax; j-- {
+		if utf8.RuneStart(s[j]) {
+			if _, size := utf8.DecodeRuneInString(s[j:]); j+size > i {
+				return j
+			}
+			break
+		}
+	}
+	return i
+}
+
+// runesBack returns the offset n runes before offset i of s (or 0).
+func runesBack(s string, i, n int) int {
+	for ; n > 0 && i > 0; n-- {
+		_, size := utf8.DecodeLastRuneInString(s[:i])
+		i -= size
+	}
+	return i
+}
+
+// runesForward returns the offset n runes after offset i of s, at most limit.
+func runesForward(s string, i, limit, n int) int {
+	for ; n > 0 && i < limit; n-- {
+		_, size := utf8.DecodeRuneInString(s[i:limit])
+		i += size
+	}
+	return i
 }
 
 // printable replaces control characters so that a snippet cannot move the
@@ -180,6 +273,9 @@ type JSONDiagnostic struct {
 	Detail   string `json:"detail,omitempty"`
 	JSONRange
 	Fixes []JSONFix `json:"fixes"`
+	// Omitted is set on the diagnostic that counts a flag's findings
+	// beyond MaxPerFlag: how many it stands for.
+	Omitted int `json:"omitted,omitempty"`
 }
 
 // JSONFix is the JSON form of a suggested fix.
@@ -200,7 +296,7 @@ type JSONEdit struct {
 func ToJSON(d Diagnostic, names func(id string) string) JSONDiagnostic {
 	j := JSONDiagnostic{
 		ID: d.ID, Severity: d.Severity.String(), Summary: d.Summary, Detail: d.Detail,
-		JSONRange: RangeJSON(d.Range), Fixes: []JSONFix{},
+		JSONRange: RangeJSON(d.Range), Fixes: []JSONFix{}, Omitted: d.Omitted,
 	}
 	if names != nil {
 		j.Name = names(d.ID)
@@ -215,16 +311,16 @@ func ToJSON(d Diagnostic, names func(id string) string) JSONDiagnostic {
 	return j
 }
 
-// WriteJSON writes {"diagnostics": [...]} with two-space indentation.
+// WriteJSON writes {"diagnostics": [...]} with two-space indentation, one
+// diagnostic at a time.
 func WriteJSON(w io.Writer, ds []Diagnostic, names func(id string) string) error {
-	out := struct {
-		Diagnostics []JSONDiagnostic `json:"diagnostics"`
-	}{Diagnostics: make([]JSONDiagnostic, 0, len(ds))}
+	s := jsonstream.New(w, false)
+	s.Raw("{\n  \"diagnostics\": ")
+	s.Open('[')
 	for _, d := range ds {
-		out.Diagnostics = append(out.Diagnostics, ToJSON(d, names))
+		s.Elem(1, ToJSON(d, names))
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
+	s.Close(1, ']')
+	s.Raw("\n}\n")
+	return s.Flush()
 }

@@ -3,6 +3,7 @@ package explain
 import (
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
@@ -138,6 +139,33 @@ func Explain(in Input) *Account {
 // written rule is accounted for: in Rules or ImpliedBy of the grant it is
 // merged into, or in Also of a grant covering it.
 func grants(p *policy.Policy) []Grant {
+	out, unsourced := sourceGrants(p, dropCovered)
+	// Rules not among the sources lie within a kept grant: the first that
+	// covers them.
+	kept := make([]*policy.Rule, len(out))
+	for i := range out {
+		kept[i] = out[i].Rule
+	}
+	byHost := policy.NewIndex(kept)
+	for _, r := range unsourced {
+		for _, i := range byHost.Covering(r, r.Ports[:min(1, len(r.Ports))]) {
+			if policy.Covers(out[i].Rule, r) {
+				out[i].Also = append(out[i].Also, flagIndex(r))
+				break
+			}
+		}
+	}
+	winners := mappingWinners(kept, byHost)
+	for i := range out {
+		settle(out, i, winners[i])
+	}
+	return out
+}
+
+// sourceGrants returns the grants of a policy, each with the written rules
+// it is made of (drop removes the connection grants other ones cover), and
+// the rules (and implied resolves) that are no grant's source.
+func sourceGrants(p *policy.Policy, drop func([]*policy.Rule) []*policy.Rule) ([]Grant, []*policy.Rule) {
 	index := map[*ast.Rule]int{}
 	for _, r := range p.Rules {
 		if r.Source != nil {
@@ -155,13 +183,11 @@ func grants(p *policy.Policy) []Grant {
 	// Canonicalize keeps an outbound rule to a name whose implied lookup
 	// nothing else grants; as a connection grant it may still lie within
 	// another one.
-	conns = dropCovered(conns)
-	kept := append(resolves, conns...)
-
+	conns = drop(conns)
 	var out []Grant
 	used := map[int]bool{}        // written rules accounted for as sources
 	usedImplied := map[int]bool{} // outbound rules whose implied lookup is a source
-	for _, k := range kept {
+	for _, k := range append(resolves, conns...) {
 		g := Grant{Rule: k, Summary: Summary(k)}
 		for _, s := range k.Sources {
 			i, ok := index[s]
@@ -178,45 +204,80 @@ func grants(p *policy.Policy) []Grant {
 		}
 		out = append(out, g)
 	}
-	// Rules not among the sources lie within a kept grant.
-	also := func(r *policy.Rule) {
-		for i := range out {
-			if policy.Covers(out[i].Rule, r) {
-				out[i].Also = append(out[i].Also, flagIndex(r))
-				return
-			}
-		}
-	}
+	var unsourced []*policy.Rule
 	for _, r := range p.Rules {
 		if !used[flagIndex(r)] {
-			also(r)
+			unsourced = append(unsourced, r)
 		}
 		if ir := r.ImpliedResolve(); ir != nil && !usedImplied[flagIndex(r)] {
-			also(ir)
+			unsourced = append(unsourced, ir)
 		}
 	}
-	for i := range out {
-		g := &out[i]
-		for j := range out {
-			where, ok := overrides(out[j].Rule, g.Rule)
-			if !ok {
-				continue
-			}
-			by := append(slices.Clone(out[j].Rules), out[j].ImpliedBy...)
-			slices.Sort(by)
-			g.OverriddenBy = append(g.OverriddenBy, by...)
-			g.Summary += " " + overrideSentence(out[j].Rule, where, ruleList(by))
+	return out, unsourced
+}
+
+// settle completes grant i: the mapping grants among winners (positions in
+// grants, ascending) that win over it, and its rule lists sorted.
+func settle(grants []Grant, i int, winners []int) {
+	g := &grants[i]
+	for _, j := range winners {
+		where, ok := overrides(grants[j].Rule, g.Rule)
+		if !ok {
+			continue
 		}
-		slices.Sort(g.OverriddenBy)
-		g.OverriddenBy = slices.Compact(g.OverriddenBy)
-		slices.Sort(g.Rules)
-		g.Rules = slices.Compact(g.Rules)
-		slices.Sort(g.ImpliedBy)
-		g.ImpliedBy = slices.Compact(g.ImpliedBy)
-		slices.Sort(g.Also)
-		g.Also = slices.Compact(g.Also)
+		by := append(slices.Clone(grants[j].Rules), grants[j].ImpliedBy...)
+		slices.Sort(by)
+		g.OverriddenBy = append(g.OverriddenBy, by...)
+		g.Summary += " " + overrideSentence(grants[j].Rule, where, ruleList(by))
 	}
-	return out
+	slices.Sort(g.OverriddenBy)
+	g.OverriddenBy = slices.Compact(g.OverriddenBy)
+	slices.Sort(g.Rules)
+	g.Rules = slices.Compact(g.Rules)
+	slices.Sort(g.ImpliedBy)
+	g.ImpliedBy = slices.Compact(g.ImpliedBy)
+	slices.Sort(g.Also)
+	g.Also = slices.Compact(g.Also)
+}
+
+// mappingWinners returns, for each grant, the grants with a mapping that
+// may win over it (see overrides), in ascending order: those whose host
+// may cover its host, or whose host its host may cover, sharing a port
+// (SPEC §3.2, §3.5 compare a mapping rule and a rule without one only where
+// both match). byHost indexes grants.
+func mappingWinners(grants []*policy.Rule, byHost *policy.Index) [][]int {
+	var mapped []int // positions of the grants with a mapping
+	for j, m := range grants {
+		if m.HostMap.IsValid() && m.Kind == ast.Resolve || m.PortMap.IsMapped() {
+			mapped = append(mapped, j)
+		}
+	}
+	winners := make([][]int, len(grants))
+	if len(mapped) == 0 {
+		return winners
+	}
+	// Grants whose host may cover a mapping grant's host.
+	for _, j := range mapped {
+		for _, i := range byHost.Covering(grants[j], grants[j].Ports) {
+			winners[i] = append(winners[i], j)
+		}
+	}
+	// Mapping grants whose host may cover a grant's host.
+	rules := make([]*policy.Rule, len(mapped))
+	for k, j := range mapped {
+		rules[k] = grants[j]
+	}
+	mappings := policy.NewIndex(rules)
+	for i, g := range grants {
+		for _, k := range mappings.Covering(g, g.Ports) {
+			winners[i] = append(winners[i], mapped[k])
+		}
+	}
+	for i := range winners {
+		slices.Sort(winners[i])
+		winners[i] = slices.Compact(winners[i])
+	}
+	return winners
 }
 
 // overrides reports whether the mapping grant m wins over the grant g
@@ -264,12 +325,19 @@ func flagIndex(r *policy.Rule) int {
 }
 
 // dropCovered drops, last to first, every rule whose own grant another
-// kept rule covers. Its input is canonical, so it is short.
+// kept rule covers.
 func dropCovered(rules []*policy.Rule) []*policy.Rule {
+	byHost := policy.NewIndex(rules)
+	return dropCoveredAmong(rules, func(r *policy.Rule) []int { return byHost.Covering(r, r.Ports[:min(1, len(r.Ports))]) })
+}
+
+// dropCoveredAmong is dropCovered with the rules that may cover a rule
+// given by candidates (positions in rules, ascending).
+func dropCoveredAmong(rules []*policy.Rule, candidates func(*policy.Rule) []int) []*policy.Rule {
 	gone := make([]bool, len(rules))
 	for i := len(rules) - 1; i >= 0; i-- {
-		for j, c := range rules {
-			if j != i && !gone[j] && policy.Covers(c, rules[i]) {
+		for _, j := range candidates(rules[i]) {
+			if j != i && !gone[j] && policy.Covers(rules[j], rules[i]) {
 				gone[i] = true
 				break
 			}
@@ -287,13 +355,19 @@ func dropCovered(rules []*policy.Rule) []*policy.Rule {
 // risks turns the warning-level findings into risks, each attributed to
 // the rule whose flag holds it.
 func risks(p *policy.Policy, flags []*source.Flag, findings []diag.Diagnostic) []Risk {
+	return risksAt(findings, newRuleSpans(p, flags).ruleAt)
+}
+
+// risksAt turns the warning-level findings into risks, attributed by
+// ruleAt to a rule.
+func risksAt(findings []diag.Diagnostic, ruleAt func(diag.Range) *policy.Rule) []Risk {
 	var out []Risk
 	for _, d := range findings {
 		if d.Severity != diag.Warning {
 			continue
 		}
 		rk := Risk{ID: d.ID, Name: lint.Name(d.ID), Message: d.Summary, Rule: -1, Range: d.Range}
-		if r := ruleAt(p, flags, d.Range); r != nil {
+		if r := ruleAt(d.Range); r != nil {
 			rk.Rule, rk.Flag = flagIndex(r), r.Text()
 		}
 		out = append(out, rk)
@@ -301,26 +375,77 @@ func risks(p *policy.Policy, flags []*source.Flag, findings []diag.Diagnostic) [
 	return out
 }
 
-// ruleAt returns the rule whose flag holds the start of rg: one of whose
-// words holds it, or whose range does.
-func ruleAt(p *policy.Policy, flags []*source.Flag, rg diag.Range) *policy.Rule {
-	in := func(w diag.Range) bool {
-		return w.Origin == rg.Origin && w.Start.Offset <= rg.Start.Offset && rg.Start.Offset <= w.End.Offset
+// ruleSpans finds the rule whose flag holds a position: one of whose words
+// holds it, or whose range does. Spans are sorted by origin and start,
+// with the highest end so far, so that a position is looked up by binary
+// search.
+type ruleSpans struct {
+	rules  []*policy.Rule
+	spans  []ruleSpan
+	maxEnd []int // maxEnd[i]: the highest end among spans[:i+1] of spans[i]'s origin
+}
+
+// ruleSpan is a word or range of the rule at position rule of the policy.
+type ruleSpan struct {
+	origin     string
+	start, end int
+	rule       int
+}
+
+func newRuleSpans(p *policy.Policy, flags []*source.Flag) *ruleSpans {
+	rs := &ruleSpans{rules: p.Rules}
+	add := func(w diag.Range, rule int) {
+		rs.spans = append(rs.spans, ruleSpan{w.Origin, w.Start.Offset, w.End.Offset, rule})
 	}
-	for _, r := range p.Rules {
+	for k, r := range p.Rules {
 		if r.Source == nil {
 			continue
 		}
 		if i := r.Source.Index; i >= 0 && i < len(flags) {
 			for _, w := range flags[i].Words {
-				if in(w) {
-					return r
-				}
+				add(w, k)
 			}
 		}
-		if in(r.Range()) {
-			return r
+		add(r.Range(), k)
+	}
+	slices.SortFunc(rs.spans, func(a, b ruleSpan) int {
+		if c := strings.Compare(a.origin, b.origin); c != 0 {
+			return c
+		}
+		return a.start - b.start
+	})
+	rs.maxEnd = make([]int, len(rs.spans))
+	for i, s := range rs.spans {
+		rs.maxEnd[i] = s.end
+		if i > 0 && rs.spans[i-1].origin == s.origin {
+			rs.maxEnd[i] = max(rs.maxEnd[i], rs.maxEnd[i-1])
 		}
 	}
-	return nil
+	return rs
+}
+
+// ruleAt returns the first rule of the policy whose flag holds the start
+// of rg, or nil.
+func (rs *ruleSpans) ruleAt(rg diag.Range) *policy.Rule {
+	off := rg.Start.Offset
+	// Spans [0, i) are of earlier origins or start at or before off.
+	i, _ := slices.BinarySearchFunc(rs.spans, rg, func(s ruleSpan, rg diag.Range) int {
+		if c := strings.Compare(s.origin, rg.Origin); c != 0 {
+			return c
+		}
+		if s.start <= off {
+			return -1
+		}
+		return 1
+	})
+	best := -1
+	for j := i - 1; j >= 0 && rs.spans[j].origin == rg.Origin && rs.maxEnd[j] >= off; j-- {
+		if s := rs.spans[j]; s.end >= off && (best < 0 || s.rule < best) {
+			best = s.rule
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	return rs.rules[best]
 }

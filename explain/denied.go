@@ -101,8 +101,9 @@ func denied(gs []Grant) []Denial {
 	case policy.IPv6:
 		add(DenyLookupFamily, "No A lookups: no name resolves to an IPv4 address.")
 	}
+	lookups := policy.NewIndex(f.lookups)
 	for _, r := range f.lookups {
-		if r.Host.Kind == policy.WildcardHost && !lookupGranted(f.lookups, r.Host.Name) {
+		if r.Host.Kind == policy.WildcardHost && !lookupGranted(f.lookups, lookups, r) {
 			add(DenyApex, r.Host.Name+" itself cannot be looked up: *."+r.Host.Name+" covers only the names below it.")
 		}
 	}
@@ -162,8 +163,9 @@ func outboundDenials(f *facts, noTCP, noUDP bool, add func(code, text string)) {
 	}
 	for _, p := range []ast.Protocol{ast.TCP, ast.UDP} {
 		rs := f.out[p]
+		byHost := policy.NewIndex(rs)
 		for _, r := range rs {
-			if r.Host.Kind == policy.WildcardHost && !outboundToName(rs, r.Host.Name) {
+			if r.Host.Kind == policy.WildcardHost && !outboundToName(rs, byHost, r) {
 				add(DenyApex, strings.ToUpper(p.String())+" "+outNoun(p)+" to "+r.Host.Name+" itself are denied: *."+r.Host.Name+" covers only the names below it.")
 			}
 		}
@@ -217,10 +219,19 @@ func allOf(rs []*policy.Rule, outbound bool) bool {
 	return fams == policy.AllFamilies
 }
 
-// lookupGranted reports whether a lookup grant matches the name n.
-func lookupGranted(lookups []*policy.Rule, n string) bool {
-	for _, r := range lookups {
-		if r.Host.MatchesName(n) {
+// apexOf returns a rule like the wildcard rule w for the apex of its
+// domain: the name a policy.Index is asked about.
+func apexOf(w *policy.Rule) *policy.Rule {
+	apex := *w
+	apex.Host = policy.Host{Kind: policy.NameHost, Name: w.Host.Name}
+	return &apex
+}
+
+// lookupGranted reports whether a lookup grant matches the apex of the
+// wildcard lookup w; byHost indexes lookups.
+func lookupGranted(lookups []*policy.Rule, byHost *policy.Index, w *policy.Rule) bool {
+	for _, i := range byHost.Covering(apexOf(w), nil) {
+		if lookups[i].Host.MatchesName(w.Host.Name) {
 			return true
 		}
 	}
@@ -243,10 +254,12 @@ func inNoun(p ast.Protocol) string {
 }
 
 // outboundToName reports whether an outbound grant reaches the addresses
-// resolved from the name n: a name or wildcard rule matching it, or "*".
-func outboundToName(rs []*policy.Rule, n string) bool {
-	for _, r := range rs {
-		if (r.Host.Kind == policy.AnyHost || r.Host.Kind == policy.NameHost || r.Host.Kind == policy.WildcardHost) && r.Host.MatchesName(n) {
+// resolved from the apex of the wildcard rule w: a name or wildcard rule
+// matching it, or "*"; byHost indexes rs.
+func outboundToName(rs []*policy.Rule, byHost *policy.Index, w *policy.Rule) bool {
+	n := w.Host.Name
+	for _, i := range byHost.Covering(apexOf(w), nil) {
+		if r := rs[i]; (r.Host.Kind == policy.AnyHost || r.Host.Kind == policy.NameHost || r.Host.Kind == policy.WildcardHost) && r.Host.MatchesName(n) {
 			return true
 		}
 	}

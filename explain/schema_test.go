@@ -60,6 +60,22 @@ func TestSchema(t *testing.T) {
 	if err := sch.Validate(inst); err != nil {
 		t.Errorf("docs/explain.md example does not match the schema: %v", err)
 	}
+	for path, data := range goldenSections(t, func(name string) bool { return name == "json" }) {
+		inst, err := jsonschema.UnmarshalJSON(strings.NewReader(data))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if err := sch.Validate(inst); err != nil {
+			t.Errorf("%s: JSON does not match docs/explain.md: %v", path, err)
+		}
+	}
+}
+
+// goldenSections returns the sections of the golden archives whose names
+// keep accepts, by archive path and section name.
+func goldenSections(t *testing.T, keep func(name string) bool) map[string]string {
+	t.Helper()
+	out := map[string]string{}
 	paths, _ := filepath.Glob(filepath.Join(goldenDir, "*.txtar"))
 	for _, path := range paths {
 		ar, err := txtar.ParseFile(path)
@@ -67,16 +83,10 @@ func TestSchema(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, f := range ar.Files {
-			if f.Name != "json" {
-				continue
-			}
-			inst, err := jsonschema.UnmarshalJSON(strings.NewReader(string(f.Data)))
-			if err != nil {
-				t.Fatalf("%s: %v", path, err)
-			}
-			if err := sch.Validate(inst); err != nil {
-				t.Errorf("%s: JSON does not match docs/explain.md: %v", path, err)
+			if keep(f.Name) {
+				out[path+"/"+f.Name] = string(f.Data)
 			}
 		}
 	}
+	return out
 }

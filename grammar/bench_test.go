@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/capspec/capspec/source"
 )
 
 // typicalFlags are flags as people write them: the seed's examples.
@@ -79,6 +81,34 @@ func BenchmarkParseLarge(b *testing.B) {
 				b.SetBytes(int64(len(c.text)))
 				for b.Loop() {
 					ParseFlag(c.text, nil)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkParseShapes reads and parses 1k and 10k distinct flags written
+// one a line and all on one line: the two shapes must cost alike (time
+// linear in the input, whatever its lines).
+func BenchmarkParseShapes(b *testing.B) {
+	for _, n := range []int{1_000, 10_000} {
+		flags := make([]string, n)
+		for i := range flags {
+			flags[i] = fmt.Sprintf("--allow-outbound=tcp://h%d.example.com:%d", i, 1+i%60000)
+		}
+		for _, shape := range []struct{ name, sep string }{{"lines", "\n"}, {"oneline", " "}} {
+			content := strings.Join(flags, shape.sep) + "\n"
+			b.Run(fmt.Sprintf("%s/%d", shape.name, n), func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(content)))
+				for b.Loop() {
+					ins, err := source.FlagsFile{Name: "gen.flags", Content: content}.Read()
+					if err != nil {
+						b.Fatal(err)
+					}
+					if p, ds := Parse(ins[0]); len(ds) > 0 || len(p.Rules) != n {
+						b.Fatalf("%d rules, %d diagnostics", len(p.Rules), len(ds))
+					}
 				}
 			})
 		}

@@ -201,19 +201,25 @@ var cmpRule = cmp.Options{
 	cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }),
 }
 
-// TestParseManyFlags checks that a large input, parsed on several CPUs,
-// gives the same rules and diagnostics, in order, as flag by flag.
+// TestParseManyFlags checks that a large input, parsed on several
+// goroutines (whatever the number of CPUs: the parallel path runs on one
+// CPU too), gives the same rules and diagnostics, in order, as flag by
+// flag; Parse itself as well.
 func TestParseManyFlags(t *testing.T) {
 	var b strings.Builder
-	all := append(append([]string{}, typicalFlags...), "--allow-outbound=tcp://x:70000", "--allow-resolve=a..b")
+	all := append(append([]string{}, typicalFlags...), "--allow-outbound=tcp://x:70000", "--allow-resolve=a..b", "--allow-resolve=x\x00\x00",
+		"--allow-resolve=bücher.example", "--allow-outbound=tcp://ｘ.example:１")
 	for i := 0; i < 3000; i++ {
-		b.WriteString(all[i%len(all)] + "\n")
+		sep := " " // long lines of many flags, whose columns need the file's rune marks
+		if i%100 == 99 {
+			sep = "\n"
+		}
+		b.WriteString(all[i%len(all)] + sep)
 	}
 	ins, err := source.FlagsFile{Name: "many.flags", Content: b.String()}.Read()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, ds := Parse(ins[0])
 	var wantRules []string
 	var wantDiags []diag.Diagnostic
 	for i, f := range ins[0].Flags {
@@ -223,14 +229,20 @@ func TestParseManyFlags(t *testing.T) {
 			wantRules = append(wantRules, fmt.Sprintf("%d %s", i, summary(r)))
 		}
 	}
-	var gotRules []string
-	for _, r := range p.Rules {
-		gotRules = append(gotRules, fmt.Sprintf("%d %s", r.Index, summary(r)))
-	}
-	if diff := cmp.Diff(wantRules, gotRules); diff != "" {
-		t.Errorf("rules differ (-sequential +parallel):\n%s", diff)
-	}
-	if diff := cmp.Diff(wantDiags, ds); diff != "" {
-		t.Errorf("diagnostics differ (-sequential +parallel):\n%s", diff)
+	for _, workers := range []int{0, 1, 2, 3, 8, 5000} {
+		p, ds := parse(ins[0], workers)
+		if workers == 0 {
+			p, ds = Parse(ins[0])
+		}
+		var gotRules []string
+		for _, r := range p.Rules {
+			gotRules = append(gotRules, fmt.Sprintf("%d %s", r.Index, summary(r)))
+		}
+		if diff := cmp.Diff(wantRules, gotRules); diff != "" {
+			t.Errorf("%d workers: rules differ (-sequential +parallel):\n%s", workers, diff)
+		}
+		if diff := cmp.Diff(wantDiags, ds); diff != "" {
+			t.Errorf("%d workers: diagnostics differ (-sequential +parallel):\n%s", workers, diff)
+		}
 	}
 }

@@ -168,7 +168,13 @@ var (
 )
 
 // maxFlagTokens bounds the tokens of one flag that are kept: a flag has a
-// dozen or so, and one of more than this many is refused as a whole.
+// dozen or so, and one of more than this many is refused as a whole. Each
+// port of a list is a token (and each comma), so the cap must be far above
+// any list a person writes: it refuses only lists of more than about 32,000
+// single ports (which ranges say in a few tokens). A flag that long is not
+// a shape the cache keeps, so participle reads it token by token (about a
+// kilobyte and a few microseconds each); the cap keeps one flag under
+// about 100 MB, and the time of an input stays linear in its size.
 const maxFlagTokens = 1 << 16
 
 // lexFlag appends the tokens of text to buf (without EOF) and classifies

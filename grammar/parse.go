@@ -25,9 +25,16 @@ import (
 // left out of the policy; their diagnostics say why. Rule.Index is the
 // flag's position in the input, so it stays stable when a flag is invalid.
 // Large inputs are parsed on all CPUs; the result does not depend on it.
+// Parse is safe for concurrent use.
 func Parse(in *source.Input) (*ast.Policy, []diag.Diagnostic) {
+	return parse(in, parseWorkers(len(in.Flags)))
+}
+
+// parse parses an input on that many goroutines (at most one per flag;
+// fewer than two: on this one). Tests ask for several whatever the CPUs.
+func parse(in *source.Input, workers int) (*ast.Policy, []diag.Diagnostic) {
 	out := make([]parsedFlag, len(in.Flags))
-	parseEach(len(in.Flags), parseWorkers(len(in.Flags)), func(c *checker, i int) {
+	parseEach(len(in.Flags), workers, func(c *checker, i int) {
 		out[i].rule, out[i].diags = c.parseFlag(in.Flags[i].Text, in.Flags[i].Loc)
 	})
 	p := &ast.Policy{Name: in.Name, Rules: make([]*ast.Rule, 0, len(out))}
@@ -101,9 +108,19 @@ type checker struct {
 	kind     ast.Kind
 	toks     []lexer.Token // the flag's tokens (a buffer kept from flag to flag)
 	key      []byte        // their classes (shapeKey)
-	problems []problem
+	problems []problem     // the first diag.MaxPerFlag problems
+	// more counts the problems after the first diag.MaxPerFlag, reported
+	// as one omission: a flag of a million NUL bytes costs linear time
+	// and a dozen diagnostics.
+	more omission
 	// fresh parses without the shapes (TestShapesAgree).
 	fresh bool
+}
+
+// omission tallies the problems of a flag past diag.MaxPerFlag.
+type omission struct {
+	tally      diag.Tally // N and IDs
+	start, end int
 }
 
 // problem is a diagnostic in the coordinates of the flag's text.
@@ -122,7 +139,7 @@ type fix struct {
 
 // parseFlag parses one flag with the checker's buffers.
 func (c *checker) parseFlag(text string, loc diag.Locator) (*ast.Rule, []diag.Diagnostic) {
-	c.text, c.kind, c.problems = text, 0, c.problems[:0]
+	c.text, c.kind, c.problems, c.more = text, 0, c.problems[:0], omission{}
 	r := c.flag()
 	if len(c.problems) > 0 {
 		r = nil
@@ -141,7 +158,27 @@ func (c *checker) parseFlag(text string, loc diag.Locator) (*ast.Rule, []diag.Di
 func (c *checker) report(id string, start, end int, summary string, fixes ...fix) {
 	start = max(0, min(start, len(c.text)))
 	end = max(start, min(end, len(c.text)))
+	if c.omitted(id, start, end) {
+		return
+	}
 	c.problems = append(c.problems, problem{id: id, start: start, end: end, summary: summary, fixes: fixes})
+}
+
+// omitted counts a problem and returns true when the flag already has
+// diag.MaxPerFlag problems, so that a caller in a loop need not format a
+// summary no one will see.
+func (c *checker) omitted(id string, start, end int) bool {
+	if len(c.problems) < diag.MaxPerFlag {
+		return false
+	}
+	m := &c.more
+	if m.tally.N == 0 {
+		m.start = start
+	}
+	m.tally.N++
+	m.tally.AddID(id)
+	m.end = max(m.end, end)
+	return true
 }
 
 // replace is a fix that replaces [start, end) with text.
@@ -160,6 +197,9 @@ func (c *checker) diagnostics(loc diag.Locator) []diag.Diagnostic {
 			d.Fixes = append(d.Fixes, diag.Fix{Message: f.message, Edits: []diag.TextEdit{{Range: loc.Range(f.start, f.end), NewText: f.text}}})
 		}
 		ds = append(ds, d)
+	}
+	if m := c.more; m.tally.N > 0 {
+		ds = append(ds, diag.Omission(m.tally.N, m.tally.IDs, diag.Error, loc.Range(m.start, m.end)))
 	}
 	return ds
 }
@@ -186,6 +226,12 @@ func (c *checker) flag() *ast.Rule {
 		c.lexError(stop)
 		return nil
 	}
+	if len(c.toks) == 0 || !isFlagName(c.toks[0].Type) {
+		// No flag name starts here; participle would stop at the first
+		// token (a file of garbage words costs no parse per word).
+		c.notAFlag()
+		return nil
+	}
 	c.key = shapeKey(c.toks, c.key[:0])
 	var s *shape
 	if c.fresh {
@@ -203,7 +249,7 @@ func (c *checker) flag() *ast.Rule {
 // lexError reports where the lexer stopped.
 func (c *checker) lexError(at int) {
 	if len(c.toks) == maxFlagTokens {
-		c.report("CS001", at, len(c.text), fmt.Sprintf("this flag has more than %d parts (words, numbers and symbols); capspec stops reading it here", maxFlagTokens))
+		c.report("CS001", at, len(c.text), fmt.Sprintf("this flag has more than %d parts (words, numbers and symbols), where a flag has a dozen or so; capspec stops reading it here (write a long list of ports as ranges)", maxFlagTokens))
 		return
 	}
 	r, size := runeAt(c.text, at)
@@ -245,24 +291,33 @@ func example(k ast.Kind) string {
 	return "--allow-inbound=tcp://localhost:8080"
 }
 
-// visible reports invisible characters (CS012, literal.CheckInvisible)
-// and invalid UTF-8 (CS001).
+// visible reports invisible characters (CS012, literal.Invisible) and
+// invalid UTF-8 (CS001), in the order of the text. Past diag.MaxPerFlag
+// problems they are counted, not formatted: a flag of a million NUL bytes
+// costs linear time and a dozen diagnostics.
 func (c *checker) visible() bool {
 	ok := true
-	if !utf8.ValidString(c.text) {
-		for i := 0; i < len(c.text); {
-			r, size := utf8.DecodeRuneInString(c.text[i:])
-			if r == utf8.RuneError && size == 1 {
-				c.report("CS001", i, i+1, fmt.Sprintf("invalid UTF-8 byte 0x%02X", c.text[i]))
-				ok = false
-			}
-			i += size
+	for i, r := range c.text {
+		if r >= ' ' && r < utf8.RuneSelf && r != 0x7f {
+			continue
 		}
-	}
-	for _, p := range literal.CheckInvisible(c.text) {
-		c.report(p.ID, p.Start, p.End, p.Message,
-			replace("delete the invisible character", p.Start, p.End, ""))
-		ok = false
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(c.text[i:]); size == 1 {
+				if !c.omitted("CS001", i, i+1) {
+					c.report("CS001", i, i+1, fmt.Sprintf("invalid UTF-8 byte 0x%02X", c.text[i]))
+				}
+				ok = false
+				continue
+			}
+		}
+		if literal.Invisible(r) {
+			if !c.omitted("CS012", i, i+utf8.RuneLen(r)) {
+				p := literal.InvisibleProblem(i, r)
+				c.report(p.ID, p.Start, p.End, p.Message,
+					replace("delete the invisible character", p.Start, p.End, ""))
+			}
+			ok = false
+		}
 	}
 	return ok
 }

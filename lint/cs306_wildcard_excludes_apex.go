@@ -35,26 +35,30 @@ type grantKey struct {
 }
 
 func runWildcardExcludesApex(p *Pass) {
-	// The name rules of each kind and protocol, the implied resolves
-	// included, as compiled.
-	grants := map[grantKey][]*policy.Rule{}
+	// The hosts of the name rules of each kind and protocol, the implied
+	// resolves included, as compiled: a set, so that whether one matches
+	// an apex is a few lookups (policy.NameCandidates), not a pass over
+	// every rule.
+	type grantHost struct {
+		grantKey
+		host policy.Host
+	}
+	grants := map[grantHost]bool{}
 	for _, r := range p.Rules() {
 		if r.Kind == ast.Inbound || !r.Host.Kind.IsName() && r.Host.Kind != policy.AnyHost {
 			continue
 		}
-		k := grantKey{r.Kind, r.Protocol}
-		grants[k] = append(grants[k], r)
+		grants[grantHost{grantKey{r.Kind, r.Protocol}, r.Host}] = true
 		if ir := r.ImpliedResolve(); ir != nil {
-			grants[grantKey{ast.Resolve, ast.NoProtocol}] = append(grants[grantKey{ast.Resolve, ast.NoProtocol}], ir)
+			grants[grantHost{grantKey{ast.Resolve, ast.NoProtocol}, ir.Host}] = true
 		}
 	}
 	covered := func(k grantKey, apex string) bool {
-		for _, g := range grants[k] {
-			if g.Host.MatchesName(apex) {
-				return true
-			}
-		}
-		return false
+		found := false
+		policy.NameCandidates(apex, func(h policy.Host) {
+			found = found || grants[grantHost{k, h}] && h.MatchesName(apex)
+		})
+		return found
 	}
 	reported := map[grantKey]map[string]bool{}
 	for _, r := range p.Rules() {
@@ -63,7 +67,7 @@ func runWildcardExcludesApex(p *Pass) {
 		}
 		k := grantKey{r.Kind, r.Protocol}
 		apex := r.Host.Name
-		if covered(k, apex) || reported[k][apex] || isPublicSuffix(apex) {
+		if reported[k][apex] || covered(k, apex) || isPublicSuffix(apex) {
 			continue
 		}
 		if reported[k] == nil {

@@ -19,7 +19,9 @@ type Options struct {
 // Lint runs every enabled rule over one policy and returns the
 // diagnostics, sorted: those of reading and parsing the input (parsed),
 // and those of the rules. Diagnostics silenced by a "# capspec:ignore"
-// comment of the input and those of disabled rules are left out.
+// comment of the input and those of disabled rules are left out. A flag
+// with more than diag.MaxPerFlag findings gets the first ones and one
+// omission that counts the rest (diag.Cap).
 func Lint(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic, opts Options) []diag.Diagnostic {
 	disabled := map[string]bool{}
 	for _, id := range opts.Disable {
@@ -52,7 +54,11 @@ func Lint(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic, opts Option
 			}
 		}
 	}
-	out = suppress(in, out, sh.known)
+	fl := newFlagLines(in)
+	out = suppress(in, fl, out, sh.known)
+	diag.Sort(out)
+	// At most diag.MaxPerFlag findings per flag, then one that counts the rest.
+	out = diag.Cap(out, func(d diag.Diagnostic) int { return fl.flagOf(d.Range) })
 	diag.Sort(out)
 	return out
 }
@@ -71,12 +77,11 @@ func (s *shared) known(id string) bool { return s.ids[id] }
 
 // suppress drops the diagnostics that a "# capspec:ignore" comment of the
 // input silences.
-func suppress(in *source.Input, ds []diag.Diagnostic, known func(string) bool) []diag.Diagnostic {
+func suppress(in *source.Input, fl *flagLines, ds []diag.Diagnostic, known func(string) bool) []diag.Diagnostic {
 	dirs := directives(in, known)
 	if len(dirs) == 0 || len(ds) == 0 {
 		return ds
 	}
-	fl := newFlagLines(in)
 	// ignored[flag] holds the IDs silenced for that flag; command the IDs
 	// silenced for every finding of a script's command.
 	ignored := map[int]map[string]bool{}

@@ -59,22 +59,32 @@ var invisibleNames = map[rune]string{
 	0x3164: "HANGUL FILLER",
 }
 
-// CheckInvisible returns a problem (CS012) for every invisible character
-// of s (see Invisible), at its bytes. Rules and requests both refuse such
+// InvisibleProblem is the problem (CS012) of the invisible character r at
+// byte i, covering its bytes.
+func InvisibleProblem(i int, r rune) Problem {
+	return Problem{ID: "CS012", Start: i, End: i + utf8.RuneLen(r),
+		Message: fmt.Sprintf("invisible character %s: what you see is not what is checked", InvisibleName(r))}
+}
+
+// CheckInvisible returns a problem (CS012) for each of the first limit
+// invisible characters of s (see Invisible), at its bytes: a bounded
+// report of a megabyte of them. Rules and requests both refuse such
 // characters rather than drop them: a name that reads "example.com" must
-// be example.com. Name calls it; the grammar calls it on a whole flag.
-// The tab, line feed and other blanks are not invisible (a flag cannot
-// hold them anyway).
-func CheckInvisible(s string) []Problem {
+// be example.com. Name calls it; the grammar checks a whole flag with
+// Invisible and InvisibleProblem, in one pass with its UTF-8 check. The
+// tab, line feed and other blanks are not invisible (a flag cannot hold
+// them anyway).
+func CheckInvisible(s string, limit int) []Problem {
 	var out []Problem
 	for i, r := range s {
+		if len(out) == limit {
+			break
+		}
 		if r < utf8.RuneSelf && r >= ' ' && r != 0x7f {
 			continue
 		}
 		if Invisible(r) {
-			n := utf8.RuneLen(r)
-			out = append(out, Problem{ID: "CS012", Start: i, End: i + n,
-				Message: fmt.Sprintf("invisible character %s: what you see is not what is checked", InvisibleName(r))})
+			out = append(out, InvisibleProblem(i, r))
 		}
 	}
 	return out

@@ -95,6 +95,11 @@ func Name(s string) (string, []Problem) {
 	return mapName(s)
 }
 
+// maxInvisibleProblems bounds the invisible characters Name reports: a
+// megabyte of zero-width spaces is refused in a few problems, not in a
+// third of a million.
+const maxInvisibleProblems = 10
+
 // mapName is Name without the fast path: the whole mapping and checking.
 func mapName(s string) (string, []Problem) {
 	if s == "" {
@@ -103,7 +108,7 @@ func mapName(s string) (string, []Problem) {
 	if p, bad := invalidUTF8(s); bad {
 		return "", []Problem{p}
 	}
-	if ps := CheckInvisible(s); len(ps) > 0 {
+	if ps := CheckInvisible(s, maxInvisibleProblems); len(ps) > 0 {
 		return "", ps
 	}
 	if len(s) > 4*(MaxNameLength+1) {

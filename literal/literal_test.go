@@ -153,18 +153,30 @@ func TestInvisible(t *testing.T) {
 	}
 }
 
+// TestNameInvisibleBounded: a name of a million invisible characters is
+// refused in a bounded number of problems.
+func TestNameInvisibleBounded(t *testing.T) {
+	s := strings.Repeat("\u200b", 1<<20)
+	if _, ps := Name(s); len(ps) != maxInvisibleProblems || ps[0].ID != "CS012" {
+		t.Errorf("Name of %d zero-width spaces: %d problems", 1<<20, len(ps))
+	}
+}
+
 func TestCheckInvisible(t *testing.T) {
 	s := "a\u200bb\u202ec"
-	ps := CheckInvisible(s)
+	ps := CheckInvisible(s, 10)
 	if len(ps) != 2 {
 		t.Fatalf("CheckInvisible(%q) = %v", s, ps)
+	}
+	if ps := CheckInvisible(s, 1); len(ps) != 1 || ps[0].Start != 1 {
+		t.Errorf("CheckInvisible(%q, 1) = %v", s, ps)
 	}
 	for _, p := range ps {
 		if p.ID != "CS012" || s[p.Start:p.End] != "\u200b" && s[p.Start:p.End] != "\u202e" {
 			t.Errorf("problem %+v does not cover an invisible character", p)
 		}
 	}
-	if ps := CheckInvisible("example.com\t"); len(ps) != 0 {
+	if ps := CheckInvisible("example.com\t", 10); len(ps) != 0 {
 		t.Errorf("visible text reported: %v", ps)
 	}
 }

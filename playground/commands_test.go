@@ -143,7 +143,9 @@ func TestPanelsAgreeWithCommands(t *testing.T) {
 				if d.ID != w.ID || d.Severity != w.Severity || d.Summary != w.Summary || d.Line != w.Line || d.Column != w.Column {
 					t.Errorf("diagnostic %d: %s %s %d:%d %q; lint: %s %s %d:%d %q", i, d.ID, d.Severity, d.Line, d.Column, d.Summary, w.ID, w.Severity, w.Line, w.Column, w.Summary)
 				}
-				if got, want := sliceUTF16(text, d.Start, d.End), text[w.Offset:w.EndOffset]; got != want {
+				// Text in the page is UTF-16: each byte of invalid UTF-8 is
+				// one U+FFFD there, as []rune makes it.
+				if got, want := sliceUTF16(text, d.Start, d.End), string([]rune(text[w.Offset:w.EndOffset])); got != want {
 					t.Errorf("diagnostic %d %s: the page's range selects %q, lint's %q", i, d.ID, got, want)
 				}
 				if len(d.Fixes) != len(w.Fixes) {

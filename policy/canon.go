@@ -2,6 +2,7 @@ package policy
 
 import (
 	"cmp"
+	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -9,7 +10,6 @@ import (
 	"go4.org/netipx"
 
 	"github.com/capspec/capspec/ast"
-	"github.com/capspec/capspec/literal"
 )
 
 // Canonicalize returns the canonical rules of SPEC §4 steps 2 to 5 for a
@@ -267,6 +267,38 @@ type hostKey struct {
 	kind  ast.Kind
 	proto ast.Protocol
 	host  Host
+	// mapping is, in a cover index, what a rule's mapping requires of the
+	// rules that cover it (mappedBy); zero elsewhere. Rules that differ in
+	// it cannot cover one another, so many mappings on one host are not
+	// compared pairwise.
+	mapping mapping
+}
+
+// mapping is what a rule's mapping requires of the rules that cover it: a
+// resolve rule's host mapping (only the same one covers it), another
+// rule's port mapping offset (only a port mapping with the same offset).
+type mapping struct {
+	to     netip.Addr
+	offset int
+	ported bool
+}
+
+// mappedBy returns what r's mapping requires of the rules that cover it,
+// and whether r has such a mapping.
+func mappedBy(r *Rule) (mapping, bool) {
+	if r.Kind == ast.Resolve {
+		return mapping{to: r.HostMap}, r.HostMap.IsValid()
+	}
+	if r.PortMap.IsMapped() {
+		return mapping{offset: r.PortMap.Offset(), ported: true}, true
+	}
+	return mapping{}, false
+}
+
+// coverKey is the bucket of r's rules of host h in a cover index.
+func coverKey(r *Rule, h Host) hostKey {
+	m, _ := mappedBy(r)
+	return hostKey{kind: r.Kind, proto: r.Protocol, host: h, mapping: m}
 }
 
 // coverIndex finds, for a rule, the rules that may cover it: those whose
@@ -277,6 +309,13 @@ type hostKey struct {
 type coverIndex struct {
 	byHost map[hostKey]*coverBucket
 	bits   map[bool][]int // prefix lengths present, by is-IPv6, ascending
+	// seq counts the rules added per host (mappings aside): an entry's
+	// ordinal, so that entries of one host compare across mappings.
+	seq map[hostKey]int
+	// mapped holds the rules with a mapping (mappedBy) by host, mappings
+	// aside: any of them may cover a rule without one (of the same name,
+	// for a lookup).
+	mapped map[hostKey]*coverBucket
 }
 
 // coverBucket holds the rules of one host, each with the hull of its
@@ -304,32 +343,42 @@ func portHull(r *Rule) (lo, hi int) {
 }
 
 func newCoverIndex() *coverIndex {
-	return &coverIndex{byHost: map[hostKey]*coverBucket{}, bits: map[bool][]int{}}
+	return &coverIndex{byHost: map[hostKey]*coverBucket{}, bits: map[bool][]int{},
+		seq: map[hostKey]int{}, mapped: map[hostKey]*coverBucket{}}
 }
 
 func (x *coverIndex) add(r *Rule) {
-	k := hostKey{r.Kind, r.Protocol, r.Host}
-	b := x.byHost[k]
+	host := hostKey{kind: r.Kind, proto: r.Protocol, host: r.Host}
+	lo, hi := portHull(r)
+	e := coverEntry{r: r, lo: lo, hi: hi, ordinal: x.seq[host]}
+	x.seq[host]++
+	x.bucket(x.byHost, coverKey(r, r.Host)).put(e)
+	if _, ok := mappedBy(r); ok {
+		x.bucket(x.mapped, host).put(e)
+	}
+	addBits(x.bits, r.Host)
+}
+
+// bucket returns the bucket of k in m, made when missing.
+func (x *coverIndex) bucket(m map[hostKey]*coverBucket, k hostKey) *coverBucket {
+	b := m[k]
 	if b == nil {
 		b = &coverBucket{}
-		x.byHost[k] = b
+		m[k] = b
 	}
-	lo, hi := portHull(r)
-	b.entries = append(b.entries, coverEntry{r: r, lo: lo, hi: hi, ordinal: len(b.entries)})
+	return b
+}
+
+// put adds an entry to the bucket.
+func (b *coverBucket) put(e coverEntry) {
+	b.entries = append(b.entries, e)
 	b.sorted = false
-	if r.Host.Kind == AddressHost {
-		v6 := r.Host.Prefix.Addr().Is6()
-		bits := r.Host.Prefix.Bits()
-		if i, found := slices.BinarySearch(x.bits[v6], bits); !found {
-			x.bits[v6] = slices.Insert(x.bits[v6], i, bits)
-		}
-	}
 }
 
 // first returns the first rule of the bucket (in order of addition) that
-// covers r and passes ok, or nil. Only entries whose port hull contains
+// covers r and passes ok, and its ordinal, or nil. Only entries whose port hull contains
 // r's are compared.
-func (b *coverBucket) first(r *Rule, ok func(*Rule) bool) *Rule {
+func (b *coverBucket) first(r *Rule, ok func(*Rule) bool) (*Rule, int) {
 	if !b.sorted {
 		slices.SortStableFunc(b.entries, func(x, y coverEntry) int { return x.lo - y.lo })
 		b.maxHi = b.maxHi[:0]
@@ -344,83 +393,41 @@ func (b *coverBucket) first(r *Rule, ok func(*Rule) bool) *Rule {
 	// Entries [0, i) start at or below lo.
 	i, _ := slices.BinarySearchFunc(b.entries, lo+1, func(e coverEntry, t int) int { return e.lo - t })
 	var best *Rule
-	bestOrdinal := len(b.entries)
+	bestOrdinal := math.MaxInt
 	for j := i - 1; j >= 0 && b.maxHi[j] >= hi; j-- {
 		e := b.entries[j]
 		if e.hi >= hi && e.ordinal < bestOrdinal && ok(e.r) && Covers(e.r, r) {
 			best, bestOrdinal = e.r, e.ordinal
 		}
 	}
-	return best
+	return best, bestOrdinal
 }
 
 // find returns the first rule (in order of addition) that covers r and
 // passes ok, or nil.
 func (x *coverIndex) find(r *Rule, ok func(*Rule) bool) *Rule {
 	var best *Rule
+	_, rMapped := mappedBy(r)
 	try := func(h Host) {
-		b := x.byHost[hostKey{r.Kind, r.Protocol, h}]
-		if b == nil {
-			return
+		c, ordinal := (*Rule)(nil), math.MaxInt
+		if b := x.byHost[coverKey(r, h)]; b != nil {
+			c, ordinal = b.first(r, ok)
 		}
-		if c := b.first(r, ok); c != nil && (best == nil || c.Index < best.Index) {
+		// Rules with a mapping cover some rules without one: a lookup
+		// mapping its name covers an unmapped lookup of the name, and a
+		// port mapping a rule that maps nothing.
+		if !rMapped && (r.Kind != ast.Resolve || h == r.Host) {
+			if b := x.mapped[hostKey{kind: r.Kind, proto: r.Protocol, host: h}]; b != nil {
+				if m, mo := b.first(r, ok); m != nil && mo < ordinal {
+					c, ordinal = m, mo
+				}
+			}
+		}
+		if c != nil && (best == nil || c.Index < best.Index) {
 			best = c
 		}
 	}
-	try(Host{Kind: AnyHost})
-	if r.Host.Kind != AnyHost {
-		try(r.Host)
-	}
-	switch r.Host.Kind {
-	case NameHost, WildcardHost:
-		n := r.Host.Name
-		for {
-			i := strings.IndexByte(n, '.')
-			if i < 0 {
-				break
-			}
-			n = n[i+1:]
-			try(Host{Kind: WildcardHost, Name: n})
-		}
-	case AddressHost:
-		if r.Kind == ast.Inbound && IsLoopback(r.Host.Prefix.Addr()) {
-			try(Host{Kind: LocalhostHost, Name: literal.Localhost})
-		}
-	}
-	if r.Kind != ast.Outbound {
-		return best
-	}
-	// Networks that may contain the rule's addresses.
-	var within []netip.Prefix
-	switch {
-	case r.Host.Kind == AddressHost:
-		within = append(within, r.Host.Prefix)
-	case r.Host.Kind == LocalhostHost:
-		for _, f := range []Families{IPv4, IPv6} {
-			if r.Families.Has(f) {
-				within = append(within, LoopbackPrefix(f))
-			}
-		}
-	case r.HostMap.IsValid():
-		within = append(within, netip.PrefixFrom(r.HostMap, r.HostMap.BitLen()))
-	default:
-		for _, f := range []Families{IPv4, IPv6} {
-			if r.Families.Has(f) {
-				within = append(within, fullPrefix(f))
-			}
-		}
-	}
-	for _, w := range within {
-		for _, bits := range x.bits[w.Addr().Is6()] {
-			if bits > w.Bits() {
-				break
-			}
-			p, _ := w.Addr().Prefix(bits)
-			if p != r.Host.Prefix || r.Host.Kind != AddressHost {
-				try(Host{Kind: AddressHost, Prefix: p})
-			}
-		}
-	}
+	coveringHosts(r, x.bits, try)
 	return best
 }
 

@@ -149,6 +149,10 @@ func conflictDiag(r *Rule, rg diag.Range, summary, detail string) diag.Diagnosti
 	return diag.Diagnostic{ID: "CS101", Severity: diag.Error, Summary: summary, Detail: detail, Range: rg}
 }
 
+// maxConflicts is the number of port mapping conflicts a rule is looked
+// for in: n rules that all conflict are n-1 diagnostics, not n²/2.
+const maxConflicts = 1
+
 // sweepItem is a mapping rule in a sweep over port ranges.
 type sweepItem struct {
 	r      *Rule
@@ -159,10 +163,28 @@ type sweepItem struct {
 // portMapConflicts reports pairs of mapping rules (all of one kind and
 // protocol) that send one guest port to two host ports, or with hostSide,
 // two guest ports onto one host port. maps are the names' host mappings.
+//
+// A rule is compared until it is found in maxConflicts conflicts, and of
+// rules equal in mapping, host and families only the first is compared:
+// the conflicts of n rules are found in time near n, not n², and reported
+// in about as many diagnostics, every conflicting rule still named (once
+// it is fixed, the next conflict of a rule shows).
 func portMapConflicts(rules []*Rule, hostSide bool, maps nameMaps) []diag.Diagnostic {
 	items := make([]sweepItem, 0, len(rules))
 	groups := map[string][]sweepItem{}
+	type same struct {
+		pm   PortMapping
+		host Host
+		fams Families
+		to   netip.Addr
+	}
+	seenSame := map[same]bool{}
 	for _, r := range rules {
+		k := same{r.PortMap, r.Host, r.Families, r.HostMap}
+		if seenSame[k] {
+			continue // conflicts as the first such rule does
+		}
+		seenSame[k] = true
 		rg := r.PortMap.From
 		if hostSide {
 			rg = r.PortMap.To
@@ -175,19 +197,29 @@ func portMapConflicts(rules []*Rule, hostSide bool, maps nameMaps) []diag.Diagno
 		}
 	}
 	seen := map[[2]int]bool{}
+	involved := map[*Rule]int{} // conflicts reported with each rule
 	var ds []diag.Diagnostic
-	check := func(a, b *Rule) {
-		if a.Index > b.Index {
-			a, b = b, a
+	// check compares a with b and reports whether b is in enough
+	// conflicts already to stop comparing it.
+	check := func(a, b *Rule) bool {
+		if involved[b] >= maxConflicts {
+			return true
 		}
-		pair := [2]int{a.Index, b.Index}
+		first, second := a, b
+		if first.Index > second.Index {
+			first, second = second, first
+		}
+		pair := [2]int{first.Index, second.Index}
 		if seen[pair] {
-			return
+			return false
 		}
-		if d, ok := portConflict(a, b, hostSide, maps); ok {
+		if d, ok := portConflict(first, second, hostSide, maps); ok {
 			seen[pair] = true
+			involved[a]++
+			involved[b]++
 			ds = append(ds, d)
 		}
+		return involved[b] >= maxConflicts
 	}
 	// Rules of one exact host key: all pairs whose ranges overlap.
 	keys := make([]string, 0, len(groups))
@@ -209,34 +241,63 @@ func portMapConflicts(rules []*Rule, hostSide bool, maps nameMaps) []diag.Diagno
 }
 
 // sweep calls check for every pair of items whose ranges overlap and of
-// which at least one is broad.
-func sweep(items []sweepItem, check func(a, b *Rule)) {
+// which at least one is broad, but for no more pairs of an item once
+// check(_, item) returns true.
+func sweep(items []sweepItem, check func(a, b *Rule) bool) {
 	slices.SortStableFunc(items, func(a, b sweepItem) int { return int(a.lo) - int(b.lo) })
-	var broad, exact []sweepItem
-	prune := func(list []sweepItem, lo uint16) []sweepItem {
-		out := list[:0]
-		for _, it := range list {
-			if it.hi >= lo {
-				out = append(out, it)
-			}
-		}
-		return out
-	}
+	var broad, exact activeItems
 	for _, it := range items {
-		broad = prune(broad, it.lo)
-		for _, o := range broad {
-			check(o.r, it.r)
+		broad.prune(it.lo)
+		done := false
+		for _, o := range broad.items {
+			if done = check(o.r, it.r); done {
+				break
+			}
 		}
 		if it.broad {
-			exact = prune(exact, it.lo)
-			for _, o := range exact {
-				check(o.r, it.r)
+			exact.prune(it.lo)
+			for _, o := range exact.items {
+				if done || check(o.r, it.r) {
+					break
+				}
 			}
-			broad = append(broad, it)
+			broad.add(it)
 		} else {
-			exact = append(exact, it)
+			exact.add(it)
 		}
 	}
+}
+
+// activeItems are the items of a sweep whose ranges may still overlap the
+// next ones, with the lowest of their high ends, so that a list none of
+// whose ranges has ended is not walked to prune it.
+type activeItems struct {
+	items []sweepItem
+	minHi uint16
+}
+
+func (a *activeItems) add(it sweepItem) {
+	if len(a.items) == 0 || it.hi < a.minHi {
+		a.minHi = it.hi
+	}
+	a.items = append(a.items, it)
+}
+
+// prune drops the items whose ranges end below lo.
+func (a *activeItems) prune(lo uint16) {
+	if len(a.items) == 0 || a.minHi >= lo {
+		return
+	}
+	out := a.items[:0]
+	for _, it := range a.items {
+		if it.hi >= lo {
+			if len(out) == 0 || it.hi < a.minHi {
+				a.minHi = it.hi
+			}
+			out = append(out, it)
+		}
+	}
+	a.items = out
 }
 
 // overlapKeys returns the exact keys under which two rules may overlap, or

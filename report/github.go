@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -18,7 +19,7 @@ import (
 // standard input have no file; their message starts with the origin.
 // Values are escaped as the Actions toolkit escapes them.
 func WriteGitHub(w io.Writer, ds []diag.Diagnostic) error {
-	var b strings.Builder
+	b := bufio.NewWriterSize(w, 64<<10) // written as made, not gathered first
 	for _, d := range ds {
 		b.WriteString("::")
 		b.WriteString(command(d.Severity))
@@ -47,8 +48,7 @@ func WriteGitHub(w io.Writer, ds []diag.Diagnostic) error {
 		b.WriteString(escapeData(msg))
 		b.WriteByte('\n')
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return b.Flush()
 }
 
 // command returns the workflow command of a severity.

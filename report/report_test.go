@@ -207,7 +207,7 @@ func TestFingerprintStable(t *testing.T) {
 		ds, files := lintSources(t, source.FlagsFile{Name: "p.flags", Content: content})
 		for _, d := range ds {
 			if d.ID == "CS201" {
-				return fingerprint(d, files)
+				return newResults(nil, files).fingerprint(d)
 			}
 		}
 		t.Fatal("no CS201")
@@ -267,5 +267,72 @@ func TestGitHub(t *testing.T) {
 		"::notice title=CS306::argv[2]:17: note\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// TestFingerprintLongLine checks fingerprints of findings on a line longer
+// than maxFingerprintLine: stable when lines are inserted above, changed
+// when the line changes, and distinct for distinct findings.
+func TestFingerprintLongLine(t *testing.T) {
+	line := strings.Repeat("--allow-outbound=tcp://*:443 ", 300) // every flag: CS201, and CS301 after the first
+	fps := func(content string) []string {
+		ds, files := lintSources(t, source.FlagsFile{Name: "p.flags", Content: content})
+		rs := newResults(nil, files)
+		var out []string
+		for _, d := range ds {
+			out = append(out, rs.result(d).PartialFingerprints[FingerprintKey])
+		}
+		return out
+	}
+	a := fps(line + "\n")
+	if b := fps("# moved\n\n" + line + "\n"); strings.Join(a, " ") != strings.Join(b, " ") {
+		t.Error("fingerprints changed when the long line moved")
+	}
+	if c := fps(line + "--allow-resolve=x\n"); c[0] == a[0] {
+		t.Error("fingerprint kept when the long line changed")
+	}
+	seen := map[string]bool{}
+	for _, fp := range a {
+		if seen[fp] {
+			t.Fatalf("fingerprint %s twice", fp)
+		}
+		seen[fp] = true
+	}
+}
+
+// TestSARIFStreams checks the streamed log against the whole log encoded
+// at once (indented, HTML not escaped), byte for byte: without results,
+// with the sample's, and with messages holding <, > and &.
+func TestSARIFStreams(t *testing.T) {
+	ds, files := lintSources(t, source.FlagsFile{Name: "policy.flags", Content: sample})
+	html, hfiles := lintSources(t, source.FlagsFile{Name: "a<b>&c.flags", Content: "--allow-outbound=tcp://<x>&y:80\n--allow-outbound=tcp://*:443\n"})
+	for _, tc := range []struct {
+		ds    []diag.Diagnostic
+		files diag.FileSet
+	}{{nil, files}, {ds, files}, {html, hfiles}} {
+		var whole strings.Builder
+		enc := json.NewEncoder(&whole)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(buildSARIF(testTool, lint.Rules(), tc.ds, tc.files)); err != nil {
+			t.Fatal(err)
+		}
+		var streamed bytes.Buffer
+		if err := WriteSARIF(&streamed, testTool, lint.Rules(), tc.ds, tc.files); err != nil {
+			t.Fatal(err)
+		}
+		if streamed.String() != whole.String() {
+			t.Errorf("%d results: the streamed log differs from the whole log", len(tc.ds))
+		}
+		if len(tc.ds) > 0 && !strings.Contains(streamed.String(), `"results": [`+"\n") {
+			t.Errorf("no results written")
+		}
+	}
+	var b bytes.Buffer
+	if err := WriteSARIF(&b, testTool, lint.Rules(), html, hfiles); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "character '<'") || strings.Contains(b.String(), `\u003c`) {
+		t.Error("HTML characters escaped")
 	}
 }

@@ -3,9 +3,6 @@
 package report
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -133,46 +130,20 @@ func buildSARIF(tool Tool, rules []lint.Rule, ds []diag.Diagnostic, files diag.F
 		ColumnKind: "unicodeCodePoints",
 		Results:    []sarifResult{},
 	}
-	index := map[string]int{}
-	for i, r := range rules {
-		index[r.ID] = i
+	for _, r := range rules {
 		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, descriptor(r))
 	}
-	seen := map[string]int{}
+	rs := newResults(rules, files)
 	for _, d := range ds {
-		res := sarifResult{RuleID: d.ID, Level: Level(d.Severity)}
-		if i, ok := index[d.ID]; ok {
-			res.RuleIndex = &i
-		}
-		msg := d.Summary
-		if d.Detail != "" {
-			msg += "\n" + d.Detail
-		}
-		res.Message = sarifMessage{Text: msg}
-		res.Locations = []sarifLocation{{PhysicalLocation: sarifPhysicalLocation{
-			ArtifactLocation: artifact(d.Range), Region: region(d.Range)}}}
-		fp := fingerprint(d, files)
-		seen[fp]++
-		res.PartialFingerprints = map[string]string{FingerprintKey: fp + ":" + strconv.Itoa(seen[fp])}
-		for _, f := range d.Fixes {
-			res.Fixes = append(res.Fixes, sarifFixOf(f))
-		}
-		run.Results = append(run.Results, res)
+		run.Results = append(run.Results, rs.result(d))
 	}
 	return &sarifLog{Schema: sarifSchema, Version: "2.1.0", Runs: []sarifRun{run}}
 }
 
-// WriteSARIF writes the SARIF 2.1.0 log of a run (see buildSARIF), indented.
+// WriteSARIF writes the SARIF 2.1.0 log of a run (see buildSARIF),
+// indented, one result at a time (see writeSARIF).
 func WriteSARIF(w io.Writer, tool Tool, rules []lint.Rule, ds []diag.Diagnostic, files diag.Files) error {
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(buildSARIF(tool, rules, ds, files)); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return writeSARIF(w, tool, rules, ds, files)
 }
 
 // Level maps a severity to a SARIF level: error, warning, note.
@@ -251,25 +222,6 @@ func artifact(r diag.Range) sarifArtifactLocation {
 		return sarifArtifactLocation{URI: (&url.URL{Scheme: "file", Path: filepath.ToSlash(r.Origin)}).String()}
 	}
 	return sarifArtifactLocation{URI: (&url.URL{Path: filepath.ToSlash(r.Origin)}).EscapedPath(), URIBaseID: "%SRCROOT%"}
-}
-
-// fingerprint identifies a finding independently of the line it is on:
-// the rule, the origin, the text of the range and of its whole line.
-func fingerprint(d diag.Diagnostic, files diag.Files) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00", d.ID, d.Range.Origin)
-	if files != nil {
-		if f := files.File(d.Range.Origin); f != nil {
-			s, e := d.Range.Start.Offset, d.Range.End.Offset
-			if 0 <= s && s <= e && e <= len(f.Content) {
-				fmt.Fprintf(h, "%s\x00", f.Content[s:e])
-			}
-			fmt.Fprintf(h, "%s\x00", strings.TrimSpace(f.Line(d.Range.Start.Line)))
-		}
-	} else {
-		fmt.Fprintf(h, "%s\x00", d.Summary)
-	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
 // sarifFixOf converts a suggested fix.

@@ -1,0 +1,62 @@
+package cli_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/capspec/capspec/cli"
+	"github.com/capspec/capspec/internal/hostile"
+)
+
+// commands are the command lines every hostile input is run through; the
+// input is standard input ("-"), or the policy of eval.
+var commands = []struct {
+	name string
+	args []string
+}{
+	{"parse", []string{"parse", "-"}},
+	{"parse-json", []string{"parse", "--format", "json", "-"}},
+	{"lint", []string{"lint", "-"}},
+	{"lint-json", []string{"lint", "--format", "json", "-"}},
+	{"lint-sarif", []string{"lint", "--format", "sarif", "-"}},
+	{"lint-github", []string{"lint", "--format", "github", "-"}},
+	{"fmt", []string{"fmt", "-"}},
+	{"fmt-check", []string{"fmt", "--check", "-"}},
+	{"explain", []string{"explain", "-"}},
+	{"explain-json", []string{"explain", "--format", "json", "-"}},
+	{"eval", []string{"eval", "--policy", "-", "--iface", "eth0=10.0.0.5/24",
+		"lookup example.com", "connect tcp 127.0.0.1:80", "connect tcp a:80", "send udp 10.0.0.1:53",
+		"listen tcp 10.0.0.5:80", "bind udp [::1]:53", "lookup db"}},
+}
+
+// countingWriter counts what is written to it.
+type countingWriter struct{ n int64 }
+
+func (w *countingWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
+
+// run runs one command line on an input as standard input and returns the
+// exit status and the size of its output.
+func run(args []string, input string) (int, int64) {
+	var out countingWriter
+	code := cli.Run(cli.Env{Args: append([]string{"capspec"}, args...), Stdin: strings.NewReader(input), Stdout: &out, Stderr: &out})
+	return code, out.n
+}
+
+// BenchmarkHostile runs every command on every large hostile input (1 MiB
+// each): the resource target is under 1 s and 100 MB per run. B/op is
+// what a run allocates in all; "out-B" is the size of its output.
+func BenchmarkHostile(b *testing.B) {
+	for _, in := range hostile.Large() {
+		for _, c := range commands {
+			b.Run(in.Name+"/"+c.name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(in.Text)))
+				var size int64
+				for b.Loop() {
+					_, size = run(c.args, in.Text)
+				}
+				b.ReportMetric(float64(size), "out-B")
+			})
+		}
+	}
+}
