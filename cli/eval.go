@@ -11,12 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/eval"
 	"github.com/capspec/capspec/evalreport"
 	"github.com/capspec/capspec/evalreq"
-	"github.com/capspec/capspec/policy"
 )
 
 func (a *app) evalCommand() *cobra.Command {
@@ -82,21 +80,9 @@ func (a *app) runEval(args []string, o *evalOptions) error {
 	if len(*a.allow["resolve"])+len(*a.allow["outbound"])+len(*a.allow["inbound"]) == 0 && len(o.policies) == 0 && len(a.shell) == 0 {
 		return usageErrorf("no policy: give --allow-* flags, --policy FILE or --shell FILE")
 	}
-	set, err := a.load(o.policies)
+	p, set, err := a.loadPolicy(o.policies)
 	if err != nil {
 		return err
-	}
-	var aps []*ast.Policy
-	for _, it := range set.items {
-		aps = append(aps, it.policy)
-	}
-	p, conflicts := policy.Compile(aps...)
-	ds := append(set.diagnostics(), conflicts...)
-	if diag.HasErrors(ds) {
-		if err := a.writeDiags(ds, set.files); err != nil {
-			return err
-		}
-		return exit(ExitUsage)
 	}
 
 	srcs, err := a.evalSources(args, o.requests, set.files)

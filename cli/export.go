@@ -8,11 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/interop"
 	"github.com/capspec/capspec/lint"
-	"github.com/capspec/capspec/policy"
 )
 
 // exportOptions are the flags of capspec export.
@@ -70,21 +68,9 @@ func (a *app) runExport(o exportOptions, args []string) error {
 	if err := checkFormat(strings.ToLower(o.to), interop.Targets()...); err != nil {
 		return usageErrorf("--to must be %s, not %q", strings.Join(interop.Targets(), ", "), o.to)
 	}
-	set, err := a.load(args)
+	p, set, err := a.loadPolicy(args)
 	if err != nil {
 		return err
-	}
-	var aps []*ast.Policy
-	for _, it := range set.items {
-		aps = append(aps, it.policy)
-	}
-	p, conflicts := policy.Compile(aps...)
-	ds := append(set.diagnostics(), conflicts...)
-	if diag.HasErrors(ds) {
-		if err := a.writeDiags(ds, set.files); err != nil {
-			return err
-		}
-		return exit(ExitUsage)
 	}
 	e, err := interop.ExportPolicy(o.to, p)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/grammar"
+	"github.com/capspec/capspec/policy"
 	"github.com/capspec/capspec/source"
 )
 
@@ -128,4 +129,34 @@ func (a *app) load(paths []string) (*inputSet, error) {
 		return nil, usageErrorf("no flags to read: give --allow-* flags, flags files, - for standard input, or --shell FILE")
 	}
 	return set, nil
+}
+
+// compile compiles the policies of every input into one policy, as eval,
+// export and proxy decide with it, and returns it with the diagnostics of
+// reading, parsing and compiling them (CS101).
+func (s *inputSet) compile() (*policy.Policy, []diag.Diagnostic) {
+	aps := make([]*ast.Policy, 0, len(s.items))
+	for _, it := range s.items {
+		aps = append(aps, it.policy)
+	}
+	p, conflicts := policy.Compile(aps...)
+	return p, append(s.diagnostics(), conflicts...)
+}
+
+// loadPolicy reads, parses and compiles every input named on the command
+// line into one policy (load, compile). A policy with errors is refused:
+// its diagnostics go to standard error and the exit status is 2.
+func (a *app) loadPolicy(paths []string) (*policy.Policy, *inputSet, error) {
+	set, err := a.load(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, ds := set.compile()
+	if diag.HasErrors(ds) {
+		if err := a.writeDiags(ds, set.files); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, exit(ExitUsage)
+	}
+	return p, set, nil
 }

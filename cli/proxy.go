@@ -16,7 +16,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/enforce"
 	"github.com/capspec/capspec/eval"
@@ -118,17 +117,8 @@ func (a *app) runProxy(o *proxyOptions) error {
 
 	var p *policy.Policy
 	if o.learn == "" {
-		var ds []diag.Diagnostic
-		var files diag.FileSet
-		p, ds, files, err = a.proxyPolicy(o)
-		if err != nil {
+		if p, _, err = a.loadPolicy(o.policies); err != nil {
 			return err
-		}
-		if diag.HasErrors(ds) {
-			if err := a.writeDiags(ds, files); err != nil {
-				return err
-			}
-			return exit(ExitUsage)
 		}
 	} else {
 		var ds []diag.Diagnostic
@@ -286,20 +276,6 @@ wait:
 	return nil
 }
 
-// proxyPolicy reads and compiles the policy of the proxy.
-func (a *app) proxyPolicy(o *proxyOptions) (*policy.Policy, []diag.Diagnostic, diag.FileSet, error) {
-	set, err := a.load(o.policies)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	var aps []*ast.Policy
-	for _, it := range set.items {
-		aps = append(aps, it.policy)
-	}
-	p, conflicts := policy.Compile(aps...)
-	return p, append(set.diagnostics(), conflicts...), set.files, nil
-}
-
 // reloadProxy reads the policy again (SIGHUP) and puts it in force, or
 // logs why not.
 func (a *app) reloadProxy(o *proxyOptions, enf *enforce.Enforcer, audit *proxy.AuditLog) {
@@ -307,15 +283,16 @@ func (a *app) reloadProxy(o *proxyOptions, enf *enforce.Enforcer, audit *proxy.A
 		audit.Write(proxy.Entry{Event: "reload", OK: ptr(false), Diagnostics: []string{"--learn has no policy to read again"}})
 		return
 	}
-	p, ds, files, err := a.proxyPolicy(o)
+	set, err := a.load(o.policies)
 	if err != nil {
 		audit.Write(proxy.Entry{Event: "reload", OK: ptr(false), Diagnostics: []string{err.Error()}})
 		return
 	}
+	p, ds := set.compile()
 	if diag.HasErrors(ds) {
 		var b bytes.Buffer
 		diag.Sort(ds)
-		diag.WriteText(&b, ds, files, diag.NewPalette(false))
+		diag.WriteText(&b, ds, set.files, diag.NewPalette(false))
 		audit.Write(proxy.Entry{Event: "reload", OK: ptr(false), Diagnostics: strings.Split(strings.TrimRight(b.String(), "\n"), "\n")})
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"go4.org/netipx"
 
 	"github.com/capspec/capspec/ast"
+	"github.com/capspec/capspec/internal/prose"
 	"github.com/capspec/capspec/policy"
 )
 
@@ -293,22 +294,11 @@ func portPhrase(s policy.PortSet, outbound bool) string {
 	if len(items) == 1 && s[len(s)-1].Lo == s[len(s)-1].Hi {
 		word = "port "
 	}
-	out := "on " + word + joinAnd(items)
+	out := "on " + word + prose.JoinAnd(items)
 	if zero {
 		out += ", or a port the system picks (port 0)"
 	}
 	return out
-}
-
-// joinAnd joins "a", "b", "c" as "a, b and c".
-func joinAnd(items []string) string {
-	switch len(items) {
-	case 0:
-		return ""
-	case 1:
-		return items[0]
-	}
-	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 // inboundBody is the sentence of an inbound rule after "Allow".

@@ -9,6 +9,7 @@ import (
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/internal/prose"
 	"github.com/capspec/capspec/policy"
 )
 
@@ -20,6 +21,12 @@ const wrapWidth = 100
 // and inbound listeners, what is denied, and the risks. Rules are numbered
 // from 1 as in capspec parse. A nil palette prints no color.
 func WriteText(w io.Writer, accounts []*Account, pal *diag.Palette) error {
+	return writeEach(w, accounts, pal, writeAccount)
+}
+
+// writeEach writes each account with write, a blank line between them, in
+// one write to w. A nil palette prints no color.
+func writeEach(w io.Writer, accounts []*Account, pal *diag.Palette, write func(*strings.Builder, *Account, *diag.Palette)) error {
 	if pal == nil {
 		pal = diag.NewPalette(false)
 	}
@@ -28,7 +35,7 @@ func WriteText(w io.Writer, accounts []*Account, pal *diag.Palette) error {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		writeAccount(&b, a, pal)
+		write(&b, a, pal)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -135,7 +142,7 @@ func ruleList(is []int) string {
 	if len(ns) == 1 {
 		return "rule " + ns[0]
 	}
-	return "rules " + joinAnd(ns)
+	return "rules " + prose.JoinAnd(ns)
 }
 
 func count(n int, word string) string {
@@ -212,22 +219,15 @@ func visibleLen(s string) int {
 // and FROM (the rules, numbered from 1, that the grant is made of), and
 // after them one line per risk.
 func WriteTable(w io.Writer, accounts []*Account, pal *diag.Palette) error {
-	if pal == nil {
-		pal = diag.NewPalette(false)
-	}
-	var b strings.Builder
-	for i, a := range accounts {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
+	return writeEach(w, accounts, pal, func(b *strings.Builder, a *Account, pal *diag.Palette) {
 		if len(accounts) > 1 {
-			fmt.Fprintf(&b, "%s %s\n", pal.Bold.Sprint("policy"), a.Name)
+			fmt.Fprintf(b, "%s %s\n", pal.Bold.Sprint("policy"), a.Name)
 		}
 		rows := [][]string{{"KIND", "PROTO", "HOST", "PORTS", "FAMILY", "MAPPING", "FROM"}}
 		for j := range a.Grants {
 			rows = append(rows, tableRow(&a.Grants[j]))
 		}
-		writeRows(&b, rows, pal)
+		writeRows(b, rows, pal)
 		if len(a.Grants) == 0 {
 			b.WriteString("(nothing is allowed)\n")
 		}
@@ -242,11 +242,9 @@ func WriteTable(w io.Writer, accounts []*Account, pal *diag.Palette) error {
 			if len(is) > 0 {
 				where = " " + ruleList(is)
 			}
-			fmt.Fprintf(&b, "%s%s: %s\n", pal.Warning.Sprintf("risk %s", g[0].ID), where, g[0].Message)
+			fmt.Fprintf(b, "%s%s: %s\n", pal.Warning.Sprintf("risk %s", g[0].ID), where, g[0].Message)
 		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	})
 }
 
 // tableRow is the row of one grant.

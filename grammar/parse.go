@@ -27,35 +27,16 @@ import (
 // Large inputs are parsed on all CPUs; the result does not depend on it.
 // Parse is safe for concurrent use.
 func Parse(in *source.Input) (*ast.Policy, []diag.Diagnostic) {
-	return parse(in, min(runtime.GOMAXPROCS(0), len(in.Flags)/parallelParseMin))
+	return parse(in, parseWorkers(len(in.Flags)))
 }
 
 // parse parses an input on that many goroutines (at most one per flag;
 // fewer than two: on this one). Tests ask for several whatever the CPUs.
 func parse(in *source.Input, workers int) (*ast.Policy, []diag.Diagnostic) {
-	type parsed struct {
-		rule  *ast.Rule
-		diags []diag.Diagnostic
-	}
-	out := make([]parsed, len(in.Flags))
-	parseRange := func(lo, hi int) {
-		c := checkers.Get().(*checker)
-		defer checkers.Put(c)
-		for i := lo; i < hi; i++ {
-			out[i].rule, out[i].diags = c.parseFlag(in.Flags[i].Text, in.Flags[i].Loc)
-		}
-	}
-	workers = min(workers, len(in.Flags))
-	if workers > 1 {
-		var wg sync.WaitGroup
-		chunk := (len(in.Flags) + workers - 1) / workers
-		for lo := 0; lo < len(in.Flags); lo += chunk {
-			wg.Go(func() { parseRange(lo, min(lo+chunk, len(in.Flags))) })
-		}
-		wg.Wait()
-	} else {
-		parseRange(0, len(in.Flags))
-	}
+	out := make([]parsedFlag, len(in.Flags))
+	parseEach(len(in.Flags), workers, func(c *checker, i int) {
+		out[i].rule, out[i].diags = c.parseFlag(in.Flags[i].Text, in.Flags[i].Loc)
+	})
 	p := &ast.Policy{Name: in.Name, Rules: make([]*ast.Rule, 0, len(out))}
 	var ds []diag.Diagnostic
 	for i, o := range out {
@@ -68,9 +49,43 @@ func parse(in *source.Input, workers int) (*ast.Policy, []diag.Diagnostic) {
 	return p, ds
 }
 
+// parsedFlag is one flag parsed: its rule (nil with errors) and diagnostics.
+type parsedFlag struct {
+	rule  *ast.Rule
+	diags []diag.Diagnostic
+}
+
 // parallelParseMin is the number of flags per worker below which parsing
 // on more CPUs is not worth starting goroutines.
 const parallelParseMin = 256
+
+// parseWorkers is the number of goroutines that parse n flags: one per
+// CPU, with at least parallelParseMin flags each.
+func parseWorkers(n int) int { return min(runtime.GOMAXPROCS(0), n/parallelParseMin) }
+
+// parseEach calls parse(c, i) for every i in [0, n), with a checker of the
+// pool, on that many goroutines (fewer than two: on this one), each taking
+// a run of consecutive i. It is the one parallel loop of the package:
+// Parse and Cache.Parse both parse through it.
+func parseEach(n, workers int, parse func(c *checker, i int)) {
+	parseRange := func(lo, hi int) {
+		c := checkers.Get().(*checker)
+		defer checkers.Put(c)
+		for i := lo; i < hi; i++ {
+			parse(c, i)
+		}
+	}
+	if workers = min(workers, n); workers > 1 {
+		var wg sync.WaitGroup
+		chunk := (n + workers - 1) / workers
+		for lo := 0; lo < n; lo += chunk {
+			wg.Go(func() { parseRange(lo, min(lo+chunk, n)) })
+		}
+		wg.Wait()
+	} else {
+		parseRange(0, n)
+	}
+}
 
 // ParseFlag parses one flag, "--allow-X=SPEC" or "--allow-X SPEC". loc
 // locates the text in its origin; nil means the text is its own origin.

@@ -265,6 +265,28 @@ func unspecifiedDest(q eval.Request) bool {
 	return (q.Op == eval.Connect || q.Op == eval.Send) && q.Addr.IsValid() && policy.IsUnspecifiedDestination(q.Addr)
 }
 
+// comparison returns the space in which a policy and a runtime's
+// configuration are compared (the bounds of both), and the policy's side.
+func comparison(p *policy.Policy, cfg *Config) (*space, *policySide) {
+	var pb, cb bounds
+	policyBounds(&pb, p)
+	cfg.model.bounds(&cb)
+	return newSpace(&pb, &cb), newPolicySide(p)
+}
+
+// newDifference starts the difference a part of a comparison shows (its
+// example request in words, what the part covers; no rule or entry yet),
+// and returns the families the example stands for.
+func newDifference(part *Part, sp *space) (Difference, policy.Families) {
+	d := Difference{Rule: -1, Entry: -1, Request: part.Example, Family: part.ExampleFamily, Unspecified: part.Unspecified,
+		Example: RequestText(part.Example, part.ExampleFamily), Covers: part.summary(), part: part, space: sp}
+	f := part.ExampleFamily
+	if f == 0 {
+		f = famsOf(part.Example)
+	}
+	return d, f
+}
+
 // compare decides every probe of the space with both sides and returns the
 // parts where they differ. A is capspec's side (a policy), B the
 // runtime's. The connects and sends to unspecified addresses that B allows

@@ -153,20 +153,10 @@ func ExportPolicy(runtime string, p *policy.Policy) (*Export, error) {
 	if t.name == "spin" {
 		cfg.Text = strings.Join(words, "\n")
 	}
-	ps := newPolicySide(p)
-	var pb, cb bounds
-	policyBounds(&pb, p)
-	cfg.model.bounds(&cb)
-	sp := newSpace(&pb, &cb)
+	sp, ps := comparison(p, cfg)
 	e := &Export{Config: cfg, policy: p, space: sp}
 	for _, part := range mergeByRule(compare(sp, ps, cfg), cfg) {
-		d := Difference{Rule: -1, Entry: -1, Request: part.Example, Family: part.ExampleFamily, Unspecified: part.Unspecified, part: part, space: sp}
-		d.Example = RequestText(part.Example, part.ExampleFamily)
-		d.Covers = part.summary()
-		f := part.ExampleFamily
-		if f == 0 {
-			f = famsOf(part.Example)
-		}
+		d, f := newDifference(part, sp)
 		var sev diag.Severity
 		var id, summary, detail string
 		switch {

@@ -119,20 +119,10 @@ func importOne(t *target, cfg *Config) (*Import, error) {
 		return nil, fmt.Errorf("internal error: the canonical flags for %s do not compile: %v", t.name, ds)
 	}
 	im.Policy = p
-	ps := newPolicySide(p)
-	var pb, cb bounds
-	policyBounds(&pb, p)
-	cfg.model.bounds(&cb)
-	sp := newSpace(&pb, &cb)
+	sp, ps := comparison(p, cfg)
 	im.space = sp
 	for _, part := range compare(sp, ps, cfg) {
-		d := Difference{Rule: -1, Entry: -1, Request: part.Example, Family: part.ExampleFamily, Unspecified: part.Unspecified, part: part, space: sp}
-		d.Example = RequestText(part.Example, part.ExampleFamily)
-		d.Covers = part.summary()
-		f := part.ExampleFamily
-		if f == 0 {
-			f = famsOf(part.Example)
-		}
+		d, f := newDifference(part, sp)
 		switch {
 		case part.Unspecified:
 			d.Kind, d.Entry = Narrower, part.Entry

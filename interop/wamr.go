@@ -204,7 +204,7 @@ func generateWAMR(p *policy.Policy) ([]string, []genEntry) {
 	for _, r := range p.Rules {
 		switch {
 		case r.Kind == ast.Resolve:
-			names.add(wamrName(r.Host), nil, r.Index)
+			names.add(r.Host.String(), nil, r.Index)
 		case r.Host.Kind == policy.AnyHost:
 			addFam(r.Families, r.Index)
 		case r.Host.Kind == policy.AddressHost:
@@ -232,7 +232,7 @@ func generateWAMR(p *policy.Policy) ([]string, []genEntry) {
 			// in the families the guest can get one in (a mapped name
 			// answers its mapping's family only, SPEC §3.2).
 			addFam(r.Families&lookupFamilies(p, r.Host), r.Index)
-			names.add(wamrName(r.Host), nil, r.Index)
+			names.add(r.Host.String(), nil, r.Index)
 		}
 		// Inbound on an interface name: WAMR cannot name interfaces; left out.
 	}
@@ -277,16 +277,6 @@ func generateWAMR(p *policy.Policy) ([]string, []genEntry) {
 		gen = append(gen, genEntry{text: "--allow-resolve=" + n, rules: sortedRules(names.rules[n])})
 	}
 	return words, gen
-}
-
-func wamrName(h policy.Host) string {
-	switch h.Kind {
-	case policy.AnyHost:
-		return "*"
-	case policy.WildcardHost:
-		return "*." + h.Name
-	}
-	return h.Name
 }
 
 // wamrPrefixes writes a set of addresses as at most max prefixes WAMR

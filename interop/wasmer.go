@@ -399,8 +399,8 @@ func generateWasmer(p *policy.Policy) ([]string, []genEntry) {
 		}
 		switch {
 		case r.Kind == ast.Resolve:
-			dns.add(wasmerDomain(r.Host), nil, r.Index)
-			lookups.add(wasmerDomain(r.Host), nil, r.Index)
+			dns.add(r.Host.String(), nil, r.Index)
+			lookups.add(r.Host.String(), nil, r.Index)
 		case r.Host.Kind == policy.AnyHost:
 			if r.Families&policy.IPv4 != 0 {
 				ips.add("ipv4|*"+dir, r.Ports, r.Index)
@@ -428,7 +428,7 @@ func generateWasmer(p *policy.Policy) ([]string, []genEntry) {
 				ips.add("ipv6|[::1]|in", r.Ports, r.Index)
 			}
 		case r.Kind == ast.Outbound:
-			dns.add(wasmerDomain(r.Host), r.Ports, r.Index)
+			dns.add(r.Host.String(), r.Ports, r.Index)
 		}
 		// Inbound on an interface name: wasmer cannot name interfaces; left out.
 	}
@@ -459,16 +459,6 @@ func generateWasmer(p *policy.Policy) ([]string, []genEntry) {
 		}
 	}
 	return oneFlag("--net", gen)
-}
-
-func wasmerDomain(h policy.Host) string {
-	switch h.Kind {
-	case policy.AnyHost:
-		return "*"
-	case policy.WildcardHost:
-		return "*." + h.Name
-	}
-	return h.Name
 }
 
 // wasmerFlags writes the capspec flags closest to a wasmer configuration.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/internal/prose"
 	"github.com/capspec/capspec/policy"
 )
 
@@ -79,16 +80,5 @@ func sensitiveCovered(fam policy.Families, covers func(netip.Prefix) bool) strin
 			parts = append(parts, class.What+" ("+strings.Join(ps, ", ")+")")
 		}
 	}
-	return joinAnd(parts)
-}
-
-// joinAnd joins words as "a", "a and b", "a, b and c".
-func joinAnd(parts []string) string {
-	switch len(parts) {
-	case 0:
-		return ""
-	case 1:
-		return parts[0]
-	}
-	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+	return prose.JoinAnd(parts)
 }

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/net/idna"
 
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/internal/prose"
 	"github.com/capspec/capspec/policy"
 )
 
@@ -55,7 +56,7 @@ func mixedScripts(name string) string {
 	for _, label := range strings.Split(u, ".") {
 		scripts := labelScripts(label)
 		if mixedLabel(scripts) {
-			return "label \"" + label + "\" mixes " + joinAnd(sortedKeys(scripts)) + " letters" + lookalike(u)
+			return "label \"" + label + "\" mixes " + prose.JoinAnd(sortedKeys(scripts)) + " letters" + lookalike(u)
 		}
 		for s := range scripts {
 			all[s] = true
@@ -68,7 +69,7 @@ func mixedScripts(name string) string {
 		}
 	}
 	if confusable > 1 {
-		return "name \"" + u + "\" mixes " + joinAnd(sortedKeys(all)) + " labels" + lookalike(u)
+		return "name \"" + u + "\" mixes " + prose.JoinAnd(sortedKeys(all)) + " labels" + lookalike(u)
 	}
 	return ""
 }

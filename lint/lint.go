@@ -82,10 +82,13 @@ func suppress(in *source.Input, fl *flagLines, ds []diag.Diagnostic, known func(
 	if len(dirs) == 0 || len(ds) == 0 {
 		return ds
 	}
-	// ignored[flag] holds the IDs silenced for that flag.
+	// ignored[flag] holds the IDs silenced for that flag; command the IDs
+	// silenced for every finding of a script's command.
 	ignored := map[int]map[string]bool{}
+	command := map[string]bool{}
 	for _, dir := range dirs {
-		for _, f := range fl.targets(dir.comment) {
+		flags, whole := fl.targets(dir.comment)
+		for _, f := range flags {
 			if ignored[f] == nil {
 				ignored[f] = map[string]bool{}
 			}
@@ -93,10 +96,15 @@ func suppress(in *source.Input, fl *flagLines, ds []diag.Diagnostic, known func(
 				ignored[f][id] = true
 			}
 		}
+		if whole {
+			for _, id := range dir.ids {
+				command[id] = true
+			}
+		}
 	}
 	kept := ds[:0]
 	for _, d := range ds {
-		if f := fl.flagOf(d.Range); f >= 0 && ignored[f][d.ID] {
+		if f := fl.flagOf(d.Range); command[d.ID] || f >= 0 && ignored[f][d.ID] {
 			continue
 		}
 		kept = append(kept, d)
@@ -124,11 +132,15 @@ type flagLines struct {
 	ending   map[lineKey][]int
 	comments map[lineKey]bool // lines holding a comment on its own
 	words    map[string][]span
+	// first[i] is the first flag of flag i's statement: its line and the
+	// lines joined to it by a trailing backslash (flags files), its
+	// command (scripts).
+	first []int
 }
 
 func newFlagLines(in *source.Input) *flagLines {
 	fl := &flagLines{in: in, starting: map[lineKey][]int{}, ending: map[lineKey][]int{},
-		comments: map[lineKey]bool{}, words: map[string][]span{}}
+		comments: map[lineKey]bool{}, words: map[string][]span{}, first: make([]int, len(in.Flags))}
 	for i, f := range in.Flags {
 		s := lineKey{f.Range.Origin, f.Range.Start.Line}
 		e := lineKey{f.Range.Origin, f.Range.End.Line}
@@ -136,6 +148,11 @@ func newFlagLines(in *source.Input) *flagLines {
 		fl.ending[e] = append(fl.ending[e], i)
 		for _, w := range f.Words {
 			fl.words[w.Origin] = append(fl.words[w.Origin], span{w.Start.Offset, w.End.Offset, i})
+		}
+		if i > 0 && (in.Kind == source.ScriptInput || continues(in, i)) {
+			fl.first[i] = fl.first[i-1]
+		} else {
+			fl.first[i] = i
 		}
 	}
 	for _, ws := range fl.words {
@@ -159,22 +176,66 @@ func (fl *flagLines) beside(c *source.Comment) bool {
 	return false
 }
 
-// targets returns the flags a suppression comment applies to: the flags
-// ending on its line when it stands beside them, or else the flags starting
-// on the first line after the block of comment lines it belongs to.
-func (fl *flagLines) targets(c *source.Comment) []int {
+// targets returns the flags a suppression comment applies to
+// (docs/lint.md, "Silencing findings"): the flags ending on its line when
+// it stands beside them; else, in a script, the whole command (whole is
+// true: source.Shell gives a command only the comment lines just above it
+// and a comment ending its last line); else the flags of the statement
+// starting on the first line after the block of comment lines it belongs
+// to.
+func (fl *flagLines) targets(c *source.Comment) (flags []int, whole bool) {
 	k := lineKey{c.Range.Origin, c.Range.Start.Line}
 	if fl.beside(c) {
-		return fl.ending[k]
+		return fl.ending[k], false
+	}
+	if fl.in.Kind == source.ScriptInput {
+		return fl.statement(0), true
 	}
 	for k.line++; ; k.line++ {
 		if fs := fl.starting[k]; len(fs) > 0 {
-			return fs
+			return fl.statement(fs[0]), false
 		}
 		if !fl.comments[k] {
-			return nil
+			return nil, false
 		}
 	}
+}
+
+// statement returns the flags of flag i's statement, in order.
+func (fl *flagLines) statement(i int) []int {
+	var out []int
+	for j := fl.first[i]; j < len(fl.first) && fl.first[j] == fl.first[i]; j++ {
+		out = append(out, j)
+	}
+	return out
+}
+
+// continues reports whether flag i of a flags file is on the logical line
+// of flag i-1, as source.FlagsFile reads lines: only blanks and
+// backslash-newlines (a trailing backslash joins lines) stand between them, no
+// comment and no other line break.
+func continues(in *source.Input, i int) bool {
+	a, b := in.Flags[i-1].Range, in.Flags[i].Range
+	if a.Origin != b.Origin {
+		return false
+	}
+	f := in.File(a.Origin)
+	if f == nil || a.End.Offset > b.Start.Offset || b.Start.Offset > len(f.Content) {
+		return false
+	}
+	gap := f.Content[a.End.Offset:b.Start.Offset]
+	if strings.IndexByte(gap, '#') >= 0 {
+		return false
+	}
+	for j := 0; j < len(gap); j++ {
+		if gap[j] != '\n' {
+			continue
+		}
+		if !strings.HasSuffix(gap[:j], "\\") && !strings.HasSuffix(gap[:j], "\\\r") {
+			return false
+		}
+	}
+	return true
 }
 
 // flagOf returns the flag a diagnostic at r is about: the flag with a word

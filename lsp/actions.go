@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/lint"
 )
 
 // IgnoreReason is the reason a "capspec:ignore" added by a code action
@@ -70,8 +71,8 @@ func (s *server) codeActions(ctx context.Context, snap *snapshot, p CodeActionPa
 					Diagnostics: []Diagnostic{ld}, IsPreferred: i == 0,
 					Edit: &WorkspaceEdit{Changes: map[string][]TextEdit{snap.uri: edits}}})
 			}
-			if e, ok := a.ignoreEdit(d); ok {
-				actions = append(actions, CodeAction{Title: fmt.Sprintf("Ignore %s for this flag (# capspec:ignore)", d.ID),
+			if e, title, ok := a.ignoreEdit(d); ok {
+				actions = append(actions, CodeAction{Title: title,
 					Kind: kindQuickFix, Diagnostics: []Diagnostic{ld},
 					Edit: &WorkspaceEdit{Changes: map[string][]TextEdit{snap.uri: {e}}}})
 			}
@@ -172,107 +173,93 @@ func fixAll(ctx context.Context, a *analysis) (string, error) {
 var directiveIDs = regexp.MustCompile(`#[ \t]*capspec:ignore[ \t]+([A-Za-z]{2}[0-9]+(?:[ \t]*,[ \t]*[A-Za-z]{2}[0-9]+)*)`)
 
 // ignoreEdit returns the edit that silences a finding with a
-// "# capspec:ignore ID TODO: say why" comment, where lint honours it
-// (docs/lint.md): on a line of its own above the flag when the flag starts
-// a line that is not a continuation, else at the end of the flag's last
-// line when that line is not continued. A directive already there gets the
-// ID added to its list. There is none for CS900 (a suppression's own
-// finding) and findings outside flags.
-func (a *analysis) ignoreEdit(d diag.Diagnostic) (TextEdit, bool) {
+// "# capspec:ignore ID TODO: say why" comment where lint honours it and
+// reaches as few other flags as it can (lint.PlaceIgnore: above the
+// flag's command or continued line, or at the end of the flag's line), and
+// the action's title, which says what the comment silences. A directive
+// already there gets the ID added to its list. There is none for CS900 (a
+// suppression's own finding) and findings outside flags.
+func (a *analysis) ignoreEdit(d diag.Diagnostic) (TextEdit, string, bool) {
 	if _, ok := rules()[d.ID]; !ok || d.ID == "CS900" {
-		return TextEdit{}, false
+		return TextEdit{}, "", false
 	}
-	fs, fe, ok := a.flagOf(d)
+	p, i := a.flagOf(d)
+	if p == nil {
+		return TextEdit{}, "", false
+	}
+	place, ok := lint.PlaceIgnore(p.in, i)
 	if !ok {
-		return TextEdit{}, false
+		return TextEdit{}, "", false
+	}
+	title := fmt.Sprintf("Ignore %s for this flag (# capspec:ignore)", d.ID)
+	switch {
+	case len(place.Flags) == 1:
+	case place.Command:
+		title = fmt.Sprintf("Ignore %s for this command (# capspec:ignore)", d.ID)
+	default:
+		title = fmt.Sprintf("Ignore %s for the %d flags of this line (# capspec:ignore)", d.ID, len(place.Flags))
 	}
 	s, t, enc := a.snap.text.s, a.snap.text, a.snap.enc
-	insert := func(off int, text string) (TextEdit, bool) {
-		return TextEdit{Range: t.rangeOf(off, off, enc), NewText: text}, true
+	insert := func(off int, text string) (TextEdit, string, bool) {
+		return TextEdit{Range: t.rangeOf(off, off, enc), NewText: text}, title, true
 	}
-	addTo := func(line string, lineStart int) (TextEdit, bool, bool) {
+	// addTo adds the ID to a directive of line, which starts at offset ls.
+	addTo := func(line string, ls int) (e TextEdit, title string, ok, found bool) {
 		m := directiveIDs.FindStringSubmatchIndex(line)
 		if m == nil {
-			return TextEdit{}, false, false
+			return TextEdit{}, "", false, false
 		}
 		for _, id := range strings.Split(line[m[2]:m[3]], ",") {
 			if strings.EqualFold(strings.TrimSpace(id), d.ID) {
-				return TextEdit{}, false, true // already named: nothing to add
+				return TextEdit{}, "", false, true // already named: nothing to add
 			}
 		}
-		e, ok := insert(lineStart+m[3], ","+d.ID)
-		return e, ok, true
+		e, title, ok = insert(ls+m[3], ","+d.ID)
+		return e, title, ok, true
 	}
-	ls := lineStart(s, fs)
-	if !continued(s, ls) {
-		if ls > 0 {
-			prev := lineStart(s, ls-1)
-			line := strings.TrimRight(s[prev:ls], "\r\n")
-			if strings.HasPrefix(strings.TrimLeft(line, " \t"), "#") {
-				if e, ok, found := addTo(line, prev); found {
-					return e, ok
-				}
+	if place.Beside {
+		le := place.Offset
+		ls := lineStart(s, le)
+		if e, title, ok, found := addTo(s[ls:le], ls); found {
+			return e, title, ok
+		}
+		return insert(le, "  # capspec:ignore "+d.ID+" "+IgnoreReason)
+	}
+	ls := place.Offset
+	if ls > 0 {
+		prev := lineStart(s, ls-1)
+		line := strings.TrimRight(s[prev:ls], "\r\n")
+		if strings.HasPrefix(strings.TrimLeft(line, " \t"), "#") {
+			if e, title, ok, found := addTo(line, prev); found {
+				return e, title, ok
 			}
 		}
-		indent := s[ls : ls+len(s[ls:])-len(strings.TrimLeft(s[ls:], " \t"))]
-		return insert(ls, indent+"# capspec:ignore "+d.ID+" "+IgnoreReason+lineBreak(s, ls))
 	}
-	le := lineEnd(s, fe)
-	if strings.HasSuffix(s[:le], "\\") {
-		return TextEdit{}, false
-	}
-	els := lineStart(s, fe)
-	if e, ok, found := addTo(s[els:le], els); found {
-		return e, ok
-	}
-	return insert(le, "  # capspec:ignore "+d.ID+" "+IgnoreReason)
+	indent := s[ls : ls+len(s[ls:])-len(strings.TrimLeft(s[ls:], " \t"))]
+	return insert(ls, indent+"# capspec:ignore "+d.ID+" "+IgnoreReason+lineBreak(s, ls))
 }
 
-// flagOf returns the byte range of the flag a finding is about, as lint's
-// suppression finds it: the flag with a word holding the finding's start,
-// else the last flag ending on its line.
-func (a *analysis) flagOf(d diag.Diagnostic) (start, end int, ok bool) {
+// flagOf returns the policy and the index of the flag a finding is about,
+// as lint's suppression finds it: the flag with a word holding the
+// finding's start, else the last flag ending on its line; nil if none.
+func (a *analysis) flagOf(d diag.Diagnostic) (*parsed, int) {
 	if p, i := a.flagAt(d.Range.Start.Offset); p != nil {
-		r := p.in.Flags[i].Range
-		return r.Start.Offset, r.End.Offset, true
+		return p, i
 	}
-	found := false
+	var found *parsed
+	at := -1
 	for _, p := range a.inputs {
-		for _, f := range p.in.Flags {
+		for i, f := range p.in.Flags {
 			if f.Range.Origin == a.snap.name && f.Range.End.Line == d.Range.Start.Line {
-				start, end, found = f.Range.Start.Offset, f.Range.End.Offset, true
+				found, at = p, i
 			}
 		}
 	}
-	return start, end, found
+	return found, at
 }
 
 // lineStart returns the offset of the start of the line holding off.
 func lineStart(s string, off int) int { return strings.LastIndexByte(s[:off], '\n') + 1 }
-
-// lineEnd returns the offset of the end of the line holding off, before
-// its line break.
-func lineEnd(s string, off int) int {
-	i := strings.IndexByte(s[off:], '\n')
-	if i < 0 {
-		return len(s)
-	}
-	end := off + i
-	if end > 0 && s[end-1] == '\r' {
-		end--
-	}
-	return end
-}
-
-// continued reports whether the line starting at ls continues the line
-// before it (that line ends with a backslash).
-func continued(s string, ls int) bool {
-	if ls == 0 {
-		return false
-	}
-	prev := strings.TrimSuffix(s[:ls-1], "\r")
-	return strings.HasSuffix(prev, "\\")
-}
 
 // lineBreak returns the line break of the line starting at ls ("\n" when
 // it has none).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -35,7 +34,7 @@ type analysis struct {
 	inputs    []*parsed
 	scriptErr *source.ScriptError // a script that does not parse
 	diags     []diag.Diagnostic   // the findings shown, sorted
-	cache     parseCache          // the flags parsed, for the next analysis
+	cache     *grammar.Cache      // the flags parsed, for the next analysis
 	lsp       []Diagnostic        // diags as LSP diagnostics, bounded
 
 	flagsOnce sync.Once
@@ -52,19 +51,6 @@ type parsed struct {
 	rels    []lint.Relation // CS301–CS304 relations, for hover
 }
 
-// parseCache holds the parse of flags by their text. A flag's rule and
-// diagnostics depend on its text alone (grammar.ParseFlag); its place in
-// the document is applied on each use, so an edit re-parses only the flags
-// it changed. A cache is never changed once an analysis has made it.
-type parseCache map[string]parsedFlag
-
-// parsedFlag is a flag parsed as its own origin: the rule (nil with
-// errors) and the diagnostics, in offsets of the flag's text.
-type parsedFlag struct {
-	rule  *ast.Rule
-	diags []diag.Diagnostic
-}
-
 // read reads a document as a flags file or a shell script.
 func read(name, content string, shell bool) ([]*source.Input, error) {
 	if shell {
@@ -76,7 +62,7 @@ func read(name, content string, shell bool) ([]*source.Input, error) {
 // analyze reads, parses and lints one version of a document. It returns
 // nil when ctx is done first (a newer version has come).
 func analyze(ctx context.Context, snap *snapshot) *analysis {
-	a := &analysis{snap: snap, version: snap.version, cfg: snap.cfg, cache: parseCache{}}
+	a := &analysis{snap: snap, version: snap.version, cfg: snap.cfg}
 	ins, err := read(snap.name, snap.text.s, snap.shell)
 	if err != nil {
 		var se *source.ScriptError
@@ -85,14 +71,15 @@ func analyze(ctx context.Context, snap *snapshot) *analysis {
 		}
 		a.scriptErr = se
 	}
-	for _, in := range ins {
+	var res []grammar.Parsed
+	res, a.cache = snap.cache.Parse(ins...)
+	for k, in := range ins {
 		if ctx.Err() != nil {
 			return nil
 		}
-		p, ds := parseInput(in, snap.cache, a.cache)
-		pd := append(append([]diag.Diagnostic(nil), in.Diags...), ds...)
-		a.inputs = append(a.inputs, &parsed{in: in, policy: p, diags: pd})
-		for _, d := range lint.Lint(in, p, pd, lint.Options{Disable: snap.cfg.disable}) {
+		pd := append(append([]diag.Diagnostic(nil), in.Diags...), res[k].Diags...)
+		a.inputs = append(a.inputs, &parsed{in: in, policy: res[k].Policy, diags: pd})
+		for _, d := range lint.Lint(in, res[k].Policy, pd, lint.Options{Disable: snap.cfg.disable}) {
 			if d.Severity.AtLeast(snap.cfg.minSeverity) {
 				a.diags = append(a.diags, d)
 			}
@@ -104,81 +91,6 @@ func analyze(ctx context.Context, snap *snapshot) *analysis {
 	diag.Sort(a.diags)
 	a.lsp = a.convert()
 	return a
-}
-
-// parseInput parses the flags of an input as grammar.Parse does, taking
-// flags already parsed from old (and from next) and recording every flag
-// in next.
-func parseInput(in *source.Input, old, next parseCache) (*ast.Policy, []diag.Diagnostic) {
-	var missing []string
-	for _, f := range in.Flags {
-		if _, ok := next[f.Text]; ok {
-			continue
-		}
-		if pf, ok := old[f.Text]; ok {
-			next[f.Text] = pf
-			continue
-		}
-		next[f.Text] = parsedFlag{}
-		missing = append(missing, f.Text)
-	}
-	parseAll(missing, next)
-	p := &ast.Policy{Name: in.Name}
-	var ds []diag.Diagnostic
-	for i, f := range in.Flags {
-		pf := next[f.Text]
-		if pf.rule != nil {
-			r := *pf.rule
-			r.Index, r.Loc = i, f.Loc
-			p.Rules = append(p.Rules, &r)
-		}
-		for _, d := range pf.diags {
-			ds = append(ds, relocate(d, f.Loc))
-		}
-	}
-	return p, ds
-}
-
-// parseAll parses flag texts into cache, on all CPUs when there are many.
-func parseAll(texts []string, cache parseCache) {
-	out := make([]parsedFlag, len(texts))
-	parseRange := func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			r, ds := grammar.ParseFlag(texts[i], nil)
-			out[i] = parsedFlag{rule: r, diags: ds}
-		}
-	}
-	if workers := min(runtime.GOMAXPROCS(0), len(texts)/256); workers > 1 {
-		var wg sync.WaitGroup
-		chunk := (len(texts) + workers - 1) / workers
-		for lo := 0; lo < len(texts); lo += chunk {
-			wg.Go(func() { parseRange(lo, min(lo+chunk, len(texts))) })
-		}
-		wg.Wait()
-	} else {
-		parseRange(0, len(texts))
-	}
-	for i, t := range texts {
-		cache[t] = out[i]
-	}
-}
-
-// relocate moves a diagnostic in the coordinates of its flag's text to the
-// flag's place in its origin.
-func relocate(d diag.Diagnostic, loc diag.Locator) diag.Diagnostic {
-	d.Range = loc.Range(d.Range.Start.Offset, d.Range.End.Offset)
-	if len(d.Fixes) > 0 {
-		fixes := make([]diag.Fix, len(d.Fixes))
-		for i, f := range d.Fixes {
-			edits := make([]diag.TextEdit, len(f.Edits))
-			for j, e := range f.Edits {
-				edits[j] = diag.TextEdit{Range: loc.Range(e.Range.Start.Offset, e.Range.End.Offset), NewText: e.NewText}
-			}
-			fixes[i] = diag.Fix{Message: f.Message, Edits: edits}
-		}
-		d.Fixes = fixes
-	}
-	return d
 }
 
 // rules indexes the rule registry by ID.

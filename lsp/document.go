@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/capspec/capspec/grammar"
 )
 
 // document is an open document.
@@ -20,8 +22,8 @@ type document struct {
 	timer  *time.Timer        // the pending analysis, if any
 	cancel context.CancelFunc // cancels the analysis of the last version
 
-	last  *analysis  // the newest analysis done, perhaps of an older version
-	cache parseCache // the flags parsed by the newest analysis
+	last  *analysis      // the newest analysis done, perhaps of an older version
+	cache *grammar.Cache // the flags parsed by the newest analysis
 }
 
 // snapshot is what background work needs of a document, taken under the
@@ -35,8 +37,8 @@ type snapshot struct {
 	markdown  bool
 	resolve   bool // the client resolves code actions' edits
 	cfg       config
-	last      *analysis  // the document's newest analysis, if of this version
-	cache     parseCache // flags already parsed
+	last      *analysis      // the document's newest analysis, if of this version
+	cache     *grammar.Cache // flags already parsed
 }
 
 // snapshot takes a snapshot of d; s.mu is held.

@@ -40,12 +40,13 @@ func formatText(snap *snapshot) (string, error) {
 		return "", err
 	}
 	var errs []diag.Diagnostic
+	res, _ := snap.cache.Parse(ins...)
 	policies := make([]*ast.Policy, len(ins))
 	for i, in := range ins {
-		p, ds := parseInput(in, snap.cache, parseCache{})
+		p := res[i].Policy
 		policies[i] = p
 		_, conflicts := policy.Compile(p)
-		for _, d := range append(append(append([]diag.Diagnostic(nil), in.Diags...), ds...), conflicts...) {
+		for _, d := range append(append(append([]diag.Diagnostic(nil), in.Diags...), res[i].Diags...), conflicts...) {
 			if d.Severity == diag.Error {
 				errs = append(errs, d)
 			}

@@ -381,6 +381,15 @@ func TestIgnoreAction(t *testing.T) {
 		{"script, first line of a command", "file:///w/f.sh", "shellscript",
 			"wasmtime --allow-inbound='tcp://*:8080' \\\n  app.wasm\n", "CS204",
 			"# capspec:ignore CS204 TODO: say why\nwasmtime --allow-inbound='tcp://*:8080' \\\n  app.wasm\n"},
+		{"script, middle of a command", "file:///w/g.sh", "shellscript",
+			"  RUST_LOG=1 wasmtime \\\n  --allow-inbound='tcp://*:8080' \\\n  app.wasm\n", "CS204",
+			"  # capspec:ignore CS204 TODO: say why\n  RUST_LOG=1 wasmtime \\\n  --allow-inbound='tcp://*:8080' \\\n  app.wasm\n"},
+		{"script, middle of a command of several flags", "file:///w/h.sh", "shellscript",
+			"# capspec:ignore CS206 port 80 is ours\nwasmtime \\\n  --allow-inbound='tcp://*:80' \\\n  --allow-inbound='tcp://*:8080' \\\n  app.wasm\n", "CS204",
+			"# capspec:ignore CS206,CS204 port 80 is ours\nwasmtime \\\n  --allow-inbound='tcp://*:80' \\\n  --allow-inbound='tcp://*:8080' \\\n  app.wasm\n"},
+		{"flags file, middle of a continued line", "file:///w/i.flags", "capspec",
+			"--allow-resolve=a.example \\\n--allow-inbound=tcp://*:8080 \\\n--allow-resolve=b.example\n", "CS204",
+			"# capspec:ignore CS204 TODO: say why\n--allow-resolve=a.example \\\n--allow-inbound=tcp://*:8080 \\\n--allow-resolve=b.example\n"},
 	}
 	c, _ := start(t, Options{Debounce: 10 * time.Millisecond}, nil)
 	for _, tt := range tests {
@@ -416,16 +425,46 @@ func TestIgnoreAction(t *testing.T) {
 			}
 		})
 	}
-	// No place lint would honour: a flag in the middle of a continued
-	// command gets no ignore action.
-	const uri = "file:///w/g.sh"
-	content := "wasmtime \\\n  --allow-inbound='tcp://*:8080' \\\n  app.wasm\n"
+	// No place where a comment is honoured and changes nothing else: a
+	// command in a substitution over lines gets no ignore action.
+	const uri = "file:///w/z.sh"
+	content := "x=$(wasmtime \\\n  --allow-inbound='tcp://*:8080' \\\n  app.wasm)\n"
 	ds := c.open(uri, "shellscript", content)
 	var acts []CodeAction
 	c.mustCall("textDocument/codeAction", actionParams(uri, ds[0].Range, "quickfix"), &acts)
 	for _, a := range acts {
 		if strings.HasPrefix(a.Title, "Ignore") {
 			t.Errorf("ignore action offered where lint would not honour it: %+v", a)
+		}
+	}
+}
+
+// TestIgnoreActionTitle checks that the title of the ignore action says
+// what the comment silences.
+func TestIgnoreActionTitle(t *testing.T) {
+	tests := []struct{ uri, lang, content, want string }{
+		{"file:///w/a.flags", "capspec", "--allow-inbound=tcp://*:8080\n", "Ignore CS204 for this flag (# capspec:ignore)"},
+		{"file:///w/b.flags", "capspec", "--allow-inbound=tcp://*:8080 --allow-resolve=a.example\n", "Ignore CS204 for the 2 flags of this line (# capspec:ignore)"},
+		{"file:///w/c.sh", "shellscript", "wasmtime \\\n  --allow-inbound='tcp://*:8080' \\\n  --allow-resolve=a.example \\\n  app.wasm\n", "Ignore CS204 for this command (# capspec:ignore)"},
+	}
+	c, _ := start(t, Options{Debounce: 10 * time.Millisecond}, nil)
+	for _, tt := range tests {
+		ds := c.open(tt.uri, tt.lang, tt.content)
+		var titles []string
+		for _, d := range ds {
+			if d.Code != "CS204" {
+				continue
+			}
+			var acts []CodeAction
+			c.mustCall("textDocument/codeAction", actionParams(tt.uri, d.Range, "quickfix"), &acts)
+			for _, a := range acts {
+				if strings.HasPrefix(a.Title, "Ignore") {
+					titles = append(titles, a.Title)
+				}
+			}
+		}
+		if !slices.Equal(titles, []string{tt.want}) {
+			t.Errorf("%s: titles %q, want %q", tt.uri, titles, tt.want)
 		}
 	}
 }
@@ -640,7 +679,7 @@ func TestConfiguration(t *testing.T) {
 func TestCacheDifferential(t *testing.T) {
 	base := genFlags(300)
 	lines := strings.SplitAfter(base, "\n")
-	cache := parseCache{}
+	var cache *grammar.Cache
 	for step := 0; step < 40; step++ {
 		// Move, duplicate, break and mend lines.
 		i, j := (step*37)%len(lines), (step*91+5)%len(lines)

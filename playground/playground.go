@@ -90,11 +90,8 @@ func (s *Session) document(origin, text string) *document {
 	if s.docs == nil {
 		s.docs, s.parsers = map[string]*document{}, map[string]*grammar.Cache{}
 	}
-	if s.parsers[origin] == nil {
-		s.parsers[origin] = new(grammar.Cache)
-	}
-	d := readDocument(origin, text, s.parsers[origin])
-	s.docs[origin] = d
+	d, parser := readDocument(origin, text, s.parsers[origin])
+	s.docs[origin], s.parsers[origin] = d, parser
 	return d
 }
 
@@ -169,8 +166,8 @@ type document struct {
 }
 
 // readDocument reads a text as a flags file named origin, parsing it with
-// the cache.
-func readDocument(origin, text string, cache *grammar.Cache) *document {
+// the cache of the origin's last text; it returns the cache of this text.
+func readDocument(origin, text string, cache *grammar.Cache) (*document, *grammar.Cache) {
 	d := &document{origin: origin, text: text}
 	ins, err := source.FlagsFile{Name: origin, Content: text}.Read()
 	if err != nil || len(ins) != 1 {
@@ -179,9 +176,9 @@ func readDocument(origin, text string, cache *grammar.Cache) *document {
 		ins = []*source.Input{{Name: origin, Files: []*diag.File{diag.NewFile(origin, text)}}}
 	}
 	d.input = ins[0]
-	p, ds := cache.Parse(d.input)
-	d.ast = p
-	d.parsed = append(append([]diag.Diagnostic(nil), d.input.Diags...), ds...)
+	res, next := cache.Parse(d.input)
+	d.ast = res[0].Policy
+	d.parsed = append(append([]diag.Diagnostic(nil), d.input.Diags...), res[0].Diags...)
 	cp, conflicts := policy.Compile(d.ast)
 	d.policy = cp
 	for _, x := range append(append([]diag.Diagnostic(nil), d.parsed...), conflicts...) {
@@ -190,7 +187,7 @@ func readDocument(origin, text string, cache *grammar.Cache) *document {
 		}
 	}
 	diag.Sort(d.errors)
-	return d
+	return d, next
 }
 
 // lint returns the findings of capspec lint, linting on first use (the old

@@ -11,6 +11,7 @@ import (
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/internal/prose"
 )
 
 // DynamicValueID is the diagnostic of a flag whose text the shell computes
@@ -133,7 +134,8 @@ func (r *shellReader) command(script string, st *syntax.Stmt) *Input {
 		}
 		name := r.commandName(call.Args[0])
 		line := r.file.Pos(int(call.Args[0].Pos().Offset())).Line
-		in = &Input{Name: fmt.Sprintf("%s:%d %s", script, line, name), Kind: ScriptInput, Files: []*diag.File{r.file}}
+		in = &Input{Name: fmt.Sprintf("%s:%d %s", script, line, name), Kind: ScriptInput, Files: []*diag.File{r.file},
+			Command: r.file.Range(int(call.Pos().Offset()), int(call.End().Offset()))}
 	}
 	args := call.Args
 	for i := 1; i < len(args); i++ {
@@ -200,7 +202,7 @@ func (r *shellReader) command(script string, st *syntax.Stmt) *Input {
 		return nil
 	}
 	in.Diags = append(in.Diags, r.redirectedFlags(st, in)...)
-	r.attachComments(in, call)
+	r.attachComments(in)
 	return in
 }
 
@@ -240,7 +242,7 @@ func (r *shellReader) dynamicDiag(what string, w shellWord) diag.Diagnostic {
 	return diag.Diagnostic{
 		ID:       DynamicValueID,
 		Severity: diag.Warning,
-		Summary:  fmt.Sprintf("%s depends on %s; capspec checks literal flags only", what, joinAnd(names)),
+		Summary:  fmt.Sprintf("%s depends on %s; capspec checks literal flags only", what, prose.JoinAnd(names)),
 		Detail:   "the shell computes this when the script runs, so the flag is left out of the policy; write it literally to have it checked",
 		Range:    r.file.Range(first.start, last.end),
 	}
@@ -254,14 +256,6 @@ func shortExpr(s string) string {
 		s = string(rs[:39]) + "…"
 	}
 	return s
-}
-
-// joinAnd joins names as "a", "a and b" or "a, b and c".
-func joinAnd(names []string) string {
-	if len(names) <= 1 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // redirectedFlags reports a flag that ends in "-" right before a ">" that
@@ -312,12 +306,12 @@ func (r *shellReader) redirectedFlags(st *syntax.Stmt, in *Input) []diag.Diagnos
 // attachComments gives an input the comment lines just above its command
 // (to its first flag) and a comment ending its last line (beside its last
 // flag).
-func (r *shellReader) attachComments(in *Input, call *syntax.CallExpr) {
+func (r *shellReader) attachComments(in *Input) {
 	if len(in.Flags) == 0 {
 		return
 	}
-	start, end := int(call.Pos().Offset()), int(call.End().Offset())
-	startLine := r.file.Pos(start).Line
+	start, end := in.Command.Start.Offset, in.Command.End.Offset
+	startLine := in.Command.Start.Line
 	// Own-line comments on the lines just above the command, nearest last.
 	var above []*Comment
 	line := startLine - 1
@@ -334,7 +328,7 @@ func (r *shellReader) attachComments(in *Input, call *syntax.CallExpr) {
 	for i := len(above) - 1; i >= 0; i-- {
 		in.Comments = append(in.Comments, above[i])
 	}
-	endLine := r.file.Pos(end).Line
+	endLine := in.Command.End.Line
 	i := sort.Search(len(r.comments), func(i int) bool { return r.comments[i].start >= end })
 	if i < len(r.comments) && r.file.Pos(r.comments[i].start).Line == endLine {
 		c := r.comments[i]

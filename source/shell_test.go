@@ -146,4 +146,22 @@ EOF
 	if !equal(names, want) {
 		t.Errorf("policies %q, want %q", names, want)
 	}
+	// Each input's Command is its simple command, assignments included.
+	var commands []string
+	for _, in := range ins {
+		commands = append(commands, fmt.Sprintf("%d:%q", in.Command.Start.Line, script[in.Command.Start.Offset:in.Command.End.Offset]))
+	}
+	wantCommands := []string{`1:"w1 --allow-resolve=a"`, `2:"w2 --allow-resolve=b"`, `2:"\"w3\" --allow-resolve=c"`,
+		`3:"FOO=1 w5 --allow-resolve=d"`, `3:"echo --allow-resolvx=e"`, `5:"$RT --allow-resolve=h"`}
+	if !equal(commands, wantCommands) {
+		t.Errorf("commands %q, want %q", commands, wantCommands)
+	}
+	multi := "# c\nA=1 wasmtime run \\\n  --allow-resolve=a \\\n  app.wasm # d\n"
+	ins, err = source.Shell{Name: "m.sh", Content: multi}.Read()
+	if err != nil || len(ins) != 1 {
+		t.Fatalf("%v %v", ins, err)
+	}
+	if c := ins[0].Command; c.Start.Line != 2 || c.Start.Column != 1 || c.End.Line != 4 || multi[c.Start.Offset:c.End.Offset] != "A=1 wasmtime run \\\n  --allow-resolve=a \\\n  app.wasm" {
+		t.Errorf("command at %v", c)
+	}
 }

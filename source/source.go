@@ -49,6 +49,10 @@ type Input struct {
 	Name string
 	// Kind says what the input was read from.
 	Kind Kind
+	// Command is the range of a script's command in the script (Kind
+	// ScriptInput), from its first word (an assignment before the command
+	// name included) to its last; the zero Range for other inputs.
+	Command diag.Range
 	// Files holds the contents of every origin the flags come from.
 	Files []*diag.File
 	// Flags are the flags in order.
