@@ -1,0 +1,130 @@
+package diff
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/policy"
+)
+
+// Maximum is the widest policy an organisation accepts (SPEC §8.2),
+// indexed once to check many policies against it. It is safe for
+// concurrent use.
+type Maximum struct {
+	// Name says where the maximum comes from, for messages: "max.flags",
+	// or several names joined.
+	Name string
+	side *side
+}
+
+// NewMaximum indexes a maximum policy; name is how messages call it.
+func NewMaximum(p *policy.Policy, name string) *Maximum {
+	return &Maximum{Name: name, side: newSide(p)}
+}
+
+// Excess is a rule of a policy that allows a request the maximum denies.
+type Excess struct {
+	// Rule is the rule of the policy.
+	Rule *policy.Rule
+	// Implied is true when the rule's own grant stays within the maximum
+	// but the lookup it implies (§3.4) does not.
+	Implied bool
+	// Example is a request the rule allows (in Family) and the maximum
+	// does not; the reference evaluators of both agree.
+	Example eval.Request
+	Family  policy.Families
+	// Nearest is the rule of the maximum that came closest to allowing
+	// the example, with why it does not (nil when the maximum has no
+	// rule of the kind, or allows the request in another family).
+	Nearest *eval.Miss
+}
+
+// Exceeds returns, for each rule of p (in order) that allows a request the
+// maximum does not, one such request: of the rule's own grant if it
+// exceeds the maximum, else of its implied lookup. No excess means every
+// request p allows, the maximum allows. Requests are decided with the
+// fixed interface table Interfaces.
+func (m *Maximum) Exceeds(p *policy.Policy) ([]Excess, error) {
+	this := newSide(p)
+	c := &comparer{this: this, other: m.side}
+	implied := map[*policy.Rule]*policy.Rule{}
+	for _, r := range p.Resolves {
+		if r.IsImplied() {
+			implied[r.ImpliedBy] = r
+		}
+	}
+	var out []Excess
+	var checks []check
+	for _, r := range p.Rules {
+		x := Excess{Rule: r}
+		ps := c.excess(r)
+		if len(ps) == 0 && implied[r] != nil {
+			ps, x.Implied = c.excess(implied[r]), true
+		}
+		if len(ps) == 0 {
+			continue
+		}
+		x.Example, x.Family = ps[0].example, ps[0].fam
+		checks = append(checks, regionCheck(Region{Flag: r, Example: x.Example, Family: x.Family}, this, m.side))
+		out = append(out, x)
+	}
+	if err := runChecks(checks); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		ex := m.side.ref.Explain(out[i].Example)
+		if len(ex.Nearest) > 0 {
+			out[i].Nearest = &ex.Nearest[0]
+		}
+	}
+	return out, nil
+}
+
+// Describe writes an excess for a diagnostic: the summary ("allows
+// connect tcp 10.0.0.1:5432, which max.flags does not allow") and the
+// detail naming the nearest rule of the maximum and why it misses.
+func (m *Maximum) Describe(x Excess) (summary, detail string) {
+	req := x.Example.String()
+	if !requestHasFamily(x.Example) {
+		req += " over " + strings.ToUpper(x.Family.String()[:2]) + x.Family.String()[2:]
+	}
+	summary = fmt.Sprintf("allows %s, which %s does not allow", req, m.Name)
+	if x.Implied {
+		summary = fmt.Sprintf("allows %s (implied), which %s does not allow", req, m.Name)
+	}
+	switch n := x.Nearest; {
+	case n != nil:
+		r := n.Rule
+		text := r.Text()
+		if r.IsImplied() {
+			text = r.String() + " (implied by " + r.ImpliedBy.Text() + ")"
+		}
+		detail = fmt.Sprintf("note: nearest in %s: %s (%s)", position(r), text, strings.Join(n.Reasons, "; "))
+	default:
+		detail = fmt.Sprintf("note: %s has no %s rule that allows it over %s", m.Name, x.Example.Op.Kind().FlagName(), x.Family)
+	}
+	return summary, detail
+}
+
+// requestHasFamily reports whether a request says its family: a lookup
+// that asks for one, a connect, send, listen or bind to an address.
+func requestHasFamily(q eval.Request) bool {
+	switch q.Op {
+	case eval.Lookup:
+		return q.Family != 0
+	case eval.Listen, eval.Bind:
+		return q.Local == eval.LocalAddr
+	}
+	return q.Addr.IsValid()
+}
+
+// position writes where a rule comes from: "max.flags:2" (file and line),
+// or its index for a rule without source.
+func position(r *policy.Rule) string {
+	if r.Source == nil {
+		return fmt.Sprintf("rule %d", r.Index+1)
+	}
+	rg := r.Range()
+	return fmt.Sprintf("%s:%d", rg.Origin, rg.Start.Line)
+}
