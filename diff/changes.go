@@ -136,9 +136,6 @@ func wasPorts(ps policy.PortSet, off int) string {
 	return "->" + policy.Ports(rs...).String()
 }
 
-
-
-
 // lookupChanges compares the answers of the lookups of every name either
 // side maps, in each family both sides allow.
 func (c *comparer) lookupChanges() []Change {
