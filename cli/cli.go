@@ -16,6 +16,7 @@ import (
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/internal/suggest"
+	"github.com/capspec/capspec/internal/version"
 	"github.com/capspec/capspec/source"
 )
 
@@ -128,7 +129,11 @@ WebAssembly runtimes take, from its own command line, from flags files, or from
 shell scripts, and checks, explains, formats and evaluates them.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version prints the build's version (module version, else the
+		// VCS revision), the one internal/version gives SARIF too.
+		Version: version.Get().Version,
 	}
+	root.SetVersionTemplate("capspec {{.Version}}\n")
 	for _, kind := range ast.Kinds {
 		a.allow[kind.String()] = new([]string)
 	}
@@ -177,7 +182,7 @@ func (a *app) policyArgs(root *cobra.Command) ([]string, error) {
 				break
 			}
 			name, _, _ := strings.Cut(arg, "=")
-			if source.NearFlagName(arg) || name == "--shell" {
+			if source.NearFlagName(arg) || name == "--shell" && cmd.Flags().Lookup("shell") == nil {
 				return nil, fmt.Errorf("capspec %s takes no policy: %s is not one of its flags (see capspec %s --help)", cmd.Name(), name, cmd.Name())
 			}
 		}
@@ -217,6 +222,7 @@ func (a *app) commands() []*cobra.Command {
 		a.takesPolicy(a.evalCommand()),
 		a.takesPolicy(a.exportCommand()),
 		a.importCommand(),
+		a.diffCommand(),
 	}
 }
 

@@ -28,6 +28,10 @@ type piece struct {
 	// "*") that no rule of either side names: what the rule allows in
 	// general, rather than for one name.
 	generic bool
+	// exFams are the families in which the example differs, when it asks
+	// for none of its own (a lookup without family, a listen on "*")
+	// because it differs in both; else 0 (the piece's family).
+	exFams policy.Families
 }
 
 // excess returns what rule r of this side allows, in this side's policy,
@@ -76,7 +80,9 @@ func (c *comparer) resolveExcess(r *policy.Rule) []piece {
 	}
 	if len(out) == 2 {
 		// Denied in both families: the lookup needs no family to show it.
-		out[0].example.Family, out[1].example.Family = 0, 0
+		for i := range out {
+			out[i].example.Family, out[i].exFams = 0, policy.AllFamilies
+		}
 	}
 	return out
 }
@@ -253,6 +259,12 @@ func (c *comparer) inboundExcess(r *policy.Rule) []piece {
 			q.Port = rest[1].Lo
 		}
 		out = append(out, piece{fam: f, host: r.Host, ports: rest, example: q})
+	}
+	if len(out) == 2 && r.Host.Kind == policy.AnyHost && out[0].example.Port == out[1].example.Port {
+		// Denied in both families: a listen on "*" shows it.
+		for i := range out {
+			out[i].example.Local, out[i].example.Addr, out[i].exFams = eval.LocalAny, netip.Addr{}, policy.AllFamilies
+		}
 	}
 	return out
 }

@@ -26,11 +26,20 @@ type Region struct {
 	// families, that allow part of Flag: the region is Flag without them.
 	// Names the other policy maps are written with their mapping.
 	Except []*policy.Rule
-	// Example is a request of the region: Flag's policy allows it in
-	// Family, the other policy does not (checked by the reference
-	// evaluator).
+	// Example is a request of the region: Flag's policy allows it in the
+	// families Family, the other policy in none of them (checked by the
+	// reference evaluator).
 	Example eval.Request
 	Family  policy.Families
+}
+
+// exampleFamilies returns the families in which a piece's example
+// differs.
+func exampleFamilies(p piece) policy.Families {
+	if p.exFams != 0 {
+		return p.exFams
+	}
+	return p.fam
 }
 
 // regions turns the pieces of rule r into regions: one region for the
@@ -79,7 +88,7 @@ func (c *comparer) regions(r *policy.Rule, ps []piece) []Region {
 		}
 		flag.Families &= fams
 		narrow(flag, ports)
-		reg := Region{Rule: r, Flag: flag, Example: g[0].example, Family: g[0].fam}
+		reg := Region{Rule: r, Flag: flag, Example: g[0].example, Family: exampleFamilies(g[0])}
 		reg.Except = c.excepts(flag)
 		out = append(out, c.simplify(reg)...)
 	}
@@ -296,7 +305,7 @@ func (c *comparer) simplify(reg Region) []Region {
 		if len(ps) == 0 {
 			return []Region{reg}
 		}
-		out = append(out, Region{Rule: reg.Rule, Flag: x, Example: ps[0].example, Family: ps[0].fam})
+		out = append(out, Region{Rule: reg.Rule, Flag: x, Example: ps[0].example, Family: exampleFamilies(ps[0])})
 	}
 	return out
 }

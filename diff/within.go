@@ -30,8 +30,9 @@ type Excess struct {
 	// Implied is true when the rule's own grant stays within the maximum
 	// but the lookup it implies (§3.4) does not.
 	Implied bool
-	// Example is a request the rule allows (in Family) and the maximum
-	// does not; the reference evaluators of both agree.
+	// Example is a request the rule allows (in the families Family) and
+	// the maximum does not (in any of them); the reference evaluators of
+	// both agree.
 	Example eval.Request
 	Family  policy.Families
 	// Nearest is the rule of the maximum that came closest to allowing
@@ -65,7 +66,7 @@ func (m *Maximum) Exceeds(p *policy.Policy) ([]Excess, error) {
 		if len(ps) == 0 {
 			continue
 		}
-		x.Example, x.Family = ps[0].example, ps[0].fam
+		x.Example, x.Family = ps[0].example, exampleFamilies(ps[0])
 		checks = append(checks, regionCheck(Region{Flag: r, Example: x.Example, Family: x.Family}, this, m.side))
 		out = append(out, x)
 	}
@@ -86,8 +87,9 @@ func (m *Maximum) Exceeds(p *policy.Policy) ([]Excess, error) {
 // detail naming the nearest rule of the maximum and why it misses.
 func (m *Maximum) Describe(x Excess) (summary, detail string) {
 	req := x.Example.String()
-	if !requestHasFamily(x.Example) {
-		req += " over " + strings.ToUpper(x.Family.String()[:2]) + x.Family.String()[2:]
+	if isIfaceListen(x.Example) {
+		// A listen on an interface is decided for both families at once.
+		req += " over " + strings.Replace(x.Family.String(), "ipv", "IPv", 1)
 	}
 	summary = fmt.Sprintf("allows %s, which %s does not allow", req, m.Name)
 	if x.Implied {
@@ -105,18 +107,6 @@ func (m *Maximum) Describe(x Excess) (summary, detail string) {
 		detail = fmt.Sprintf("note: %s has no %s rule that allows it over %s", m.Name, x.Example.Op.Kind().FlagName(), x.Family)
 	}
 	return summary, detail
-}
-
-// requestHasFamily reports whether a request says its family: a lookup
-// that asks for one, a connect, send, listen or bind to an address.
-func requestHasFamily(q eval.Request) bool {
-	switch q.Op {
-	case eval.Lookup:
-		return q.Family != 0
-	case eval.Listen, eval.Bind:
-		return q.Local == eval.LocalAddr
-	}
-	return q.Addr.IsValid()
 }
 
 // position writes where a rule comes from: "max.flags:2" (file and line),

@@ -308,7 +308,7 @@ func (e *Reference) outboundHostMiss(r *policy.Rule, q Request, f policy.Familie
 			if h.Prefix.IsSingleIP() {
 				return []string{fmt.Sprintf("address %s is not %s", addr, h)}
 			}
-			return []string{fmt.Sprintf("address %s not in %s", addr, h)}
+			return []string{fmt.Sprintf("%s is outside %s", addr, h)}
 		}
 		return nil
 	}
