@@ -57,12 +57,13 @@ func Essential(rules []*Rule) []*Rule {
 	return out
 }
 
-// Overlaps reports whether some request could be allowed by both rules by
-// themselves: same kind and protocol, a shared family, a shared port (for
-// outbound and inbound rules), and hosts that are not disjoint. It errs on
-// the side of overlap where the answer depends on what the policy does not
-// say: an interface may own any address, and an unmapped name may resolve
-// to any address.
+// Overlaps reports whether both rules could grant some request alike:
+// same kind and protocol, a shared family, a shared port (for outbound and
+// inbound rules), and hosts that are not disjoint (a name mapped to two
+// addresses is two grants: lookups answered differently, connects to
+// different addresses). It errs on the side of overlap where the answer
+// depends on what the policy does not say: an interface may own any
+// address, and an unmapped name may resolve to any address.
 func Overlaps(a, b *Rule) bool {
 	if a == nil || b == nil || a.Kind != b.Kind || a.Protocol != b.Protocol || !a.Families.Overlaps(b.Families) {
 		return false
