@@ -123,7 +123,7 @@ func (c *comparer) excepts(flag *policy.Rule) []*policy.Rule {
 			continue
 		}
 		seen[o] = true
-		for _, e := range c.other.effective(o) {
+		for _, e := range c.other.effective(at(o, flag)) {
 			if policy.Overlaps(e, flag) {
 				out = append(out, restrict(e, flag))
 			}
@@ -174,6 +174,18 @@ func (s *side) effective(o *policy.Rule) []*policy.Rule {
 		return []*policy.Rule{o}
 	}
 	return out
+}
+
+// at narrows rule e to the one name of flag, when flag is an outbound
+// rule to an exact name that e matches as a wildcard: the exception then
+// says what e allows for that name (see effective for a mapped name).
+func at(e, flag *policy.Rule) *policy.Rule {
+	if e.Kind != ast.Outbound || flag.Host.Kind != policy.NameHost || e.Host.Kind != policy.WildcardHost || !e.Host.MatchesName(flag.Host.Name) {
+		return e
+	}
+	n := e.Clone()
+	n.Host = flag.Host
+	return n
 }
 
 // candidates returns rules of this side that may allow requests of flag,
