@@ -101,6 +101,16 @@ func (c *comparer) changes() []Change {
 	return out
 }
 
+// netsKey says which networks mappingCandidates collected: of both sides'
+// address rules of a protocol and family, overlapping x, on the ports of
+// a mapping (with a mapping only, or all).
+type netsKey struct {
+	pi, fi int
+	x      netip.Prefix
+	from   policy.PortRange
+	mapped bool
+}
+
 type changeKey struct {
 	old                  bool // the mapping rule is the old side's
 	rule                 int
@@ -193,8 +203,8 @@ func (c *comparer) mappingCandidates(m *policy.Rule, f policy.Families, record f
 	from := m.PortMap.From
 	pi := protoIndex(m.Protocol)
 	sides := [2]*side{c.this, c.other}
-	emit := func(q eval.Request, rules []*policy.Rule) {
-		for _, pr := range portPieces(from, rules, f) {
+	emit := func(q eval.Request, groups []*group, rules []*policy.Rule) {
+		for _, pr := range portPieces(from, groups, rules, f) {
 			q.Port = pr.Lo
 			record(q, f, pr)
 		}
@@ -205,12 +215,12 @@ func (c *comparer) mappingCandidates(m *policy.Rule, f policy.Families, record f
 			op = eval.Bind
 		}
 		for _, l := range c.localAtoms(m, f) {
-			var rules []*policy.Rule
+			var groups []*group
 			for _, x := range sides {
-				rules = append(rules, x.in[pi].matchingLocal(l)...)
+				groups = append(groups, x.in[pi].matchingLocal(l)...)
 			}
 			q := eval.Request{Op: op, Local: l.kind, Addr: l.addr, Name: l.iface}
-			emit(q, rules)
+			emit(q, groups, nil)
 		}
 		return
 	}
@@ -219,29 +229,42 @@ func (c *comparer) mappingCandidates(m *policy.Rule, f policy.Families, record f
 		op = eval.Send
 	}
 	fi := famIndex(f)
-	var allNets, mapNets []netip.Prefix
-	for _, x := range sides {
-		for _, r := range x.out[pi].addrs[fi].all {
-			if r.Host.Kind == policy.AddressHost && r.Ports.Overlaps(policy.Ports(from)) {
-				allNets = append(allNets, r.Host.Prefix)
-				if r.PortMap.IsMapped() {
-					mapNets = append(mapNets, r.Host.Prefix)
+	fromSet := policy.Ports(from)
+	// nets returns the networks of both sides' address rules on the
+	// mapping's ports that overlap x (only those with a port mapping), as
+	// the first address of each piece they cut x into (computed once).
+	nets := func(x netip.Prefix, mapped bool) func() []netip.Addr {
+		return func() []netip.Addr {
+			k := netsKey{pi, fi, x, from, mapped}
+			if out, ok := c.nets[k]; ok {
+				return out
+			}
+			var ps []netip.Prefix
+			for _, s := range sides {
+				for _, r := range s.out[pi].addrs[fi].overlapping(x) {
+					if r.Host.Kind == policy.AddressHost && r.Ports.Overlaps(fromSet) && (!mapped || r.PortMap.IsMapped()) {
+						ps = append(ps, r.Host.Prefix)
+					}
 				}
 			}
+			if c.nets == nil {
+				c.nets = map[netsKey][]netip.Addr{}
+			}
+			out := starts(x, ps)
+			c.nets[k] = out
+			return out
 		}
 	}
-	rulesAt := func(a netip.Addr, via string) []*policy.Rule {
-		var rs []*policy.Rule
+	var buf []*policy.Rule
+	try := func(a netip.Addr, via string) {
+		buf = buf[:0]
 		for _, x := range sides {
-			rs = append(rs, x.out[pi].addrs[fi].containing(netip.PrefixFrom(a, a.BitLen()))...)
+			buf = x.out[pi].addrs[fi].appendContaining(buf, netip.PrefixFrom(a, a.BitLen()))
 			if via != "" {
-				x.out[pi].names.matching(via, func(r *policy.Rule) { rs = append(rs, r) })
+				x.out[pi].names.matching(via, func(r *policy.Rule) { buf = append(buf, r) })
 			}
 		}
-		return rs
-	}
-	try := func(a netip.Addr, via string) {
-		emit(eval.Request{Op: op, Addr: a, Name: via}, rulesAt(a, via))
+		emit(eval.Request{Op: op, Addr: a, Name: via}, nil, buf)
 	}
 	switch m.Host.Kind {
 	case policy.AnyHost, policy.AddressHost:
@@ -252,15 +275,17 @@ func (c *comparer) mappingCandidates(m *policy.Rule, f policy.Families, record f
 			}
 			x = m.Host.Prefix
 		}
-		for _, a := range starts(x, allNets) {
+		for _, a := range nets(x, false)() {
 			try(a, "")
 		}
+		mapNets := nets(x, true)
 		for _, v := range c.viaNames(pi, f, from) {
 			for _, a := range c.viaAddrs(v, f, x, mapNets) {
 				try(a, v)
 			}
 		}
 	default:
+		allNets := nets(wholeFamily(f), false)
 		for _, v := range c.ruleNames(m) {
 			for _, a := range c.viaAddrs(v, f, wholeFamily(f), allNets) {
 				try(a, v)
@@ -270,21 +295,23 @@ func (c *comparer) mappingCandidates(m *policy.Rule, f policy.Families, record f
 }
 
 // portPieces cuts the guest ports of a mapping at the port boundaries of
-// rules of family f.
-func portPieces(from policy.PortRange, rules []*policy.Rule, f policy.Families) []policy.PortRange {
-	cuts := []int{int(from.Lo), int(from.Hi) + 1}
-	add := func(p int) {
-		if p > int(from.Lo) && p <= int(from.Hi) {
-			cuts = append(cuts, p)
-		}
+// the rules of family f, of the groups and of rules.
+func portPieces(from policy.PortRange, groups []*group, rules []*policy.Rule, f policy.Families) []policy.PortRange {
+	lo, hi := int(from.Lo), int(from.Hi)
+	cuts := []int{lo, hi + 1}
+	for _, g := range groups {
+		cuts = append(cuts, g.cutsIn(f, lo+1, hi)...)
 	}
 	for _, r := range rules {
 		if !r.Families.Has(f) {
 			continue
 		}
 		for _, pr := range r.Ports {
-			add(int(pr.Lo))
-			add(int(pr.Hi) + 1)
+			for _, c := range [2]int{int(pr.Lo), int(pr.Hi) + 1} {
+				if c > lo && c <= hi {
+					cuts = append(cuts, c)
+				}
+			}
 		}
 	}
 	slices.Sort(cuts)
@@ -390,8 +417,9 @@ func (c *comparer) ruleNames(m *policy.Rule) []string {
 
 // viaAddrs returns addresses of x standing for every address a connect via
 // name v can go to in family f: the mapped addresses of v (either side),
-// loopback pieces for localhost, and the pieces the networks cut x into.
-func (c *comparer) viaAddrs(v string, f policy.Families, x netip.Prefix, nets []netip.Prefix) []netip.Addr {
+// loopback pieces for localhost, and the pieces the networks cut x into
+// (cut, computed only when needed, gives their first addresses).
+func (c *comparer) viaAddrs(v string, f policy.Families, x netip.Prefix, cut func() []netip.Addr) []netip.Addr {
 	var out []netip.Addr
 	full := false
 	for _, s := range []*side{c.this, c.other} {
@@ -409,12 +437,17 @@ func (c *comparer) viaAddrs(v string, f policy.Families, x netip.Prefix, nets []
 				if x.Bits() > r.Bits() {
 					inner = x
 				}
-				out = append(out, starts(inner, nets)...)
+				out = append(out, inner.Masked().Addr())
+				for _, a := range cut() {
+					if inner.Contains(a) {
+						out = append(out, a)
+					}
+				}
 			}
 		}
 	}
 	if full {
-		out = append(out, starts(x, nets)...)
+		out = append(out, cut()...)
 	}
 	slices.SortFunc(out, netip.Addr.Compare)
 	return slices.Compact(out)
@@ -437,8 +470,8 @@ func (c *comparer) localAtoms(m *policy.Rule, f policy.Families) []local {
 			out[0].addr = policy.Loopback6.Addr()
 		}
 		for _, s := range []*side{c.this, c.other} {
-			for a := range s.in[pi].addr {
-				if policy.IsLoopback(a) && policy.FamilyOf(a) == f {
+			for _, a := range s.in[pi].loopback {
+				if policy.FamilyOf(a) == f {
 					out = append(out, local{kind: eval.LocalAddr, addr: a})
 				}
 			}
@@ -486,23 +519,24 @@ func (c *comparer) localAtoms(m *policy.Rule, f policy.Families) []local {
 	return slices.Compact(out)
 }
 
-// matchingLocal returns the inbound rules that may match a local side
-// (with the fixed interface table: no interface owns an address).
-func (in *inRules) matchingLocal(l local) []*policy.Rule {
-	out := slices.Clone(in.any)
+// matchingLocal returns the groups of inbound rules that may match a
+// local side (with the fixed interface table: no interface owns an
+// address).
+func (in *inRules) matchingLocal(l local) []*group {
+	out := []*group{in.any}
 	switch l.kind {
 	case eval.LocalAddr:
 		if l.addr.IsUnspecified() {
 			return out
 		}
-		out = append(out, in.addr[l.addr]...)
+		out = append(out, in.addr[l.addr])
 		if policy.IsLoopback(l.addr) {
-			out = append(out, in.localhost...)
+			out = append(out, in.localhost)
 		}
 	case eval.LocalInterface:
-		out = append(out, in.iface[l.iface]...)
+		out = append(out, in.iface[l.iface])
 		if Interfaces.IsLoopback(l.iface) {
-			out = append(out, in.localhost...)
+			out = append(out, in.localhost)
 		}
 	}
 	return out

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
+	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/eval"
 	"github.com/capspec/capspec/policy"
 )
@@ -57,11 +59,21 @@ func Compare(old, new *policy.Policy) (*Result, error) {
 }
 
 // allRegions returns the regions of every grant of this side that no other
-// grant of it covers (policy.Essential), in the order of the grants.
+// grant of it covers (policy.Essential), in the order of the grants. A
+// grant that covers one exceeding the other side exceeds it too, so only
+// the grants that exceed it are compared with each other.
 func (c *comparer) allRegions() []Region {
+	pieces := map[*policy.Rule][]piece{}
+	var exceeding []*policy.Rule
+	for _, g := range c.this.p.Grants() {
+		if ps := c.excess(g); len(ps) > 0 {
+			pieces[g] = ps
+			exceeding = append(exceeding, g)
+		}
+	}
 	var out []Region
-	for _, g := range policy.Essential(c.this.p.Grants()) {
-		out = append(out, c.regions(g, c.excess(g))...)
+	for _, g := range policy.Essential(exceeding) {
+		out = append(out, c.regions(g, pieces[g])...)
 	}
 	slices.SortStableFunc(out, func(a, b Region) int { return cmp.Compare(grantOrder(a.Rule), grantOrder(b.Rule)) })
 	return out
@@ -94,9 +106,103 @@ func regionCheck(r Region, this, other *side) check {
 	return check{
 		what: fmt.Sprintf("%s for %s", r.Example, r.Flag),
 		ok: func() bool {
-			return differs(this.ref.Decide(r.Example), other.ref.Decide(r.Example), r.Family)
+			return differs(this.reference(r.Example), other.reference(r.Example), r.Family)
 		},
 	}
+}
+
+// reference decides a request with the reference evaluator (eval's plain
+// loop over the rules), on the rules that can decide it: the rules of its
+// kind and protocol whose ports hold its port, and the resolve rules for
+// its name (or every name: "*"), which say whether a name may be looked up
+// and where it reaches. A rule of another kind, protocol or port never
+// matches a request, nor a resolve rule for another name; so the decision
+// is the one of the whole policy, while checking a large diff stays linear
+// in the size of the policies. The reduced rules are found by plain
+// comparisons (a port range, a name equal to a suffix of the request's),
+// not through the comparison's own indexes.
+func (s *side) reference(q eval.Request) eval.Decision {
+	s.refMu.Lock()
+	if s.portBuckets == nil {
+		// Rules by the 256-port blocks their ports meet; resolve rules by
+		// the name or domain they are for.
+		s.portBuckets = map[int][]*policy.Rule{}
+		for _, r := range s.p.Rules {
+			last := -1
+			for _, pr := range r.Ports {
+				for b := int(pr.Lo) >> 8; b <= int(pr.Hi)>>8; b++ {
+					if b != last {
+						s.portBuckets[b] = append(s.portBuckets[b], r)
+						last = b
+					}
+				}
+			}
+		}
+		s.resByName = map[string][]*policy.Rule{}
+		for _, r := range s.p.Resolves {
+			s.resByName[r.Host.Name] = append(s.resByName[r.Host.Name], r) // "" for "*"
+		}
+	}
+	sub := &policy.Policy{}
+	if q.Op != eval.Lookup {
+		k := refKey{q.Op.Kind(), q.Op.Protocol(), q.Port}
+		rules, ok := s.refRules[k]
+		if !ok {
+			for _, r := range s.portBuckets[int(k.port)>>8] {
+				if r.Kind == k.kind && r.Protocol == k.proto && r.Ports.Contains(k.port) {
+					rules = append(rules, r)
+				}
+			}
+			s.refRules[k] = rules
+		}
+		sub.Rules = rules
+		if k.kind == ast.Outbound && q.Addr.IsValid() {
+			sub.Rules = outboundFor(rules, q)
+		}
+	}
+	sub.Resolves = append(sub.Resolves, s.resByName[""]...)
+	for d := q.Name; d != ""; {
+		sub.Resolves = append(sub.Resolves, s.resByName[d]...)
+		i := strings.IndexByte(d, '.')
+		if i < 0 {
+			break
+		}
+		d = d[i+1:]
+	}
+	s.refMu.Unlock()
+	return eval.NewReference(sub, Interfaces).Decide(q)
+}
+
+// outboundFor keeps, of outbound rules of one protocol and port, those
+// whose host can match a connect to q.Addr (via q.Name): "*", the networks
+// holding the address, and the names of which q.Name is one (or below).
+// These are the plain conditions a rule's host must meet to match; the
+// reference evaluator applies them again, with the rest.
+func outboundFor(rules []*policy.Rule, q eval.Request) []*policy.Rule {
+	var out []*policy.Rule
+	for _, r := range rules {
+		switch h := r.Host; h.Kind {
+		case policy.AnyHost:
+		case policy.AddressHost:
+			if !h.Prefix.Contains(q.Addr.Unmap()) {
+				continue
+			}
+		default:
+			if q.Name == "" || !strings.HasSuffix(q.Name, h.Name) {
+				continue
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// refKey is the kind, protocol and port of the requests a reduced policy
+// decides.
+type refKey struct {
+	kind  ast.Kind
+	proto ast.Protocol
+	port  uint16
 }
 
 // differs reports whether decision a allows a request in the families f
@@ -111,7 +217,7 @@ func changeCheck(ch Change, newSide, oldSide *side) check {
 	return check{
 		what: fmt.Sprintf("%s for %s (was %s)", ch.Example, ch.Flag, ch.Was),
 		ok: func() bool {
-			dn, do := newSide.ref.Decide(ch.Example), oldSide.ref.Decide(ch.Example)
+			dn, do := newSide.reference(ch.Example), oldSide.reference(ch.Example)
 			if !bothAllow(ch.Example, ch.Family, dn, do) {
 				return false
 			}

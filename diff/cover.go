@@ -229,6 +229,9 @@ func sweep(root netip.Prefix, rects []rect, ports policy.PortSet, always []netip
 	}
 	slices.SortFunc(events, func(a, b event) int { return a.at - b.at })
 	t := newTrie(root)
+	// Each network adds at most one node per bit below the root: room
+	// for them at once spares the copies of a growing slice.
+	t.nodes = slices.Grow(t.nodes, min(len(rects)*(root.Addr().BitLen()-root.Bits()), 1<<22))
 	for _, p := range always {
 		if p = clip(p, root); p.IsValid() {
 			t.add(p, 1)

@@ -45,10 +45,25 @@ func ruleAllows(r *policy.Rule, p *policy.Policy, q eval.Request, f policy.Famil
 }
 
 // regionHas reports whether a region holds q in family f: its flag (in
-// this policy) allows it, and none of its exceptions (in the other) does.
+// this policy) allows it, and none of its exceptions (in the other) does
+// (nor, for a region of a name, the other policy by address; nor, for a
+// region of networks, the other policy via the request's name).
 func regionHas(reg Region, this, other *policy.Policy, q eval.Request, f policy.Families) bool {
 	if !ruleAllows(reg.Flag, this, q, f) {
 		return false
+	}
+	if reg.Flag.Kind == ast.Outbound && reg.Flag.Host.Kind.IsName() {
+		// A region of a name leaves out what the other policy allows by
+		// address, whatever the name.
+		byAddr := q
+		byAddr.Name = ""
+		if eval.NewReference(other, Interfaces).Decide(byAddr).Families.Has(f) {
+			return false
+		}
+	}
+	if reg.Flag.Kind == ast.Outbound && reg.Flag.Host.Kind == policy.AddressHost && q.Name != "" &&
+		eval.NewReference(other, Interfaces).Decide(q).Families.Has(f) {
+		return false // a region of networks leaves out connects via names the other allows
 	}
 	for _, e := range reg.Except {
 		if ruleAllows(e, other, q, f) {

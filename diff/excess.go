@@ -13,6 +13,7 @@ import (
 // does not.
 type comparer struct {
 	this, other *side
+	nets        map[netsKey][]netip.Addr // pieces of networks for mapping candidates, by what they are for
 }
 
 // piece is part of what a rule allows and the other side does not: in one
@@ -222,7 +223,7 @@ func (c *comparer) inboundExcess(r *policy.Rule) []piece {
 		if !r.Families.Has(f) {
 			continue
 		}
-		covered := portsOf(in.any, f)
+		covered := in.any.portsIn(f)
 		q := eval.Request{Op: op}
 		switch r.Host.Kind {
 		case policy.AnyHost:
@@ -232,19 +233,19 @@ func (c *comparer) inboundExcess(r *policy.Rule) []piece {
 			if policy.FamilyOf(a) != f {
 				continue
 			}
-			covered = covered.Union(portsOf(in.addr[a], f))
+			covered = covered.Union(in.addr[a].portsIn(f))
 			if policy.IsLoopback(a) {
-				covered = covered.Union(portsOf(in.localhost, f))
+				covered = covered.Union(in.localhost.portsIn(f))
 			}
 			q.Local, q.Addr = eval.LocalAddr, a
 		case policy.LocalhostHost:
 			a := c.loopbackExample(in, f)
-			covered = covered.Union(portsOf(in.localhost, f)).Union(portsOf(in.addr[a], f))
+			covered = covered.Union(in.localhost.portsIn(f)).Union(in.addr[a].portsIn(f))
 			q.Local, q.Addr = eval.LocalAddr, a
 		case policy.InterfaceHost:
-			covered = covered.Union(portsOf(in.iface[r.Host.Name], f))
+			covered = covered.Union(in.iface[r.Host.Name].portsIn(f))
 			if Interfaces.IsLoopback(r.Host.Name) {
-				covered = covered.Union(portsOf(in.localhost, f))
+				covered = covered.Union(in.localhost.portsIn(f))
 			}
 			q.Local, q.Name = eval.LocalInterface, r.Host.Name
 		}
@@ -276,21 +277,10 @@ func (c *comparer) loopbackExample(in *inRules, f policy.Families) netip.Addr {
 		return policy.Loopback6.Addr()
 	}
 	a := netip.AddrFrom4([4]byte{127, 0, 0, 1})
-	for len(in.addr[a]) > 0 && policy.Loopback4.Contains(a.Next()) {
+	for in.addr[a] != nil && policy.Loopback4.Contains(a.Next()) {
 		a = a.Next()
 	}
 	return a
-}
-
-// portsOf returns the ports of the rules that allow family f.
-func portsOf(rs []*policy.Rule, f policy.Families) policy.PortSet {
-	var out policy.PortSet
-	for _, r := range rs {
-		if r.Families.Has(f) {
-			out = out.Union(r.Ports)
-		}
-	}
-	return out
 }
 
 // fresh returns a name below domain d (d == "": a name under a top-level

@@ -11,7 +11,13 @@ import (
 
 // Region is part of what one policy allows and the other does not: the
 // requests Flag allows in its policy, except those the Except rules of the
-// other policy allow there.
+// other policy allow there. Two kinds of outbound grants cross without
+// being listed, since they would be on every region: a region of a rule
+// to a name (Flag's host is a name, a wildcard or localhost) leaves out
+// the connects the other policy allows by address whatever the name ("*"
+// and networks), and a region of networks leaves out the connects via
+// names the other policy allows that land in them. A region of "*" lists
+// the other policy's rules to names (SPEC §8.1).
 type Region struct {
 	// Rule is the rule that grants the region: a rule of the policy, or
 	// the resolve rule an outbound rule implies (Rule.ImpliedBy is then
@@ -223,27 +229,26 @@ func (s *side) candidates(flag *policy.Rule) []*policy.Rule {
 		nameRules(&s.res)
 	case ast.Outbound:
 		o := &s.out[protoIndex(flag.Protocol)]
-		nameRules(&o.names)
+		if flag.Host.Kind != policy.AddressHost {
+			// A region of networks leaves out the connects via names that
+			// land in them (which names do is up to DNS): rules to names
+			// are listed for names and for "*" only.
+			nameRules(&o.names)
+		}
+		if flag.Host.Kind.IsName() {
+			// A region of a name leaves out what the other side allows by
+			// address, whatever the name: its networks are not listed.
+			break
+		}
 		for fi, f := range bothFamilies {
 			if !flag.Families.Has(f) {
 				continue
 			}
 			ar := o.addrs[fi]
-			switch flag.Host.Kind {
-			case policy.AnyHost:
+			if flag.Host.Kind == policy.AnyHost {
 				out = append(out, ar.all...)
-			case policy.AddressHost:
+			} else {
 				out = append(out, ar.overlapping(flag.Host.Prefix)...)
-			case policy.LocalhostHost:
-				out = append(out, ar.overlapping(policy.LoopbackPrefix(f))...)
-			case policy.NameHost:
-				if flag.HostMap.IsValid() {
-					out = append(out, ar.containing(netip.PrefixFrom(flag.HostMap, flag.HostMap.BitLen()))...)
-				} else {
-					out = append(out, ar.all...)
-				}
-			default:
-				out = append(out, ar.all...)
 			}
 		}
 	case ast.Inbound:
@@ -253,21 +258,21 @@ func (s *side) candidates(flag *policy.Rule) []*policy.Rule {
 			out = append(out, in.all...)
 		case policy.AddressHost:
 			a := flag.Host.Prefix.Addr()
-			out = append(append(out, in.any...), in.addr[a]...)
+			out = append(append(out, in.any.list()...), in.addr[a].list()...)
 			if policy.IsLoopback(a) {
-				out = append(out, in.localhost...)
+				out = append(out, in.localhost.list()...)
 			}
 		case policy.LocalhostHost:
-			out = append(append(out, in.any...), in.localhost...)
-			for a, rs := range in.addr {
+			out = append(append(out, in.any.list()...), in.localhost.list()...)
+			for a, g := range in.addr {
 				if policy.IsLoopback(a) {
-					out = append(out, rs...)
+					out = append(out, g.list()...)
 				}
 			}
 		case policy.InterfaceHost:
-			out = append(append(out, in.any...), in.iface[flag.Host.Name]...)
+			out = append(append(out, in.any.list()...), in.iface[flag.Host.Name].list()...)
 			if Interfaces.IsLoopback(flag.Host.Name) {
-				out = append(out, in.localhost...)
+				out = append(out, in.localhost.list()...)
 			}
 		}
 	}

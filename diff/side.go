@@ -39,6 +39,11 @@ type side struct {
 
 	belowOnce sync.Once
 	below     map[string][]*policy.Rule // rules whose name or domain is strictly below a domain
+
+	refMu       sync.Mutex
+	refRules    map[refKey][]*policy.Rule // the rules of a kind, protocol and port (see reference)
+	portBuckets map[int][]*policy.Rule    // rules by 256-port block
+	resByName   map[string][]*policy.Rule // resolve rules by name or domain ("" for "*")
 }
 
 // names holds rules by the names they match.
@@ -93,10 +98,77 @@ type outRules struct {
 // inRules holds the inbound rules of one protocol by local side.
 type inRules struct {
 	all       []*policy.Rule
-	any       []*policy.Rule
-	addr      map[netip.Addr][]*policy.Rule
-	localhost []*policy.Rule
-	iface     map[string][]*policy.Rule
+	any       *group
+	addr      map[netip.Addr]*group
+	localhost *group
+	iface     map[string]*group
+	loopback  []netip.Addr // the loopback addresses of addr, sorted
+}
+
+// group is rules of one host, with per family the union of their ports
+// and their port boundaries, computed once. A nil group has no rule.
+type group struct {
+	rules []*policy.Rule
+	once  sync.Once
+	ports [2]policy.PortSet
+	cuts  [2][]int // the first port of each range and the one after its last, sorted
+}
+
+func (g *group) add(r *policy.Rule) *group {
+	if g == nil {
+		g = &group{}
+	}
+	g.rules = append(g.rules, r)
+	return g
+}
+
+func (g *group) build() {
+	g.once.Do(func() {
+		for fi, f := range bothFamilies {
+			var rs []policy.PortRange
+			for _, r := range g.rules {
+				if r.Families.Has(f) {
+					rs = append(rs, r.Ports...)
+				}
+			}
+			g.ports[fi] = policy.Ports(rs...)
+			for _, pr := range rs {
+				g.cuts[fi] = append(g.cuts[fi], int(pr.Lo), int(pr.Hi)+1)
+			}
+			slices.Sort(g.cuts[fi])
+			g.cuts[fi] = slices.Compact(g.cuts[fi])
+		}
+	})
+}
+
+// list returns the group's rules.
+func (g *group) list() []*policy.Rule {
+	if g == nil {
+		return nil
+	}
+	return g.rules
+}
+
+// portsIn returns the ports the group's rules allow in family f.
+func (g *group) portsIn(f policy.Families) policy.PortSet {
+	if g == nil {
+		return nil
+	}
+	g.build()
+	return g.ports[famIndex(f)]
+}
+
+// cutsIn returns the port boundaries of the group's rules of family f
+// inside [lo, hi].
+func (g *group) cutsIn(f policy.Families, lo, hi int) []int {
+	if g == nil {
+		return nil
+	}
+	g.build()
+	cs := g.cuts[famIndex(f)]
+	i, _ := slices.BinarySearch(cs, lo)
+	j, _ := slices.BinarySearch(cs, hi+1)
+	return cs[i:j]
 }
 
 // addrRules holds the outbound rules of one protocol whose host is "*" or
@@ -133,13 +205,13 @@ func protoIndex(p ast.Protocol) int {
 func newSide(p *policy.Policy) *side {
 	s := &side{p: p, idx: eval.NewIndex(p, Interfaces), ref: eval.NewReference(p, Interfaces),
 		res: newNames(), mapped: map[string]bool{}, mappedBelow: map[string][]string{},
-		mentioned: map[string]bool{}, lastLabels: map[string]bool{}}
+		mentioned: map[string]bool{}, lastLabels: map[string]bool{}, refRules: map[refKey][]*policy.Rule{}}
 	for i := range s.out {
 		s.out[i].names = newNames()
 		for fi, f := range bothFamilies {
 			s.out[i].addrs[fi] = &addrRules{fam: f, byPrefix: map[netip.Prefix][]*policy.Rule{}}
 		}
-		s.in[i] = inRules{addr: map[netip.Addr][]*policy.Rule{}, iface: map[string][]*policy.Rule{}}
+		s.in[i] = inRules{addr: map[netip.Addr]*group{}, iface: map[string]*group{}}
 	}
 	mention := func(h policy.Host) {
 		if h.Kind.IsName() {
@@ -181,14 +253,14 @@ func newSide(p *policy.Policy) *side {
 			in.all = append(in.all, r)
 			switch r.Host.Kind {
 			case policy.AnyHost:
-				in.any = append(in.any, r)
+				in.any = in.any.add(r)
 			case policy.AddressHost:
 				a := r.Host.Prefix.Addr()
-				in.addr[a] = append(in.addr[a], r)
+				in.addr[a] = in.addr[a].add(r)
 			case policy.LocalhostHost:
-				in.localhost = append(in.localhost, r)
+				in.localhost = in.localhost.add(r)
 			case policy.InterfaceHost:
-				in.iface[r.Host.Name] = append(in.iface[r.Host.Name], r)
+				in.iface[r.Host.Name] = in.iface[r.Host.Name].add(r)
 			}
 		}
 	}
@@ -196,6 +268,12 @@ func newSide(p *policy.Policy) *side {
 		for _, a := range s.out[i].addrs {
 			a.finish()
 		}
+		for a := range s.in[i].addr {
+			if policy.IsLoopback(a) {
+				s.in[i].loopback = append(s.in[i].loopback, a)
+			}
+		}
+		slices.SortFunc(s.in[i].loopback, netip.Addr.Compare)
 	}
 	return s
 }
@@ -225,15 +303,20 @@ func (a *addrRules) finish() {
 // containing returns the rules whose network holds every address of x:
 // "*" and the networks at or above x.
 func (a *addrRules) containing(x netip.Prefix) []*policy.Rule {
-	out := slices.Clone(a.any)
+	return a.appendContaining(nil, x)
+}
+
+// appendContaining appends the rules containing x to dst.
+func (a *addrRules) appendContaining(dst []*policy.Rule, x netip.Prefix) []*policy.Rule {
+	dst = append(dst, a.any...)
 	for _, b := range a.bits {
 		if b > x.Bits() {
 			break
 		}
 		p, _ := x.Addr().Prefix(b)
-		out = append(out, a.byPrefix[p]...)
+		dst = append(dst, a.byPrefix[p]...)
 	}
-	return out
+	return dst
 }
 
 // overlapping returns the rules whose network shares an address with x.

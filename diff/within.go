@@ -2,8 +2,10 @@ package diff
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 
+	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/eval"
 	"github.com/capspec/capspec/policy"
 )
@@ -74,12 +76,108 @@ func (m *Maximum) Exceeds(p *policy.Policy) ([]Excess, error) {
 		return nil, err
 	}
 	for i := range out {
-		ex := m.side.ref.Explain(out[i].Example)
-		if len(ex.Nearest) > 0 {
-			out[i].Nearest = &ex.Nearest[0]
-		}
+		out[i].Nearest = m.nearest(out[i].Rule, out[i].Example)
 	}
 	return out, nil
+}
+
+// maxNear bounds the rules of the maximum the nearest one is chosen from.
+const maxNear = 256
+
+// nearest returns the rule of the maximum that comes closest to allowing
+// q (a request rule r allows), and why it does not: the evaluator's own
+// account of a denial (eval's Explain), over the rules of the maximum near
+// r and q — those that share a host with q or overlap r, or else the first
+// on q's port — so that the cost does not grow with the maximum.
+func (m *Maximum) nearest(r *policy.Rule, q eval.Request) *eval.Miss {
+	near := m.side.near(r, q)
+	sub := &policy.Policy{}
+	if q.Op == eval.Lookup {
+		sub.Resolves = near
+	} else {
+		sub.Rules = near
+		for _, x := range m.side.p.Resolves {
+			if x.HostMap.IsValid() && x.Host.MatchesName(q.Name) {
+				sub.Resolves = append(sub.Resolves, x) // where the name reaches
+			}
+		}
+	}
+	ex := eval.NewReference(sub, Interfaces).Explain(q)
+	if len(ex.Nearest) == 0 {
+		return nil
+	}
+	return &ex.Nearest[0]
+}
+
+// near returns rules of the side, of q's kind, near rule r and request
+// q: rules for q's host (its name, the names above and the wildcard
+// below it; networks holding its address; its local side), in either
+// protocol, and rules overlapping r; else the first rules on q's port;
+// at most maxNear, each once.
+func (s *side) near(r *policy.Rule, q eval.Request) []*policy.Rule {
+	var out []*policy.Rule
+	seen := map[*policy.Rule]bool{}
+	add := func(x *policy.Rule) {
+		if !seen[x] && len(out) < maxNear {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	byName := func(ns *names, n string) {
+		if n == "" {
+			return
+		}
+		ns.matching(n, add)
+		for _, x := range ns.wild[n] {
+			add(x)
+		}
+		for d := n; strings.Contains(d, "."); {
+			d = d[strings.IndexByte(d, '.')+1:]
+			for _, x := range ns.exact[d] {
+				add(x)
+			}
+		}
+	}
+	switch q.Op.Kind() {
+	case ast.Resolve:
+		byName(&s.res, q.Name)
+	case ast.Outbound:
+		fi := famIndex(policy.FamilyOf(q.Addr))
+		for pi := range s.out {
+			byName(&s.out[pi].names, q.Name)
+			if q.Addr.IsValid() {
+				for _, x := range s.out[pi].addrs[fi].containing(netip.PrefixFrom(q.Addr, q.Addr.BitLen())) {
+					add(x)
+				}
+			}
+		}
+	default:
+		for pi := range s.in {
+			in := &s.in[pi]
+			for _, g := range append(in.matchingLocal(local{kind: q.Local, addr: q.Addr, iface: q.Name}), in.localhost) {
+				for _, x := range g.list() {
+					add(x)
+				}
+			}
+		}
+	}
+	for _, x := range s.candidates(r) {
+		if x.Kind != ast.Outbound || x.Host.Kind.IsName() == r.Host.Kind.IsName() {
+			add(x) // not every network for a name, nor every name for a network
+		}
+	}
+	if len(out) == 0 {
+		rules := s.p.Rules
+		if q.Op == eval.Lookup {
+			rules = s.p.Resolves
+		}
+		for _, x := range rules {
+			if x.Kind == q.Op.Kind() && (x.Kind == ast.Resolve || x.Ports.Contains(q.Port)) {
+				add(x)
+			}
+		}
+	}
+	return out
 }
 
 // Describe writes an excess for a diagnostic: the summary ("allows
