@@ -3,6 +3,7 @@ package diff
 import (
 	"cmp"
 	"fmt"
+	"net/netip"
 	"runtime"
 	"slices"
 	"strings"
@@ -146,18 +147,19 @@ func (s *side) reference(q eval.Request) eval.Decision {
 	sub := &policy.Policy{}
 	if q.Op != eval.Lookup {
 		k := refKey{q.Op.Kind(), q.Op.Protocol(), q.Port}
-		rules, ok := s.refRules[k]
+		rs, ok := s.refRules[k]
 		if !ok {
+			rs = &refRules{byPrefix: map[netip.Prefix][]*policy.Rule{}, byName: map[string][]*policy.Rule{}}
 			for _, r := range s.portBuckets[int(k.port)>>8] {
 				if r.Kind == k.kind && r.Protocol == k.proto && r.Ports.Contains(k.port) {
-					rules = append(rules, r)
+					rs.add(r)
 				}
 			}
-			s.refRules[k] = rules
+			s.refRules[k] = rs
 		}
-		sub.Rules = rules
+		sub.Rules = rs.all
 		if k.kind == ast.Outbound && q.Addr.IsValid() {
-			sub.Rules = outboundFor(rules, q)
+			sub.Rules = rs.outboundFor(q)
 		}
 	}
 	sub.Resolves = append(sub.Resolves, s.resByName[""]...)
@@ -173,26 +175,56 @@ func (s *side) reference(q eval.Request) eval.Decision {
 	return eval.NewReference(sub, Interfaces).Decide(q)
 }
 
-// outboundFor keeps, of outbound rules of one protocol and port, those
-// whose host can match a connect to q.Addr (via q.Name): "*", the networks
-// holding the address, and the names of which q.Name is one (or below).
-// These are the plain conditions a rule's host must meet to match; the
-// reference evaluator applies them again, with the rest.
-func outboundFor(rules []*policy.Rule, q eval.Request) []*policy.Rule {
-	var out []*policy.Rule
-	for _, r := range rules {
-		switch h := r.Host; h.Kind {
-		case policy.AnyHost:
-		case policy.AddressHost:
-			if !h.Prefix.Contains(q.Addr.Unmap()) {
-				continue
-			}
-		default:
-			if q.Name == "" || !strings.HasSuffix(q.Name, h.Name) {
-				continue
+// refRules are the rules of one kind, protocol and port, and for outbound
+// rules the same by host: "*", networks by prefix, names by name.
+type refRules struct {
+	all      []*policy.Rule
+	any      []*policy.Rule
+	byPrefix map[netip.Prefix][]*policy.Rule
+	bits     []int // prefix lengths of byPrefix, ascending
+	byName   map[string][]*policy.Rule
+}
+
+func (rs *refRules) add(r *policy.Rule) {
+	rs.all = append(rs.all, r)
+	switch h := r.Host; h.Kind {
+	case policy.AnyHost:
+		rs.any = append(rs.any, r)
+	case policy.AddressHost:
+		if len(rs.byPrefix[h.Prefix]) == 0 {
+			if i, found := slices.BinarySearch(rs.bits, h.Prefix.Bits()); !found {
+				rs.bits = slices.Insert(rs.bits, i, h.Prefix.Bits())
 			}
 		}
-		out = append(out, r)
+		rs.byPrefix[h.Prefix] = append(rs.byPrefix[h.Prefix], r)
+	default:
+		rs.byName[h.Name] = append(rs.byName[h.Name], r)
+	}
+}
+
+// outboundFor returns the outbound rules whose host can match a connect to
+// q.Addr (via q.Name): "*", the networks holding the address (a network
+// holds it when it equals the address's prefix of its length), and the
+// rules for q.Name or a domain above it. These are plain conditions a
+// rule's host must meet to match; the reference evaluator applies them
+// again, with the rest.
+func (rs *refRules) outboundFor(q eval.Request) []*policy.Rule {
+	a := q.Addr.Unmap()
+	out := slices.Clone(rs.any)
+	for _, b := range rs.bits {
+		if b > a.BitLen() {
+			break
+		}
+		p, _ := a.Prefix(b)
+		out = append(out, rs.byPrefix[p]...)
+	}
+	for d := q.Name; d != ""; {
+		out = append(out, rs.byName[d]...)
+		i := strings.IndexByte(d, '.')
+		if i < 0 {
+			break
+		}
+		d = d[i+1:]
 	}
 	return out
 }

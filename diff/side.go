@@ -41,7 +41,7 @@ type side struct {
 	below     map[string][]*policy.Rule // rules whose name or domain is strictly below a domain
 
 	refMu       sync.Mutex
-	refRules    map[refKey][]*policy.Rule // the rules of a kind, protocol and port (see reference)
+	refRules    map[refKey]*refRules      // the rules of a kind, protocol and port (see reference)
 	portBuckets map[int][]*policy.Rule    // rules by 256-port block
 	resByName   map[string][]*policy.Rule // resolve rules by name or domain ("" for "*")
 }
@@ -205,7 +205,7 @@ func protoIndex(p ast.Protocol) int {
 func newSide(p *policy.Policy) *side {
 	s := &side{p: p, idx: eval.NewIndex(p, Interfaces), ref: eval.NewReference(p, Interfaces),
 		res: newNames(), mapped: map[string]bool{}, mappedBelow: map[string][]string{},
-		mentioned: map[string]bool{}, lastLabels: map[string]bool{}, refRules: map[refKey][]*policy.Rule{}}
+		mentioned: map[string]bool{}, lastLabels: map[string]bool{}, refRules: map[refKey]*refRules{}}
 	for i := range s.out {
 		s.out[i].names = newNames()
 		for fi, f := range bothFamilies {
