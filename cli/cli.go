@@ -30,6 +30,9 @@ type Env struct {
 	Getenv func(string) string
 	// IsTerminal reports whether a stream is a terminal (for --color=auto).
 	IsTerminal func(w io.Writer) bool
+	// Signals, when set, delivers the signals capspec proxy acts on
+	// (SIGINT, SIGTERM, SIGHUP) instead of the process's own.
+	Signals <-chan os.Signal
 }
 
 // Exit statuses.
@@ -233,6 +236,9 @@ func (a *app) commands() []*cobra.Command {
 		a.takesPolicy(a.evalCommand()),
 		a.takesPolicy(a.exportCommand()),
 		a.importCommand(),
+		a.lspCommand(),
+		a.playgroundCommand(),
+		a.takesPolicy(a.proxyCommand()),
 		a.diffCommand(),
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"iter"
 	"net/netip"
 	"os"
 	"slices"
@@ -13,6 +14,8 @@ import (
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/evalreport"
+	"github.com/capspec/capspec/evalreq"
 	"github.com/capspec/capspec/policy"
 )
 
@@ -96,9 +99,22 @@ func (a *app) runEval(args []string, o *evalOptions) error {
 		return exit(ExitUsage)
 	}
 
-	items, rds, err := a.evalRequests(args, o.requests, set.files)
+	srcs, err := a.evalSources(args, o.requests, set.files)
 	if err != nil {
 		return err
+	}
+	// Read every request first: a request that cannot be read stops the
+	// run before anything is decided. Nothing read is kept.
+	var rds []diag.Diagnostic
+	n := 0
+	for _, src := range srcs {
+		for _, d := range src.requests() {
+			if d != nil {
+				rds = append(rds, *d)
+			} else {
+				n++
+			}
+		}
 	}
 	if len(rds) > 0 {
 		if err := a.writeDiags(rds, set.files); err != nil {
@@ -106,27 +122,37 @@ func (a *app) runEval(args []string, o *evalOptions) error {
 		}
 		return exit(ExitUsage)
 	}
-	if len(items) == 0 {
+	if n == 0 {
 		return usageErrorf("no requests: give them as arguments, with --requests FILE, or on standard input")
 	}
 
-	results := eval.Run(p, ifaces, items)
+	// Then decide them in order, writing each decision as it is made.
+	var w evalreport.Writer
 	if o.format == "json" {
-		err = eval.WriteJSON(a.env.Stdout, results)
+		w = evalreport.NewJSONWriter(a.env.Stdout)
 	} else {
 		pal, perr := a.palette(a.env.Stdout)
 		if perr != nil {
 			return perr
 		}
-		err = eval.WriteText(a.env.Stdout, results, pal)
+		w = evalreport.NewTextWriter(a.env.Stdout, pal)
 	}
-	if err != nil {
+	run := evalreport.NewRunner(p, ifaces, eval.TrackerOptions{})
+	denied := false
+	for _, src := range srcs {
+		for it := range src.requests() {
+			r := run.Decide(it)
+			denied = denied || !r.Decision.Allowed
+			if err := w.Write(r); err != nil {
+				return err
+			}
+		}
+	}
+	if err := w.Flush(); err != nil {
 		return err
 	}
-	for _, r := range results {
-		if !r.Decision.Allowed {
-			return exit(ExitFailed)
-		}
+	if denied {
+		return exit(ExitFailed)
 	}
 	return nil
 }
@@ -152,7 +178,7 @@ func evalInterfaces(specs []string) (*eval.Interfaces, error) {
 	}
 	table := map[string][]netip.Prefix{}
 	for _, s := range specs {
-		name, ps, err := eval.ParseInterface(s)
+		name, ps, err := evalreq.ParseInterface(s)
 		if err != nil {
 			return nil, usageErrorf("--iface %s", err)
 		}
@@ -161,30 +187,48 @@ func evalInterfaces(specs []string) (*eval.Interfaces, error) {
 	return eval.NewInterfaces(table), nil
 }
 
-// evalRequests reads the requests: arguments, --requests files, or
-// standard input. Lines that cannot be read are diagnostics; their files
-// join files for rendering.
-func (a *app) evalRequests(args, paths []string, files diag.FileSet) ([]eval.Item, []diag.Diagnostic, error) {
-	var items []eval.Item
-	var ds []diag.Diagnostic
+// requestSource is where requests come from: one command-line argument
+// (one request), or a request file.
+type requestSource struct {
+	file *diag.File
+	arg  bool
+}
+
+// requests yields the source's requests, or a diagnostic for each that
+// cannot be read.
+func (s requestSource) requests() iter.Seq2[evalreq.Item, *diag.Diagnostic] {
+	if !s.arg {
+		return evalreq.Requests(s.file)
+	}
+	return func(yield func(evalreq.Item, *diag.Diagnostic) bool) {
+		text := s.file.Content
+		it, err := evalreq.ParseRequest(text)
+		if err != nil {
+			d := evalreq.RequestDiagnostic(s.file.Name, text, err)
+			yield(evalreq.Item{}, &d)
+			return
+		}
+		lead := len(text) - len(strings.TrimLeft(text, " \t"))
+		it.Range = s.file.Range(lead, lead+len(it.Text))
+		yield(it, nil)
+	}
+}
+
+// evalSources returns where the requests come from: the arguments, then
+// the --requests files, or standard input. Their files join files for
+// rendering diagnostics.
+func (a *app) evalSources(args, paths []string, files diag.FileSet) ([]requestSource, error) {
+	var srcs []requestSource
 	argAt := 1
 	for _, arg := range args {
 		// Find the argument's position on the command line, for argv[N].
 		for argAt < len(a.env.Args) && a.env.Args[argAt] != arg {
 			argAt++
 		}
-		origin := fmt.Sprintf("argv[%d]", argAt)
+		f := diag.NewFile(fmt.Sprintf("argv[%d]", argAt), arg)
 		argAt++
-		f := diag.NewFile(origin, arg)
 		files.Add(f)
-		it, err := eval.ParseRequest(arg)
-		if err != nil {
-			ds = append(ds, eval.RequestDiagnostic(origin, arg, err))
-			continue
-		}
-		lead := len(arg) - len(strings.TrimLeft(arg, " \t"))
-		it.Range = f.Range(lead, lead+len(it.Text))
-		items = append(items, it)
+		srcs = append(srcs, requestSource{file: f, arg: true})
 	}
 	if len(args) == 0 && len(paths) == 0 {
 		paths = []string{"-"}
@@ -194,20 +238,19 @@ func (a *app) evalRequests(args, paths []string, files diag.FileSet) ([]eval.Ite
 		if path == "-" {
 			b, err := io.ReadAll(a.env.Stdin)
 			if err != nil {
-				return nil, nil, &exitError{code: ExitUsage, err: fmt.Errorf("reading standard input: %w", err)}
+				return nil, &exitError{code: ExitUsage, err: fmt.Errorf("reading standard input: %w", err)}
 			}
 			name, content = "<stdin>", string(b)
 		} else {
 			b, err := os.ReadFile(path)
 			if err != nil {
-				return nil, nil, &exitError{code: ExitUsage, err: fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))}
+				return nil, &exitError{code: ExitUsage, err: fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))}
 			}
 			content = string(b)
 		}
-		files.Add(diag.NewFile(name, content))
-		its, fds := eval.ReadRequests(name, content)
-		items = append(items, its...)
-		ds = append(ds, fds...)
+		f := diag.NewFile(name, content)
+		files.Add(f)
+		srcs = append(srcs, requestSource{file: f})
 	}
-	return items, ds, nil
+	return srcs, nil
 }

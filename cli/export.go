@@ -34,15 +34,20 @@ wasmtime: its -S options — on standard output, and on standard error a
 diagnostic for every difference, on the rule it comes from: a warning where
 the runtime would allow more than the policy (CS501), an info where it
 cannot allow what the policy allows (CS502), a warning where it cannot map
-as the policy does (CS503). Each shows one request that differs.
+as the policy does (CS503). Each shows one request that differs. Connects
+and sends to unspecified addresses (0.0.0.0/8, [::]), which capspec denies
+whatever the rules say and every runtime allows when a name resolves to
+one, are one CS501 warning for the whole export, on the first rule they
+concern.
 
 The policy comes from --allow-* flags, flags files and --shell scripts, as
 for every command (taken together as one policy). --format json writes the
 output and the differences as one object (docs/interop.md).
 
 Exit status: 0; with --strict, 1 when the runtime would allow more than the
-policy (CS501 or CS503); 2 for usage errors, unreadable input, and a policy
-with errors.`,
+policy (CS501 or CS503; not for the unspecified addresses alone, which no
+runtime configuration avoids); 2 for usage errors, unreadable input, and a
+policy with errors.`,
 		Example: `  capspec export --to deno policy.flags
   capspec export --to spin --allow-outbound=tcp://api.example.com:443
   capspec export --to wasmer --strict --format json policy.flags`,
@@ -112,13 +117,16 @@ type jsonDifference struct {
 	Covers  string `json:"covers"`
 	Rule    int    `json:"rule"`
 	Entry   string `json:"entry,omitempty"`
+	// Unspecified marks the one difference of connects and sends to
+	// unspecified addresses, which capspec always denies.
+	Unspecified bool `json:"unspecified,omitempty"`
 	diag.JSONDiagnostic
 }
 
 func jsonDifferences(c *interop.Config, ds []interop.Difference) []jsonDifference {
 	out := []jsonDifference{}
 	for _, d := range ds {
-		jd := jsonDifference{Kind: d.Kind.String(), Example: d.Example, Covers: d.Covers, Rule: d.Rule,
+		jd := jsonDifference{Kind: d.Kind.String(), Example: d.Example, Covers: d.Covers, Rule: d.Rule, Unspecified: d.Unspecified,
 			JSONDiagnostic: diag.ToJSON(d.Diagnostic, lint.Name)}
 		if d.Entry >= 0 && d.Entry < len(c.Entries) {
 			jd.Entry = c.Entries[d.Entry].Text

@@ -35,12 +35,17 @@ On standard error, positioned in the source, is what capspec cannot say
 exactly, each with a request that differs: a warning where the flags allow
 more than the runtime (CS504), an info where the runtime allows what the
 flags cannot say (CS505), an info for entries capspec cannot read (CS506).
-Entries the runtime itself rejects are errors (CS507). --format json writes
-everything as one object (docs/interop.md).
+Entries the runtime itself rejects are errors (CS507). Connects and sends to
+unspecified addresses (0.0.0.0/8, [::]), which the runtime allows when a
+name resolves to one and capspec denies whatever the rules say, are one
+CS505 info for the whole import, on the first entry they concern; capspec
+is stricter there by design, so that info alone does not make the import
+inexact. --format json writes everything as one object (docs/interop.md).
 
-Exit status: 0 when the flags say exactly what the runtime allows; 1 when
-something could not be said exactly; 2 for usage errors, unreadable input
-and configurations the runtime rejects.`,
+Exit status: 0 when the flags say exactly what the runtime allows (apart
+from the unspecified addresses); 1 when something could not be said
+exactly; 2 for usage errors, unreadable input and configurations the
+runtime rejects.`,
 		Example: `  capspec import --from spin spin.toml
   capspec import --from deno -- --allow-net='*.example.com:443' --deny-net=10.0.0.0/8
   capspec import --from wamr -- --addr-pool=10.0.0.0/8 --allow-resolve=example.com`,

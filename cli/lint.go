@@ -283,6 +283,12 @@ func writeFileAtomic(path, content string) (err error) {
 	if err != nil {
 		return fmt.Errorf("cannot rewrite %s: %w", path, unwrapPathError(err))
 	}
+	return writeFileAtomicPerm(path, content, info.Mode().Perm())
+}
+
+// writeFileAtomicPerm writes content to path atomically (as
+// writeFileAtomic), creating it with permissions perm when it is missing.
+func writeFileAtomicPerm(path, content string, perm os.FileMode) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".capspec-*")
 	if err != nil {
 		return fmt.Errorf("cannot rewrite %s: %w", path, unwrapPathError(err))
@@ -296,7 +302,7 @@ func writeFileAtomic(path, content string) (err error) {
 	if _, err = tmp.WriteString(content); err != nil {
 		return fmt.Errorf("cannot rewrite %s: %w", path, err)
 	}
-	if err = tmp.Chmod(info.Mode().Perm()); err != nil {
+	if err = tmp.Chmod(perm); err != nil {
 		return fmt.Errorf("cannot rewrite %s: %w", path, err)
 	}
 	if err = tmp.Sync(); err != nil {

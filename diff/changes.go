@@ -425,6 +425,7 @@ func (c *comparer) viaAddrs(v string, f policy.Families, x netip.Prefix, cut fun
 	for _, s := range []*side{c.this, c.other} {
 		r := s.reach(v, f)
 		switch {
+		case !r.IsValid():
 		case r.IsSingleIP():
 			if x.Contains(r.Addr()) {
 				out = append(out, r.Addr())

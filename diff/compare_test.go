@@ -125,15 +125,16 @@ func TestCompareCases(t *testing.T) {
 `,
 		},
 		{
-			name: "a mapped name below a wildcard reaches only its address",
+			name: "a mapped name below a wildcard reaches only its address (and nothing in its other family)",
 			old: `--allow-outbound=tcp://*.example.com:443
 				--allow-resolve=a.example.com->10.0.0.1`,
 			new: `--allow-outbound=tcp://*.example.com:443
 				--allow-resolve=a.example.com`,
-			want: `+ --allow-outbound=tcp://a.example.com:443#ipv4-only   new.flags:1
+			want: `+ --allow-outbound=tcp://a.example.com:443           new.flags:1
     except tcp://a.example.com->10.0.0.1:443 (already allowed)
++ --allow-resolve=a.example.com#ipv6-only            implied by new.flags:1
 ~ --allow-resolve=a.example.com#ipv4-only (was ->10.0.0.1)   implied by new.flags:1
-1 grant added, 0 removed, 1 mapping changed
+2 grants added, 0 removed, 1 mapping changed
 `,
 		},
 		{

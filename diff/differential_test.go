@@ -20,8 +20,8 @@ import (
 // f: r alone (with the resolve it implies) and p's host mappings, which
 // decide where a name reaches.
 func ruleAllows(r *policy.Rule, p *policy.Policy, q eval.Request, f policy.Families) bool {
-	if q.Op.Kind() != r.Kind {
-		return false
+	if q.Op.Kind() != r.Kind || r.Kind == ast.Resolve && (!r.Host.MatchesName(q.Name) || !r.Families.Has(f)) {
+		return false // (a lookup the policy's mappings allow is not the rule's)
 	}
 	c := r.Clone()
 	c.Index, c.ImpliedBy = 0, nil
@@ -33,6 +33,10 @@ func ruleAllows(r *policy.Rule, p *policy.Policy, q eval.Request, f policy.Famil
 		if ir := c.ImpliedResolve(); ir != nil {
 			one.Resolves = []*policy.Rule{ir}
 		}
+	}
+	if c.Kind != ast.Inbound {
+		// Where the policy maps a name, a lookup of it answers the
+		// mapping only: the mappings are part of reading a rule in it.
 		for _, m := range p.Resolves {
 			if m.HostMap.IsValid() {
 				mm := m.Clone()

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 
 	"github.com/capspec/capspec/ast"
@@ -55,35 +56,59 @@ func (c *comparer) excess(r *policy.Rule) []piece {
 // matches that no rule of either side names are matched by the same rules
 // of the other side as any of them: those that match every name r does.
 func (c *comparer) resolveExcess(r *policy.Rule) []piece {
-	var name string
-	generic := false
+	var names []atom
 	switch r.Host.Kind {
-	case policy.WildcardHost:
-		name, generic = c.fresh(r.Host.Name), true
-	case policy.AnyHost:
-		name, generic = c.fresh(""), true
+	case policy.WildcardHost, policy.AnyHost:
+		d := r.Host.Name // "" for "*"
+		if g := c.fresh(d); g != "" {
+			names = append(names, atom{name: g, generic: true})
+		}
+		// A name either side maps answers its mapping only: in its other
+		// family the lookup gives nothing, whatever else matches it.
+		seen := map[string]bool{}
+		for _, s := range []*side{c.this, c.other} {
+			below := s.mappedBelow[d]
+			if d == "" {
+				below = nil
+				for n := range s.mapped {
+					below = append(below, n)
+				}
+				slices.Sort(below)
+			}
+			for _, n := range below {
+				if !seen[n] {
+					seen[n] = true
+					names = append(names, atom{name: n})
+				}
+			}
+		}
 	default:
-		name = r.Host.Name
-	}
-	if name == "" {
-		return nil // no name fits below the wildcard's domain
+		names = []atom{{name: r.Host.Name}}
 	}
 	var out []piece
-	for _, f := range bothFamilies {
-		if !r.Families.Has(f) {
-			continue
+	for _, m := range names {
+		var ps []piece
+		for _, f := range bothFamilies {
+			if !r.Families.Has(f) {
+				continue
+			}
+			q := eval.Request{Op: eval.Lookup, Name: m.name, Family: f}
+			if !c.this.idx.Decide(q).Families.Has(f) || c.other.idx.Decide(q).Families.Has(f) {
+				continue // this side does not allow it after all (a mapped name), or the other does
+			}
+			p := piece{fam: f, host: r.Host, hostMap: r.HostMap, example: q, generic: m.generic}
+			if !m.generic && r.Host.Kind != policy.NameHost && r.Host.Kind != policy.LocalhostHost {
+				p.host = policy.Host{Kind: policy.NameHost, Name: m.name}
+			}
+			ps = append(ps, p)
 		}
-		q := eval.Request{Op: eval.Lookup, Name: name, Family: f}
-		if c.other.idx.Decide(q).Families.Has(f) {
-			continue
+		if len(ps) == 2 {
+			// Denied in both families: the lookup needs no family to show it.
+			for i := range ps {
+				ps[i].example.Family, ps[i].exFams = 0, policy.AllFamilies
+			}
 		}
-		out = append(out, piece{fam: f, host: r.Host, hostMap: r.HostMap, example: q, generic: generic})
-	}
-	if len(out) == 2 {
-		// Denied in both families: the lookup needs no family to show it.
-		for i := range out {
-			out[i].example.Family, out[i].exFams = 0, policy.AllFamilies
-		}
+		out = append(out, ps...)
 	}
 	return out
 }
@@ -126,17 +151,22 @@ func (c *comparer) outboundExcess(r *policy.Rule) []piece {
 		}
 		for _, m := range c.nameAtoms(r, f) {
 			rs, rt := c.this.reach(m.name, f), c.other.reach(m.name, f)
+			if !rs.IsValid() {
+				continue // this side reaches nothing through the name in f
+			}
 			var np policy.PortSet
-			c.other.out[pi].names.matching(m.name, func(o *policy.Rule) {
-				if o.Families.Has(f) {
-					np = np.Union(o.Ports)
-				}
-			})
+			if rt.IsValid() { // else the other side's name rules reach nothing here
+				c.other.out[pi].names.matching(m.name, func(o *policy.Rule) {
+					if o.Families.Has(f) {
+						np = np.Union(o.Ports)
+					}
+				})
+			}
 			var ss []span
 			switch {
-			case rt.Bits() <= rs.Bits() && rt.Contains(rs.Addr()):
+			case rt.IsValid() && rt.Bits() <= rs.Bits() && rt.Contains(rs.Addr()):
 				ss = ar.uncovered(rs, r.Ports.Minus(np), nil)
-			case !rt.Overlaps(rs) || np.IsEmpty():
+			case !rt.IsValid() || !rt.Overlaps(rs) || np.IsEmpty():
 				ss = ar.uncovered(rs, r.Ports, nil)
 			default:
 				ss = ar.uncovered(rs, r.Ports, []rect{{rt, np}})

@@ -122,6 +122,9 @@ func narrow(r *policy.Rule, ports policy.PortSet) {
 // flag (a rule of this side, read in this side's policy), narrowed to its
 // ports and families, merged and in canonical order.
 func (c *comparer) excepts(flag *policy.Rule) []*policy.Rule {
+	if flag.Kind == ast.Resolve && (flag.Host.Kind == policy.NameHost || flag.Host.Kind == policy.LocalhostHost) {
+		return nil // the region is lookups of one name the other side denies in its families
+	}
 	var out []*policy.Rule
 	seen := map[*policy.Rule]bool{}
 	for _, o := range c.other.candidates(flag) {
@@ -171,7 +174,11 @@ func (s *side) effective(o *policy.Rule) []*policy.Rule {
 		}
 		e := o.Clone()
 		e.Families = f
-		if rt := s.reach(o.Host.Name, f); rt.IsSingleIP() {
+		rt := s.reach(o.Host.Name, f)
+		if !rt.IsValid() {
+			continue // the name reaches nothing in f
+		}
+		if rt.IsSingleIP() {
 			e.HostMap = rt.Addr()
 		}
 		out = append(out, e)
@@ -179,7 +186,7 @@ func (s *side) effective(o *policy.Rule) []*policy.Rule {
 	if len(out) == 2 && !out[0].HostMap.IsValid() && !out[1].HostMap.IsValid() {
 		return []*policy.Rule{o}
 	}
-	return out
+	return out // possibly none: a name mapped in a family the rule is not for
 }
 
 // at narrows rule e to the one name of flag, when flag is an outbound

@@ -440,17 +440,26 @@ func clipSpans(ss []span, ps policy.PortSet) []span {
 }
 
 // reach returns the addresses of family f that a connect "via name" may
-// go to under the side's rules: the mapped address of a mapped name, the
-// loopback network for localhost, every address otherwise (as the
-// evaluator's "resolved from" says).
+// go to under the side's rules, as the evaluator's "resolved from" says
+// (policy.ResolvedFrom): the mapped address of a name mapped in f, none
+// (the invalid prefix) for a name mapped in the other family only, the
+// loopback network for localhost, every address otherwise. Where a name is
+// mapped comes from the side's decisions of its lookups.
 func (s *side) reach(name string, f policy.Families) netip.Prefix {
 	if name == "localhost" {
 		return policy.LoopbackPrefix(f)
 	}
 	if s.mapped[name] {
-		d := s.idx.Decide(eval.Request{Op: eval.Lookup, Name: name, Family: f})
-		if a := d.Answers[famIndex(f)]; a.IsValid() {
-			return netip.PrefixFrom(a, a.BitLen())
+		var m policy.NameMaps
+		for i, g := range bothFamilies {
+			d := s.idx.Decide(eval.Request{Op: eval.Lookup, Name: name, Family: g})
+			m[i] = d.Answers[i]
+		}
+		if m.Mapped() {
+			if a := m.In(f); a.IsValid() {
+				return netip.PrefixFrom(a, a.BitLen())
+			}
+			return netip.Prefix{}
 		}
 	}
 	return wholeFamily(f)

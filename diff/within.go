@@ -7,6 +7,7 @@ import (
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/evalreport"
 	"github.com/capspec/capspec/policy"
 )
 
@@ -40,7 +41,7 @@ type Excess struct {
 	// Nearest is the rule of the maximum that came closest to allowing
 	// the example, with why it does not (nil when the maximum has no
 	// rule of the kind, or allows the request in another family).
-	Nearest *eval.Miss
+	Nearest *evalreport.Miss
 }
 
 // Exceeds returns, for each rule of p (in order) that allows a request the
@@ -85,11 +86,11 @@ func (m *Maximum) Exceeds(p *policy.Policy) ([]Excess, error) {
 const maxNear = 256
 
 // nearest returns the rule of the maximum that comes closest to allowing
-// q (a request rule r allows), and why it does not: the evaluator's own
-// account of a denial (eval's Explain), over the rules of the maximum near
+// q (a request rule r allows), and why it does not: capspec eval's own
+// account of a denial (evalreport's Explainer), over the rules of the maximum near
 // r and q — those that share a host with q or overlap r, or else the first
 // on q's port — so that the cost does not grow with the maximum.
-func (m *Maximum) nearest(r *policy.Rule, q eval.Request) *eval.Miss {
+func (m *Maximum) nearest(r *policy.Rule, q eval.Request) *evalreport.Miss {
 	near := m.side.near(r, q)
 	sub := &policy.Policy{}
 	if q.Op == eval.Lookup {
@@ -102,7 +103,7 @@ func (m *Maximum) nearest(r *policy.Rule, q eval.Request) *eval.Miss {
 			}
 		}
 	}
-	ex := eval.NewReference(sub, Interfaces).Explain(q)
+	ex := evalreport.NewExplainer(sub, Interfaces).Explain(q)
 	if len(ex.Nearest) == 0 {
 		return nil
 	}

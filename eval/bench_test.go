@@ -1,4 +1,4 @@
-package eval
+package eval_test
 
 import (
 	"fmt"
@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/capspec/capspec/ast"
+	. "github.com/capspec/capspec/eval"
 	"github.com/capspec/capspec/grammar"
+	"github.com/capspec/capspec/internal/policygen"
 	"github.com/capspec/capspec/policy"
 )
 
@@ -16,7 +18,7 @@ var benchSizes = []int{10, 1000, 100000}
 // benchSetup compiles a generated policy of n rules.
 func benchSetup(b *testing.B, n int) *policy.Policy {
 	b.Helper()
-	p, _ := compileFlags(b, benchPolicy(n))
+	p, _ := policygen.Compile(b, policygen.Bench(n))
 	return p
 }
 
@@ -38,12 +40,12 @@ var benchRequests = []struct {
 // BenchmarkDecideIndex decides with the indexed engine; the target is at
 // most 150 ns/op and 0 allocs/op at 100 000 rules, within 2x of 10 rules.
 func BenchmarkDecideIndex(b *testing.B) {
-	benchmarkDecide(b, func(p *policy.Policy) Decider { return NewIndex(p, testIfaces()) })
+	benchmarkDecide(b, func(p *policy.Policy) Decider { return NewIndex(p, policygen.Interfaces()) })
 }
 
 // BenchmarkDecideReference decides with the reference engine (linear).
 func BenchmarkDecideReference(b *testing.B) {
-	benchmarkDecide(b, func(p *policy.Policy) Decider { return NewReference(p, testIfaces()) })
+	benchmarkDecide(b, func(p *policy.Policy) Decider { return NewReference(p, policygen.Interfaces()) })
 }
 
 // benchmarkDecide times every benchmark request against policies of every
@@ -68,7 +70,7 @@ func benchmarkDecide(b *testing.B, newEngine func(*policy.Policy) Decider) {
 // indexing a policy; the target at 100 000 rules is under 1 s and 200 MB.
 func BenchmarkCompile(b *testing.B) {
 	for _, n := range benchSizes {
-		flags := benchPolicy(n)
+		flags := policygen.Bench(n)
 		rules := make([]*ast.Rule, len(flags))
 		for i, f := range flags {
 			r, _ := grammar.ParseFlag(f, nil)
@@ -96,7 +98,7 @@ func BenchmarkCompile(b *testing.B) {
 		b.Run(fmt.Sprintf("ParseCompileIndex/rules=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				p, _ := compileFlags(b, flags)
+				p, _ := policygen.Compile(b, flags)
 				_ = NewIndex(p, nil)
 			}
 		})

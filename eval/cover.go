@@ -70,7 +70,7 @@ func buildNetCover(rules []*policy.Rule, f policy.Families, rank []uint64) netCo
 		union.AddPrefix(r.Host.Prefix)
 		anyMapped = anyMapped || r.PortMap.IsMapped()
 	}
-	coverAll := coversFamily(&union, f)
+	coverAll := policy.CoversFamily(&union, f)
 	if !coverAll && !anyMapped {
 		return netCover{}
 	}

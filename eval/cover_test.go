@@ -1,11 +1,12 @@
-package eval
+package eval_test
 
 import (
 	"fmt"
-	"math/rand/v2"
-	"net/netip"
 	"strings"
 	"testing"
+
+	. "github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/internal/policygen"
 )
 
 // TestUnknownAddress decides connects by name whose address DNS gives
@@ -129,62 +130,23 @@ func renumber(s string, n int) string {
 // TestRuleOrderIrrelevant: shuffling a policy's rules (conflicting ones
 // too) never changes a decision, only which index it names.
 func TestRuleOrderIrrelevant(t *testing.T) {
-	policies, requests := 2000, 40
-	if testing.Short() {
-		policies = 200
-	}
-	ifaces := testIfaces()
-	for seed := range uint64(policies) {
-		r := rand.New(rand.NewPCG(seed, 13))
-		flags := genPolicy(r, 1+r.IntN(25))
+	ifaces := policygen.Interfaces()
+	for c := range policygen.Cases(t, 2000, 13, 25) {
+		seed, r, flags, p := c.Seed, c.Rand, c.Flags, c.Policy
 		shuffled := append([]string(nil), flags...)
 		r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-		p, _ := compileFlags(t, flags)
-		ps, _ := compileFlags(t, shuffled)
+		ps, _ := policygen.Compile(t, shuffled)
 		ref, refS, idxS := NewReference(p, ifaces), NewReference(ps, ifaces), NewIndex(ps, ifaces)
-		for range requests {
-			q := genRequest(r)
+		for range 40 {
+			q := policygen.Request(r, policygen.PoolOf(p.Rules))
 			a, b, c := ref.Decide(q), refS.Decide(q), idxS.Decide(q)
-			if !sameDecision(b, c) {
+			if !policygen.SameDecision(b, c) {
 				t.Fatalf("seed %d: %s: engines differ on the shuffled policy: %+v vs %+v", seed, q, b, c)
 			}
 			a.Rule, b.Rule = 0, 0
-			if !sameDecision(a, b) {
+			if !policygen.SameDecision(a, b) {
 				t.Fatalf("seed %d: %s\npolicy:\n%sshuffled:\n%sbefore: %+v\nafter:  %+v", seed, q, joinLines(flags), joinLines(shuffled), a, b)
 			}
 		}
-	}
-}
-
-// TestCoverTrie adds and removes networks and checks coverage.
-func TestCoverTrie(t *testing.T) {
-	var tr coverTrie
-	add := func(s string, d int32) { tr.add(netip.MustParsePrefix(s), d) }
-	steps := []struct {
-		pfx   string
-		delta int32
-		full  bool
-	}{
-		{"0.0.0.0/1", 1, false},
-		{"128.0.0.0/2", 1, false},
-		{"192.0.0.0/2", 1, true},
-		{"192.0.0.0/2", 1, true},
-		{"192.0.0.0/2", -1, true},
-		{"192.0.0.0/2", -1, false},
-		{"0.0.0.0/0", 1, true},
-		{"0.0.0.0/0", -1, false},
-		{"255.255.255.255/32", 1, false},
-	}
-	for i, s := range steps {
-		add(s.pfx, s.delta)
-		if tr.full() != s.full {
-			t.Fatalf("step %d (%s %+d): full = %v", i, s.pfx, s.delta, tr.full())
-		}
-	}
-	var v6 coverTrie
-	v6.add(netip.MustParsePrefix("::/1"), 1)
-	v6.add(netip.MustParsePrefix("8000::/1"), 1)
-	if !v6.full() {
-		t.Fatal("v6 halves do not cover")
 	}
 }

@@ -10,14 +10,15 @@ import (
 // memory, so deciding does not allocate; Explain gives the reasons.
 type Decision struct {
 	// Allowed is true when some rule allows the request (in some family,
-	// for a request without one).
+	// for a request without one). A connect or send to an unspecified
+	// address (0.0.0.0/8, [::]) is never allowed, whatever the rules say.
 	Allowed bool
 	// Families are the families in which the request is allowed.
 	Families policy.Families
 	// Rule is the index in Policy.Rules of the rule that decided the
 	// request, or -1. Where several rules allow it, a mapping rule wins over
 	// one without, the more specific host and then the lower host port
-	// among mapping rules, else the first in policy order (see mapRank: the
+	// among mapping rules, else the first in policy order (policy.Pick: the
 	// host side never depends on rule order); for a request without a
 	// family, IPv4 is considered first. For a lookup allowed by an implied
 	// resolve it is the outbound rule implying it.
@@ -35,7 +36,8 @@ type Decision struct {
 	// Answers are, for a lookup, the addresses the lookup gives without a
 	// DNS query, [0] for IPv4 and [1] for IPv6: a host mapping, localhost's
 	// loopback, or the IP literal itself. Families allowed without such an
-	// answer are answered by DNS.
+	// answer are answered by DNS. A mapped name is allowed only in the
+	// families it is mapped in: the mapping is the whole answer.
 	Answers [2]netip.Addr
 	// NoRuleNeeded is true for a lookup of an IP literal, which sends no query.
 	NoRuleNeeded bool
@@ -64,14 +66,6 @@ func famIndex(f policy.Families) int {
 
 // families lists IPv4 and IPv6 in the order decisions consider them.
 var families = [2]policy.Families{policy.IPv4, policy.IPv6}
-
-// loopbackAddr is what localhost answers in a family: 127.0.0.1 or ::1.
-func loopbackAddr(f policy.Families) netip.Addr {
-	if f == policy.IPv6 {
-		return netip.IPv6Loopback()
-	}
-	return netip.AddrFrom4([4]byte{127, 0, 0, 1})
-}
 
 // famResult is the outcome of a request in one family.
 type famResult struct {

@@ -1,16 +1,19 @@
-package eval
+package eval_test
 
 import (
 	"net/netip"
 	"strings"
 	"testing"
 
+	. "github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/evalreport"
+	"github.com/capspec/capspec/internal/policygen"
 	"github.com/capspec/capspec/policy"
 )
 
 // FuzzDecide decides a request against a policy (one flag per line) with
-// both engines and requires that they agree, and that the explanation
-// agrees with them.
+// both engines and requires that they agree, and that the explanation,
+// which decides on its own, agrees with them.
 func FuzzDecide(f *testing.F) {
 	seed := strings.Join([]string{
 		"--allow-outbound=tcp://example.com:80",
@@ -32,6 +35,14 @@ func FuzzDecide(f *testing.F) {
 	f.Add(seed, uint8(Listen), "eth0", []byte{}, uint16(80), uint8(0), uint8(LocalInterface))
 	f.Add(seed, uint8(Send), "", netip.MustParseAddr("::ffff:10.1.2.3").AsSlice(), uint16(53), uint8(0), uint8(0))
 	f.Add(seed, uint8(Lookup), "0x7f.1", []byte{}, uint16(0), uint8(0), uint8(0))
+	// Unspecified destinations, a mapped name's other family, invisible
+	// characters.
+	f.Add(seed, uint8(Connect), "", []byte{0, 0, 0, 0}, uint16(80), uint8(0), uint8(0))
+	f.Add(seed, uint8(Connect), "", []byte{0, 1, 2, 3}, uint16(80), uint8(0), uint8(0))
+	f.Add(seed, uint8(Connect), "", make([]byte, 16), uint16(80), uint8(0), uint8(0))
+	f.Add(seed, uint8(Lookup), "my-database.internal", []byte{}, uint16(0), uint8(2), uint8(0))
+	f.Add(seed, uint8(Connect), "my-database.internal", netip.MustParseAddr("2001:db8::1").AsSlice(), uint16(5432), uint8(0), uint8(0))
+	f.Add(seed, uint8(Lookup), "exam\u200bple.com", []byte{}, uint16(0), uint8(0), uint8(0))
 	// Networks that cover a family only together (one port missing in a
 	// part, mappings alike and not), and mapping rules a tie-break decides.
 	split := strings.Join([]string{
@@ -56,20 +67,20 @@ func FuzzDecide(f *testing.F) {
 	f.Add(split, uint8(Connect), "example.com", []byte{10, 1, 2, 3}, uint16(22), uint8(0), uint8(0))
 	f.Add(split, uint8(Listen), "", []byte{10, 0, 0, 5}, uint16(80), uint8(0), uint8(LocalAddr))
 	f.Add(split, uint8(Listen), "", []byte{127, 0, 0, 1}, uint16(81), uint8(0), uint8(LocalAddr))
-	ifaces := testIfaces()
+	ifaces := policygen.Interfaces()
 	f.Fuzz(func(t *testing.T, flags string, op uint8, name string, addr []byte, port uint16, fam uint8, local uint8) {
-		p, _ := compileFlags(t, strings.Split(flags, "\n"))
+		p, _ := policygen.Compile(t, strings.Split(flags, "\n"))
 		q := Request{Op: Op(op % 6), Name: name, Port: port, Family: policy.Families(fam % 3), Local: LocalKind(local % 4)}
 		if a, ok := netip.AddrFromSlice(addr); ok {
 			q.Addr = a
 		}
 		ref, idx := NewReference(p, ifaces), NewIndex(p, ifaces)
 		a, b := ref.Decide(q), idx.Decide(q)
-		if !sameDecision(a, b) {
+		if !policygen.SameDecision(a, b) {
 			t.Fatalf("%s: reference %+v, index %+v", q, a, b)
 		}
-		x := ref.Explain(q)
-		if !sameDecision(x.Decision, a) || a.Allowed && !a.NoRuleNeeded && len(x.Allowing) == 0 || !a.Allowed && len(x.Allowing) > 0 {
+		x := evalreport.NewExplainer(p, ifaces).Explain(q)
+		if !policygen.SameDecision(x.Decision, a) || a.Allowed && !a.NoRuleNeeded && len(x.Allowing) == 0 || !a.Allowed && len(x.Allowing) > 0 {
 			t.Fatalf("%s: explanation %+v disagrees with %+v", q, x, a)
 		}
 	})

@@ -41,10 +41,10 @@ type Index struct {
 
 // nameEntry is what rules say about one exact name.
 type nameEntry struct {
-	res       [2]int32      // first resolve rule matching, per family
-	resMapped [2]int32      // the mapping resolve rule answering, per family (betterAddrMap)
-	mapAddr   [2]netip.Addr // its address
-	out       [2]tableRef   // outbound rules to this name, per protocol
+	res       [2]int32        // first resolve rule matching, per family
+	resMapped [2]int32        // the mapping resolve rule answering, per family (policy.BetterHostMap)
+	mapAddr   policy.NameMaps // its address
+	out       [2]tableRef     // outbound rules to this name, per protocol
 }
 
 // wildEntry is what wildcard rules "*.NAME" say about the names below NAME.
@@ -89,7 +89,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 	x.rank = make([]uint64, len(p.Rules))
 	for _, r := range p.Rules {
 		if r.PortMap.IsMapped() {
-			x.rank[r.Index] = mapRank(r)
+			x.rank[r.Index] = r.MapRank()
 		}
 	}
 	var tb tableBuilder
@@ -113,7 +113,9 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 			default:
 				e := &x.entry[x.nameEntry(r.Host.Name)]
 				minTo(&e.res[fi], r.Index)
-				if r.HostMap.IsValid() && betterAddrMap(r.HostMap, int32(r.Index), e.mapAddr[fi], e.resMapped[fi]) {
+				if r.MapsName(r.Host.Name, f) && (e.resMapped[fi] < 0 || policy.BetterHostMap(r, p.Rules[e.resMapped[fi]])) {
+					// (p.Rules[i] of an implied resolve is the outbound
+					// rule implying it: same mapping, same index.)
 					e.resMapped[fi] = int32(r.Index)
 					e.mapAddr[fi] = r.HostMap
 				}
@@ -227,29 +229,39 @@ func (x *Index) buildInbound(tb *tableBuilder, anyB, localB []tableEntry, addrB 
 		}
 	}
 	for a := range addrs {
+		owners := x.ifaces.Owners(a)
 		parts := [][]tableEntry{addrB[a]}
-		for _, o := range x.ifaces.Owners(a) {
+		for _, o := range owners {
 			parts = append(parts, ifaceB[o])
 		}
-		if policy.IsLoopback(a) {
-			parts = append(parts, localB)
-		}
-		if es := join(parts...); len(es) > 0 {
+		parts = append(parts, localB)
+		es := x.keep(join(parts...), func(h policy.Host) bool { return h.MatchesLocalAddr(a, owners) })
+		if len(es) > 0 {
 			in.addrs[a.As16()] = tb.build(es)
 		}
 	}
 	names := slices.Collect(maps.Keys(ifaceB))
 	names = append(names, x.ifaces.Loopback()...)
 	for _, n := range names {
-		parts := [][]tableEntry{ifaceB[n]}
-		if x.ifaces.IsLoopback(n) {
-			parts = append(parts, localB)
-		}
-		if es := join(parts...); len(es) > 0 {
+		loopback := x.ifaces.IsLoopback(n)
+		es := x.keep(join(ifaceB[n], localB), func(h policy.Host) bool { return h.MatchesInterface(n, loopback) })
+		if len(es) > 0 {
 			in.ifaces[n] = tb.build(es)
 		}
 	}
 	return in
+}
+
+// keep returns the entries whose rules' hosts match (the buckets hold the
+// candidates; the predicate of package policy decides).
+func (x *Index) keep(es []tableEntry, match func(policy.Host) bool) []tableEntry {
+	out := es[:0]
+	for _, e := range es {
+		if match(x.p.Rules[e.idx].Host) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // node returns the index of a name's entries, making them.
@@ -383,11 +395,12 @@ func (x *Index) Decide(q Request) (d Decision) {
 // (-1: denied) and the answer given without DNS, if any.
 func (x *Index) lookup(name string, h *nameHits, fi int) (int32, netip.Addr) {
 	hit := slotHit{first: x.anyRes[fi], mapped: -1}
-	var e *nameEntry
+	var m policy.NameMaps
 	if h.exact >= 0 {
-		e = &x.entry[h.exact]
+		e := &x.entry[h.exact]
 		hit.first = minRule(hit.first, e.res[fi])
 		hit.mapped = e.resMapped[fi] // wildcards and "*" map nothing
+		m = e.mapAddr
 	}
 	for _, n := range h.wild[:h.nwild] {
 		hit.first = minRule(hit.first, x.wild[n].res[fi])
@@ -395,13 +408,25 @@ func (x *Index) lookup(name string, h *nameHits, fi int) (int32, netip.Addr) {
 	if h.more {
 		x.moreWildRes(name, fi, &hit)
 	}
-	switch {
-	case hit.mapped >= 0:
-		return hit.mapped, e.mapAddr[fi]
-	case hit.first >= 0 && name == "localhost":
-		return hit.first, loopbackAddr(families[fi])
+	if hit.first < 0 {
+		return -1, netip.Addr{}
 	}
-	return hit.first, netip.Addr{}
+	answer, _, ok := policy.Answer(name, families[fi], m)
+	switch {
+	case !ok:
+		return -1, netip.Addr{} // a mapped name in a family it is not mapped in
+	case hit.mapped >= 0:
+		return hit.mapped, answer
+	}
+	return hit.first, answer
+}
+
+// maps returns the host mappings of the name of h.
+func (x *Index) maps(h *nameHits) policy.NameMaps {
+	if h.exact < 0 {
+		return policy.NameMaps{}
+	}
+	return x.entry[h.exact].mapAddr
 }
 
 // connect decides a connect or send in family index fi.
@@ -416,6 +441,9 @@ func (x *Index) connect(q *Request, h *nameHits, fi int, d *Decision) {
 	} else if (fi == 0) != addr.Is4() {
 		return
 	}
+	if addr.IsValid() && policy.IsUnspecifiedDestination(addr) {
+		return // whatever the rules say (SPEC §3.3)
+	}
 	pi := protoIndex(q.Op.Protocol())
 	out := &x.out[pi]
 	hit := slotHit{first: -1, mapped: -1}
@@ -426,7 +454,7 @@ func (x *Index) connect(q *Request, h *nameHits, fi int, d *Decision) {
 			x.query(ai.nodes[n].table, q.Port, fi, &hit)
 		}
 	}
-	if q.Name != "" && x.resolvedFrom(q.Name, h, fi, addr) {
+	if q.Name != "" && policy.ResolvedFrom(q.Name, families[fi], x.maps(h), addr) {
 		if h.exact >= 0 {
 			x.query(x.entry[h.exact].out[pi], q.Port, fi, &hit)
 		}
@@ -493,21 +521,6 @@ func (x *Index) decide(d *Decision, fi int, hit slotHit, addr netip.Addr, port u
 	d.allow(fi, w, addr, port)
 }
 
-// resolvedFrom reports whether an allowed lookup of name can return addr
-// (invalid: unknown, from DNS) in family index fi.
-func (x *Index) resolvedFrom(name string, h *nameHits, fi int, addr netip.Addr) bool {
-	mapped := h.exact >= 0 && x.entry[h.exact].resMapped[fi] >= 0
-	switch {
-	case !addr.IsValid():
-		return !mapped && name != "localhost"
-	case mapped:
-		return addr == x.entry[h.exact].mapAddr[fi]
-	case name == "localhost":
-		return policy.LoopbackPrefix(families[fi]).Contains(addr)
-	}
-	return true
-}
-
 // listen decides a listen or bind in family index fi.
 func (x *Index) listen(q *Request, fi int, d *Decision) {
 	local, addr := q.Local, q.Addr
@@ -517,7 +530,7 @@ func (x *Index) listen(q *Request, fi int, d *Decision) {
 	case local == LocalAddr && addr.IsUnspecified():
 		local = LocalAny
 	case local == LocalLocalhost:
-		local, addr = LocalAddr, loopbackAddr(families[fi])
+		local, addr = LocalAddr, policy.LoopbackAddr(families[fi])
 	}
 	in := &x.in[protoIndex(q.Op.Protocol())]
 	hit := slotHit{first: -1, mapped: -1}

@@ -1,15 +1,9 @@
 package eval
 
 import (
-	"errors"
-	"fmt"
-	"net"
 	"net/netip"
 	"slices"
-	"strconv"
-	"strings"
 
-	"github.com/capspec/capspec/literal"
 	"github.com/capspec/capspec/policy"
 )
 
@@ -51,75 +45,6 @@ func NewInterfaces(table map[string][]netip.Prefix) *Interfaces {
 		}
 	}
 	return t
-}
-
-// SystemInterfaces reads the running machine's interfaces.
-func SystemInterfaces() (*Interfaces, error) {
-	ifs, err := net.Interfaces()
-	if err != nil {
-		return nil, err
-	}
-	table := map[string][]netip.Prefix{}
-	for _, ifc := range ifs {
-		addrs, err := ifc.Addrs()
-		if err != nil {
-			return nil, err
-		}
-		table[ifc.Name] = nil
-		for _, a := range addrs {
-			if n, ok := a.(*net.IPNet); ok {
-				if ip, ok := netip.AddrFromSlice(n.IP); ok {
-					ones, _ := n.Mask.Size()
-					table[ifc.Name] = append(table[ifc.Name], netip.PrefixFrom(ip.Unmap(), ones))
-				}
-			}
-		}
-	}
-	return NewInterfaces(table), nil
-}
-
-// ParseInterface reads "NAME=CIDR[,CIDR]", e.g.
-// "eth0=10.0.0.5/24,fe80::1/64" (the interface owns 10.0.0.5 and fe80::1).
-// An address may omit its prefix length; IPv6 may be bracketed.
-func ParseInterface(spec string) (string, []netip.Prefix, error) {
-	name, list, ok := strings.Cut(spec, "=")
-	if !ok {
-		return "", nil, fmt.Errorf("%q: want NAME=ADDRESS/LEN[,ADDRESS/LEN]", spec)
-	}
-	if p := literal.Interface(name); p != nil {
-		return "", nil, p
-	}
-	var out []netip.Prefix
-	for _, item := range strings.Split(list, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
-		addrText, lenText, hasLen := strings.Cut(item, "/")
-		a, err := ParseAddr(addrText)
-		if err != nil {
-			return "", nil, fmt.Errorf("interface %s: %w", name, err)
-		}
-		bits := a.BitLen()
-		if hasLen {
-			n, err := strconv.Atoi(lenText)
-			if err != nil || lenText != strconv.Itoa(n) {
-				return "", nil, fmt.Errorf("interface %s: bad prefix length in %q", name, item)
-			}
-			if a.Is4() && strings.Contains(addrText, ":") {
-				n -= 96 // an IPv4-mapped network
-			}
-			if n < 0 || n > a.BitLen() {
-				return "", nil, fmt.Errorf("interface %s: bad prefix length in %q", name, item)
-			}
-			bits = n
-		}
-		out = append(out, netip.PrefixFrom(a, bits))
-	}
-	if len(out) == 0 {
-		return "", nil, errors.New("interface " + name + ": no address")
-	}
-	return name, out, nil
 }
 
 // Owners returns the interfaces that own address a.

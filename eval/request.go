@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/literal"
@@ -114,7 +113,7 @@ func (q Request) String() string {
 		return b.String()
 	case Connect, Send:
 		if q.Addr.IsValid() {
-			b.WriteString(addrText(q.Addr))
+			b.WriteString(AddrText(q.Addr))
 		} else {
 			b.WriteString(q.Name)
 		}
@@ -127,7 +126,7 @@ func (q Request) String() string {
 		case LocalInterface:
 			b.WriteString(q.Name)
 		default:
-			b.WriteString(addrText(q.Addr))
+			b.WriteString(AddrText(q.Addr))
 		}
 	}
 	b.WriteByte(':')
@@ -139,8 +138,8 @@ func (q Request) String() string {
 	return b.String()
 }
 
-// addrText writes an address with IPv6 in brackets.
-func addrText(a netip.Addr) string {
+// AddrText writes an address as requests and rules do: IPv6 in brackets.
+func AddrText(a netip.Addr) string {
 	if a.Is6() {
 		return "[" + a.String() + "]"
 	}
@@ -148,7 +147,7 @@ func addrText(a netip.Addr) string {
 }
 
 // AddrPort writes "addr:port" with IPv6 in brackets.
-func AddrPort(a netip.Addr, port uint16) string { return addrText(a) + ":" + strconv.Itoa(int(port)) }
+func AddrPort(a netip.Addr, port uint16) string { return AddrText(a) + ":" + strconv.Itoa(int(port)) }
 
 // cleanAddr unmaps an IPv4-mapped IPv6 address and drops any zone.
 func cleanAddr(a netip.Addr) netip.Addr {
@@ -162,6 +161,16 @@ func cleanAddr(a netip.Addr) netip.Addr {
 		a = a.WithZone("")
 	}
 	return a
+}
+
+// Normalize returns the request in the form rules are in: names as
+// lowercase A-labels without a trailing dot (NormalizeName), addresses
+// unmapped and without a zone, a lookup of a numeric name read as the IP
+// literal it spells. A request that cannot be decided is an error; a name
+// error is a *literal.Problem positioned in the name.
+func (q Request) Normalize() (Request, error) {
+	err := normalize(&q)
+	return q, err
 }
 
 // normalize puts a request in the form rules are in. It allocates only
@@ -182,7 +191,7 @@ func normalize(q *Request) error {
 		return nil
 	case q.Op != Lookup && !q.Addr.IsValid() && q.Name == "":
 		return errors.New("missing host")
-	case q.Op == Lookup && !q.Addr.IsValid() && q.Name != "" && (numeric(q.Name) || strings.IndexByte(q.Name, ':') >= 0):
+	case q.Op == Lookup && !q.Addr.IsValid() && q.Name != "" && (literal.LooksLikeIPv4(q.Name) || strings.IndexByte(q.Name, ':') >= 0):
 		a, err := ParseAddr(q.Name)
 		if err != nil {
 			return err
@@ -192,7 +201,7 @@ func normalize(q *Request) error {
 	case q.Op == Lookup && !q.Addr.IsValid() && q.Name == "":
 		return errors.New("missing name")
 	}
-	if q.Name != "" && !canonicalName(q.Name) {
+	if q.Name != "" {
 		n, err := NormalizeName(q.Name)
 		if err != nil {
 			return err
@@ -200,135 +209,4 @@ func normalize(q *Request) error {
 		q.Name = n
 	}
 	return nil
-}
-
-// numeric reports, without allocating, whether s is made of dot-separated
-// numbers (decimal, or hex with 0x) with an optional trailing dot: an
-// attempt at an IPv4 address, never a name.
-func numeric(s string) bool {
-	s = strings.TrimSuffix(s, ".")
-	if s == "" {
-		return false
-	}
-	for part := range strings.SplitSeq(s, ".") {
-		if part == "" {
-			return false
-		}
-		hex := len(part) > 2 && (part[:2] == "0x" || part[:2] == "0X")
-		if hex {
-			part = part[2:]
-		}
-		for i := 0; i < len(part); i++ {
-			c := part[i]
-			if !(c >= '0' && c <= '9' || hex && (c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F')) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// NormalizeName returns a DNS name as rules spell it: lowercase A-labels
-// without a trailing dot. A name that is numeric like an IPv4 address, or
-// otherwise invalid, is an error.
-func NormalizeName(s string) (string, error) {
-	if s == "" {
-		return "", errors.New("empty name")
-	}
-	if canonicalName(s) {
-		return s, nil
-	}
-	if strings.EqualFold(strings.TrimSuffix(s, "."), "localhost") {
-		return "localhost", nil
-	}
-	if !utf8.ValidString(s) {
-		return "", errors.New("name " + strconv.Quote(s) + " is not valid UTF-8")
-	}
-	n, probs := literal.Name(s)
-	if len(probs) > 0 {
-		return "", probs[0]
-	}
-	// The canonical form must be its own canonical form; otherwise the
-	// name had characters IDNA maps to something invalid.
-	if again, probs := literal.Name(n); len(probs) > 0 || again != n {
-		return "", errors.New("name " + strconv.Quote(s) + " has no valid A-label form")
-	}
-	return n, nil
-}
-
-// canonicalName reports, without allocating, whether s is already a
-// canonical name: lowercase LDH labels of 1 to 63 octets, no trailing dot,
-// at most 253 octets, not numeric, no A-label (those are checked by
-// NormalizeName).
-func canonicalName(s string) bool {
-	if len(s) == 0 || len(s) > literal.MaxNameLength {
-		return false
-	}
-	start := 0
-	digits := true
-	for i := 0; i < len(s); i++ {
-		switch nameClass[s[i]] {
-		case classDigit:
-		case classLetter:
-			digits = false
-		case classDot:
-			if !canonicalLabel(s[start:i]) {
-				return false
-			}
-			start, digits = i+1, true
-		default:
-			return false
-		}
-	}
-	return !digits && canonicalLabel(s[start:])
-}
-
-// canonicalLabel checks a label of lowercase letters, digits and hyphens.
-func canonicalLabel(l string) bool {
-	return len(l) > 0 && len(l) <= literal.MaxLabelLength && l[0] != '-' && l[len(l)-1] != '-' &&
-		!(len(l) >= 4 && l[2] == '-' && l[3] == '-')
-}
-
-// Byte classes of canonical names.
-const (
-	classOther uint8 = iota
-	classDigit
-	classLetter // a-z and '-'
-	classDot
-)
-
-var nameClass = func() (t [256]uint8) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = classDigit
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = classLetter
-	}
-	t['-'] = classLetter
-	t['.'] = classDot
-	return t
-}()
-
-// ParseAddr reads an IP address of a request: the four-decimal-octet IPv4
-// form, or IPv6 with or without brackets. Legacy IPv4 spellings (127.1,
-// 0x7f.0.0.1, 2130706433, leading zeros) and zones are errors, never
-// guessed; an IPv4-mapped IPv6 address is unmapped.
-func ParseAddr(s string) (netip.Addr, error) {
-	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
-		s = s[1 : len(s)-1]
-	} else if !strings.Contains(s, ":") {
-		a, p := literal.IPv4(s)
-		if p != nil {
-			return netip.Addr{}, p
-		}
-		return a, nil
-	}
-	if i := strings.IndexByte(s, '%'); i >= 0 {
-		return netip.Addr{}, errors.New("IPv6 zone " + strconv.Quote(s[i:]) + " is not allowed in a request; give the address alone")
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil || !a.Is6() {
-		return netip.Addr{}, errors.New(strconv.Quote(s) + " is not a valid IPv6 address")
-	}
-	return a.Unmap(), nil
 }

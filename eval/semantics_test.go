@@ -1,72 +1,16 @@
-package eval
+package eval_test
 
 import (
-	"fmt"
 	"net/netip"
-	"strings"
+	"slices"
+	"strconv"
 	"testing"
+
+	"github.com/capspec/capspec/ast"
+	. "github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/internal/policygen"
+	"github.com/capspec/capspec/policy"
 )
-
-// summary writes a decision compactly for table tests:
-// "deny", or "allow rN [families] [host-side address] [=answers]".
-func summary(q Request, d Decision) string {
-	if d.Invalid != nil {
-		return "invalid: " + d.Invalid.Error()
-	}
-	if !d.Allowed {
-		return "deny"
-	}
-	s := "allow"
-	if d.NoRuleNeeded {
-		s += " free"
-	} else {
-		s += fmt.Sprintf(" r%d", d.Rule)
-	}
-	if d.Families != 3 && !q.Addr.IsValid() {
-		s += " " + d.Families.String()
-	}
-	switch {
-	case d.HostAddr.IsValid() && (q.Op != Lookup):
-		if q.Addr != d.HostAddr || d.HostPort != q.Port || q.Addr.Is4In6() {
-			s += " " + AddrPort(d.HostAddr, d.HostPort)
-		}
-	case d.HostPort != q.Port && q.Op != Lookup:
-		s += fmt.Sprintf(" :%d", d.HostPort)
-	}
-	for _, a := range d.Answers {
-		if a.IsValid() {
-			s += " =" + a.String()
-		}
-	}
-	return s
-}
-
-type reqCase struct{ req, want string }
-
-// checkRequests decides request lines against flags with both engines.
-func checkRequests(t *testing.T, name string, flags []string, cases []reqCase) {
-	t.Helper()
-	p, ds := compileFlags(t, flags)
-	if len(p.Rules) != len(flags) || len(ds) > 0 {
-		t.Fatalf("%s: policy did not compile cleanly: %d of %d rules, %v", name, len(p.Rules), len(flags), ds)
-	}
-	ifaces := testIfaces()
-	ref, idx := NewReference(p, ifaces), NewIndex(p, ifaces)
-	for _, c := range cases {
-		it, err := ParseRequest(c.req)
-		if err != nil {
-			t.Errorf("%s: ParseRequest(%q): %v", name, c.req, err)
-			continue
-		}
-		a, b := ref.Decide(it.Request), idx.Decide(it.Request)
-		if got := summary(it.Request, a); got != c.want {
-			t.Errorf("%s: %s\n  got  %s\n  want %s", name, c.req, got, c.want)
-		}
-		if !sameDecision(a, b) {
-			t.Errorf("%s: %s: engines differ: %+v vs %+v", name, c.req, a, b)
-		}
-	}
-}
 
 // TestSeedExamples decides, for each example of seed/GrantingAccess.md,
 // the requests its comment implies and their neighbours.
@@ -248,15 +192,48 @@ func TestSemantics(t *testing.T) {
 		flags []string
 		cases []reqCase
 	}{
+		// A mapping is the whole answer (SPEC §3.2; issue 10 finding 4): no
+		// DNS answer of the other family.
 		{"mapping wins over a non-mapping resolve", []string{"--allow-resolve=db", "--allow-resolve=db->10.0.0.1"}, []reqCase{
-			{"lookup db", "allow r1 =10.0.0.1"},
-			{"lookup db ipv6", "allow r0 ipv6"},
+			{"lookup db", "allow r1 ipv4 =10.0.0.1"},
+			{"lookup db ipv4", "allow r1 ipv4 =10.0.0.1"},
+			{"lookup db ipv6", "deny"},
+		}},
+		{"mapping under *", []string{"--allow-resolve=*", "--allow-resolve=db->10.0.0.5"}, []reqCase{
+			{"lookup db", "allow r1 ipv4 =10.0.0.5"},
+			{"lookup db ipv6", "deny"},
+			{"lookup other", "allow r0"},
+		}},
+		{"a mapping in each family", []string{"--allow-resolve=*", "--allow-resolve=db->10.0.0.5", "--allow-resolve=db->[2001:db8::5]"}, []reqCase{
+			{"lookup db", "allow r1 =10.0.0.5 =2001:db8::5"},
+			{"lookup db ipv6", "allow r2 ipv6 =2001:db8::5"},
 		}},
 		{"explicit mapping applies to an outbound name rule", []string{"--allow-resolve=db->10.0.0.1", "--allow-outbound=tcp://db:5432"}, []reqCase{
-			{"connect tcp db:5432", "allow r1 10.0.0.1:5432"},
+			{"connect tcp db:5432", "allow r1 ipv4 10.0.0.1:5432"},
 			{"connect tcp 10.0.0.1:5432 via db", "allow r1"},
 			{"connect tcp 10.0.0.2:5432 via db", "deny"},
-			{"connect tcp [2001:db8::1]:5432 via db", "allow r1"},
+			{"connect tcp [2001:db8::1]:5432 via db", "deny"},
+			{"lookup db ipv6", "deny"},
+		}},
+		{"the other family of a mapped name through *", []string{"--allow-resolve=db->10.0.0.1", "--allow-outbound=tcp://*:5432"}, []reqCase{
+			{"connect tcp db:5432", "allow r1 ipv4 10.0.0.1:5432"},
+			{"connect tcp [2001:db8::1]:5432 via db", "allow r1"}, // * needs no name
+		}},
+		// A connect or send to an unspecified address is denied whatever
+		// the rules say (SPEC §3.3; issue 10 finding 3).
+		{"unspecified destinations", []string{"--allow-outbound=tcp://0.0.0.0/8:*", "--allow-outbound=tcp://*:*", "--allow-outbound=udp://...", "--allow-outbound=tcp://zero:80"}, []reqCase{
+			{"connect tcp 0.0.0.0:5432", "deny"},
+			{"connect tcp 0.255.1.2:80", "deny"},
+			{"connect tcp [::]:22", "deny"},
+			{"connect tcp [::ffff:0.0.0.0]:22", "deny"},
+			{"connect tcp [::ffff:0.1.2.3]:22", "deny"},
+			{"send udp 0.0.0.0:53", "deny"},
+			{"send udp [::]:53", "deny"},
+			{"connect tcp 0.0.0.0:80 via zero", "deny"},
+			{"connect tcp 1.0.0.0:5432", "allow r1"},
+			{"connect tcp [::1]:22", "allow r1"},
+			{"connect tcp [::0.0.0.1]:22", "allow r1"}, // ::1 (loopback), not ::
+			{"listen tcp 0.0.0.0:80", "deny"},
 		}},
 		{"by name through an address rule needs the lookup", []string{"--allow-resolve=example.com", "--allow-outbound=tcp://*:443"}, []reqCase{
 			{"connect tcp example.com:443", "allow r1"},
@@ -322,88 +299,11 @@ func TestSemantics(t *testing.T) {
 	}
 }
 
-func TestParseRequest(t *testing.T) {
-	tests := []struct{ line, want string }{
-		{"lookup Example.COM.", "lookup example.com"},
-		{"LOOKUP example.com IPv6", "lookup example.com ipv6"},
-		{"lookup ::1", "lookup ::1"},
-		{"lookup [::ffff:10.0.0.1]", "lookup 10.0.0.1"},
-		{"connect tcp [::ffff:10.0.0.1]:80", "connect tcp 10.0.0.1:80"},
-		{"connect tcp [2001:DB8::1]:443 via Example.com", "connect tcp [2001:db8::1]:443 via example.com"},
-		{"send udp 8.8.8.8:53 # dns", "send udp 8.8.8.8:53"},
-		{"listen tcp *:0", "listen tcp *:0"},
-		{"listen tcp eth0:1:80", "listen tcp eth0:1:80"},
-		{"bind udp LOCALHOST:53", "bind udp localhost:53"},
-		{"listen tcp [::]:80", "listen tcp [::]:80"},
-		{`{"op":"connect","host":"93.184.216.34","port":80,"via":"example.com"}`, "connect tcp 93.184.216.34:80 via example.com"},
-		{`{"op":"lookup","name":"example.com","family":"ipv4"}`, "lookup example.com ipv4"},
-		{`{"op":"listen","local":"eth0","port":80}`, "listen tcp eth0:80"},
-		{`{"op":"send","host":"2001:db8::1","port":53}`, "send udp [2001:db8::1]:53"},
-		{"lookup example.com => 93.184.216.34, 2606:2800::1", "lookup example.com"},
-	}
-	for _, tt := range tests {
-		it, err := ParseRequest(tt.line)
-		if err != nil {
-			t.Errorf("ParseRequest(%q): %v", tt.line, err)
-			continue
-		}
-		if got := it.Request.String(); got != tt.want {
-			t.Errorf("ParseRequest(%q) = %q, want %q", tt.line, got, tt.want)
-		}
-	}
-	it, _ := ParseRequest("lookup example.com => 93.184.216.34, 2606:2800::1")
-	if len(it.Answers) != 2 || it.Answers[1].String() != "2606:2800::1" {
-		t.Errorf("answers = %v", it.Answers)
-	}
-}
-
-func TestParseRequestErrors(t *testing.T) {
-	tests := []struct {
-		line       string
-		start, end int
-		want       string
-	}{
-		{"fetch example.com", 0, 5, "unknown request"},
-		{"connect udp example.com:53", 8, 11, "connect is TCP; for UDP write send udp"},
-		{"connect tcp example.com", 12, 23, "missing port"},
-		{"connect tcp 127.1:80", 12, 17, "legacy numeric form of the IPv4 address 127.0.0.1"},
-		{"connect tcp 2130706433:80", 12, 22, "legacy numeric form"},
-		{"connect tcp 0x7f.0.0.1:80", 12, 22, "legacy numeric form"},
-		{"connect tcp 010.0.0.1:80", 12, 21, "leading zeros"},
-		{"connect tcp ::1:80", 12, 18, "IPv6 address must be written in brackets"},
-		{"listen tcp fe80::1:80", 11, 21, "IPv6 address must be written in brackets"},
-		{"connect tcp [fe80::1%eth0]:80", 12, 26, "zone"},
-		{"connect tcp example.com:70000", 24, 29, "out of range"},
-		{"connect tcp example.com:0", 24, 25, "port 0 is not a destination"},
-		{"connect tcp *:80", 12, 13, "* is not a destination"},
-		{"connect tcp 1.2.3.4:80 via 5.6.7.8", 27, 34, "not an address"},
-		{"connect tcp example.com:80 via example.com", 31, 42, "already a name"},
-		{"lookup a..b", 7, 11, "empty label"},
-		{"lookup example.com ipv5", 19, 23, "ipv4 or ipv6"},
-		{"lookup example.com => 1.2.3", 22, 27, "legacy numeric form"},
-		{"connect tcp x.com:80 => 1.2.3.4", 21, 23, "only a lookup"},
-		{"listen tcp 1eth:80", 11, 15, "must start with a letter"},
-		{`{"op":"connect","host":"x.com"}`, 0, 31, "missing host or port"},
-		{`{"op":"connect","hots":"x.com","port":1}`, 0, 40, "unknown field"},
-	}
-	for _, tt := range tests {
-		_, err := ParseRequest(tt.line)
-		se, ok := err.(*SyntaxError)
-		if !ok {
-			t.Errorf("ParseRequest(%q) = %v, want a syntax error", tt.line, err)
-			continue
-		}
-		if !strings.Contains(se.Message, tt.want) || se.Start != tt.start || se.End != tt.end {
-			t.Errorf("ParseRequest(%q) = %d-%d %q, want %d-%d %q", tt.line, se.Start, se.End, se.Message, tt.start, tt.end, tt.want)
-		}
-	}
-}
-
 // TestLibraryNormalizes decides requests made in code, not parsed: names
 // and addresses in lookalike spellings decide like their canonical forms.
 func TestLibraryNormalizes(t *testing.T) {
-	p, _ := compileFlags(t, []string{"--allow-outbound=tcp://*.example.com:443", "--allow-outbound=tcp://10.0.0.1:80", "--allow-inbound=tcp://[fe80::1]:80"})
-	for _, e := range []Decider{NewReference(p, testIfaces()), NewIndex(p, testIfaces())} {
+	p, _ := policygen.Compile(t, []string{"--allow-outbound=tcp://*.example.com:443", "--allow-outbound=tcp://10.0.0.1:80", "--allow-inbound=tcp://[fe80::1]:80"})
+	for _, e := range []Decider{NewReference(p, policygen.Interfaces()), NewIndex(p, policygen.Interfaces())} {
 		mapped := netip.AddrFrom16(netip.MustParseAddr("10.0.0.1").As16())
 		tests := []struct {
 			q    Request
@@ -423,6 +323,61 @@ func TestLibraryNormalizes(t *testing.T) {
 			if got := summary(tt.q, e.Decide(tt.q)); got != tt.want {
 				t.Errorf("%T %+v: got %s, want %s", e, tt.q, got, tt.want)
 			}
+		}
+	}
+}
+
+// TestManyNestedWildcards decides names below more nested wildcard rules
+// than the fast path keeps, with both engines.
+func TestManyNestedWildcards(t *testing.T) {
+	name := "a.b.c.d.e.f.g.h.i.j.k.l.example.com"
+	var flags []string
+	for d := name; ; {
+		_, rest, ok := cutLabel(d)
+		if !ok {
+			break
+		}
+		flags = append(flags, "--allow-resolve=*."+rest+"#ipv6-only", "--allow-outbound=udp://*."+rest+":"+strconv.Itoa(len(flags)+1))
+		d = rest
+	}
+	slices.Reverse(flags) // the deepest wildcards last, so the first rule is shallow
+	p, _ := policygen.Compile(t, flags)
+	ref, idx := NewReference(p, nil), NewIndex(p, nil)
+	for d := name; d != ""; {
+		for port := range uint16(len(flags) + 2) {
+			for _, q := range []Request{{Op: Lookup, Name: d}, {Op: Send, Name: d, Port: port}, {Op: Send, Name: d, Addr: netip.MustParseAddr("2001:db8::1"), Port: port}} {
+				if a, b := ref.Decide(q), idx.Decide(q); !policygen.SameDecision(a, b) {
+					t.Fatalf("%s: reference %+v, index %+v", q, a, b)
+				}
+			}
+		}
+		_, d, _ = cutLabel(d)
+	}
+}
+
+func cutLabel(s string) (string, string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '.' {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+// TestUnspecifiedMapping: a name mapped to an unspecified address (CS011,
+// so only in a policy made by hand) is denied too, by name and by address.
+func TestUnspecifiedMapping(t *testing.T) {
+	out := &policy.Rule{Kind: ast.Outbound, Protocol: ast.TCP, Host: policy.Host{Kind: policy.NameHost, Name: "zero"},
+		HostMap: netip.IPv4Unspecified(), Ports: policy.Port(80), Families: policy.IPv4}
+	p := &policy.Policy{Rules: []*policy.Rule{out}, Resolves: []*policy.Rule{out.ImpliedResolve()}}
+	for _, e := range []Decider{NewReference(p, nil), NewIndex(p, nil)} {
+		for _, q := range []Request{{Op: Connect, Name: "zero", Port: 80}, {Op: Connect, Name: "zero", Addr: netip.IPv4Unspecified(), Port: 80}} {
+			if d := e.Decide(q); d.Allowed {
+				t.Errorf("%T: %s allowed", e, q)
+			}
+		}
+		if d := e.Decide(Request{Op: Lookup, Name: "zero"}); !d.Allowed || d.Answers[0] != netip.IPv4Unspecified() {
+			t.Errorf("%T: lookup zero: %+v", e, d)
 		}
 	}
 }

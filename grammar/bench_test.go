@@ -44,8 +44,10 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
-// BenchmarkParseLarge parses large inputs of 256 KiB and 1 MiB: a long
-// port list, garbage, one huge word, a huge name. MB/s staying the same
+// BenchmarkParseLarge parses large inputs of 256 KiB and 1 MiB of hostile
+// shapes: a long port list, garbage, one huge word, a huge name, colons,
+// ranges, commas, brackets, arrows, family modifiers, fullwidth letters,
+// blanks. MB/s staying the same
 // across sizes shows time linear in size.
 func BenchmarkParseLarge(b *testing.B) {
 	for _, size := range []int{256 << 10, 1 << 20} {
@@ -62,6 +64,14 @@ func BenchmarkParseLarge(b *testing.B) {
 			{"garbage", strings.Repeat("--allow-outbound=tcp://ex@mple!$", size/32)},
 			{"word", strings.Repeat("x", size)},
 			{"name", "--allow-resolve=" + strings.Repeat("a.", size/2)},
+			{"colons", "--allow-inbound=tcp://eth0" + strings.Repeat(":1", size/2) + ":80"},
+			{"ranges", "--allow-outbound=tcp://x:" + strings.Repeat("1-", size/2) + "2"},
+			{"commas", "--allow-outbound=tcp://x:80" + strings.Repeat(",", size)},
+			{"brackets", "--allow-outbound=tcp://" + strings.Repeat("[", size/2) + strings.Repeat("]", size/2)},
+			{"arrows", "--allow-outbound=tcp://a" + strings.Repeat("->", size/2)},
+			{"families", "--allow-outbound=tcp://a:80" + strings.Repeat("#ipv4-only", size/10)},
+			{"fullwidth", "--allow-resolve=" + strings.Repeat("ｅ", size/3)},
+			{"blanks", "--allow-resolve " + strings.Repeat(" a", size/2)},
 		}
 		for _, c := range cases {
 			b.Run(fmt.Sprintf("%s/%dKiB", c.name, size>>10), func(b *testing.B) {

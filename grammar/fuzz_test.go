@@ -104,3 +104,48 @@ func checkCanonicalReparses(t *testing.T, r *ast.Rule) {
 		t.Fatalf("%q: canonical spelling %q is not stable: %q", r.Text, canon, again)
 	}
 }
+
+// FuzzRequest checks, on arbitrary lines: no panic; an error lies inside
+// the line and says something; a request's parts are their bytes of the
+// line; and printing a request and reading it again gives the same parts.
+// The seeds are the test tables and the request files of testdata/eval;
+// testdata/fuzz/FuzzRequest holds lines the fuzzer found interesting.
+func FuzzRequest(f *testing.F) {
+	for _, tc := range validRequests {
+		f.Add(tc.line)
+	}
+	for _, tc := range requestErrors {
+		f.Add(tc.line)
+	}
+	for _, line := range requestFileLines(f) {
+		f.Add(line)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		r, err := ParseRequest(line)
+		if err != nil {
+			re, ok := err.(*RequestError)
+			if !ok || r != nil {
+				t.Fatalf("%q: error %T %v with request %v", line, err, err, r)
+			}
+			if re.Start < 0 || re.End > len(line) || re.Start > re.End || re.Message == "" {
+				t.Fatalf("%q: error %+v outside the line or empty", line, re)
+			}
+			if strings.Contains(re.Message, "unexpected token") {
+				t.Fatalf("%q: parser generator message leaked: %q", line, re.Message)
+			}
+			return
+		}
+		if r == nil {
+			return
+		}
+		checkRequestParts(t, line, r)
+		printed := r.String()
+		again, err := ParseRequest(printed)
+		if err != nil || again == nil {
+			t.Fatalf("%q printed as %q does not read: %v", line, printed, err)
+		}
+		if requestSummary(again) != requestSummary(r) {
+			t.Fatalf("%q printed as %q reads as %s, not %s", line, printed, requestSummary(again), requestSummary(r))
+		}
+	})
+}

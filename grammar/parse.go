@@ -1,19 +1,17 @@
-// Package grammar parses capspec flags into the syntax tree of package ast.
-// It is the only package that knows participle: the grammar (syntax.go)
-// finds the parts of a flag, and the checks in this package turn them into
-// ast nodes or into positioned diagnostics (CS001–CS012) with suggestions.
+// Package grammar parses capspec flags into the syntax tree of package
+// ast, and requests into the tree of Request. It is the only package that
+// knows participle: the grammars (syntax.go, request.go) define both
+// languages, and the checks of this package turn a flag's tree into an
+// ast.Rule or into positioned diagnostics (CS001–CS012) with suggestions.
+// docs/grammar.md shows the grammars as EBNF and how a flag flows through.
 package grammar
 
 import (
-	"errors"
 	"fmt"
-	"net/netip"
 	"runtime"
-	"strings"
 	"sync"
 	"unicode/utf8"
 
-	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
 
 	"github.com/capspec/capspec/ast"
@@ -34,8 +32,10 @@ func Parse(in *source.Input) (*ast.Policy, []diag.Diagnostic) {
 	}
 	out := make([]parsed, len(in.Flags))
 	parseRange := func(lo, hi int) {
+		c := checkers.Get().(*checker)
+		defer checkers.Put(c)
 		for i := lo; i < hi; i++ {
-			out[i].rule, out[i].diags = ParseFlag(in.Flags[i].Text, in.Flags[i].Loc)
+			out[i].rule, out[i].diags = c.parseFlag(in.Flags[i].Text, in.Flags[i].Loc)
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(in.Flags)/parallelParseMin)
@@ -49,7 +49,7 @@ func Parse(in *source.Input) (*ast.Policy, []diag.Diagnostic) {
 	} else {
 		parseRange(0, len(in.Flags))
 	}
-	p := &ast.Policy{Name: in.Name}
+	p := &ast.Policy{Name: in.Name, Rules: make([]*ast.Rule, 0, len(out))}
 	var ds []diag.Diagnostic
 	for i, o := range out {
 		ds = append(ds, o.diags...)
@@ -69,17 +69,26 @@ const parallelParseMin = 256
 // locates the text in its origin; nil means the text is its own origin.
 // The rule is nil when the flag has errors.
 func ParseFlag(text string, loc diag.Locator) (*ast.Rule, []diag.Diagnostic) {
-	c := &checker{text: text}
-	r := c.flag()
-	if loc == nil {
-		loc = diag.NewFile("", text)
-	}
-	if len(c.problems) > 0 {
-		r = nil
-	} else {
-		r.Loc = loc
-	}
-	return r, c.diagnostics(loc)
+	c := checkers.Get().(*checker)
+	defer checkers.Put(c)
+	return c.parseFlag(text, loc)
+}
+
+// flagNames are the three flag names, for suggestions.
+var flagNames = ast.FlagNames()
+
+// checkers keeps checkers, whose buffers are reused from flag to flag.
+var checkers = sync.Pool{New: func() any { return new(checker) }}
+
+// checker turns one flag's text into a rule, collecting problems.
+type checker struct {
+	text     string
+	kind     ast.Kind
+	toks     []lexer.Token // the flag's tokens (a buffer kept from flag to flag)
+	key      []byte        // their classes (shapeKey)
+	problems []problem
+	// fresh parses without the shapes (TestShapesAgree).
+	fresh bool
 }
 
 // problem is a diagnostic in the coordinates of the flag's text.
@@ -96,11 +105,22 @@ type fix struct {
 	text       string
 }
 
-// checker turns one flag's text into a rule, collecting problems.
-type checker struct {
-	text     string
-	kind     ast.Kind
-	problems []problem
+// parseFlag parses one flag with the checker's buffers.
+func (c *checker) parseFlag(text string, loc diag.Locator) (*ast.Rule, []diag.Diagnostic) {
+	c.text, c.kind, c.problems = text, 0, c.problems[:0]
+	r := c.flag()
+	if len(c.problems) > 0 {
+		r = nil
+		if loc == nil {
+			loc = diag.NewFile("", text)
+		}
+	} else {
+		r.Loc = loc
+	}
+	ds := c.diagnostics(loc)
+	c.text = ""
+	clear(c.toks)
+	return r, ds
 }
 
 func (c *checker) report(id string, start, end int, summary string, fixes ...fix) {
@@ -129,36 +149,73 @@ func (c *checker) diagnostics(loc diag.Locator) []diag.Diagnostic {
 	return ds
 }
 
-func tokSpan(t lexer.Token) ast.Span {
+// tok returns the flag's token that a token of a shape stands for.
+func (c *checker) tok(t lexer.Token) lexer.Token { return c.toks[t.Pos.Offset] }
+
+// span returns the span of the flag's token that t stands for.
+func (c *checker) span(t lexer.Token) ast.Span {
+	t = c.tok(t)
 	return ast.Span{Start: t.Pos.Offset, End: t.Pos.Offset + len(t.Value)}
 }
+
+func (c *checker) slice(s ast.Span) string { return c.text[s.Start:s.End] }
 
 // flag checks the whole flag.
 func (c *checker) flag() *ast.Rule {
 	if !c.visible() {
 		return nil
 	}
-	f, err := flagParser.ParseString("", c.text)
-	if err != nil {
-		c.syntaxError(err)
+	var stop int
+	c.toks, stop = lexFlag(flagLexerGen, c.text, c.toks[:0])
+	if stop >= 0 {
+		c.lexError(stop)
 		return nil
 	}
-	name := tokSpan(f.Name)
-	kind, ok := c.flagKind(f.Name)
+	c.key = shapeKey(c.toks, c.key[:0])
+	var s *shape
+	if c.fresh {
+		s = parseShape(c.toks)
+	} else {
+		s = shapes.parse(c.toks, c.key)
+	}
+	if s.flag == nil {
+		c.recover(s.fail)
+		return nil
+	}
+	return c.rule(s.flag)
+}
+
+// lexError reports where the lexer stopped.
+func (c *checker) lexError(at int) {
+	if len(c.toks) == maxFlagTokens {
+		c.report("CS001", at, len(c.text), fmt.Sprintf("this flag has more than %d parts (words, numbers and symbols); capspec stops reading it here", maxFlagTokens))
+		return
+	}
+	r, size := runeAt(c.text, at)
+	c.report("CS001", at, at+size, fmt.Sprintf("unexpected character %q", r))
+}
+
+// rule checks a flag's tree and makes its rule.
+func (c *checker) rule(f *flag) *ast.Rule {
+	nameTok := c.tok(f.Name.Token)
+	name := c.span(f.Name.Token)
+	kind, ok := ast.KindOfFlag(nameTok.Value)
 	if !ok {
+		c.unknownFlag(nameTok.Value, name.Start, name.End)
 		return nil
 	}
 	c.kind = kind
 	r := &ast.Rule{Span: ast.Span{Start: 0, End: len(c.text)}, Text: c.text,
 		Flag: &ast.FlagName{Span: name, Kind: kind}}
-	if f.Sep != nil && f.Sep.Type == flagLexer.Symbols()["Space"] {
+	if f.Sep != nil && c.tok(f.Sep.Token).Type == tSpace {
 		r.Flag.Form = ast.TwoWords
 	}
-	if len(f.Spec.Lead) == 0 && f.Spec.Sep == nil && len(f.Spec.Host) == 0 && len(f.Spec.Ports) == 0 && len(f.Spec.Families) == 0 && f.Spec.HostMap == nil {
-		c.report("CS001", name.Start, len(c.text), fmt.Sprintf("%s has no value; write %s", f.Name.Value, example(kind)))
+	v := f.Value
+	if v == nil || v.Scheme == nil && v.Host == nil && v.HostMap == nil && v.Ports == nil && len(v.Families) == 0 {
+		c.report("CS001", name.Start, len(c.text), fmt.Sprintf("%s has no value; write %s", nameTok.Value, example(kind)))
 		return nil
 	}
-	c.spec(r, &f.Spec)
+	c.value(r, v)
 	return r
 }
 
@@ -177,13 +234,15 @@ func example(k ast.Kind) string {
 // and invalid UTF-8 (CS001).
 func (c *checker) visible() bool {
 	ok := true
-	for i := 0; i < len(c.text); {
-		r, size := utf8.DecodeRuneInString(c.text[i:])
-		if r == utf8.RuneError && size == 1 {
-			c.report("CS001", i, i+1, fmt.Sprintf("invalid UTF-8 byte 0x%02X", c.text[i]))
-			ok = false
+	if !utf8.ValidString(c.text) {
+		for i := 0; i < len(c.text); {
+			r, size := utf8.DecodeRuneInString(c.text[i:])
+			if r == utf8.RuneError && size == 1 {
+				c.report("CS001", i, i+1, fmt.Sprintf("invalid UTF-8 byte 0x%02X", c.text[i]))
+				ok = false
+			}
+			i += size
 		}
-		i += size
 	}
 	for _, p := range literal.CheckInvisible(c.text) {
 		c.report(p.ID, p.Start, p.End, p.Message,
@@ -193,20 +252,10 @@ func (c *checker) visible() bool {
 	return ok
 }
 
-// flagKind reads the flag name.
-func (c *checker) flagKind(t lexer.Token) (ast.Kind, bool) {
-	if k, ok := ast.KindOfFlag(t.Value); ok {
-		return k, true
-	}
-	s := tokSpan(t)
-	c.unknownFlag(t.Value, s.Start, s.End)
-	return 0, false
-}
-
 // unknownFlag reports a word that is no flag name, suggesting the closest
 // one when there is one.
 func (c *checker) unknownFlag(word string, start, end int) {
-	if best := suggest.Closest(word, 3, ast.FlagNames()...); best != "" && word != "" {
+	if best := suggest.Closest(word, 3, flagNames...); best != "" && word != "" {
 		c.report("CS001", start, end, fmt.Sprintf("unknown flag %s; did you mean %s?", word, best),
 			replace("use "+best, start, end, best))
 		return
@@ -214,109 +263,74 @@ func (c *checker) unknownFlag(word string, start, end int) {
 	c.report("CS001", start, end, fmt.Sprintf("unknown flag %s; capspec knows --allow-resolve, --allow-outbound and --allow-inbound", word))
 }
 
-// targetSpan returns the span of a target, with its prefix.
-func targetSpan(t *target) ast.Span {
-	var s ast.Span
-	switch {
-	case t.Ellipsis != nil:
-		s = tokSpan(*t.Ellipsis)
-	case t.Bracketed != nil:
-		s = tokSpan(*t.Bracketed)
-	default:
-		s = ast.Span{Start: t.Parts[0].Pos.Offset, End: tokSpan(t.Parts[len(t.Parts)-1]).End}
-	}
-	if t.Prefix != nil {
-		s.End = tokSpan(t.Prefix.Slash).End
-		if t.Prefix.Len != nil {
-			s.End = tokSpan(*t.Prefix.Len).End
-		}
-	}
-	return s
-}
-
-func (c *checker) slice(s ast.Span) string { return c.text[s.Start:s.End] }
-
-// spec checks the value of a flag and fills in the rule.
-func (c *checker) spec(r *ast.Rule, s *Spec) {
+// value checks the value of a flag and fills in the rule.
+func (c *checker) value(r *ast.Rule, v *value) {
 	valueStart := r.Flag.End + 1
 	if n, fixText := schemeTypo(c.text[valueStart:]); n > 0 {
 		c.report("CS001", valueStart, valueStart+n, fmt.Sprintf("malformed protocol %q; write %s", c.text[valueStart:valueStart+n], fixText),
 			replace("write "+fixText, valueStart, valueStart+n, fixText))
 		return
 	}
-	lead, ok := c.splitTarget(s.Lead)
-	if !ok {
-		return
+	if v.Scheme != nil {
+		c.scheme(r, v.Scheme)
+	} else if c.kind != ast.Resolve {
+		c.report("CS001", valueStart, valueStart, fmt.Sprintf("missing protocol: %s values start with tcp:// or udp://", r.Flag.Kind.FlagName()))
 	}
-	host := lead
-	if s.Sep != nil {
-		if host, ok = c.splitTarget(s.Host); !ok {
-			return
-		}
-		c.scheme(r, s, lead)
-	} else if len(s.Host) > 0 {
-		c.unexpected(s.Host[0])
-		return
-	}
-	if c.kind != ast.Resolve && r.Scheme == nil && s.Sep == nil {
-		at := valueStart
-		c.report("CS001", at, at, fmt.Sprintf("missing protocol: %s values start with tcp:// or udp://", r.Flag.Kind.FlagName()))
-	}
-	if c.bareIPv6(host, s) {
+	if c.bareIPv6(v) {
 		return
 	}
 	var hostEnd int
 	switch {
-	case host == nil:
+	case v.Host == nil:
 		at := valueStart
-		if s.Sep != nil {
-			at = tokSpan(*s.Sep).End
+		if v.Scheme != nil {
+			at = c.span(v.Scheme.Sep).End
 		}
 		c.report("CS001", at, at, fmt.Sprintf("missing host; write %s", example(c.kind)))
 		return
-	case host.Ellipsis != nil:
-		r.Ellipsis = &ast.Ellipsis{Span: tokSpan(*host.Ellipsis)}
+	case v.Host.Ellipsis != nil:
+		r.Ellipsis = &ast.Ellipsis{Span: c.span(*v.Host.Ellipsis)}
 		hostEnd = r.Ellipsis.End
 		if c.kind == ast.Resolve {
 			c.report("CS001", r.Ellipsis.Start, r.Ellipsis.End, "'...' stands for any host and port of an outbound or inbound rule; --allow-resolve takes a name pattern such as *")
 		}
-		if host.Prefix != nil || s.HostMap != nil || len(s.Ports) > 0 {
+		if v.HostMap != nil || v.Ports != nil {
 			end := r.Ellipsis.End
-			if len(s.Ports) > 0 {
-				end = tokSpan(s.Ports[len(s.Ports)-1].List).End
+			if v.Ports != nil {
+				end = c.portsEnd(v.Ports)
 			}
 			c.report("CS001", r.Ellipsis.End, max(end, r.Ellipsis.End+1), "'...' already stands for any host and any port; nothing may follow it but a family modifier")
 		}
 	default:
-		r.Host = c.host(host)
-		hostEnd = targetSpan(host).End
+		r.Host = c.host(v.Host)
+		hostEnd = c.hostSpan(v.Host).End
 	}
-	if s.HostMap != nil {
-		r.HostMap = c.hostMapping(r, s.HostMap)
-		hostEnd = c.mappingEnd(s.HostMap)
+	if v.HostMap != nil {
+		r.HostMap = c.hostMapping(r, v.HostMap)
+		hostEnd = c.hostMappingEnd(v.HostMap)
 	}
 	if r.Ellipsis == nil {
-		c.ports(r, s, hostEnd)
+		c.ports(r, v, hostEnd)
 	}
-	c.families(r, s.Families)
+	c.families(r, v.Families)
 	c.crossChecks(r)
 }
 
 // scheme checks the protocol before "://".
-func (c *checker) scheme(r *ast.Rule, s *Spec, lead *target) {
-	sep := tokSpan(*s.Sep)
-	if lead == nil {
+func (c *checker) scheme(r *ast.Rule, s *scheme) {
+	sep := c.span(s.Sep)
+	if s.Protocol == nil {
 		c.report("CS001", sep.Start, sep.End, "missing protocol before '://'; write tcp:// or udp://")
 		return
 	}
-	sp := targetSpan(lead)
+	sp := c.span(*s.Protocol)
 	raw := c.slice(sp)
 	span := ast.Span{Start: sp.Start, End: sep.End}
 	var proto ast.Protocol
-	switch strings.ToLower(raw) {
-	case "tcp":
+	switch {
+	case equalFold(raw, "tcp"):
 		proto = ast.TCP
-	case "udp":
+	case equalFold(raw, "udp"):
 		proto = ast.UDP
 	default:
 		if best := suggest.Closest(raw, 1, "tcp", "udp"); best != "" {
@@ -335,361 +349,33 @@ func (c *checker) scheme(r *ast.Rule, s *Spec, lead *target) {
 	r.Scheme = &ast.Scheme{Span: span, Protocol: proto, Raw: raw}
 }
 
-// bareIPv6 reports an IPv6 address written without brackets.
-func (c *checker) bareIPv6(host *target, s *Spec) bool {
-	if len(s.Ports) == 0 {
+// equalFold reports whether s is the lowercase ASCII word w in any case.
+func equalFold(s, w string) bool {
+	if len(s) != len(w) {
 		return false
 	}
-	start := tokSpan(s.Ports[0].List).Start
-	if host != nil {
-		if host.Bracketed != nil || host.Ellipsis != nil || host.Prefix != nil {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != w[i] {
 			return false
 		}
-		start = targetSpan(host).Start
 	}
-	end := tokSpan(s.Ports[len(s.Ports)-1].List).End
-	seg := c.text[start:end]
-	if strings.Count(seg, ":") < 2 {
-		return false
-	}
-	fixed, ok := bareIPv6(seg)
-	if !ok {
-		return false
-	}
-	c.report("CS004", start, end, fmt.Sprintf("IPv6 address must be written in brackets: %s", fixed),
-		replace("put the address in brackets", start, end, fixed))
 	return true
 }
 
-// host checks a host and classifies it.
-func (c *checker) host(t *target) *ast.Host {
-	sp := targetSpan(t)
-	h := &ast.Host{Span: sp, Raw: c.slice(sp)}
-	if t.Bracketed != nil {
-		return c.ipv6Host(h, t)
-	}
-	partsEnd := tokSpan(t.Parts[len(t.Parts)-1]).End
-	raw := c.text[sp.Start:partsEnd]
-	if t.Prefix != nil {
-		return c.ipv4CIDR(h, raw, t.Prefix)
-	}
-	if strings.Contains(raw, "*") {
-		return c.wildcardHost(h, raw)
-	}
-	if literal.LooksLikeIPv4(raw) {
-		a, p := literal.IPv4(raw)
-		if p != nil {
-			c.literalProblem(sp.Start, *p)
-			return nil
-		}
-		h.Kind, h.Addr = ast.HostIPv4, a
-		return h
-	}
-	// Every other host is classified by its meaning, after mapping to
-	// A-labels (literal.Name): "ｌｏｃａｌｈｏｓｔ" is localhost, and
-	// "１２７.０.０.１" is an error, never a name.
-	name, probs := literal.Name(raw)
-	if len(probs) == 0 && name == literal.Localhost {
-		h.Kind, h.Name = ast.HostLocalhost, literal.Localhost
-		return h
-	}
-	if c.kind == ast.Inbound {
-		// An inbound name is an interface, never a domain; but a spelling
-		// that maps to an address is reported as what it reads as.
-		if len(probs) > 0 && probs[0].ID == "CS004" && !literal.IsASCII(raw) {
-			c.literalProblem(sp.Start, probs[0])
-			return nil
-		}
-		if p := literal.Interface(raw); p != nil {
-			c.literalProblem(sp.Start, *p)
-			return nil
-		}
-		h.Kind, h.Iface = ast.HostInterface, raw
-		return h
-	}
-	if len(probs) > 0 {
-		for _, p := range probs {
-			c.literalProblem(sp.Start, p)
-		}
-		return nil
-	}
-	h.Kind, h.Name = ast.HostDomain, name
-	return h
-}
-
-// literalProblem reports a problem of package literal found in text at base.
-func (c *checker) literalProblem(base int, p literal.Problem) {
-	var fixes []fix
-	if p.Fix != "" {
-		fixes = append(fixes, replace("write "+p.Fix, base, base+literalLen(c.text[base:], p), p.Fix))
-	}
-	c.report(p.ID, base+p.Start, base+max(p.End, p.Start+1), p.Message, fixes...)
-}
-
-// literalLen is the length of the literal a whole-literal fix replaces: up
-// to the next delimiter of the flag.
-func literalLen(rest string, p literal.Problem) int {
-	if p.End > 0 && p.Start == 0 {
-		return p.End
-	}
-	n := strings.IndexAny(rest, ":#")
-	if n < 0 {
-		n = len(rest)
-	}
-	return n
-}
-
-// wildcardHost checks a host containing "*".
-func (c *checker) wildcardHost(h *ast.Host, raw string) *ast.Host {
-	start := h.Start
-	if raw == "*" {
-		h.Kind = ast.HostAny
-		return h
-	}
-	if c.kind == ast.Inbound {
-		c.report("CS008", start, start+len(raw), fmt.Sprintf("inbound rules take *, localhost, an interface or an address, not the name pattern %q", raw))
-		return nil
-	}
-	if strings.HasPrefix(raw, "*.") && !strings.Contains(raw[2:], "*") {
-		rest := raw[2:]
-		if literal.LooksLikeIPv4(rest) {
-			c.report("CS008", start, start+len(raw), fmt.Sprintf("%q is not a name pattern: a wildcard stands for labels of a name, not parts of an IPv4 address; use a CIDR such as 10.0.0.0/8", raw))
-			return nil
-		}
-		name, probs := literal.Name(rest)
-		if len(probs) > 0 {
-			for _, p := range probs {
-				c.literalProblem(start+2, p)
-			}
-			return nil
-		}
-		h.Kind, h.Name = ast.HostWildcard, name
-		return h
-	}
-	i := strings.IndexByte(raw, '*')
-	if strings.HasPrefix(raw, "*.") {
-		i = 2 + strings.IndexByte(raw[2:], '*')
-	}
-	msg := fmt.Sprintf("wildcard in %q: a wildcard is a lone * or a whole leading label (*.example.com)", raw)
-	var fixes []fix
-	switch {
-	case i == 0 && len(raw) > 1 && raw[1] != '.' && raw[1] != '*' && !strings.Contains(raw[1:], "*"):
-		fixes = append(fixes, replace("match the names below "+raw[1:], start, start+len(raw), "*."+strings.TrimLeft(raw[1:], ".")))
-	}
-	c.report("CS008", start+i, start+i+1, msg, fixes...)
-	return nil
-}
-
-// ipv4CIDR checks "a.b.c.d/len".
-func (c *checker) ipv4CIDR(h *ast.Host, addrText string, pre *prefix) *ast.Host {
-	start := h.Start
-	a, p := literal.IPv4(addrText)
-	if p != nil {
-		c.literalProblem(start, *p)
-		return nil
-	}
-	bits, ok := c.prefixLen(pre, 32)
-	if !ok {
-		return nil
-	}
-	return c.network(h, a, bits, "", "")
-}
-
-// prefixLen reads the length of a CIDR, at most max.
-func (c *checker) prefixLen(pre *prefix, limit int) (int, bool) {
-	sl := tokSpan(pre.Slash)
-	if pre.Len == nil {
-		c.report("CS004", sl.Start, sl.End, "missing prefix length after '/'")
-		return 0, false
-	}
-	sp := tokSpan(*pre.Len)
-	return c.prefixLenText(pre.Len.Value, sp.Start, limit)
-}
-
-func (c *checker) prefixLenText(s string, at, limit int) (int, bool) {
-	n, ok := smallNumber(s)
-	if !ok || n > limit || len(s) > 1 && s[0] == '0' {
-		c.report("CS004", at, at+len(s), fmt.Sprintf("prefix length %q is not a number from 0 to %d", s, limit))
-		return 0, false
-	}
-	return n, true
-}
-
-// smallNumber reads a decimal number of at most 6 digits.
-func smallNumber(s string) (int, bool) {
-	if s == "" || len(s) > 6 {
-		return 0, false
-	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-		n = n*10 + int(s[i]-'0')
-	}
-	return n, true
-}
-
-// ipv6Host checks a bracketed host: "[addr]" or "[addr/len]".
-func (c *checker) ipv6Host(h *ast.Host, t *target) *ast.Host {
-	tok := *t.Bracketed
-	sp := tokSpan(tok)
-	if !strings.HasSuffix(tok.Value, "]") {
-		c.report("CS001", sp.Start, sp.End, "missing ']' after the IPv6 address", replace("close the bracket", sp.End, sp.End, "]"))
-		return nil
-	}
-	inner := tok.Value[1 : len(tok.Value)-1]
-	at := sp.Start + 1
-	if t.Prefix != nil {
-		full := c.slice(targetSpan(t))
-		c.report("CS004", sp.Start, targetSpan(t).End, fmt.Sprintf("write the prefix length inside the brackets: [%s%s]", inner, strings.TrimPrefix(full, tok.Value)),
-			replace("move the prefix length into the brackets", sp.Start, targetSpan(t).End, "["+inner+strings.TrimPrefix(full, tok.Value)+"]"))
-		return nil
-	}
-	addrText, lenText, isCIDR := strings.Cut(inner, "/")
-	a, p := literal.IPv6(addrText)
-	if p != nil {
-		if p.ID == "CS005" && isCIDR {
-			// An IPv4-mapped network: the fix is the IPv4 network.
-			if n, ok := smallNumber(lenText); ok && n >= 96 && n <= 128 {
-				v4 := p.Fix + "/" + fmt.Sprint(n-96)
-				c.report("CS005", sp.Start, sp.End, fmt.Sprintf("IPv4-mapped IPv6 network %s stands for the IPv4 network %s; write %s", tok.Value, v4, v4),
-					replace("write "+v4, sp.Start, sp.End, v4))
-				return nil
-			}
-		}
-		var fixes []fix
-		if p.Fix != "" {
-			fixText := p.Fix
-			if p.ID == "CS004" && strings.Contains(p.Message, "zone") {
-				fixText = "[" + p.Fix + suffixIf(isCIDR, "/"+lenText) + "]"
-			}
-			fixes = append(fixes, replace("write "+fixText, sp.Start, sp.End, fixText))
-		}
-		c.report(p.ID, at+p.Start, at+max(p.End, p.Start+1), p.Message, fixes...)
-		return nil
-	}
-	if !isCIDR {
-		h.Kind, h.Addr = ast.HostIPv6, a
-		return h
-	}
-	bits, ok := c.prefixLenText(lenText, at+len(addrText)+1, 128)
-	if !ok {
-		return nil
-	}
-	return c.network(h, a, bits, "[", "]")
-}
-
-func suffixIf(cond bool, s string) string {
-	if cond {
-		return s
-	}
-	return ""
-}
-
-// network makes a cidr host, reporting host bits below the mask (CS006).
-func (c *checker) network(h *ast.Host, a netip.Addr, bits int, open, close string) *ast.Host {
-	p := netip.PrefixFrom(a, bits)
-	if m := p.Masked(); m != p {
-		fixText := open + m.String() + close
-		c.report("CS006", h.Start, h.End, fmt.Sprintf("%s has host bits set below the /%d mask; the network is %s", h.Raw, bits, fixText),
-			replace("write the network address", h.Start, h.End, fixText))
-		return nil
-	}
-	h.Kind, h.Prefix = ast.HostCIDR, p
-	return h
-}
-
-// hostMapping checks "->IP" after a host.
-func (c *checker) hostMapping(r *ast.Rule, m *Mapping) *ast.HostMapping {
-	arrow := tokSpan(m.Arrow)
-	end := c.mappingEnd(m)
-	hm := &ast.HostMapping{Span: ast.Span{Start: arrow.Start, End: end}, Arrow: arrow, Raw: c.text[arrow.End:end]}
-	switch {
-	case c.kind == ast.Inbound:
-		c.report("CS009", arrow.Start, end, "an inbound rule cannot map a host; map the port instead (tcp://*:80->8080)")
-		return nil
-	case r.Host == nil:
-		if r.Ellipsis != nil {
-			c.report("CS009", arrow.Start, end, "'...' cannot be mapped; a host mapping takes one exact name")
-		}
-		return nil
-	case r.Host.Kind != ast.HostDomain:
-		c.report("CS009", r.Host.Start, end, fmt.Sprintf("a host mapping maps one exact name to one IP address; %s %q cannot be mapped", hostKindWords(r.Host.Kind), r.Host.Raw))
-		return nil
-	case end == arrow.End:
-		c.report("CS009", arrow.Start, arrow.End, "missing IP address after '->'")
-		return nil
-	}
-	if m.Bracketed != nil {
-		if !strings.HasSuffix(m.Bracketed.Value, "]") {
-			c.report("CS001", arrow.End, end, "missing ']' after the IPv6 address", replace("close the bracket", end, end, "]"))
-			return nil
-		}
-		inner := strings.TrimSuffix(strings.TrimPrefix(m.Bracketed.Value, "["), "]")
-		a, p := literal.IPv6(inner)
-		if p != nil {
-			var fixes []fix
-			if p.Fix != "" {
-				fixes = append(fixes, replace("write "+p.Fix, arrow.End, end, p.Fix))
-			}
-			c.report(p.ID, arrow.End, end, p.Message, fixes...)
-			return nil
-		}
-		hm.Addr = a
-		return hm
-	}
-	if !literal.LooksLikeIPv4(hm.Raw) {
-		c.report("CS009", arrow.End, end, fmt.Sprintf("a host mapping maps a name to one IP address; %q is not an IP address", hm.Raw))
-		return nil
-	}
-	a, p := literal.IPv4(hm.Raw)
-	if p != nil {
-		c.literalProblem(arrow.End, *p)
-		return nil
-	}
-	hm.Addr = a
-	return hm
-}
-
-func hostKindWords(k ast.HostKind) string {
-	switch k {
-	case ast.HostAny:
-		return "the wildcard"
-	case ast.HostWildcard:
-		return "the name pattern"
-	case ast.HostLocalhost:
-		return "the name"
-	case ast.HostInterface:
-		return "the interface"
-	case ast.HostIPv4, ast.HostIPv6:
-		return "the address"
-	case ast.HostCIDR:
-		return "the network"
-	}
-	return "the name"
-}
-
-// mappingEnd returns the end of a mapping's target (or of its arrow).
-func (c *checker) mappingEnd(m *Mapping) int {
-	switch {
-	case m.Bracketed != nil:
-		return tokSpan(*m.Bracketed).End
-	case len(m.Parts) > 0:
-		return tokSpan(m.Parts[len(m.Parts)-1]).End
-	}
-	return tokSpan(m.Arrow).End
-}
-
 // families checks the family modifiers.
-func (c *checker) families(r *ast.Rule, toks []lexer.Token) {
-	for _, t := range toks {
-		sp := tokSpan(t)
+func (c *checker) families(r *ast.Rule, fams []*family) {
+	for _, f := range fams {
+		t := c.tok(f.Token)
+		sp := c.span(f.Token)
 		var fam ast.Family
-		switch t.Value {
-		case "#ipv4-only":
+		switch t.Type {
+		case tIPv4Only:
 			fam = ast.IPv4Only
-		case "#ipv6-only":
+		case tIPv6Only:
 			fam = ast.IPv6Only
 		default:
 			if s := suggestFamily(t.Value); s != "" {
@@ -710,118 +396,4 @@ func (c *checker) families(r *ast.Rule, toks []lexer.Token) {
 		}
 		r.Family = &ast.FamilyMod{Span: sp, Family: fam, Raw: t.Value}
 	}
-}
-
-// syntaxError turns a participle error into a CS001 diagnostic with our own
-// words, never participle's.
-func (c *checker) syntaxError(err error) {
-	var perr participle.Error
-	if !errors.As(err, &perr) {
-		c.report("CS001", 0, len(c.text), "this flag cannot be read")
-		return
-	}
-	pos := perr.Position().Offset
-	var tok lexer.Token
-	var ute *participle.UnexpectedTokenError
-	if errors.As(err, &ute) {
-		tok = ute.Unexpected
-		pos = tok.Pos.Offset
-	}
-	end := pos + max(len(tok.Value), 1)
-	if tok.EOF() {
-		end = pos
-	}
-	// Where does the value start? After the flag name and "=" or blank.
-	valueStart := 0
-	if strings.HasPrefix(c.text, "-") {
-		valueStart = strings.IndexAny(c.text, "= \t")
-		if valueStart < 0 {
-			valueStart = len(c.text)
-		} else {
-			valueStart++
-		}
-	}
-	value := c.text[valueStart:]
-	if pos == 0 {
-		c.notAFlag()
-		return
-	}
-	if n, fixText := schemeTypo(value); n > 0 {
-		c.report("CS001", valueStart, valueStart+n, fmt.Sprintf("malformed protocol %q; write %s", value[:n], fixText),
-			replace("write "+fixText, valueStart, valueStart+n, fixText))
-		return
-	}
-	if i := strings.Index(value, "://"); i >= 0 {
-		hostStart := valueStart + i + 3
-		hostEnd := len(c.text)
-		if j := strings.IndexAny(c.text[hostStart:], "#>"); j >= 0 {
-			hostEnd = hostStart + j
-			if c.text[hostEnd] == '>' && hostEnd > hostStart && c.text[hostEnd-1] == '-' {
-				hostEnd--
-			}
-		}
-		if fixed, ok := bareIPv6(c.text[hostStart:hostEnd]); ok {
-			c.report("CS004", hostStart, hostEnd, fmt.Sprintf("IPv6 address must be written in brackets: %s", fixed),
-				replace("put the address in brackets", hostStart, hostEnd, fixed))
-			return
-		}
-	}
-	sym := flagLexer.Symbols()
-	switch {
-	case tok.EOF():
-		c.report("CS001", pos, pos, "the flag ends too early")
-	case tok.Type == sym["Space"]:
-		if rest := c.text[end:]; strings.HasPrefix(rest, "#ipv4-only") || strings.HasPrefix(rest, "#ipv6-only") {
-			c.report("CS001", pos, end, "whitespace before the family modifier; write it right after the ports",
-				replace("remove the whitespace", pos, end, ""))
-			return
-		}
-		c.report("CS001", pos, end, "whitespace is not allowed inside a flag value")
-	case tok.Type == sym["Invalid"]:
-		r, size := utf8.DecodeRuneInString(c.text[pos:])
-		end = pos + size
-		switch r {
-		case '"', '\'', '`':
-			c.report("CS001", pos, end, fmt.Sprintf("unexpected quote %c: quotes are not part of a flag (in a flags file, write the flag without them)", r))
-		case '%':
-			c.report("CS001", pos, end, "unexpected character '%': a host is a name, an IPv4 address or an IPv6 address in brackets (an IPv6 zone such as %eth0 is not allowed either)")
-		case ',':
-			if strings.Contains(c.text[:pos], "->") {
-				c.report("CS009", pos, end, "a port mapping maps one port or one range, not a list")
-			} else {
-				c.report("CS001", pos, end, "unexpected ','")
-			}
-		default:
-			c.report("CS001", pos, end, fmt.Sprintf("unexpected character %q", r))
-		}
-	case c.afterFamily(pos):
-		c.report("CS001", pos, end, fmt.Sprintf("unexpected %q after the family modifier; the modifier comes last", tok.Value))
-	case tok.Type == sym["Eq"]:
-		c.report("CS001", pos, end, "unexpected '='")
-	case tok.Type == sym["Arrow"]:
-		c.report("CS009", pos, end, "unexpected '->': a mapping follows a name (name->ip) or the ports (80->8080), once")
-	default:
-		c.report("CS001", pos, end, fmt.Sprintf("unexpected %q", tok.Value))
-	}
-}
-
-// afterFamily reports whether pos comes after a family modifier.
-func (c *checker) afterFamily(pos int) bool {
-	i := strings.LastIndexByte(c.text[:pos], '#')
-	return i >= 0 && i > strings.LastIndexAny(c.text[:pos], " \t")
-}
-
-// notAFlag reports text that does not start with a flag name.
-func (c *checker) notAFlag() {
-	word, _, _ := strings.Cut(c.text, "=")
-	word, _, _ = strings.Cut(word, " ")
-	if word != "" && suggest.Closest(word, 3, ast.FlagNames()...) != "" {
-		c.unknownFlag(word, 0, len(word))
-		return
-	}
-	end := len(word)
-	if end == 0 {
-		end = min(1, len(c.text))
-	}
-	c.report("CS001", 0, end, fmt.Sprintf("expected a flag (--allow-resolve, --allow-outbound or --allow-inbound), found %q", word))
 }

@@ -2,167 +2,158 @@ package grammar
 
 import (
 	"fmt"
-	"strings"
-
-	"github.com/alecthomas/participle/v2/lexer"
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/literal"
 )
 
+// portListEnd returns the end of ":ports" without its mapping.
+func (c *checker) portListEnd(p *ports) int {
+	if p.List != nil {
+		return c.listSpan(p.List).End
+	}
+	return c.span(p.Colon).End
+}
+
+// portsEnd returns the end of ":ports" with its mapping.
+func (c *checker) portsEnd(p *ports) int {
+	if m := p.Map; m != nil {
+		if m.To != nil {
+			return c.listSpan(m.To).End
+		}
+		return c.span(m.Arrow).End
+	}
+	return c.portListEnd(p)
+}
+
+// listSpan returns the span of a port list, without a colon.
+func (c *checker) listSpan(l *portList) ast.Span {
+	if l.Any != nil {
+		return c.span(*l.Any)
+	}
+	return ast.Span{Start: c.itemSpan(l.Items[0]).Start, End: c.itemSpan(l.Items[len(l.Items)-1]).End}
+}
+
+// itemSpan returns the span of a port or range.
+func (c *checker) itemSpan(it *portItem) ast.Span {
+	s := c.span(it.Lo)
+	if it.Hi != nil {
+		s.End = c.span(*it.Hi).End
+	}
+	return s
+}
+
 // ports checks the port part of a rule: ":ports" and an optional "->ports".
-func (c *checker) ports(r *ast.Rule, s *Spec, hostEnd int) {
-	parts := s.Ports
-	if len(parts) == 0 {
+func (c *checker) ports(r *ast.Rule, v *value, hostEnd int) {
+	p := v.Ports
+	if p == nil {
 		if c.kind != ast.Resolve {
 			c.report("CS001", hostEnd, hostEnd, "missing port; write :PORT, a list (:80,443), a range (:8000-8999) or :* for any port")
 		}
 		return
 	}
-	last := parts[len(parts)-1]
-	end := tokSpan(last.List).End
-	if last.Map != nil {
-		end = c.mappingEnd(last.Map)
-	}
 	if c.kind == ast.Resolve {
-		start := tokSpan(parts[0].List).Start
+		start := c.span(p.Colon).Start
+		if v.Host != nil && v.Host.Name != nil && len(v.Host.Name.Colons) > 0 {
+			start = c.span(v.Host.Name.Colons[0].Colon).Start
+		}
+		end := c.portsEnd(p)
 		c.report("CS001", start, end, "--allow-resolve takes no port: a lookup is of a name, not a service",
 			replace("remove the port", start, end, ""))
 		return
 	}
-	if len(parts) > 1 {
-		// An interface name may contain ':' ("eth0:1"); the ports come
-		// after the last colon.
-		if c.kind == ast.Inbound && r.Host != nil && r.Host.Kind == ast.HostInterface && noMaps(parts[:len(parts)-1]) {
-			ifEnd := tokSpan(parts[len(parts)-2].List).End
-			raw := c.text[r.Host.Start:ifEnd]
-			if p := literal.Interface(raw); p != nil {
-				c.literalProblem(r.Host.Start, *p)
-				return
-			}
-			r.Host.Raw, r.Host.Iface, r.Host.End = raw, raw, ifEnd
-			parts = parts[len(parts)-1:]
-		} else {
-			sp := tokSpan(parts[1].List)
-			c.report("CS001", sp.Start, sp.Start+1, "unexpected ':' after the ports")
-			return
-		}
+	if v.Host != nil && v.Host.Name != nil && len(v.Host.Name.Colons) > 0 && !c.interfaceColons(r, v.Host.Name, p) {
+		return
 	}
-	p := parts[0]
-	r.Ports = c.portList(p.List)
+	colon := c.span(p.Colon)
+	if p.List == nil {
+		c.report("CS001", colon.Start, colon.End, "missing port after ':'; write a port, a list (80,443), a range (8000-8999) or * for any port")
+		return
+	}
+	r.Ports = c.portList(p.List, colon.Start)
 	if p.Map != nil {
 		r.PortMap = c.portMapping(p.Map)
 	}
 }
 
-func noMaps(ps []*Ports) bool {
-	for _, p := range ps {
-		if p.Map != nil {
+// interfaceColons takes the colons of a name into an inbound interface
+// name ("eth0:1"): the ports follow the last colon. Anywhere else the
+// first port part is taken and the colon after it is reported.
+func (c *checker) interfaceColons(r *ast.Rule, n *name, p *ports) bool {
+	if c.kind == ast.Inbound && r.Host != nil && r.Host.Kind == ast.HostInterface {
+		last := n.Colons[len(n.Colons)-1]
+		ifEnd := c.span(last.Part).End
+		raw := c.text[r.Host.Start:ifEnd]
+		if prob := literal.Interface(raw); prob != nil {
+			c.literalProblem(r.Host.Start, *prob)
 			return false
 		}
+		r.Host.Raw, r.Host.Iface, r.Host.End = raw, raw, ifEnd
+		return true
 	}
-	return true
+	next := p.Colon
+	if len(n.Colons) > 1 {
+		next = n.Colons[1].Colon
+	}
+	at := c.span(next).Start
+	c.report("CS001", at, at+1, "unexpected ':' after the ports")
+	return false
 }
 
-// portList checks ":*" or ":item,item,...".
-func (c *checker) portList(t lexer.Token) *ast.PortList {
-	sp := tokSpan(t)
-	pl := &ast.PortList{Span: sp}
-	body := t.Value[1:]
-	at := sp.Start + 1
-	if body == "" {
-		c.report("CS001", sp.Start, sp.End, "missing port after ':'; write a port, a list (80,443), a range (8000-8999) or * for any port")
-		return nil
-	}
-	if body == "*" {
+// portList checks "*" or "item,item,..." written after a colon at colon.
+func (c *checker) portList(l *portList, colon int) *ast.PortList {
+	end := c.listSpan(l).End
+	pl := &ast.PortList{Span: ast.Span{Start: colon, End: end}}
+	if l.Any != nil {
 		pl.Any = true
 		return pl
 	}
-	items := strings.Split(body, ",")
-	ok := true
-	off := at
-	for i, raw := range items {
-		switch {
-		case raw == "*":
-			c.report("CS001", off, off+1, "'*' already means every port; it cannot be part of a list",
-				replace("allow every port", at, sp.End, "*"))
-			ok = false
-		case raw == "":
-			// Remove the comma before (or, for the first item, after) the empty item.
-			cs, ce := off-1, off
-			if i == 0 {
-				cs, ce = off, off+1
-			}
-			c.report("CS001", cs, ce, "empty item in port list", replace("remove the extra comma", cs, ce, ""))
-			ok = false
-		default:
-			item := c.portItem(raw, off)
-			if item == nil {
-				ok = false
-			} else {
-				pl.Items = append(pl.Items, item)
-			}
+	pl.Items = make([]*ast.PortItem, 0, len(l.Items))
+	for _, it := range l.Items {
+		item := c.portItem(it)
+		if item == nil {
+			return nil
 		}
-		off += len(raw) + 1
-	}
-	if !ok {
-		return nil
+		pl.Items = append(pl.Items, item)
 	}
 	return pl
 }
 
-// portItem checks one port or range "lo-hi" written at offset at.
-func (c *checker) portItem(raw string, at int) *ast.PortItem {
-	item := &ast.PortItem{Span: ast.Span{Start: at, End: at + len(raw)}, Raw: raw}
-	if lo, hi, ok := strings.Cut(raw, ".."); ok && literal.IsDigits(lo) && literal.IsDigits(strings.TrimLeft(hi, ".")) {
-		hi = strings.TrimLeft(hi, ".")
-		c.report("CS001", at, at+len(raw), fmt.Sprintf("%q is not a port range; write %s-%s", raw, lo, hi),
-			replace("write "+lo+"-"+hi, at, at+len(raw), lo+"-"+hi))
-		return nil
-	}
-	loText, hiText, isRange := strings.Cut(raw, "-")
-	lo, ok := c.port(loText, at)
-	if !isRange {
+// portItem checks one port or range "lo-hi".
+func (c *checker) portItem(it *portItem) *ast.PortItem {
+	sp := c.itemSpan(it)
+	item := &ast.PortItem{Span: sp, Raw: c.slice(sp)}
+	loSpan := c.span(it.Lo)
+	lo, ok := c.port(c.slice(loSpan), loSpan.Start)
+	if it.Hi == nil {
 		if !ok {
 			return nil
 		}
 		item.Lo, item.Hi = lo, lo
 		return item
 	}
-	if loText == "" || hiText == "" {
-		c.report("CS001", at, at+len(raw), fmt.Sprintf("port range %q needs a port on each side of '-'", raw))
-		return nil
-	}
-	hiAt := at + len(loText) + 1
-	hi, ok2 := c.port(hiText, hiAt)
+	hiSpan := c.span(*it.Hi)
+	hi, ok2 := c.port(c.slice(hiSpan), hiSpan.Start)
 	if !ok || !ok2 {
 		return nil
 	}
 	if lo > hi {
-		fixed := hiText + "-" + loText
-		c.report("CS002", at, at+len(raw), fmt.Sprintf("port range %s is backwards: its low end is above its high end", raw),
-			replace("write "+fixed, at, at+len(raw), fixed))
+		fixed := c.slice(hiSpan) + "-" + c.slice(loSpan)
+		c.report("CS002", sp.Start, sp.End, fmt.Sprintf("port range %s is backwards: its low end is above its high end", item.Raw),
+			replace("write "+fixed, sp.Start, sp.End, fixed))
 		return nil
 	}
 	item.Lo, item.Hi = lo, hi
 	return item
 }
 
-// port checks one decimal port number written at offset at.
+// port checks one decimal port number s written at offset at.
 func (c *checker) port(s string, at int) (int, bool) {
-	if !literal.IsDigits(s) {
-		if s == "*" {
-			c.report("CS001", at, at+1, "'*' cannot be part of a port range")
-		} else {
-			c.report("CS001", at, at+len(s), fmt.Sprintf("port %q is not a number", s))
-		}
-		return 0, false
+	i := 0
+	for i < len(s)-1 && s[i] == '0' {
+		i++
 	}
-	trimmed := strings.TrimLeft(s, "0")
-	n, ok := smallNumber(trimmed)
-	if trimmed == "" {
-		n, ok = 0, true
-	}
+	n, ok := smallNumber(s[i:])
 	if !ok || n > 65535 {
 		c.report("CS002", at, at+len(s), fmt.Sprintf("port %s is out of range (0-65535)", s))
 		return 0, false
@@ -171,23 +162,24 @@ func (c *checker) port(s string, at int) (int, bool) {
 }
 
 // portMapping checks "->port" or "->lo-hi" after the ports.
-func (c *checker) portMapping(m *Mapping) *ast.PortMapping {
-	arrow := tokSpan(m.Arrow)
-	end := c.mappingEnd(m)
-	pm := &ast.PortMapping{Span: ast.Span{Start: arrow.Start, End: end}, Arrow: arrow}
-	raw := c.text[arrow.End:end]
-	switch {
-	case m.Bracketed != nil:
-		c.report("CS009", arrow.End, end, "a port mapping maps ports to ports; the host side is a port or a range")
-		return nil
-	case raw == "":
+func (c *checker) portMapping(m *portMapping) *ast.PortMapping {
+	arrow := c.span(m.Arrow)
+	if m.To == nil {
 		c.report("CS009", arrow.Start, arrow.End, "missing port after '->'")
 		return nil
-	case raw == "*":
-		c.report("CS009", arrow.End, end, "'*' cannot be mapped; a port mapping maps one port or one range")
+	}
+	to := c.listSpan(m.To)
+	pm := &ast.PortMapping{Span: ast.Span{Start: arrow.Start, End: to.End}, Arrow: arrow}
+	switch {
+	case m.To.Any != nil:
+		c.report("CS009", to.Start, to.End, "'*' cannot be mapped; a port mapping maps one port or one range")
+		return nil
+	case len(m.To.Items) > 1:
+		at := c.itemSpan(m.To.Items[0]).End
+		c.report("CS009", at, at+1, "a port mapping maps one port or one range, not a list")
 		return nil
 	}
-	pm.Item = c.portItem(raw, arrow.End)
+	pm.Item = c.portItem(m.To.Items[0])
 	if pm.Item == nil {
 		return nil
 	}

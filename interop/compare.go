@@ -3,6 +3,7 @@ package interop
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -229,9 +230,16 @@ type Part struct {
 	Ports    policy.PortSet
 	Families policy.Families
 	Hosts    []string
-	cells    map[cell]bool
-	addrs    map[int]bool // address atoms, summed up in Hosts at the end
-	entries  []int        // the entries of a merged part
+	// Unspecified marks the one part of a comparison that holds every
+	// connect and send to an unspecified address (0.0.0.0/8, [::]) that
+	// the runtime allows: capspec denies them whatever the rules say (SPEC
+	// §3.3), so they are reported once, not per entry and operation. Its
+	// Entry is the first entry that allows one; Ops are its operations.
+	Unspecified bool
+	Ops         []eval.Op
+	cells       map[cell]bool
+	addrs       map[int]bool // address atoms, summed up in Hosts at the end
+	entries     []int        // the entries of a merged or unspecified part, sorted
 }
 
 // Contains reports whether the part holds a request in family f.
@@ -250,26 +258,48 @@ func (s *Space) Covers(q eval.Request, f policy.Families) bool {
 	return ok
 }
 
+// unspecifiedDest reports whether a request is a connect or send to an
+// unspecified address, which capspec denies whatever the rules say (SPEC
+// §3.3; policy.IsUnspecifiedDestination).
+func unspecifiedDest(q eval.Request) bool {
+	return (q.Op == eval.Connect || q.Op == eval.Send) && q.Addr.IsValid() && policy.IsUnspecifiedDestination(q.Addr)
+}
+
 // compare decides every probe of the space with both sides and returns the
-// parts where they differ.
+// parts where they differ. A is capspec's side (a policy), B the
+// runtime's. The connects and sends to unspecified addresses that B allows
+// (A never does) make one part of their own (Part.Unspecified); every
+// other part holds requests of one operation charged to one entry.
 func compare(sp *space, a, b Decider) []*Part {
 	type key struct {
-		side  Side
-		entry int
-		op    eval.Op
+		side   Side
+		entry  int
+		op     eval.Op
+		unspec bool
 	}
 	parts := map[key]*Part{}
 	var order []key
 	add := func(side Side, entry int, q eval.Request, f policy.Families) {
-		k := key{side, entry, q.Op}
+		k := key{side, entry, q.Op, false}
+		if side == OnlyB && unspecifiedDest(q) {
+			k = key{side: side, entry: -1, unspec: true}
+		}
 		p := parts[k]
 		if p == nil {
-			p = &Part{Side: side, Entry: entry, Op: q.Op, Example: q, cells: map[cell]bool{}, addrs: map[int]bool{}}
+			p = &Part{Side: side, Entry: entry, Op: q.Op, Example: q, Unspecified: k.unspec, cells: map[cell]bool{}, addrs: map[int]bool{}}
 			if famsOf(q) != f {
 				p.ExampleFamily = f
 			}
 			parts[k] = p
 			order = append(order, k)
+		}
+		if p.Unspecified {
+			if !slices.Contains(p.entries, entry) {
+				p.entries = append(p.entries, entry)
+			}
+			if !slices.Contains(p.Ops, q.Op) {
+				p.Ops = append(p.Ops, q.Op)
+			}
 		}
 		c, _ := sp.cellOf(q, f)
 		if !p.cells[c] {
@@ -305,7 +335,12 @@ func compare(sp *space, a, b Decider) []*Part {
 	out := make([]*Part, 0, len(order))
 	for _, k := range order {
 		p := parts[k]
-		p.Hosts = append(p.Hosts, sp.addrSummary(p.addrs)...)
+		p.Hosts = append(p.Hosts, sp.addrSummary(p.addrs, (p.Op == eval.Connect || p.Op == eval.Send) && !p.Unspecified)...)
+		if p.Unspecified {
+			slices.Sort(p.entries)
+			slices.Sort(p.Ops)
+			p.Entry = p.entries[0]
+		}
 		out = append(out, p)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -354,8 +389,12 @@ func (s *space) hostLabel(c cell, q eval.Request) string {
 }
 
 // addrSummary writes a set of address atoms as the networks they make up,
-// a few of them and a count of the rest.
-func (s *space) addrSummary(atoms map[int]bool) []string {
+// a few of them and a count of the rest. With destinations true (the
+// atoms are destinations of connects or sends, never unspecified ones:
+// those are left to the Unspecified part), every address of a family but
+// the unspecified ones reads "any IPv4 address", not "1.0.0.0/8,
+// 2.0.0.0/7, …".
+func (s *space) addrSummary(atoms map[int]bool, destinations bool) []string {
 	if len(atoms) == 0 {
 		return nil
 	}
@@ -365,8 +404,18 @@ func (s *space) addrSummary(atoms map[int]bool) []string {
 		b.AddRange(netipx.IPRangeFrom(lo, hi))
 	}
 	set, _ := b.IPSet()
-	var out []string
 	ps := set.Prefixes()
+	if destinations {
+		for _, u := range []netip.Prefix{policy.Unspecified4, policy.Unspecified6} {
+			whole := netip.PrefixFrom(u.Addr(), 0)
+			if set.ContainsRange(netipx.IPRangeFrom(lastAddr(u).Next(), lastAddr(whole))) {
+				ps = slices.DeleteFunc(ps, func(p netip.Prefix) bool { return p.Addr().Is4() == u.Addr().Is4() })
+				ps = append(ps, whole)
+			}
+		}
+		slices.SortFunc(ps, func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
+	}
+	var out []string
 	for i, p := range ps {
 		if i == 3 {
 			out = append(out, fmt.Sprintf("%d more networks", len(ps)-3))

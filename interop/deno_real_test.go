@@ -84,7 +84,9 @@ for (const p of probes) {
 // TestRealDeno runs the exported --allow-net in real Deno (from npm:
 // .ci/run installs it) and checks that what Deno grants is what the model
 // says, and that every request on which Deno and the policy disagree is in
-// the export's report — the *.x apex trap included.
+// the export's report — the *.x apex trap included, and a real connect to
+// 0.0.0.0 (which on Linux reaches the loopback listener) in the one
+// unspecified-destination difference.
 func TestRealDeno(t *testing.T) {
 	bin := denoBinary()
 	if bin == "" {
@@ -122,7 +124,8 @@ func TestRealDeno(t *testing.T) {
 		fmt.Sprintf("--allow-outbound=tcp://127.0.0.1:%d", p2),
 		fmt.Sprintf("--allow-outbound=tcp://*.example.com:%d", p1),
 		fmt.Sprintf("--allow-inbound=tcp://127.0.0.1:%d", p3),
-		"--allow-outbound=tcp://[2001:db8::/32]:443", // Deno cannot write an IPv6 network
+		fmt.Sprintf("--allow-inbound=tcp://*:%d", p2), // Deno: 0.0.0.0:p2, which also grants connecting there
+		"--allow-outbound=tcp://[2001:db8::/32]:443",  // Deno cannot write an IPv6 network
 	}
 	p, ds := eval.CompileFlags(flags...)
 	if len(ds) > 0 {
@@ -159,6 +162,7 @@ func TestRealDeno(t *testing.T) {
 		conn("127.0.0.1", p1, true),
 		conn("localhost", p2, true),
 		conn("[2001:db8::1]", 443, false),
+		conn("0.0.0.0", p2, true), // capspec denies it whatever the rules say; Deno connects, to the loopback listener
 		{Kind: "listen", Host: "127.0.0.1", Port: p3, req: eval.Request{Op: eval.Listen, Local: eval.LocalAddr, Addr: a4, Port: uint16(p3)}, fam: policy.IPv4},
 		{Kind: "listen", Host: "127.0.0.1", Port: p1 + 0, req: eval.Request{Op: eval.Listen, Local: eval.LocalAddr, Addr: a4, Port: uint16(p1)}, fam: policy.IPv4},
 	}
@@ -224,6 +228,18 @@ func TestRealDeno(t *testing.T) {
 		if pr.Kind == "connect" && pr.Host == "localhost" && pr.Port == p1 && found {
 			apexReported = true
 		}
+	}
+	unspec := 0
+	for _, d := range e.Differences {
+		if d.Unspecified {
+			unspec++
+			if d.Kind != Wider || !d.Contains(conn("0.0.0.0", p2, true).req, policy.IPv4) {
+				t.Errorf("the unspecified difference %+v does not hold the real connect to 0.0.0.0:%d", d, p2)
+			}
+		}
+	}
+	if unspec != 1 {
+		t.Errorf("%d unspecified differences, want 1", unspec)
 	}
 	if !apexReported {
 		t.Errorf("the apex trap (*.localhost granting localhost in Deno) was not reported on a real connect")

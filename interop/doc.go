@@ -12,6 +12,10 @@
 // one request per cell is decided by both, and every cell where they
 // differ becomes part of a Difference, charged to the rule or entry that
 // allows it and shown by an example request (checked with
-// eval.NewReference). ImportConfig goes the other way: a runtime's
-// configuration as canonical capspec flags, with the same computed report.
+// eval.NewReference). The connects and sends to unspecified addresses
+// (0.0.0.0/8, [::]), which capspec denies whatever the rules say and the
+// runtimes allow, are one difference of their own (Difference.Unspecified),
+// left out of Export.Wider and Import.Exact. ImportConfig goes the other
+// way: a runtime's configuration as canonical capspec flags, with the same
+// computed report.
 package interop

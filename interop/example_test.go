@@ -10,7 +10,9 @@ import (
 )
 
 // A runtime embedding capspec exports a policy to Deno and learns exactly
-// what Deno's --allow-net would grant beyond it.
+// what Deno's --allow-net would grant beyond it. One difference is the
+// same for every export with a name: Deno connects to an unspecified
+// address a name resolves to, which capspec always denies.
 func ExampleExportPolicy() {
 	p, _ := eval.CompileFlags("--allow-outbound=tcp://*.example.com:443")
 	e, err := interop.ExportPolicy("deno", p)
@@ -19,13 +21,20 @@ func ExampleExportPolicy() {
 	}
 	fmt.Println(e.Config.Text)
 	for _, d := range e.Differences {
+		if d.Unspecified {
+			fmt.Println("unspecified", d.Example)
+			continue
+		}
 		fmt.Println(d.Kind, d.Example)
 	}
+	fmt.Println("wider:", e.Wider())
 	// Output:
 	// --allow-net=*.example.com:443
 	// wider lookup example.com ipv4
 	// wider connect tcp example.com:443 (ipv4)
 	// wider send udp example.com:443 (ipv4)
+	// unspecified connect tcp 0.0.0.0:443 via example.com
+	// wider: true
 }
 
 // Reading a runtime's configuration gives canonical capspec flags and what

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/eval"
 	"github.com/capspec/capspec/policy"
@@ -59,6 +60,13 @@ type Difference struct {
 	Covers string
 	// Diagnostic is the difference as a diagnostic on the source.
 	Diagnostic diag.Diagnostic
+	// Unspecified marks the one difference of an export or import that
+	// holds every connect and send to an unspecified address (0.0.0.0/8,
+	// [::]) the runtime allows: capspec denies them whatever the rules say
+	// (SPEC §3.3), and no runtime configuration can. It is reported once,
+	// on the first rule (export) or entry (import) it concerns, and makes
+	// neither Export.Wider nor an inexact Import.
+	Unspecified bool
 
 	part  *Part
 	space *space
@@ -88,10 +96,12 @@ type Export struct {
 }
 
 // Wider reports whether the runtime would allow anything the policy does
-// not (a wider part or a lost mapping).
+// not (a wider part or a lost mapping), apart from the unspecified
+// destinations capspec always denies (Difference.Unspecified), which no
+// configuration of the runtime avoids.
 func (e *Export) Wider() bool {
 	for _, d := range e.Differences {
-		if d.Kind != Narrower {
+		if d.Kind != Narrower && !d.Unspecified {
 			return true
 		}
 	}
@@ -150,7 +160,7 @@ func ExportPolicy(runtime string, p *policy.Policy) (*Export, error) {
 	sp := newSpace(&pb, &cb)
 	e := &Export{Config: cfg, policy: p, space: sp}
 	for _, part := range mergeByRule(compare(sp, ps, cfg), cfg) {
-		d := Difference{Rule: -1, Entry: -1, Request: part.Example, Family: part.ExampleFamily, part: part, space: sp}
+		d := Difference{Rule: -1, Entry: -1, Request: part.Example, Family: part.ExampleFamily, Unspecified: part.Unspecified, part: part, space: sp}
 		d.Example = RequestText(part.Example, part.ExampleFamily)
 		d.Covers = part.summary()
 		f := part.ExampleFamily
@@ -159,8 +169,24 @@ func ExportPolicy(runtime string, p *policy.Policy) (*Export, error) {
 		}
 		var sev diag.Severity
 		var id, summary, detail string
-		switch part.Side {
-		case OnlyA:
+		switch {
+		case part.Unspecified:
+			d.Kind = Wider
+			d.Rule, d.Entry = firstRule(p, cfg, part.entries)
+			if d.Rule < 0 {
+				d.Entry = part.Entry
+				if len(p.Rules) > 0 {
+					d.Rule = 0 // what the runtime allows whatever the policy says
+				}
+			}
+			if ps.checkWitness(part.Example, f) || cfg.Decide(part.Example).Families()&f == 0 {
+				return nil, fmt.Errorf("internal error: witness %q does not show an unspecified destination", d.Example)
+			}
+			id, sev = IDExportWider, diag.Warning
+			summary = fmt.Sprintf("%s would also allow %s: capspec denies every connect and send to an unspecified address, %s does not", t.name, d.Example, t.name)
+			detail = fmt.Sprintf("through %s, %s also allows %s; on Linux these reach this host, so capspec denies them whatever the rules say (one warning for the whole export; --strict does not count it)",
+				entriesText(t.name, cfg, part.entries), t.name, d.Covers)
+		case part.Side == OnlyA:
 			d.Kind, d.Rule = Narrower, part.Entry
 			if !ps.checkWitness(part.Example, f) || cfg.Decide(part.Example).Families()&f != 0 {
 				return nil, fmt.Errorf("internal error: witness %q does not show a narrower part", d.Example)
@@ -168,7 +194,7 @@ func ExportPolicy(runtime string, p *policy.Policy) (*Export, error) {
 			id, sev = IDExportNarrower, diag.Info
 			summary = fmt.Sprintf("%s cannot allow %s, which this rule allows", t.name, d.Example)
 			detail = "not allowed in " + t.name + ": " + d.Covers
-		case OnlyB:
+		case part.Side == OnlyB:
 			d.Kind, d.Entry = Wider, part.Entry
 			if rs := cfg.Entries[part.Entry].Rules; len(rs) > 0 {
 				d.Rule = rs[0]
@@ -180,16 +206,8 @@ func ExportPolicy(runtime string, p *policy.Policy) (*Export, error) {
 			}
 			id, sev = IDExportWider, diag.Warning
 			summary = fmt.Sprintf("%s would also allow %s, which the policy denies", t.name, d.Example)
-			var through []string
-			for _, en := range part.entries {
-				through = append(through, strconv.Quote(cfg.Entries[en].Text))
-			}
-			what := "entry"
-			if len(through) > 1 {
-				what = "entries"
-			}
-			detail = fmt.Sprintf("through %s %s %s, %s also allows %s", t.name, what, strings.Join(through, ", "), t.name, d.Covers)
-		case MappedA:
+			detail = fmt.Sprintf("through %s, %s also allows %s", entriesText(t.name, cfg, part.entries), t.name, d.Covers)
+		case part.Side == MappedA:
 			d.Kind, d.Rule = MappingLost, part.Entry
 			if !ps.checkWitness(part.Example, f) || cfg.Decide(part.Example).Families()&f == 0 {
 				return nil, fmt.Errorf("internal error: witness %q does not show a lost mapping", d.Example)
@@ -215,12 +233,63 @@ func (p *Part) summary() string {
 	case eval.Lookup:
 		fmt.Fprintf(&b, "lookups of %s", hosts)
 	case eval.Connect, eval.Send:
-		fmt.Fprintf(&b, "%s %s to %s on ports %s", p.Op, p.Op.Protocol(), hosts, p.Ports.Spell(true))
+		ops := []string{p.Op.String() + " " + p.Op.Protocol().String()}
+		if len(p.Ops) > 0 {
+			ops = ops[:0]
+			for _, op := range p.Ops {
+				ops = append(ops, op.String()+" "+op.Protocol().String())
+			}
+		}
+		fmt.Fprintf(&b, "%s to %s on ports %s", strings.Join(ops, " and "), hosts, p.Ports.Spell(true))
 	default:
 		fmt.Fprintf(&b, "%s %s on %s, ports %s", p.Op, p.Op.Protocol(), hosts, p.Ports.Spell(false))
 	}
 	fmt.Fprintf(&b, " (%s)", p.Families)
 	return b.String()
+}
+
+// maxEntries is the most runtime entries a diagnostic names.
+const maxEntries = 4
+
+// entriesText names runtime entries: deno entry "a", deno entries "a", "b".
+func entriesText(runtime string, c *Config, entries []int) string {
+	var quoted []string
+	for i, en := range entries {
+		if i == maxEntries {
+			quoted = append(quoted, fmt.Sprintf("and %d more", len(entries)-maxEntries))
+			break
+		}
+		quoted = append(quoted, strconv.Quote(c.Entries[en].Text))
+	}
+	what := "entry"
+	if len(entries) > 1 {
+		what = "entries"
+	}
+	return runtime + " " + what + " " + strings.Join(quoted, ", ")
+}
+
+// firstRule returns the first policy rule that entries were exported from
+// (an outbound or inbound rule if there is one: the entries' sockets come
+// from those, a resolve rule only adds names), and the first of the
+// entries exported from it (-1, -1: none).
+func firstRule(p *policy.Policy, c *Config, entries []int) (rule, entry int) {
+	rule, entry = -1, -1
+	for _, sockets := range []bool{true, false} {
+		for _, en := range entries {
+			for _, r := range c.Entries[en].Rules {
+				if pr := p.Rule(r); sockets && (pr == nil || pr.Kind == ast.Resolve) {
+					continue
+				}
+				if rule < 0 || r < rule {
+					rule, entry = r, en
+				}
+			}
+		}
+		if rule >= 0 {
+			break
+		}
+	}
+	return rule, entry
 }
 
 // mergeByRule merges the wider parts of one operation whose entries come
@@ -234,6 +303,10 @@ func mergeByRule(parts []*Part, c *Config) []*Part {
 	first := map[key]*Part{}
 	var out []*Part
 	for _, p := range parts {
+		if p.Unspecified {
+			out = append(out, p)
+			continue
+		}
 		p.entries = []int{p.Entry}
 		if p.Side != OnlyB {
 			out = append(out, p)

@@ -107,3 +107,14 @@ func (s *policySide) ruleFor(q eval.Request, f policy.Families, fi int, wantMapp
 func (s *policySide) checkWitness(q eval.Request, f policy.Families) bool {
 	return s.ref.Decide(q).Families&f != 0
 }
+
+// lookupFamilies returns the families in which a policy lets the guest
+// look up the name of an exact name host and get an answer: a mapped name
+// answers in its mapping's family only (SPEC §3.2). A wildcard or "*"
+// stands for names that are not mapped: every family.
+func lookupFamilies(p *policy.Policy, h policy.Host) policy.Families {
+	if h.Kind != policy.NameHost {
+		return policy.AllFamilies
+	}
+	return eval.NewReference(p, noInterfaces).Decide(eval.Request{Op: eval.Lookup, Name: h.Name}).Families
+}

@@ -1,11 +1,14 @@
 package interop
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/internal/policygen"
 	"github.com/capspec/capspec/policy"
 )
 
@@ -35,67 +38,97 @@ func sideOfKind(k Kind, export bool) Side {
 	return OnlyB
 }
 
-// checkReport samples requests and checks that the report holds exactly
-// the requests on which the policy and the configuration differ.
-func checkReport(t *testing.T, r *rand.Rand, what string, ds []Difference, export bool, ps *policySide, c *Config, covered func(eval.Request, policy.Families) bool, samples int) {
+// checkReport samples requests near both sides and checks that the report
+// holds exactly the requests on which the policy and the configuration
+// differ, that the connects and sends to unspecified addresses the runtime
+// allows are in the one Unspecified difference and nothing else is, and
+// that each difference's own example is in it.
+func checkReport(t *testing.T, r *rand.Rand, what string, ds []Difference, export bool, ps *policySide, c *Config, covered func(eval.Request, policy.Families) bool, near *policygen.Pool, samples int) {
 	t.Helper()
-	for n := 0; n < samples; n++ {
-		q, f := randomRequest(r)
-		if famsOf(q)&f == 0 {
-			continue
+	unspec := 0
+	for i := range ds {
+		d := &ds[i]
+		if d.Example == "" || !d.Contains(d.Request, d.famOrOwn()) {
+			t.Fatalf("%s: difference without its own example: %+v", what, d)
 		}
-		nq := q
-		if !normalizeRequest(&nq) {
-			continue
-		}
-		if !covered(q, f) {
-			t.Fatalf("%s: %s (%s) falls in no probed cell", what, q, f)
-		}
-		side, diff := differs(ps.Decide(nq), c.Decide(q), f)
-		var in *Difference
-		for i := range ds {
-			if ds[i].Contains(q, f) {
-				in = &ds[i]
-				break
+		if d.Unspecified {
+			unspec++
+			if !toUnspecified(d.Request) || sideOfKind(d.Kind, export) != OnlyB {
+				t.Fatalf("%s: unspecified difference %q (%s) is no runtime grant to an unspecified address", what, d.Example, d.Kind)
 			}
 		}
-		switch {
-		case diff && in == nil:
-			t.Fatalf("%s: %s (%s) differs (side %d) but no difference reports it", what, q, f, side)
-		case !diff && in != nil:
-			t.Fatalf("%s: %s (%s) is in difference %q but the sides agree", what, q, f, in.Example)
-		case diff && sideOfKind(in.Kind, export) != side:
-			t.Fatalf("%s: %s (%s) differs on side %d but is reported as %s", what, q, f, side, in.Kind)
+	}
+	if unspec > 1 {
+		t.Fatalf("%s: %d unspecified differences, want at most one", what, unspec)
+	}
+	for n := 0; n < samples; n++ {
+		q, ok := sample(r, near)
+		if !ok {
+			continue
+		}
+		for _, f := range fams {
+			if famsOf(q)&f == 0 {
+				continue
+			}
+			if !covered(q, f) {
+				t.Fatalf("%s: %s (%s) falls in no probed cell", what, q, f)
+			}
+			side, diff := differs(ps.Decide(q), c.Decide(q), f)
+			var in *Difference
+			for i := range ds {
+				if ds[i].Contains(q, f) {
+					in = &ds[i]
+					break
+				}
+			}
+			switch {
+			case diff && in == nil:
+				t.Fatalf("%s: %s (%s) differs (side %d) but no difference reports it", what, q, f, side)
+			case !diff && in != nil:
+				t.Fatalf("%s: %s (%s) is in difference %q but the sides agree", what, q, f, in.Example)
+			case diff && sideOfKind(in.Kind, export) != side:
+				t.Fatalf("%s: %s (%s) differs on side %d but is reported as %s", what, q, f, side, in.Kind)
+			case diff && in.Unspecified != toUnspecified(q):
+				t.Fatalf("%s: %s (%s) is in difference %q (unspecified %v)", what, q, f, in.Example, in.Unspecified)
+			}
 		}
 	}
 }
 
-// TestExportReportIsExact exports random policies to every runtime, reads
-// each export back as the runtime would, and checks on sampled requests
-// that the policy (through the evaluator) and the read-back configuration
-// differ exactly where the report says.
+// TestExportReportIsExact exports random policies (internal/policygen) to
+// every runtime, reads each export back as the runtime would, and checks
+// on sampled requests that the policy (through the evaluator) and the
+// read-back configuration differ exactly where the report says.
 func TestExportReportIsExact(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	policies := 120
-	if testing.Short() {
-		policies = 20
-	}
-	for i := 0; i < policies; i++ {
-		flags := randomFlags(r)
-		p, _ := eval.CompileFlags(flags...)
+	n, withErrors := 0, 0
+	for c := range policygen.Cases(t, 120, 16, 6) {
+		if _, ds := policygen.Compile(t, c.Flags); diag.HasErrors(ds) {
+			withErrors++ // conflicting rules: the CLI refuses such a policy
+			continue
+		}
+		n++
+		var flags []string // the flags Compile kept
+		for _, f := range c.Flags {
+			if policygen.Valid(f) {
+				flags = append(flags, f)
+			}
+		}
 		for _, tg := range Targets() {
-			e, err := ExportPolicy(tg, p)
+			e, err := ExportPolicy(tg, c.Policy)
 			if err != nil {
-				t.Fatalf("%v: %v", flags, err)
+				t.Fatalf("seed %d %v: %v", c.Seed, flags, err)
 			}
-			for _, d := range e.Differences {
-				if d.Example == "" || !d.Contains(d.Request, d.famOrOwn()) {
-					t.Fatalf("%s %v: difference without its own example: %+v", tg, flags, d)
-				}
-			}
-			checkReport(t, r, tg+" "+e.Config.Text+" from "+join(flags), e.Differences, true, newPolicySide(p), e.Config, e.Covered, 300)
+			what := fmt.Sprintf("seed %d: %s %s from %s", c.Seed, tg, e.Config.Text, join(flags))
+			checkReport(t, c.Rand, what, e.Differences, true, newPolicySide(c.Policy), e.Config, e.Covered, nearPool(c.Policy, e.Config), 300)
 		}
 	}
+	t.Logf("%d policies exported (%d with errors left out)", n, withErrors)
+}
+
+// toUnspecified reports whether a request is a connect or send to an
+// unspecified address (SPEC §3.3).
+func toUnspecified(q eval.Request) bool {
+	return (q.Op == eval.Connect || q.Op == eval.Send) && q.Addr.IsValid() && policy.IsUnspecifiedDestination(q.Addr)
 }
 
 func (d *Difference) famOrOwn() policy.Families {
@@ -194,7 +227,14 @@ func TestImportReportIsExact(t *testing.T) {
 			}
 			for _, im := range ims {
 				what := rt + " " + strings.Join(im.Flags, " ") + " from " + src.Content + wordsText(src)
-				checkReport(t, r, what, im.Differences, false, newPolicySide(im.Policy), im.Config, im.Covered, 300)
+				checkReport(t, r, what, im.Differences, false, newPolicySide(im.Policy), im.Config, im.Covered, nearPool(im.Policy, im.Config), 300)
+				exact := true
+				for _, d := range im.Differences {
+					exact = exact && d.Unspecified
+				}
+				if im.Exact() != exact {
+					t.Fatalf("%s: Exact() = %v with differences %+v", what, im.Exact(), im.Differences)
+				}
 			}
 		}
 	}

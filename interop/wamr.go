@@ -228,8 +228,10 @@ func generateWAMR(p *policy.Policy) ([]string, []genEntry) {
 				names.add("localhost", nil, r.Index)
 			}
 		case r.Kind == ast.Outbound && r.Host.Kind.IsName():
-			// Addresses of a name are not known in advance: every address.
-			addFam(r.Families, r.Index)
+			// Addresses of a name are not known in advance: every address,
+			// in the families the guest can get one in (a mapped name
+			// answers its mapping's family only, SPEC §3.2).
+			addFam(r.Families&lookupFamilies(p, r.Host), r.Index)
 			names.add(wamrName(r.Host), nil, r.Index)
 		}
 		// Inbound on an interface name: WAMR cannot name interfaces; left out.

@@ -20,9 +20,14 @@ WAMR no ports, wasmtime no addresses at all, and Deno's *.x also matches x.
 capspec export writes the runtime's closest configuration and reports, on the
 rule it comes from, every request the runtime would allow that the policy does
 not, with one example. --strict makes export fail on it. Narrow the rule, or
-accept the runtime's wider grant knowingly (docs/interop.md).`,
-		Bad:  "# export --to deno\n--allow-outbound=tcp://*.example.com:443\n",
-		Good: "# export --to deno\n--allow-outbound=tcp://*.example.com:443\n--allow-outbound=udp://*.example.com:443\n--allow-outbound=tcp://example.com:443\n--allow-outbound=udp://example.com:443\n",
+accept the runtime's wider grant knowingly. One such warning is reported once
+per export, on the first rule it concerns, and --strict does not count it:
+capspec denies every connect and send to an unspecified address (0.0.0.0/8,
+[::]) whatever the rules say, while every runtime connects there when a name
+resolves to one, and no runtime configuration can say otherwise
+(docs/interop.md).`,
+		Bad:  "# export --to deno\n--allow-outbound=tcp://10.0.0.1:443\n",
+		Good: "# export --to deno\n--allow-outbound=tcp://10.0.0.1:443\n--allow-outbound=udp://10.0.0.1:443\n--allow-inbound=tcp://10.0.0.1:443\n--allow-inbound=udp://10.0.0.1:443\n",
 	},
 }
 
@@ -84,7 +89,11 @@ var importNarrowerRule = Rule{
 globs (*danger.xyz matches notdanger.xyz), listening on an address inside a
 network, a bare port that Deno expands to three hosts. capspec import writes
 the nearest narrower flags and reports, on the runtime's entry, a request the
-runtime allows that the flags deny (docs/interop.md).`,
+runtime allows that the flags deny, and exits 1. One such info is reported
+once per import, on the first entry it concerns, and does not by itself make
+the import inexact: capspec denies every connect and send to an unspecified
+address (0.0.0.0/8, [::]) whatever the rules say, stricter by design than
+runtimes that connect there when a name resolves to one (docs/interop.md).`,
 		Bad:  "# import --from wamr\n--allow-resolve=*danger.xyz\n",
 		Good: "# import --from wamr\n--allow-resolve=*.danger.xyz\n",
 	},

@@ -20,49 +20,15 @@ func rulesMarkdown() string {
 	b.WriteString("`capspec lint --disable ID` for a run (see [lint.md](lint.md)).\n\n")
 	b.WriteString("| ID | name | severity | summary |\n|---|---|---|---|\n")
 	for _, r := range Rules() {
-		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s |\n", r.ID, strings.ToLower(r.ID+"-"+r.Name), r.Name, r.Severity, mdCell(r.Doc.Summary))
+		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s |\n", r.ID, r.Anchor(), r.Name, r.Severity, mdCell(r.Doc.Summary))
 	}
 	for _, r := range Rules() {
-		fmt.Fprintf(&b, "\n## %s %s\n\n", r.ID, r.Name)
-		fmt.Fprintf(&b, "Severity: **%s**", r.Severity)
-		if r.IsSecurity() {
-			fmt.Fprintf(&b, " · security severity %.1f", r.SecuritySeverity)
-		}
-		switch {
-		case r.ID >= "CS500" && r.ID < "CS600":
-			b.WriteString(" · reported by `capspec export` and `capspec import` ([interop.md](interop.md))")
-		case r.ID == exceedsMaximumRule.ID:
-			b.WriteString(" · reported by `capspec lint --within MAX`; an example's `# maximum:` line is the maximum ([ci.md](ci.md))")
-		case r.Run == nil:
-			b.WriteString(" · reported while reading and parsing")
-		}
-		fmt.Fprintf(&b, "\n\n%s.\n\n%s\n\n", capitalize(r.Doc.Summary), strings.Join(strings.Fields(r.Doc.Rationale), " "))
-		fmt.Fprintf(&b, "Reported:\n\n```shell\n%s```\n\nNot reported:\n\n```shell\n%s```\n", visible(r.Doc.Bad), visible(r.Doc.Good))
+		b.WriteString("\n" + r.Markdown())
 	}
 	return b.String()
 }
 
 func mdCell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// visible shows invisible characters of an example as \u escapes.
-func visible(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r == '\u200b' || r == '\u202e' || r == '\u200d' || r == '\ufeff' {
-			fmt.Fprintf(&b, "\\u%04X", r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
 
 // TestRulesDoc keeps docs/rules.md in step with the registry.
 func TestRulesDoc(t *testing.T) {

@@ -89,6 +89,14 @@ const Localhost = "localhost"
 //     warn about '_'), 1 to 63 octets, no leading or trailing '-', at most
 //     253 octets in all (CS007).
 func Name(s string) (string, []Problem) {
+	if isCanonicalName(s) {
+		return s, nil
+	}
+	return mapName(s)
+}
+
+// mapName is Name without the fast path: the whole mapping and checking.
+func mapName(s string) (string, []Problem) {
 	if s == "" {
 		return "", []Problem{{ID: "CS007", Message: "empty name"}}
 	}
@@ -436,13 +444,21 @@ func IPv4(s string) (netip.Addr, *Problem) {
 // LooksLikeIPv4 reports whether s is made of dot-separated numbers only, so
 // that it must be read as an IPv4 address (valid or not) and never as a name.
 func LooksLikeIPv4(s string) bool {
-	labels, _ := splitLabels(s)
-	for _, l := range labels {
-		if !isNumberPart(l.text) {
-			return false
+	start := 0
+	for i, r := range s {
+		if isDot(r) {
+			if !isNumberPart(s[start:i]) {
+				return false
+			}
+			start = i + utf8.RuneLen(r)
 		}
 	}
-	return true
+	// A final dot ends the last label (splitLabels drops the empty label
+	// after it), so "1.2.3.4." is numeric; a lone "." or "" is not.
+	if start == len(s) && start > 0 {
+		return true
+	}
+	return isNumberPart(s[start:])
 }
 
 // IPv6 parses the text between the brackets of an IPv6 literal. A zone is a

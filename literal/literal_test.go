@@ -203,3 +203,19 @@ func TestLabelRanges(t *testing.T) {
 		}
 	}
 }
+
+// TestLooksLikeIPv4 checks which spellings must be read as IPv4 addresses
+// (valid or not) and never as names: dot-separated numbers in any form,
+// a trailing dot ending no label.
+func TestLooksLikeIPv4(t *testing.T) {
+	for s, want := range map[string]bool{
+		"127.0.0.1": true, "127.1": true, "2130706433": true, "0x7f.1": true, "010.0.0.1": true,
+		"1.2.3.4.5": true, "127.0.0.1.": true, "1。2": true, "1．2.3.4": true,
+		"": false, ".": false, "1..2": false, "1..": false, "a.1": false, "1.a": false,
+		"１２７.０.０.１": false, "example.com": false, "0xg.1": false,
+	} {
+		if got := LooksLikeIPv4(s); got != want {
+			t.Errorf("LooksLikeIPv4(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

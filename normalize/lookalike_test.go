@@ -10,6 +10,7 @@ import (
 
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/evalreq"
 	"github.com/capspec/capspec/grammar"
 	"github.com/capspec/capspec/lint"
 	"github.com/capspec/capspec/policy"
@@ -146,7 +147,7 @@ func TestLookalikes(t *testing.T) {
 			orig, canon := eval.NewReference(p.policy, nil), eval.NewReference(q.policy, nil)
 			decide := func(reqs []string, allowed bool) {
 				for _, text := range reqs {
-					it, err := eval.ParseRequest(text)
+					it, err := evalreq.ParseRequest(text)
 					if err != nil {
 						t.Fatalf("%s: %v", text, err)
 					}
@@ -162,7 +163,7 @@ func TestLookalikes(t *testing.T) {
 			decide(tc.allow, true)
 			decide(tc.deny, false)
 			for _, text := range unspecifiedRequests[tc.name] {
-				it, _ := eval.ParseRequest(text)
+				it, _ := evalreq.ParseRequest(text)
 				a, b := orig.Decide(it.Request), canon.Decide(it.Request)
 				if !sameDecision(a, b) {
 					t.Errorf("%s: %s decided %+v, formatted %+v", tc.flag, text, a, b)
@@ -177,7 +178,7 @@ func TestLookalikes(t *testing.T) {
 // engines are eval's; until eval denies them, this is skipped, saying so.
 func TestLookalikesUnspecified(t *testing.T) {
 	p := parse("--allow-outbound=tcp://*:80\n")
-	it, _ := eval.ParseRequest("connect tcp 0.0.0.0:80")
+	it, _ := evalreq.ParseRequest("connect tcp 0.0.0.0:80")
 	if eval.NewReference(p.policy, nil).Decide(it.Request).Allowed {
 		t.Skip("eval.Reference does not deny unspecified destinations yet (issue 10, finding 3: eval's part)")
 	}
@@ -188,7 +189,7 @@ func TestLookalikesUnspecified(t *testing.T) {
 		}
 		ref := eval.NewReference(p.policy, nil)
 		for _, text := range unspecifiedRequests[tc.name] {
-			it, _ := eval.ParseRequest(text)
+			it, _ := evalreq.ParseRequest(text)
 			if ref.Decide(it.Request).Allowed {
 				t.Errorf("%s: %s allowed", tc.flag, text)
 			}

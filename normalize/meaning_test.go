@@ -11,6 +11,7 @@ import (
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/evalreq"
 	"github.com/capspec/capspec/literal"
 	"github.com/capspec/capspec/policy"
 	"github.com/capspec/capspec/source"
@@ -151,14 +152,14 @@ func TestNoCommentLost(t *testing.T) {
 }
 
 // probes are requests aimed at each rule's host and first port, written
-// as a user writes them and read by eval.ParseRequest: a connect or send
+// as a user writes them and read by evalreq.ParseRequest: a connect or send
 // to the host as the rule spells it, a lookup of a name, a listen or bind.
 // Asked of both the input and the output, they catch a formatting that
 // changed what a host is (a name written as an address).
 func probes(rules []*policy.Rule) []eval.Request {
 	var out []eval.Request
 	add := func(text string) {
-		if it, err := eval.ParseRequest(text); err == nil {
+		if it, err := evalreq.ParseRequest(text); err == nil {
 			out = append(out, it.Request)
 		}
 	}

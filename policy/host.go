@@ -2,7 +2,6 @@ package policy
 
 import (
 	"net/netip"
-	"strings"
 
 	"github.com/capspec/capspec/literal"
 )
@@ -71,21 +70,6 @@ func (h Host) String() string {
 	return h.Name
 }
 
-// MatchesName reports whether a name host matches the (normalized) name n:
-// "*" matches every name, an exact name itself, a wildcard every name with
-// one or more whole labels before its domain (never the domain itself).
-func (h Host) MatchesName(n string) bool {
-	switch h.Kind {
-	case AnyHost:
-		return true
-	case NameHost, LocalhostHost:
-		return n == h.Name
-	case WildcardHost:
-		return len(n) > len(h.Name)+1 && strings.HasSuffix(n, h.Name) && n[len(n)-len(h.Name)-1] == '.'
-	}
-	return false
-}
-
 // coversNames reports whether every name that g matches, h matches too.
 func (h Host) coversNames(g Host) bool {
 	switch g.Kind {
@@ -106,6 +90,3 @@ func (h Host) coversNames(g Host) bool {
 
 // namesOverlap reports whether some name matches both name hosts.
 func namesOverlap(h, g Host) bool { return h.coversNames(g) || g.coversNames(h) }
-
-// UnderDomain reports whether n is strictly below domain d by whole labels.
-func UnderDomain(n, d string) bool { return Host{Kind: WildcardHost, Name: d}.MatchesName(n) }

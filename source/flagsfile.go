@@ -44,12 +44,18 @@ func (ff FlagsFile) Read() ([]*Input, error) {
 	file := originFile(ff.Name, ff.Content, ff.Stdin)
 	in := &Input{Name: ff.Name, Kind: FlagsInput, Files: []*diag.File{file}}
 	words, comments := scanFlagsFile(file)
+	// The flags and their word ranges are allocated together, for files
+	// of a hundred thousand flags.
+	flags := make([]Flag, 0, len(words))
+	ranges := make([]diag.Range, 0, 2*len(words))
+	in.Flags = make([]*Flag, 0, len(words))
 	ci := 0
 	lastFlagLine := -1
 	for wi := 0; wi < len(words); wi++ {
 		w := words[wi]
 		text, segs, end := w.text, w.segs, w.end
-		wordRanges := []diag.Range{file.Range(w.start, w.end)}
+		ranges = append(ranges, file.Range(w.start, w.end))
+		wordRanges := ranges[len(ranges)-1 : len(ranges) : len(ranges)]
 		if takesSeparateValue(w.text) && wi+1 < len(words) && words[wi+1].logical == w.logical && !strings.HasPrefix(words[wi+1].text, "-") {
 			v := words[wi+1]
 			wi++
@@ -60,7 +66,8 @@ func (ff FlagsFile) Read() ([]*Input, error) {
 			}
 			text = text + " " + v.text
 			end = v.end
-			wordRanges = append(wordRanges, file.Range(v.start, v.end))
+			ranges = append(ranges, file.Range(v.start, v.end))
+			wordRanges = ranges[len(ranges)-2 : len(ranges) : len(ranges)]
 		}
 		idx := len(in.Flags)
 		// Comments before this flag belong to it: above it, or beside the
@@ -74,7 +81,8 @@ func (ff FlagsFile) Read() ([]*Input, error) {
 			}
 			in.Comments = append(in.Comments, c)
 		}
-		in.Flags = append(in.Flags, &Flag{Text: text, Loc: segs, Range: file.Range(w.start, end), Words: wordRanges})
+		flags = append(flags, Flag{Text: text, Loc: segs, Range: file.Range(w.start, end), Words: wordRanges})
+		in.Flags = append(in.Flags, &flags[len(flags)-1])
 		lastFlagLine = file.Pos(end).Line
 	}
 	for ; ci < len(comments); ci++ {
@@ -92,7 +100,7 @@ func (ff FlagsFile) Read() ([]*Input, error) {
 // scanFlagsFile splits a flags file into words and comments.
 func scanFlagsFile(file *diag.File) ([]word, []*Comment) {
 	src := file.Content
-	var words []word
+	words := make([]word, 0, strings.Count(src, "\n")+1)
 	var comments []*Comment
 	logical := 0
 	blank := false
@@ -149,9 +157,16 @@ func scanFlagsFile(file *diag.File) ([]word, []*Comment) {
 			}
 			if i > segStart {
 				w.segs = append(w.segs, diag.Segment{Text: b.Len(), File: file, Origin: segStart, Len: i - segStart})
-				b.WriteString(src[segStart:i])
+				if len(w.segs) > 1 {
+					b.WriteString(src[segStart:i])
+				}
 			}
-			w.text = b.String()
+			if len(w.segs) == 1 {
+				s := w.segs[0] // one piece: the word is its bytes, not a copy
+				w.text = src[s.Origin : s.Origin+s.Len]
+			} else {
+				w.text = b.String()
+			}
 			w.end = i
 			words = append(words, w)
 			blank = false

@@ -1,0 +1,182 @@
+package grammar
+
+import (
+	"encoding/json"
+	"regexp"
+	"testing"
+
+	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/capspec/capspec/ast"
+	"github.com/capspec/capspec/internal/golden"
+)
+
+// TestLexerJSON checks that flaglexer.json, from which flaglexer_gen.go is
+// generated (go generate, docs/grammar.md), is the definition in
+// lexer.go; -update rewrites it.
+func TestLexerJSON(t *testing.T) {
+	for _, tc := range []struct {
+		path  string
+		rules any
+	}{
+		{"flaglexer.json", flagRules},
+		{"requestlexer.json", requestRules},
+	} {
+		b, err := json.MarshalIndent(tc.rules, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden.Check(t, tc.path, string(b)+"\n")
+	}
+}
+
+// corpusTexts returns every flag of the tests: the tables, the seed, the
+// golden corpora and the fuzz corpus, and hostile shapes.
+func corpusTexts(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, tc := range validCases {
+		out = append(out, tc.flag)
+	}
+	for _, tc := range errorCases {
+		out = append(out, tc.flag)
+	}
+	for flag := range seedMeanings {
+		out = append(out, flag)
+	}
+	out = append(out, typicalFlags...)
+	out = append(out, fuzzCorpus(t, "testdata/fuzz/FuzzParse")...)
+	for _, path := range goldenFlagsFiles(t) {
+		out = append(out, linesOf(t, path)...)
+	}
+	out = append(out,
+		"", "-", "--", "=", "...", "....", "->", "-->", "[", "]", "[[", "a\U0010FFFF", "\U0010FFFF",
+		"--allow-outbound=tcp://a:80\xff", "--allow-inbound=tcp://eth0:1:80->8080,8081#ipv6-only",
+		"--allow-outbound=tcp://x:1-,*,,3..4,0x,٣", "--allow-resolve=*.a.*-b.-c..d",
+	)
+	return out
+}
+
+// requestTexts returns every request line of the tests.
+func requestTexts(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, tc := range validRequests {
+		out = append(out, tc.line)
+	}
+	for _, tc := range requestErrors {
+		out = append(out, tc.line)
+	}
+	out = append(out, requestFileLines(t)...)
+	out = append(out, fuzzCorpus(t, "testdata/fuzz/FuzzRequest")...)
+	return append(out, "a\U0010FFFF", "#", "=>=>", "[[]]", "lookup\x00x")
+}
+
+// rawTokens lexes text with def, without classes, to the end or the
+// first error.
+func rawTokens(t *testing.T, def lexer.Definition, text string) ([]lexer.Token, string) {
+	t.Helper()
+	lx, err := def.(lexer.StringDefinition).LexString("", text)
+	if err != nil {
+		return nil, "error at start"
+	}
+	var toks []lexer.Token
+	for {
+		tok, err := lx.Next()
+		if err != nil {
+			return toks, "error"
+		}
+		toks = append(toks, tok)
+		if tok.EOF() {
+			return toks, ""
+		}
+	}
+}
+
+// TestGeneratedLexers checks that the generated lexers give the tokens of
+// the regex lexers they are generated from: the same symbols, and on
+// every test flag, the same tokens, offsets and errors.
+func TestGeneratedLexers(t *testing.T) {
+	for _, lx := range []struct {
+		name       string
+		gen, regex lexer.Definition
+		texts      []string
+	}{
+		{"flag", flagLexer, flagLexerDef, corpusTexts(t)},
+		{"request", requestLexer, requestLexerDef, requestTexts(t)},
+	} {
+		if diff := cmp.Diff(lx.regex.Symbols(), lx.gen.Symbols()); diff != "" {
+			t.Errorf("%s: symbols differ (-regex +generated):\n%s", lx.name, diff)
+		}
+		for _, text := range lx.texts {
+			want, werr := rawTokens(t, lx.regex, text)
+			got, gerr := rawTokens(t, lx.gen, text)
+			if diff := cmp.Diff(want, got); diff != "" || werr != gerr {
+				t.Errorf("%s %q: tokens differ (-regex +generated), errors %q and %q:\n%s", lx.name, text, werr, gerr, diff)
+			}
+		}
+	}
+}
+
+// TestClasses checks that classify gives each run the first class of
+// flagClasses whose pattern (the Classes state of flagRules) matches it
+// whole, on every token of every test flag.
+func TestClasses(t *testing.T) {
+	patterns := map[string]*regexp.Regexp{}
+	for _, r := range flagRules["Classes"] {
+		patterns[r.Name] = regexp.MustCompile(`^(?:` + r.Pattern + `)$`)
+	}
+	names := map[lexer.TokenType]string{}
+	for name, typ := range flagSymbols {
+		names[typ] = name
+	}
+	seen := map[string]bool{}
+	for _, text := range corpusTexts(t) {
+		toks, _ := rawTokens(t, flagLexerDef, text)
+		for _, tok := range toks {
+			classes, ok := flagClasses[names[tok.Type]]
+			if !ok {
+				if got := classify(tok.Type, tok.Value); got != tok.Type {
+					t.Errorf("%q: %s token %q has class %s", text, names[tok.Type], tok.Value, names[got])
+				}
+				continue
+			}
+			want := ""
+			for _, class := range classes {
+				if patterns[class].MatchString(tok.Value) {
+					want = class
+					break
+				}
+			}
+			got := names[classify(tok.Type, tok.Value)]
+			seen[got] = true
+			if got != want {
+				t.Errorf("%q: %s token %q: class %s, want %s", text, names[tok.Type], tok.Value, got, want)
+			}
+		}
+	}
+	for _, r := range flagRules["Classes"] {
+		if !seen[r.Name] {
+			t.Errorf("no test token of class %s", r.Name)
+		}
+	}
+}
+
+// TestShapesAgree checks that the tree a shape gives a flag is the tree
+// participle gives it: every test flag is parsed without the shapes, and
+// its rule and diagnostics compared.
+func TestShapesAgree(t *testing.T) {
+	for _, text := range corpusTexts(t) {
+		r1, d1 := ParseFlag(text, nil)
+		c := &checker{fresh: true}
+		r2, d2 := c.parseFlag(text, nil)
+		if diff := cmp.Diff(r1, r2, cmpRule, cmpopts.IgnoreFields(ast.Rule{}, "Loc")); diff != "" {
+			t.Errorf("%q: rules differ (-shapes +participle):\n%s", text, diff)
+		}
+		if diff := cmp.Diff(d1, d2); diff != "" {
+			t.Errorf("%q: diagnostics differ (-shapes +participle):\n%s", text, diff)
+		}
+	}
+}
