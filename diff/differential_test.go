@@ -20,6 +20,9 @@ import (
 // f: r alone (with the resolve it implies) and p's host mappings, which
 // decide where a name reaches.
 func ruleAllows(r *policy.Rule, p *policy.Policy, q eval.Request, f policy.Families) bool {
+	if n, err := eval.NormalizeName(q.Name); err == nil {
+		q.Name = n // as the evaluator compares it
+	}
 	if q.Op.Kind() != r.Kind || r.Kind == ast.Resolve && (!r.Host.MatchesName(q.Name) || !r.Families.Has(f)) {
 		return false // (a lookup the policy's mappings allow is not the rule's)
 	}
