@@ -60,7 +60,7 @@ func (c *comparer) changes() []Change {
 				continue
 			}
 			record := func(q eval.Request, f policy.Families, ports policy.PortRange) {
-				dn, do := c.this.idx.Decide(q), c.other.idx.Decide(q)
+				dn, do := c.this.reference(q), c.other.reference(q)
 				if !bothAllow(q, f, dn, do) || dn.HostPort == do.HostPort {
 					return
 				}
@@ -161,7 +161,7 @@ func (c *comparer) lookupChanges() []Change {
 	for _, n := range ns {
 		for fi, f := range bothFamilies {
 			q := eval.Request{Op: eval.Lookup, Name: n, Family: f}
-			dn, do := c.this.idx.Decide(q), c.other.idx.Decide(q)
+			dn, do := c.this.reference(q), c.other.reference(q)
 			if !bothAllow(q, f, dn, do) || dn.Answers[fi] == do.Answers[fi] {
 				continue
 			}

@@ -93,7 +93,7 @@ func (c *comparer) resolveExcess(r *policy.Rule) []piece {
 				continue
 			}
 			q := eval.Request{Op: eval.Lookup, Name: m.name, Family: f}
-			if !c.this.idx.Decide(q).Families.Has(f) || c.other.idx.Decide(q).Families.Has(f) {
+			if !c.this.reference(q).Families.Has(f) || c.other.reference(q).Families.Has(f) {
 				continue // this side does not allow it after all (a mapped name), or the other does
 			}
 			p := piece{fam: f, host: r.Host, hostMap: r.HostMap, example: q, generic: m.generic}

@@ -21,9 +21,7 @@ var Interfaces = eval.NewInterfaces(nil)
 // side is one policy of a comparison, indexed for the questions the
 // comparison asks of it.
 type side struct {
-	p   *policy.Policy
-	idx *eval.Index
-	ref *eval.Reference
+	p *policy.Policy
 
 	res names       // resolve rules, explicit and implied
 	out [2]outRules // outbound rules, per protocol (tcp, udp)
@@ -203,7 +201,7 @@ func protoIndex(p ast.Protocol) int {
 
 // newSide indexes a compiled policy.
 func newSide(p *policy.Policy) *side {
-	s := &side{p: p, idx: eval.NewIndex(p, Interfaces), ref: eval.NewReference(p, Interfaces),
+	s := &side{p: p,
 		res: newNames(), mapped: map[string]bool{}, mappedBelow: map[string][]string{},
 		mentioned: map[string]bool{}, lastLabels: map[string]bool{}, refRules: map[refKey]*refRules{}}
 	for i := range s.out {
@@ -452,7 +450,7 @@ func (s *side) reach(name string, f policy.Families) netip.Prefix {
 	if s.mapped[name] {
 		var m policy.NameMaps
 		for i, g := range bothFamilies {
-			d := s.idx.Decide(eval.Request{Op: eval.Lookup, Name: name, Family: g})
+			d := s.reference(eval.Request{Op: eval.Lookup, Name: name, Family: g})
 			m[i] = d.Answers[i]
 		}
 		if m.Mapped() {
