@@ -6,6 +6,7 @@ import (
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/diff"
 	"github.com/capspec/capspec/policy"
 	"github.com/capspec/capspec/source"
 )
@@ -14,6 +15,8 @@ import (
 type Options struct {
 	// Disable holds rule IDs not to report.
 	Disable []string
+	// Within is the maximum policy CS401 checks rules against (nil: none).
+	Within *diff.Maximum
 }
 
 // Lint runs every enabled rule over one policy and returns the
@@ -37,7 +40,7 @@ func Lint(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic, opts Option
 		}
 	}
 	rules := Rules()
-	sh := &shared{ids: map[string]bool{}}
+	sh := &shared{ids: map[string]bool{}, within: opts.Within}
 	for _, r := range rules {
 		sh.ids[r.ID] = true
 	}
@@ -70,6 +73,7 @@ type shared struct {
 	policy       *policy.Policy
 	compileDiags []diag.Diagnostic
 	redundancy   *redundancy
+	within       *diff.Maximum // the maximum of CS401, or nil
 }
 
 // known reports whether id is a rule's ID.
