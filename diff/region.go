@@ -126,18 +126,16 @@ func (c *comparer) excepts(flag *policy.Rule) []*policy.Rule {
 		return nil // the region is lookups of one name the other side denies in its families
 	}
 	var out []*policy.Rule
-	seen := map[*policy.Rule]bool{}
-	for _, o := range c.other.candidates(flag) {
-		if seen[o] {
-			continue
+	c.other.candidates(flag, func(o *policy.Rule) {
+		if !o.Families.Overlaps(flag.Families) {
+			return
 		}
-		seen[o] = true
 		for _, e := range c.other.effective(at(o, flag)) {
 			if policy.Overlaps(e, flag) {
 				out = append(out, restrict(e, flag))
 			}
 		}
-	}
+	})
 	if len(out) == 0 {
 		return nil
 	}
@@ -201,34 +199,22 @@ func at(e, flag *policy.Rule) *policy.Rule {
 	return n
 }
 
-// candidates returns rules of this side that may allow requests of flag,
-// a rule of the other side (found through the indexes; a superset).
-func (s *side) candidates(flag *policy.Rule) []*policy.Rule {
-	var out []*policy.Rule
-	add := func(r *policy.Rule) { out = append(out, r) }
+// candidates calls f with rules of this side that may allow requests of
+// flag, a rule of the other side: a superset of those that do, found
+// through the indexes by host and ports, each once.
+func (s *side) candidates(flag *policy.Rule, f func(*policy.Rule)) {
+	ps := flag.Ports // nil for a resolve rule: every rule of a host
 	nameRules := func(ns *names) {
 		h := flag.Host
 		switch h.Kind {
 		case policy.NameHost, policy.LocalhostHost:
-			ns.matching(h.Name, add)
+			ns.meeting(h.Name, ps, f)
 		case policy.WildcardHost:
-			ns.matching(h.Name, add) // "*", the domain itself and the wildcards above
-			for _, r := range ns.wild[h.Name] {
-				add(r)
-			}
-			for _, r := range s.belowIndex()[h.Name] {
-				if r.Kind == flag.Kind && r.Protocol == flag.Protocol {
-					add(r)
-				}
-			}
+			ns.meeting(h.Name, ps, f) // "*", the domain itself and the wildcards above
+			ns.wild[h.Name].meeting(ps, f)
+			s.belowIndex()[belowKey{flag.Kind, flag.Protocol, h.Name}].meeting(ps, f)
 		default:
-			for _, rs := range ns.exact {
-				out = append(out, rs...)
-			}
-			for _, rs := range ns.wild {
-				out = append(out, rs...)
-			}
-			out = append(out, ns.any...)
+			ns.all.meeting(ps, f)
 		}
 	}
 	switch flag.Kind {
@@ -247,43 +233,52 @@ func (s *side) candidates(flag *policy.Rule) []*policy.Rule {
 			// address, whatever the name: its networks are not listed.
 			break
 		}
-		for fi, f := range bothFamilies {
-			if !flag.Families.Has(f) {
+		for fi, fam := range bothFamilies {
+			if !flag.Families.Has(fam) {
 				continue
+			}
+			g := f
+			if fi == 1 && flag.Families.Has(policy.IPv4) {
+				// A rule for both families is among the IPv4 rules too.
+				g = func(r *policy.Rule) {
+					if !r.Families.Has(policy.IPv4) {
+						f(r)
+					}
+				}
 			}
 			ar := o.addrs[fi]
 			if flag.Host.Kind == policy.AnyHost {
-				out = append(out, ar.all...)
+				ar.all.meeting(ps, g)
 			} else {
-				out = append(out, ar.overlapping(flag.Host.Prefix)...)
+				ar.overlapping(flag.Host.Prefix, ps, g)
 			}
 		}
 	case ast.Inbound:
 		in := &s.in[protoIndex(flag.Protocol)]
 		switch flag.Host.Kind {
 		case policy.AnyHost:
-			out = append(out, in.all...)
+			in.all.meeting(ps, f)
 		case policy.AddressHost:
 			a := flag.Host.Prefix.Addr()
-			out = append(append(out, in.any.list()...), in.addr[a].list()...)
+			in.any.meeting(ps, f)
+			in.addr[a].meeting(ps, f)
 			if policy.IsLoopback(a) {
-				out = append(out, in.localhost.list()...)
+				in.localhost.meeting(ps, f)
 			}
 		case policy.LocalhostHost:
-			out = append(append(out, in.any.list()...), in.localhost.list()...)
-			for a, g := range in.addr {
-				if policy.IsLoopback(a) {
-					out = append(out, g.list()...)
-				}
+			in.any.meeting(ps, f)
+			in.localhost.meeting(ps, f)
+			for _, a := range in.loopback {
+				in.addr[a].meeting(ps, f)
 			}
 		case policy.InterfaceHost:
-			out = append(append(out, in.any.list()...), in.iface[flag.Host.Name].list()...)
+			in.any.meeting(ps, f)
+			in.iface[flag.Host.Name].meeting(ps, f)
 			if Interfaces.IsLoopback(flag.Host.Name) {
-				out = append(out, in.localhost.list()...)
+				in.localhost.meeting(ps, f)
 			}
 		}
 	}
-	return out
 }
 
 // simplify writes a region without exceptions where the policy model can

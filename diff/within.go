@@ -3,6 +3,7 @@ package diff
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/capspec/capspec/ast"
@@ -129,14 +130,10 @@ func (s *side) near(r *policy.Rule, q eval.Request) []*policy.Rule {
 			return
 		}
 		ns.matching(n, add)
-		for _, x := range ns.wild[n] {
-			add(x)
-		}
+		ns.wild[n].meeting(nil, add)
 		for d := n; strings.Contains(d, "."); {
 			d = d[strings.IndexByte(d, '.')+1:]
-			for _, x := range ns.exact[d] {
-				add(x)
-			}
+			ns.exact[d].meeting(nil, add)
 		}
 	}
 	switch q.Op.Kind() {
@@ -147,9 +144,7 @@ func (s *side) near(r *policy.Rule, q eval.Request) []*policy.Rule {
 		for pi := range s.out {
 			byName(&s.out[pi].names, q.Name)
 			if q.Addr.IsValid() {
-				for _, x := range s.out[pi].addrs[fi].containing(netip.PrefixFrom(q.Addr, q.Addr.BitLen())) {
-					add(x)
-				}
+				s.out[pi].addrs[fi].containing(netip.PrefixFrom(q.Addr, q.Addr.BitLen()), nil, add)
 			}
 		}
 	default:
@@ -162,23 +157,40 @@ func (s *side) near(r *policy.Rule, q eval.Request) []*policy.Rule {
 			}
 		}
 	}
-	for _, x := range s.candidates(r) {
+	s.candidates(r, func(x *policy.Rule) {
 		if x.Kind != ast.Outbound || x.Host.Kind.IsName() == r.Host.Kind.IsName() {
 			add(x) // not every network for a name, nor every name for a network
 		}
-	}
+	})
 	if len(out) == 0 {
-		rules := s.p.Rules
 		if q.Op == eval.Lookup {
-			rules = s.p.Resolves
-		}
-		for _, x := range rules {
-			if x.Kind == q.Op.Kind() && (x.Kind == ast.Resolve || x.Ports.Contains(q.Port)) {
+			for _, x := range s.p.Resolves[:min(len(s.p.Resolves), maxNear)] {
 				add(x)
 			}
+			return out
+		}
+		// The first rules of the kind on q's port.
+		var on []*policy.Rule
+		s.kindRules(q.Op.Kind()).meeting(policy.Port(q.Port), func(x *policy.Rule) { on = append(on, x) })
+		slices.SortFunc(on, func(a, b *policy.Rule) int { return a.Index - b.Index })
+		for _, x := range on {
+			add(x)
 		}
 	}
 	return out
+}
+
+// kindRules returns the outbound or inbound rules of the side (built
+// once).
+func (s *side) kindRules(k ast.Kind) *group {
+	s.kindOnce.Do(func() {
+		for _, r := range s.p.Rules {
+			if r.Kind != ast.Resolve {
+				s.byKind[r.Kind] = s.byKind[r.Kind].add(r)
+			}
+		}
+	})
+	return s.byKind[k]
 }
 
 // Describe writes an excess for a diagnostic: the summary ("allows
