@@ -241,11 +241,11 @@ func (c *comparer) mappingCandidates(m *policy.Rule, f policy.Families, record f
 			}
 			var ps []netip.Prefix
 			for _, s := range sides {
-				s.out[pi].addrs[fi].overlapping(x, fromSet, func(r *policy.Rule) {
+				s.out[pi].addrs[fi].overlapping(x, fromSet, every(func(r *policy.Rule) {
 					if r.Host.Kind == policy.AddressHost && (!mapped || r.PortMap.IsMapped()) {
 						ps = append(ps, r.Host.Prefix)
 					}
-				})
+				}))
 			}
 			if c.nets == nil {
 				c.nets = map[netsKey][]netip.Addr{}
@@ -256,7 +256,7 @@ func (c *comparer) mappingCandidates(m *policy.Rule, f policy.Families, record f
 		}
 	}
 	var buf []*policy.Rule
-	collect := func(r *policy.Rule) { buf = append(buf, r) }
+	collect := every(func(r *policy.Rule) { buf = append(buf, r) })
 	try := func(a netip.Addr, via string) {
 		buf = buf[:0]
 		for _, x := range sides {
@@ -354,7 +354,7 @@ func (c *comparer) viaNames(pi int, f policy.Families, from policy.PortRange) []
 	var ns []string
 	domains := map[string]bool{}
 	for _, x := range []*side{c.this, c.other} {
-		x.out[pi].names.all.meeting(policy.Ports(from), func(r *policy.Rule) {
+		x.out[pi].names.all.meeting(policy.Ports(from), every(func(r *policy.Rule) {
 			switch {
 			case !r.Families.Has(f):
 			case r.Host.Kind != policy.WildcardHost:
@@ -363,7 +363,7 @@ func (c *comparer) viaNames(pi int, f policy.Families, from policy.PortRange) []
 				domains[r.Host.Name] = true
 				ns = append(ns, c.belowNames(r.Host.Name)...)
 			}
-		})
+		}))
 	}
 	slices.Sort(ns)
 	return slices.Compact(ns)
@@ -394,12 +394,12 @@ func (c *comparer) ruleNames(m *policy.Rule) []string {
 	d := m.Host.Name
 	ns := c.belowNames(d)
 	for _, x := range []*side{c.this, c.other} {
-		x.belowIndex()[belowKey{ast.Outbound, m.Protocol, d}].meeting(m.Ports, func(r *policy.Rule) {
+		x.belowIndex()[belowKey{ast.Outbound, m.Protocol, d}].meeting(m.Ports, every(func(r *policy.Rule) {
 			ns = append(ns, r.Host.Name)
 			if r.Host.Kind == policy.WildcardHost {
 				ns = append(ns, c.belowNames(r.Host.Name)...)
 			}
-		})
+		}))
 	}
 	slices.Sort(ns)
 	return slices.Compact(ns)

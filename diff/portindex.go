@@ -47,37 +47,36 @@ func newPortIndex(rules []*policy.Rule) *portIndex {
 	return x
 }
 
-// meeting calls f once with every rule whose ports meet ps.
-func (x *portIndex) meeting(ps policy.PortSet, f func(*policy.Rule)) {
-	if x == nil || len(x.ranges) == 0 {
-		return
-	}
+// meeting calls yield once with every rule whose ports meet ps, until
+// yield returns false; it returns false when stopped.
+func (x *portIndex) meeting(ps policy.PortSet, yield func(*policy.Rule) bool) bool {
 	for qi, q := range ps {
 		// The ranges starting at or before q.Hi: a prefix of the sorted ranges.
 		end, _ := slices.BinarySearchFunc(x.ranges, int(q.Hi)+1, func(e portEntry, t int) int { return int(e.Lo) - t })
-		x.walk(1, 0, len(x.maxHi)/2, end, q, func(e portEntry) {
+		ok := x.walk(1, 0, len(x.maxHi)/2, end, q, func(e portEntry) bool {
 			// Report a rule once: at the first of its ranges that meets ps,
 			// and the first range of ps that range meets.
-			if first(e.rule.Ports, ps) == e.PortRange && qi == firstIn(ps, e.PortRange) {
-				f(e.rule)
-			}
+			return first(e.rule.Ports, ps) != e.PortRange || qi != firstIn(ps, e.PortRange) || yield(e.rule)
 		})
+		if !ok {
+			return false
+		}
 	}
+	return true
 }
 
 // walk visits the ranges below node n (covering ranges [lo, hi) of the
-// sorted order) that lie before end and reach q.Lo.
-func (x *portIndex) walk(n, lo, hi, end int, q policy.PortRange, f func(portEntry)) {
+// sorted order) that lie before end and reach q.Lo, in order, until f
+// returns false.
+func (x *portIndex) walk(n, lo, hi, end int, q policy.PortRange, f func(portEntry) bool) bool {
 	if lo >= end || x.maxHi[n] < q.Lo {
-		return
+		return true
 	}
 	if hi-lo == 1 {
-		f(x.ranges[lo])
-		return
+		return f(x.ranges[lo])
 	}
 	mid := (lo + hi) / 2
-	x.walk(2*n, lo, mid, end, q, f)
-	x.walk(2*n+1, mid, hi, end, q, f)
+	return x.walk(2*n, lo, mid, end, q, f) && x.walk(2*n+1, mid, hi, end, q, f)
 }
 
 // first returns the first range of s that meets t (s and t meet).

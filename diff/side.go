@@ -74,22 +74,31 @@ func (n *names) add(r *policy.Rule) {
 // matching calls f with every rule matching name: "*", the exact name,
 // and the wildcards above it.
 func (n *names) matching(name string, f func(*policy.Rule)) {
-	n.meeting(name, nil, f)
+	n.meeting(name, nil, every(f))
 }
 
-// meeting calls f with every rule matching name whose ports meet ps (all
-// of them for nil ps).
-func (n *names) meeting(name string, ps policy.PortSet, f func(*policy.Rule)) {
-	n.any.meeting(ps, f)
-	n.exact[name].meeting(ps, f)
+// meeting calls yield with every rule matching name whose ports meet ps
+// (all of them for nil ps), until yield returns false; it returns false
+// when stopped.
+func (n *names) meeting(name string, ps policy.PortSet, yield func(*policy.Rule) bool) bool {
+	if !n.any.meeting(ps, yield) || !n.exact[name].meeting(ps, yield) {
+		return false
+	}
 	for d := name; ; {
 		i := strings.IndexByte(d, '.')
 		if i < 0 {
-			break
+			return true
 		}
 		d = d[i+1:]
-		n.wild[d].meeting(ps, f)
+		if !n.wild[d].meeting(ps, yield) {
+			return false
+		}
 	}
+}
+
+// every makes a callback that never stops of f.
+func every(f func(*policy.Rule)) func(*policy.Rule) bool {
+	return func(r *policy.Rule) bool { f(r); return true }
 }
 
 // outRules holds the outbound rules of one protocol.
@@ -125,25 +134,29 @@ type group struct {
 // than through an index of their ports.
 const smallGroup = 8
 
-// meeting calls f with every rule of the group whose ports meet ps (every
-// rule for nil ps), each once.
-func (g *group) meeting(ps policy.PortSet, f func(*policy.Rule)) {
+// meeting calls yield with every rule of the group whose ports meet ps
+// (every rule for nil ps), each once, until yield returns false; it
+// returns false when stopped.
+func (g *group) meeting(ps policy.PortSet, yield func(*policy.Rule) bool) bool {
 	switch {
 	case g == nil:
 	case ps == nil:
 		for _, r := range g.rules {
-			f(r)
+			if !yield(r) {
+				return false
+			}
 		}
 	case len(g.rules) <= smallGroup:
 		for _, r := range g.rules {
-			if r.Ports.Overlaps(ps) {
-				f(r)
+			if r.Ports.Overlaps(ps) && !yield(r) {
+				return false
 			}
 		}
 	default:
 		g.idxOnce.Do(func() { g.idx = newPortIndex(g.rules) })
-		g.idx.meeting(ps, f)
+		return g.idx.meeting(ps, yield)
 	}
+	return true
 }
 
 func (g *group) add(r *policy.Rule) *group {
@@ -332,35 +345,44 @@ func (a *addrRules) finish() {
 	})
 }
 
-// containing calls f with the rules whose network holds every address of
-// x ("*" and the networks at or above x) and whose ports meet ps (every
-// one for nil ps).
-func (a *addrRules) containing(x netip.Prefix, ps policy.PortSet, f func(*policy.Rule)) {
-	a.any.meeting(ps, f)
+// containing calls yield with the rules whose network holds every
+// address of x ("*" and the networks at or above x) and whose ports meet
+// ps (every one for nil ps), until yield returns false; it returns false
+// when stopped.
+func (a *addrRules) containing(x netip.Prefix, ps policy.PortSet, yield func(*policy.Rule) bool) bool {
+	if !a.any.meeting(ps, yield) {
+		return false
+	}
 	for _, b := range a.bits {
 		if b > x.Bits() {
 			break
 		}
 		p, _ := x.Addr().Prefix(b)
-		a.byPrefix[p].meeting(ps, f)
+		if !a.byPrefix[p].meeting(ps, yield) {
+			return false
+		}
 	}
+	return true
 }
 
-// overlapping calls f with the rules whose network shares an address with
-// x and whose ports meet ps (every one for nil ps).
-func (a *addrRules) overlapping(x netip.Prefix, ps policy.PortSet, f func(*policy.Rule)) {
+// overlapping calls yield with the rules whose network shares an address
+// with x and whose ports meet ps (every one for nil ps), until yield
+// returns false; it returns false when stopped.
+func (a *addrRules) overlapping(x netip.Prefix, ps policy.PortSet, yield func(*policy.Rule) bool) bool {
 	if x.Bits() == 0 {
-		a.all.meeting(ps, f)
-		return
+		return a.all.meeting(ps, yield)
 	}
-	a.containing(x, ps, f)
+	if !a.containing(x, ps, yield) {
+		return false
+	}
 	first, last := x.Addr(), lastAddr(x)
 	i, _ := slices.BinarySearchFunc(a.sorted, first, func(r *policy.Rule, t netip.Addr) int { return r.Host.Prefix.Addr().Compare(t) })
 	for ; i < len(a.sorted) && a.sorted[i].Host.Prefix.Addr().Compare(last) <= 0; i++ {
-		if r := a.sorted[i]; r.Host.Prefix.Bits() > x.Bits() && (ps == nil || r.Ports.Overlaps(ps)) {
-			f(r)
+		if r := a.sorted[i]; r.Host.Prefix.Bits() > x.Bits() && (ps == nil || r.Ports.Overlaps(ps)) && !yield(r) {
+			return false
 		}
 	}
+	return true
 }
 
 // unspecified are the networks no connect or send may reach, whatever the
@@ -410,7 +432,7 @@ func (a *addrRules) uncovered(x netip.Prefix, ps policy.PortSet, extra []rect) [
 		return a.uncoveredBut(ps, extra[0])
 	}
 	rects := slices.Clone(extra)
-	a.overlapping(x, ps, func(r *policy.Rule) { rects = append(rects, ruleRect(r, a.fam)) })
+	a.overlapping(x, ps, every(func(r *policy.Rule) { rects = append(rects, ruleRect(r, a.fam)) }))
 	return sweep(x, rects, ps, unspecified, 1)
 }
 

@@ -71,7 +71,7 @@ func (m *Maximum) Exceeds(p *policy.Policy) ([]Excess, error) {
 			continue
 		}
 		x.Example, x.Family = ps[0].example, exampleFamilies(ps[0])
-		checks = append(checks, regionCheck(Region{Flag: r, Example: x.Example, Family: x.Family}, this, m.side))
+		checks = append(checks, regionCheck(&Region{Flag: r, Example: x.Example, Family: x.Family}, this, m.side))
 		out = append(out, x)
 	}
 	if err := runChecks(checks); err != nil {
@@ -125,15 +125,16 @@ func (s *side) near(r *policy.Rule, q eval.Request) []*policy.Rule {
 			out = append(out, x)
 		}
 	}
+	more := func(x *policy.Rule) bool { add(x); return len(out) < maxNear }
 	byName := func(ns *names, n string) {
 		if n == "" {
 			return
 		}
-		ns.matching(n, add)
-		ns.wild[n].meeting(nil, add)
+		ns.meeting(n, nil, more)
+		ns.wild[n].meeting(nil, more)
 		for d := n; strings.Contains(d, "."); {
 			d = d[strings.IndexByte(d, '.')+1:]
-			ns.exact[d].meeting(nil, add)
+			ns.exact[d].meeting(nil, more)
 		}
 	}
 	switch q.Op.Kind() {
@@ -144,7 +145,7 @@ func (s *side) near(r *policy.Rule, q eval.Request) []*policy.Rule {
 		for pi := range s.out {
 			byName(&s.out[pi].names, q.Name)
 			if q.Addr.IsValid() {
-				s.out[pi].addrs[fi].containing(netip.PrefixFrom(q.Addr, q.Addr.BitLen()), nil, add)
+				s.out[pi].addrs[fi].containing(netip.PrefixFrom(q.Addr, q.Addr.BitLen()), nil, more)
 			}
 		}
 	default:
@@ -157,10 +158,11 @@ func (s *side) near(r *policy.Rule, q eval.Request) []*policy.Rule {
 			}
 		}
 	}
-	s.candidates(r, func(x *policy.Rule) {
+	s.candidates(r, func(x *policy.Rule) bool {
 		if x.Kind != ast.Outbound || x.Host.Kind.IsName() == r.Host.Kind.IsName() {
 			add(x) // not every network for a name, nor every name for a network
 		}
+		return len(out) < maxNear
 	})
 	if len(out) == 0 {
 		if q.Op == eval.Lookup {
@@ -171,7 +173,7 @@ func (s *side) near(r *policy.Rule, q eval.Request) []*policy.Rule {
 		}
 		// The first rules of the kind on q's port.
 		var on []*policy.Rule
-		s.kindRules(q.Op.Kind()).meeting(policy.Port(q.Port), func(x *policy.Rule) { on = append(on, x) })
+		s.kindRules(q.Op.Kind()).meeting(policy.Port(q.Port), every(func(x *policy.Rule) { on = append(on, x) }))
 		slices.SortFunc(on, func(a, b *policy.Rule) int { return a.Index - b.Index })
 		for _, x := range on {
 			add(x)
