@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"slices"
 )
@@ -15,15 +16,10 @@ func (a u128) lessEq(b u128) bool { return !b.less(a) }
 func toU128(a netip.Addr) u128 {
 	if a.Is4() {
 		b := a.As4()
-		return u128{0, uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])}
+		return u128{0, uint64(binary.BigEndian.Uint32(b[:]))}
 	}
 	b := a.As16()
-	var x u128
-	for i := 0; i < 8; i++ {
-		x.hi = x.hi<<8 | uint64(b[i])
-		x.lo = x.lo<<8 | uint64(b[8+i])
-	}
-	return x
+	return u128{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
 }
 
 // prefixEnd returns the last address of p as a number.

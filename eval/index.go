@@ -251,7 +251,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		outAny   [2]ruleList
 		nets     [2][2][]netip.Prefix // per protocol and family: distinct networks, in order
 		netList  [2][2][]ruleList
-		netAt    = map[netKey]int32{}       // network -> index in nets
+		netAt    = map[netKey]int32{} // network -> index in nets
 		netRules [2][2][]*policy.Rule
 		inAny    [2]ruleList
 		inLocal  [2]ruleList
