@@ -131,6 +131,7 @@ type indexBuilder struct {
 	wildRes  [][2]int32
 	out      [][2]ruleList // by node, per protocol
 	wout     [][2]ruleList
+	isWild   []bool // by node: a wildcard's domain
 	entries  []tableEntry
 }
 
@@ -172,6 +173,7 @@ func (b *indexBuilder) node(name string) int32 {
 		b.wildRes = append(b.wildRes, [2]int32{-1, -1})
 		b.out = append(b.out, [2]ruleList{emptyList, emptyList})
 		b.wout = append(b.wout, [2]ruleList{emptyList, emptyList})
+		b.isWild = append(b.isWild, false)
 	}
 	return id
 }
@@ -182,7 +184,9 @@ func (b *indexBuilder) wildNode(domain string) int32 {
 		b.x.wildDepth[d/64] |= 1 << (d % 64)
 		b.x.maxWild = max(b.x.maxWild, d)
 	}
-	return b.node(domain)
+	n := b.node(domain)
+	b.isWild[n] = true
+	return n
 }
 
 // minTo lowers *slot to idx.
@@ -196,14 +200,21 @@ func minTo(slot *int32, idx int) {
 // table inbound requests are decided with (nil: none). Its cost is about
 // linear in the number of rules.
 func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
-	x := &Index{p: p, ifaces: ifaces, names: newStrTable(), anyRes: [2]int32{-1, -1}}
-	b := &indexBuilder{x: x, next: make([]int32, len(p.Rules))}
+	// (Most rules name one name: room for as many.)
+	x := &Index{p: p, ifaces: ifaces, names: newStrTableFor(len(p.Rules)), anyRes: [2]int32{-1, -1}}
+	b := &indexBuilder{x: x, next: make([]int32, len(p.Rules)),
+		exactRes: make([][2]int32, 0, len(p.Rules)), wildRes: make([][2]int32, 0, len(p.Rules)),
+		out: make([][2]ruleList, 0, len(p.Rules)), wout: make([][2]ruleList, 0, len(p.Rules)), isWild: make([]bool, 0, len(p.Rules))}
 	x.rank = make([]uint64, len(p.Rules))
+	segs := 0
 	for _, r := range p.Rules {
 		if r.PortMap.IsMapped() {
 			x.rank[r.Index] = r.MapRank()
 		}
+		segs += 2*len(r.Ports) + 1
 	}
+	b.tb.segs = make([]segment, 0, segs)
+	x.nodes = make([]nameNode, 0, len(p.Rules))
 	// Resolve rules, explicit and implied.
 	var mapRule [][2]*policy.Rule // by node: the mapping rule answering it
 	for _, r := range p.Resolves {
@@ -327,19 +338,26 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 func (b *indexBuilder) finishNames() {
 	x := b.x
 	n := len(x.nodes)
+	// The parent of a node is the nearest name above it that is a
+	// wildcard's domain (only those carry what is folded), found at the
+	// label counts wildcard domains have.
 	parent := make([]int32, n)
 	byDepth := make([][]int32, 0, 8)
 	for id, name := range x.names.keys {
 		parent[id] = -1
-		for i := 0; i < len(name); i++ {
-			if name[i] == '.' {
-				if a := x.names.find(name[i+1:]); a >= 0 {
-					parent[id] = a
-					break
-				}
+		d := labelCount(name)
+		for i, k := 0, d; i < len(name) && x.maxWild > 0; i++ {
+			if name[i] != '.' {
+				continue
+			}
+			if k--; k > x.maxWild || k >= 128 || x.wildDepth[k/64]&(1<<(k%64)) == 0 {
+				continue
+			}
+			if a := x.names.find(name[i+1:]); a >= 0 && b.isWild[a] {
+				parent[id] = a
+				break
 			}
 		}
-		d := labelCount(name)
 		for len(byDepth) <= d {
 			byDepth = append(byDepth, nil)
 		}
@@ -383,10 +401,16 @@ func (x *Index) buildInbound(tb *tableBuilder, anyT tableRef, localB []tableEntr
 	in := inboundIndex{any: anyT, localhost: tb.build(localB), ifaces: newStrTable()}
 	join := func(parts ...[]tableEntry) []tableEntry {
 		var es []tableEntry
+		nonEmpty := 0
 		for _, p := range parts {
+			if len(p) > 0 {
+				nonEmpty++
+			}
 			es = append(es, p...)
 		}
-		slices.SortFunc(es, func(a, b tableEntry) int { return int(a.idx) - int(b.idx) })
+		if nonEmpty > 1 { // (each part is in index order)
+			slices.SortFunc(es, func(a, b tableEntry) int { return int(a.idx) - int(b.idx) })
+		}
 		return es
 	}
 	var addrs []netip.Addr

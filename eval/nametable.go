@@ -20,8 +20,15 @@ type strSlot struct {
 	id1 int32
 }
 
-func newStrTable() strTable {
-	return strTable{seed: maphash.MakeSeed(), mask: 7, slots: make([]strSlot, 8)}
+func newStrTable() strTable { return newStrTableFor(4) }
+
+// newStrTableFor returns a table with room for n strings.
+func newStrTableFor(n int) strTable {
+	size := 8
+	for size < 2*n {
+		size *= 2
+	}
+	return strTable{seed: maphash.MakeSeed(), mask: uint64(size - 1), slots: make([]strSlot, size), keys: make([]string, 0, n)}
 }
 
 // hash returns the hash of s.

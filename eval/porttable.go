@@ -111,8 +111,11 @@ type tableBuilder struct {
 // The first-rule slots are painted in index order, the mapping slots in
 // rank order, each segment keeping its first painter.
 func (b *tableBuilder) build(es []tableEntry) tableRef {
-	if len(es) == 0 {
+	switch len(es) {
+	case 0:
 		return tableRef{}
+	case 1:
+		return b.buildOne(es[0])
 	}
 	bounds := b.bounds[:0]
 	bounds = append(bounds, 0)
@@ -191,6 +194,37 @@ func (b *tableBuilder) build(es []tableEntry) tableRef {
 	}
 	b.segs = b.segs[:start+len(out)]
 	return tableRef{off: uint32(start), n: uint32(len(out))}
+}
+
+// buildOne appends the table of one rule: its port ranges (sorted,
+// disjoint and not adjacent) with the gaps between them, as build would
+// paint them.
+func (b *tableBuilder) buildOne(e tableEntry) tableRef {
+	var in [4]int32
+	for fi, f := range families {
+		in[fi*2], in[fi*2+1] = -1, -1
+		if e.fams.Has(f) {
+			in[fi*2] = e.idx
+			if e.mapped {
+				in[fi*2+1] = e.idx
+			}
+		}
+	}
+	out := [4]int32{-1, -1, -1, -1}
+	start := len(b.segs)
+	if len(e.ports) == 0 || e.ports[0].Lo > 0 {
+		b.segs = append(b.segs, segment{lo: 0, best: out})
+	}
+	for _, r := range e.ports {
+		b.segs = append(b.segs, segment{lo: r.Lo, best: in})
+		if r.Hi < policy.MaxPort {
+			b.segs = append(b.segs, segment{lo: r.Hi + 1, best: out})
+		}
+	}
+	if in == out { // a rule of no family: one empty segment
+		b.segs = append(b.segs[:start], segment{lo: 0, best: out})
+	}
+	return tableRef{off: uint32(start), n: uint32(len(b.segs) - start)}
 }
 
 // flat returns the arenas of the tables built: the segments' first ports
