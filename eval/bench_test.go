@@ -121,33 +121,54 @@ var mixSizes = []int{10, 1000, 10000, 100000}
 // --toggle-collect on decideMix (see docs/performance.md).
 func BenchmarkDecideMix(b *testing.B) {
 	for _, n := range mixSizes {
-		p, _ := policygen.Compile(b, policygen.MixPolicy(n))
-		qs := policygen.MixRequests(p, policygen.MixSize)
-		if len(qs) != policygen.MixSize {
-			b.Fatalf("%d requests in the mix of %d rules", len(qs), n)
-		}
-		ifaces := policygen.Interfaces()
-		scan, err := policygen.NewScan(p, ifaces)
-		if err != nil {
-			b.Fatal(err)
-		}
-		engines := []struct {
-			name string
-			d    Decider
-		}{{"index", NewIndex(p, ifaces)}, {"scan", scan}}
-		for _, e := range engines {
-			b.Run(fmt.Sprintf("engine=%s/rules=%d", e.name, n), func(b *testing.B) {
-				allowed := decideMix(e.d, qs)
+		for _, engine := range []string{"index", "scan"} {
+			b.Run(fmt.Sprintf("engine=%s/rules=%d", engine, n), func(b *testing.B) {
+				m := loadMix(b, n)
+				d := m.index
+				if engine == "scan" {
+					d = m.scan
+				}
+				allowed := decideMix(d, m.qs)
 				runtime.GC()
 				b.ReportAllocs()
 				for b.Loop() {
-					decideMix(e.d, qs)
+					decideMix(d, m.qs)
 				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(qs)), "ns/decision")
-				b.ReportMetric(100*float64(allowed)/float64(len(qs)), "allowed-%")
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(m.qs)), "ns/decision")
+				b.ReportMetric(100*float64(allowed)/float64(len(m.qs)), "allowed-%")
 			})
 		}
 	}
+}
+
+// benchMix is the mix of one size with its engines.
+type benchMix struct {
+	qs          []Request
+	index, scan Decider
+}
+
+// mixes holds the mixes made so far, by size: only the sizes a
+// benchmark run selects are made, each once.
+var mixes = map[int]*benchMix{}
+
+// loadMix returns the mix of n rules.
+func loadMix(b *testing.B, n int) *benchMix {
+	if m, ok := mixes[n]; ok {
+		return m
+	}
+	p, _ := policygen.Compile(b, policygen.MixPolicy(n))
+	qs := policygen.MixRequests(p, policygen.MixSize)
+	if len(qs) != policygen.MixSize {
+		b.Fatalf("%d requests in the mix of %d rules", len(qs), n)
+	}
+	ifaces := policygen.Interfaces()
+	scan, err := policygen.NewScan(p, ifaces)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := &benchMix{qs: qs, index: NewIndex(p, ifaces), scan: scan}
+	mixes[n] = m
+	return m
 }
 
 // decideMix decides every request of qs with d and returns how many were
@@ -183,9 +204,9 @@ func TestDecideMixAllocs(t *testing.T) {
 // index keeps.
 func BenchmarkNewIndex(b *testing.B) {
 	for _, n := range mixSizes {
-		p, _ := policygen.Compile(b, policygen.MixPolicy(n))
-		ifaces := policygen.Interfaces()
 		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
+			p, _ := policygen.Compile(b, policygen.MixPolicy(n))
+			ifaces := policygen.Interfaces()
 			runtime.GC()
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
