@@ -16,7 +16,8 @@ import (
 // The Rego model: the rules are data, keyed the way a Rego author would
 // key them (data.capspec_rules, written by RegoData), and one module
 // (regoModule) decides an input of the same fields as Cedar's context
-// (see cedar.go) plus op and proto. Names, wildcard domains, inbound
+// (see cedar.go) plus kind ("resolve", "outbound", "inbound": the kind of
+// rule that decides, an equality OPA indexes) and proto. Names, wildcard domains, inbound
 // addresses and interfaces are object keys, so they are found by lookup:
 // a wildcard "*.d" is found by looking up every proper suffix of the name
 // at a label boundary, which is exactly capspec's meaning. Networks are a
@@ -45,19 +46,19 @@ suffixes contains s if {
 
 # Lookups.
 allow if {
-	input.op == "lookup"
+	input.kind == "resolve"
 	some r in data.capspec_rules.resolve.any
 	fam_ok(r)
 }
 
 allow if {
-	input.op == "lookup"
+	input.kind == "resolve"
 	some r in data.capspec_rules.resolve.exact[input.name]
 	fam_ok(r)
 }
 
 allow if {
-	input.op == "lookup"
+	input.kind == "resolve"
 	some s in suffixes
 	some r in data.capspec_rules.resolve.wild[s]
 	fam_ok(r)
@@ -69,7 +70,7 @@ unspecified if net.cidr_contains("0.0.0.0/8", input.addr)
 unspecified if input.addr == "::"
 
 allow if {
-	input.op in {"connect", "send"}
+	input.kind == "outbound"
 	not unspecified
 	out_ok
 }
@@ -113,7 +114,7 @@ resolved_from if {
 
 # Listens and binds.
 allow if {
-	input.op in {"listen", "bind"}
+	input.kind == "inbound"
 	in_ok
 }
 
@@ -258,7 +259,7 @@ func (e *Rego) Decide(q eval.Request) Verdict {
 
 func (e *Rego) ask(q *question) bool {
 	in := ast.NewObject(
-		ast.Item(ast.StringTerm("op"), ast.StringTerm(q.op.String())),
+		ast.Item(ast.StringTerm("kind"), ast.StringTerm(q.op.Kind().String())),
 		ast.Item(ast.StringTerm("proto"), ast.StringTerm(q.op.Protocol().String())),
 		ast.Item(ast.StringTerm("family"), ast.StringTerm(famName(q.family))),
 		ast.Item(ast.StringTerm("port"), ast.IntNumberTerm(int(q.port))),
