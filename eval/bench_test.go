@@ -79,21 +79,11 @@ func BenchmarkCompile(b *testing.B) {
 		}
 		ap := &ast.Policy{Rules: rules}
 		b.Run(fmt.Sprintf("CompileIndex/rules=%d", n), func(b *testing.B) {
-			runtime.GC()
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			var x *Index
-			b.ReportAllocs()
-			for b.Loop() {
+			// live-MB: the memory the compiled policy and its index keep.
+			loopKeeping(b, "live-MB", func() any {
 				p, _ := policy.Compile(ap)
-				x = NewIndex(p, nil)
-			}
-			b.StopTimer()
-			runtime.GC()
-			runtime.ReadMemStats(&after)
-			// The memory the compiled policy and its index keep.
-			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "live-MB")
-			runtime.KeepAlive(x)
+				return NewIndex(p, nil)
+			})
 		})
 		b.Run(fmt.Sprintf("ParseCompileIndex/rules=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
@@ -207,19 +197,25 @@ func BenchmarkNewIndex(b *testing.B) {
 		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
 			p, _ := policygen.Compile(b, policygen.MixPolicy(n))
 			ifaces := policygen.Interfaces()
-			runtime.GC()
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			var x *Index
-			b.ReportAllocs()
-			for b.Loop() {
-				x = NewIndex(p, ifaces)
-			}
-			b.StopTimer()
-			runtime.GC()
-			runtime.ReadMemStats(&after)
-			b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/(1<<20), "index-MB")
-			runtime.KeepAlive(x)
+			loopKeeping(b, "index-MB", func() any { return NewIndex(p, ifaces) })
 		})
 	}
+}
+
+// loopKeeping times build with b.Loop, reporting its allocations and, as
+// metric, the heap (in MB) its last result keeps.
+func loopKeeping(b *testing.B, metric string, build func() any) {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var kept any
+	b.ReportAllocs()
+	for b.Loop() {
+		kept = build()
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/(1<<20), metric)
+	runtime.KeepAlive(kept)
 }

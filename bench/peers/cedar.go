@@ -65,10 +65,6 @@ func CedarPolicies(p *policy.Policy) (string, error) {
 	for _, r := range p.Rules {
 		switch r.Kind {
 		case ast.Outbound:
-			action := "connect"
-			if r.Protocol == ast.UDP {
-				action = "send"
-			}
 			var host string
 			switch r.Host.Kind {
 			case policy.AnyHost:
@@ -80,12 +76,8 @@ func CedarPolicies(p *policy.Policy) (string, error) {
 			default:
 				host = "context has name && " + cedarName(r.Host)
 			}
-			permit(action, cedarFamily(r.Families), cedarPorts(r.Ports), host)
+			permit(ruleOp(r).String(), cedarFamily(r.Families), cedarPorts(r.Ports), host)
 		case ast.Inbound:
-			action := "listen"
-			if r.Protocol == ast.UDP {
-				action = "bind"
-			}
 			var host string
 			switch r.Host.Kind {
 			case policy.AnyHost:
@@ -96,11 +88,24 @@ func CedarPolicies(p *policy.Policy) (string, error) {
 			case policy.InterfaceHost:
 				host = fmt.Sprintf(`((context.local == "addr" && context.owners.contains(%[1]s)) || (context.local == "iface" && context.iface == %[1]s))`, quoteCedar(r.Host.Name))
 			}
-			permit(action, cedarFamily(r.Families), cedarPorts(r.Ports), host)
+			permit(ruleOp(r).String(), cedarFamily(r.Families), cedarPorts(r.Ports), host)
 		}
 	}
 	b.WriteString(`forbid (principal, action in [Action::"connect", Action::"send"], resource) when { context has addr && (context.addr.isInRange(ip("0.0.0.0/8")) || context.addr == ip("::")) };` + "\n")
 	return b.String(), nil
+}
+
+// ruleOp returns the operation an outbound or inbound rule allows.
+func ruleOp(r *policy.Rule) eval.Op {
+	switch {
+	case r.Kind == ast.Outbound && r.Protocol == ast.UDP:
+		return eval.Send
+	case r.Kind == ast.Outbound:
+		return eval.Connect
+	case r.Protocol == ast.UDP:
+		return eval.Bind
+	}
+	return eval.Listen
 }
 
 // cedarFamily is the condition of a rule's families ("" for both).
