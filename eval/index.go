@@ -42,9 +42,9 @@ import (
 type Index struct {
 	p      *policy.Policy
 	ifaces *Interfaces
-	los    []uint16   // the arena of port tables: segments' first ports
-	best   [][4]int32 // and their answers
-	rank   []uint64   // mapRank of each mapping rule, by index
+	los    []uint16  // the arena of port tables: segments' first ports
+	segs   []segment // and the segments
+	rank   []uint64  // mapRank of each mapping rule, by index
 
 	// Resolve and outbound rules by name.
 	names     strTable
@@ -211,7 +211,9 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		if r.PortMap.IsMapped() {
 			x.rank[r.Index] = r.MapRank()
 		}
-		segs += 2*len(r.Ports) + 1
+		if r.Kind != ast.Resolve {
+			segs += 2*len(r.Ports) + 1
+		}
 	}
 	b.tb.segs = make([]segment, 0, segs)
 	x.nodes = make([]nameNode, 0, len(p.Rules))
@@ -329,7 +331,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		}
 		x.in[pi] = x.buildInbound(&b.tb, b.table(inAny[pi]), local, inAddr[pi], inIface[pi])
 	}
-	x.los, x.best = b.tb.flat()
+	x.los, x.segs = b.tb.flat()
 	return x
 }
 

@@ -12,7 +12,7 @@ import (
 // lowest mapRank, kept in Index.rank). It is a sorted list of segments of
 // the port space, each holding the answers for every port in it. Tables
 // live flat in two arenas of the Index, the segments' first ports (los)
-// and their answers (best), so that a query reads a few bytes of ports
+// and the segments (segs), so that a query reads a few bytes of ports
 // (scanned, or bisected when there are many) and one answer; tableRef
 // locates a table in them.
 
@@ -77,7 +77,7 @@ func (x *Index) at(t tableRef, port uint16) *[4]int32 {
 			n -= half
 		}
 	}
-	return &x.best[int(t.off)+i]
+	return &x.segs[int(t.off)+i].best
 }
 
 // query merges into h the answer of table t for port in family index fi.
@@ -228,12 +228,14 @@ func (b *tableBuilder) buildOne(e tableEntry) tableRef {
 }
 
 // flat returns the arenas of the tables built: the segments' first ports
-// and their answers.
-func (b *tableBuilder) flat() ([]uint16, [][4]int32) {
+// (a copy, for dense scans) and the segments.
+func (b *tableBuilder) flat() ([]uint16, []segment) {
 	los := make([]uint16, len(b.segs))
-	best := make([][4]int32, len(b.segs))
 	for i, s := range b.segs {
-		los[i], best[i] = s.lo, s.best
+		los[i] = s.lo
 	}
-	return los, best
+	if cap(b.segs) > len(b.segs)+len(b.segs)/4 {
+		return los, slices.Clone(b.segs) // (the arena was sized generously)
+	}
+	return los, slices.Clip(b.segs)
 }
