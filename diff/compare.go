@@ -234,6 +234,13 @@ func (s *side) reference(q eval.Request) eval.Decision {
 				}
 			}
 			rs.all = slices.Clip(rs.all)
+			if s.refSize += 1 + len(rs.all); s.refSize > refBudget(s.p) {
+				// Forget the rules of the ports seen so far: a large
+				// difference has examples on thousands of ports, each
+				// seen once or twice.
+				clear(s.refRules)
+				s.refSize = 1 + len(rs.all)
+			}
 			s.refRules[k] = rs
 		}
 		sub.Rules = rs.all
@@ -253,6 +260,12 @@ func (s *side) reference(q eval.Request) eval.Decision {
 	s.refMu.Unlock()
 	return eval.NewReference(sub, Interfaces).Decide(q)
 }
+
+// refBudget is how many rules (and ports) the cache of reference keeps
+// for a policy: twice its rules, so that the cache stays in proportion to
+// the policy whatever the number of ports the examples are on and of rules
+// on each.
+func refBudget(p *policy.Policy) int { return 2*len(p.Rules) + 4096 }
 
 // refRules are the rules of one kind, protocol and port, and for outbound
 // rules, when there are more than smallRef of them, the same by host:

@@ -43,6 +43,7 @@ type side struct {
 
 	refMu       sync.Mutex
 	refRules    map[refKey]*refRules      // the rules of a kind, protocol and port (see reference)
+	refSize     int                       // the ports and rules refRules holds
 	portBuckets map[int][]*policy.Rule    // rules by 256-port block
 	resByName   map[string][]*policy.Rule // resolve rules by name or domain ("" for "*")
 }
@@ -118,16 +119,22 @@ type inRules struct {
 }
 
 // group is rules of one host, with per family the union of their ports
-// and their port boundaries, and an index of their ports, computed once.
-// A nil group has no rule.
+// and their port boundaries, and an index of their ports, computed once
+// when first asked for (most groups, one per name, never are). A nil
+// group has no rule.
 type group struct {
 	rules []*policy.Rule
 	once  sync.Once
-	ports [2]policy.PortSet
-	cuts  [2][]int // the first port of each range and the one after its last, sorted
+	ext   *groupPorts
 
 	idxOnce sync.Once
 	idx     *portIndex
+}
+
+// groupPorts are a group's ports and port boundaries per family.
+type groupPorts struct {
+	ports [2]policy.PortSet
+	cuts  [2][]int // the first port of each range and the one after its last, sorted
 }
 
 // smallGroup is how many rules a group looks through one by one rather
@@ -167,8 +174,9 @@ func (g *group) add(r *policy.Rule) *group {
 	return g
 }
 
-func (g *group) build() {
+func (g *group) build() *groupPorts {
 	g.once.Do(func() {
+		x := &groupPorts{}
 		for fi, f := range bothFamilies {
 			var rs []policy.PortRange
 			for _, r := range g.rules {
@@ -176,14 +184,16 @@ func (g *group) build() {
 					rs = append(rs, r.Ports...)
 				}
 			}
-			g.ports[fi] = policy.Ports(rs...)
+			x.ports[fi] = policy.Ports(rs...)
 			for _, pr := range rs {
-				g.cuts[fi] = append(g.cuts[fi], int(pr.Lo), int(pr.Hi)+1)
+				x.cuts[fi] = append(x.cuts[fi], int(pr.Lo), int(pr.Hi)+1)
 			}
-			slices.Sort(g.cuts[fi])
-			g.cuts[fi] = slices.Compact(g.cuts[fi])
+			slices.Sort(x.cuts[fi])
+			x.cuts[fi] = slices.Compact(x.cuts[fi])
 		}
+		g.ext = x
 	})
+	return g.ext
 }
 
 // list returns the group's rules.
@@ -199,8 +209,7 @@ func (g *group) portsIn(f policy.Families) policy.PortSet {
 	if g == nil {
 		return nil
 	}
-	g.build()
-	return g.ports[famIndex(f)]
+	return g.build().ports[famIndex(f)]
 }
 
 // cutsIn returns the port boundaries of the group's rules of family f
@@ -209,8 +218,7 @@ func (g *group) cutsIn(f policy.Families, lo, hi int) []int {
 	if g == nil {
 		return nil
 	}
-	g.build()
-	cs := g.cuts[famIndex(f)]
+	cs := g.build().cuts[famIndex(f)]
 	i, _ := slices.BinarySearch(cs, lo)
 	j, _ := slices.BinarySearch(cs, hi+1)
 	return cs[i:j]
