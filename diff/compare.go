@@ -262,10 +262,10 @@ func (s *side) reference(q eval.Request) eval.Decision {
 }
 
 // refBudget is how many rules (and ports) the cache of reference keeps
-// for a policy: twice its rules, so that the cache stays in proportion to
-// the policy whatever the number of ports the examples are on and of rules
-// on each.
-func refBudget(p *policy.Policy) int { return 2*len(p.Rules) + 4096 }
+// for a policy: about as many as it has rules, so that the cache stays in
+// proportion to the policy whatever the number of ports the examples are
+// on and of rules on each.
+func refBudget(p *policy.Policy) int { return len(p.Rules) + 4096 }
 
 // refRules are the rules of one kind, protocol and port, and for outbound
 // rules, when there are more than smallRef of them, the same by host:

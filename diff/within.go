@@ -171,11 +171,18 @@ func (s *side) near(r *policy.Rule, q eval.Request) []*policy.Rule {
 			}
 			return out
 		}
-		// The first rules of the kind on q's port.
-		var on []*policy.Rule
-		s.kindRules(q.Op.Kind()).meeting(policy.Port(q.Port), every(func(x *policy.Rule) { on = append(on, x) }))
-		slices.SortFunc(on, func(a, b *policy.Rule) int { return a.Index - b.Index })
-		for _, x := range on {
+		// The first rules of the kind on q's port: the maxNear of least
+		// index, kept in order as the index of ports finds them.
+		var first []*policy.Rule
+		s.kindRules(q.Op.Kind()).meeting(policy.Port(q.Port), every(func(x *policy.Rule) {
+			if len(first) == maxNear && first[maxNear-1].Index < x.Index {
+				return
+			}
+			i, _ := slices.BinarySearchFunc(first, x.Index, func(e *policy.Rule, t int) int { return e.Index - t })
+			first = slices.Insert(first, i, x)
+			first = first[:min(len(first), maxNear)]
+		}))
+		for _, x := range first {
 			add(x)
 		}
 	}
