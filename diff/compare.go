@@ -130,21 +130,27 @@ func Stream(old, new *policy.Policy, sink Sink) (Counts, error) {
 // exceeds it too, so only the grants that exceed it are compared with
 // each other.
 func (c *comparer) eachRegion(emit func(*Region) error) error {
-	pieces := map[*policy.Rule][]piece{}
 	var exceeding []*policy.Rule
+	var pieces [][]piece // of each exceeding grant
 	for _, g := range c.this.p.Grants() {
 		if ps := c.excess(g); len(ps) > 0 {
-			pieces[g] = ps
 			exceeding = append(exceeding, g)
+			pieces = append(pieces, ps)
 		}
 	}
-	for _, g := range policy.Essential(exceeding) {
-		for _, r := range c.regions(g, pieces[g]) {
+	i := 0
+	for _, g := range policy.Essential(exceeding) { // in the order of exceeding
+		for exceeding[i] != g {
+			pieces[i] = nil
+			i++
+		}
+		for _, r := range c.regions(g, pieces[i]) {
 			if err := emit(&r); err != nil {
 				return err
 			}
 		}
-		delete(pieces, g)
+		pieces[i] = nil
+		i++
 	}
 	return nil
 }
@@ -235,11 +241,8 @@ func (s *side) reference(q eval.Request) eval.Decision {
 			}
 			rs.all = slices.Clip(rs.all)
 			if s.refSize += 1 + len(rs.all); s.refSize > refBudget(s.p) {
-				// Forget the rules of the ports seen so far: a large
-				// difference has examples on thousands of ports, each
-				// seen once or twice.
-				clear(s.refRules)
-				s.refSize = 1 + len(rs.all)
+				s.forgetRefRules()
+				s.refSize += 1 + len(rs.all)
 			}
 			s.refRules[k] = rs
 		}
@@ -266,6 +269,21 @@ func (s *side) reference(q eval.Request) eval.Decision {
 // proportion to the policy whatever the number of ports the examples are
 // on and of rules on each.
 func refBudget(p *policy.Policy) int { return len(p.Rules) + 4096 }
+
+// forgetRefRules empties the cache of reference but for the ports of many
+// rules (their hosts indexed), while they take up to half the budget: a
+// large difference has examples on thousands of ports, most of them seen
+// once or twice, and a few ports, seen often, that are costly to gather.
+func (s *side) forgetRefRules() {
+	s.refSize = 0
+	for k, rs := range s.refRules {
+		if rs.host == nil || s.refSize+1+len(rs.all) > refBudget(s.p)/2 {
+			delete(s.refRules, k)
+			continue
+		}
+		s.refSize += 1 + len(rs.all)
+	}
+}
 
 // refRules are the rules of one kind, protocol and port, and for outbound
 // rules, when there are more than smallRef of them, the same by host:

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/eval"
@@ -124,11 +125,25 @@ type inRules struct {
 // group has no rule.
 type group struct {
 	rules []*policy.Rule
-	once  sync.Once
-	ext   *groupPorts
+	mu    sync.Mutex // held while ext or idx is built
+	ext   atomic.Pointer[groupPorts]
+	idx   atomic.Pointer[portIndex]
+}
 
-	idxOnce sync.Once
-	idx     *portIndex
+// lazy returns what p holds, building it with make (under g.mu) the first
+// time.
+func lazy[T any](g *group, p *atomic.Pointer[T], make func() *T) *T {
+	if x := p.Load(); x != nil {
+		return x
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if x := p.Load(); x != nil {
+		return x
+	}
+	x := make()
+	p.Store(x)
+	return x
 }
 
 // groupPorts are a group's ports and port boundaries per family.
@@ -160,8 +175,7 @@ func (g *group) meeting(ps policy.PortSet, yield func(*policy.Rule) bool) bool {
 			}
 		}
 	default:
-		g.idxOnce.Do(func() { g.idx = newPortIndex(g.rules) })
-		return g.idx.meeting(ps, yield)
+		return lazy(g, &g.idx, func() *portIndex { return newPortIndex(g.rules) }).meeting(ps, yield)
 	}
 	return true
 }
@@ -175,7 +189,7 @@ func (g *group) add(r *policy.Rule) *group {
 }
 
 func (g *group) build() *groupPorts {
-	g.once.Do(func() {
+	return lazy(g, &g.ext, func() *groupPorts {
 		x := &groupPorts{}
 		for fi, f := range bothFamilies {
 			var rs []policy.PortRange
@@ -191,9 +205,8 @@ func (g *group) build() *groupPorts {
 			slices.Sort(x.cuts[fi])
 			x.cuts[fi] = slices.Compact(x.cuts[fi])
 		}
-		g.ext = x
+		return x
 	})
-	return g.ext
 }
 
 // list returns the group's rules.
