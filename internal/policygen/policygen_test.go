@@ -28,7 +28,9 @@ func TestRelated(t *testing.T) {
 		{[]string{"--allow-outbound=tcp://10.0.0.0/8:80"},
 			func(f string) bool { return strings.Contains(f, "->10.0.0.0") }, "a name mapped into 10.0.0.0/8"},
 		{[]string{"--allow-inbound=tcp://eth0:80"},
-			func(f string) bool { return strings.HasPrefix(f, "--allow-inbound=") && strings.Contains(f, "://eth0:") }, "eth0 on other ports"},
+			func(f string) bool {
+				return strings.HasPrefix(f, "--allow-inbound=") && strings.Contains(f, "://eth0:")
+			}, "eth0 on other ports"},
 	} {
 		seen := 0
 		for range 200 {
