@@ -225,8 +225,8 @@ func TestBrowser(t *testing.T) {
 	// The diff against the old policy of the link.
 	diff := text(t, ctx, `#diff`)
 	for _, want := range []string{
-		"+ --allow-outbound=tcp://example.com:443   policy.flags:1",
-		"- --allow-outbound=tcp://example.com:80    old.flags:1",
+		"+ --allow-outbound=tcp://example.com:443             policy.flags:1",
+		"- --allow-outbound=tcp://example.com:80              old.flags:1",
 		"1 grant added, 1 removed, 0 mappings changed",
 	} {
 		if !strings.Contains(diff, want) {
