@@ -197,12 +197,12 @@ func cut(s string, n int) string {
 // writes them), with the clause that names it.
 func (a *analysis) related(d diag.Diagnostic) []DiagnosticRelatedInformation {
 	full := message(d)
+	out := a.snap.max.related(full) // CS401's nearest rule of the maximum
 	refs := diag.FindRefs(full, a.snap.name)
 	if len(refs) == 0 {
-		return nil
+		return out
 	}
 	a.flagsOnce.Do(a.indexFlags)
-	var out []DiagnosticRelatedInformation
 	for _, ref := range refs {
 		if len(out) == maxRelated {
 			break

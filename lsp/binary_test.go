@@ -320,6 +320,11 @@ func TestBinaryWithin(t *testing.T) {
 	if got, want := asLSP(ds), asLint("app.flags"); !slices.Equal(got, want) || count(ds, "CS401") != 3 {
 		t.Errorf("within max.flags, the server says\n%s\ncapspec lint --within says\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	// The nearest rule of the maximum is a related place: its line.
+	if rel := ds[0].RelatedInformation; len(rel) != 1 || rel[0].Location.URI != fileURI("max.flags") ||
+		rel[0].Location.Range != (Range{Start: Position{Line: 0}, End: Position{Line: 1}}) || !strings.HasPrefix(rel[0].Message, "note: nearest in max.flags:1: ") {
+		t.Errorf("related places of %q: %+v", ds[0].Message, rel)
+	}
 	sds := p.open(suri, "shellscript", script)
 	if got, want := asLSP(sds), asLint("--shell", "run.sh"); !slices.Equal(got, want) || count(sds, "CS401") != 1 {
 		t.Errorf("script within max.flags, the server says\n%s\ncapspec lint --within says\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -196,6 +198,52 @@ func (s *server) refreshMaximum(force bool) {
 	case next.max != nil && next.max != old.maxOrNil():
 		s.log.Printf("CS401 checks documents within %s", next.max.Name)
 	}
+}
+
+// related returns the lines of the maximum's files that a finding's text
+// names as "name:line:" (CS401's "nearest in max.flags:2: …"): each the
+// whole line, with the clause naming it; at most maxRelated.
+func (m *maximum) related(full string) []DiagnosticRelatedInformation {
+	if m == nil || m.max == nil {
+		return nil
+	}
+	var out []DiagnosticRelatedInformation
+	for _, f := range m.files {
+		prefix := f.name + ":"
+		for from := 0; len(out) < maxRelated; {
+			i := strings.Index(full[from:], prefix)
+			if i < 0 {
+				break
+			}
+			start := from + i
+			end := start + len(prefix)
+			for end < len(full) && end-start-len(prefix) < 9 && full[end] >= '0' && full[end] <= '9' {
+				end++
+			}
+			from = end
+			if start > 0 && full[start-1] != ' ' {
+				continue // the end of another name
+			}
+			line, err := strconv.Atoi(full[start+len(prefix) : end])
+			if err != nil || line < 1 || end >= len(full) || full[end] != ':' {
+				continue
+			}
+			out = append(out, DiagnosticRelatedInformation{
+				Location: Location{URI: f.uri(), Range: Range{Start: Position{Line: uint32(line - 1)}, End: Position{Line: uint32(line)}}},
+				Message:  clause(full, start, end),
+			})
+		}
+	}
+	return out
+}
+
+// uri is the file: URI of the file.
+func (f maxFile) uri() string {
+	p := f.path
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(p)}).String()
 }
 
 // sameMaximum reports whether analyses made with a and b say the same: the
