@@ -40,6 +40,7 @@ type maxFile struct {
 	name    string // the setting's entry, which messages name it by
 	path    string // the entry resolved against the workspace root
 	exists  bool
+	regular bool // a regular file (not a pipe or a device, which could block)
 	size    int64
 	modTime time.Time
 	content []byte
@@ -65,7 +66,7 @@ func (f *maxFile) stat() {
 	fi, err := os.Stat(f.path)
 	f.exists = err == nil
 	if f.exists {
-		f.size, f.modTime = fi.Size(), fi.ModTime()
+		f.regular, f.size, f.modTime = fi.Mode().IsRegular(), fi.Size(), fi.ModTime()
 	}
 }
 
@@ -96,6 +97,13 @@ func readMaximum(setting []string, root string) *maximum {
 	for i := range m.files {
 		f := &m.files[i]
 		f.stat()
+		if f.exists && !f.regular {
+			// Reading a pipe or a device could block the server for good.
+			if m.problem == "" {
+				m.problem = fmt.Sprintf("cannot read %s: not a regular file", f.path)
+			}
+			continue
+		}
 		b, err := os.ReadFile(f.path)
 		if err != nil {
 			if m.problem == "" {

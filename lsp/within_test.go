@@ -104,6 +104,12 @@ func TestRefreshMaximum(t *testing.T) {
 	if s.max.max == nil || s.max.problem != "" {
 		t.Errorf("a maximum back: %+v", s.max)
 	}
+	// A directory (or a pipe, a device) is not read.
+	s.cfg.within = []string{"."}
+	s.refreshMaximum(false)
+	if s.max.max != nil || !strings.Contains(s.max.problem, "not a regular file") {
+		t.Errorf("a directory as the maximum: %+v", s.max)
+	}
 	// The setting emptied: no maximum, no problem.
 	s.cfg.within = nil
 	s.refreshMaximum(true)
