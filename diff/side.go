@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
+	syncatomic "sync/atomic" // (atomic is a name of the tests)
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/eval"
@@ -126,13 +126,13 @@ type inRules struct {
 type group struct {
 	rules []*policy.Rule
 	mu    sync.Mutex // held while ext or idx is built
-	ext   atomic.Pointer[groupPorts]
-	idx   atomic.Pointer[portIndex]
+	ext   syncatomic.Pointer[groupPorts]
+	idx   syncatomic.Pointer[portIndex]
 }
 
 // lazy returns what p holds, building it with make (under g.mu) the first
 // time.
-func lazy[T any](g *group, p *atomic.Pointer[T], make func() *T) *T {
+func lazy[T any](g *group, p *syncatomic.Pointer[T], make func() *T) *T {
 	if x := p.Load(); x != nil {
 		return x
 	}
