@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	syncatomic "sync/atomic" // (atomic is a name of the tests)
+	syncatomic "sync/atomic" // renamed: the tests have a function atomic
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/eval"
