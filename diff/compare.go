@@ -97,7 +97,7 @@ func Stream(old, new *policy.Policy, sink Sink) (Counts, error) {
 		added bool
 		count *int
 	}{{&comparer{this: sn, other: so}, true, &n.Added}, {&comparer{this: so, other: sn}, false, &n.Removed}} {
-		err := dir.c.eachRegion(func(r *Region) error {
+		err := dir.c.eachRegion(keepPieces, func(r *Region) error {
 			if err := confirm(regionCheck(r, dir.c.this, dir.c.other)); err != nil {
 				return err
 			}
@@ -128,13 +128,18 @@ func Stream(old, new *policy.Policy, sink Sink) (Counts, error) {
 // grants (an implied resolve right after its outbound rule), until emit
 // returns an error. A grant that covers one exceeding the other side
 // exceeds it too, so only the grants that exceed it are compared with
-// each other.
-func (c *comparer) eachRegion(emit func(*Region) error) error {
+// each other. The pieces of the first keep pieces found are kept for the
+// regions; those of the grants after are found again (so that a large
+// difference does not hold them all at once).
+func (c *comparer) eachRegion(keep int, emit func(*Region) error) error {
 	var exceeding []*policy.Rule
-	var pieces [][]piece // of each exceeding grant
+	var pieces [][]piece // of each exceeding grant, or nil to find again
 	for _, g := range c.this.p.Grants() {
 		if ps := c.excess(g); len(ps) > 0 {
 			exceeding = append(exceeding, g)
+			if keep -= len(ps); keep < 0 {
+				ps = nil
+			}
 			pieces = append(pieces, ps)
 		}
 	}
@@ -144,7 +149,11 @@ func (c *comparer) eachRegion(emit func(*Region) error) error {
 			pieces[i] = nil
 			i++
 		}
-		for _, r := range c.regions(g, pieces[i]) {
+		ps := pieces[i]
+		if ps == nil {
+			ps = c.excess(g)
+		}
+		for _, r := range c.regions(g, ps) {
 			if err := emit(&r); err != nil {
 				return err
 			}
@@ -154,6 +163,12 @@ func (c *comparer) eachRegion(emit func(*Region) error) error {
 	}
 	return nil
 }
+
+// keepPieces is how many pieces a comparison keeps between finding the
+// grants that exceed the other side and writing their regions: all of
+// them for a change under review (and a policy of some ten thousand
+// rules), a part of them for two large unrelated policies.
+const keepPieces = 1 << 14
 
 func sortChanges(cs []Change) {
 	slices.SortStableFunc(cs, func(a, b Change) int {
@@ -233,8 +248,9 @@ func (s *side) reference(q eval.Request) eval.Decision {
 		k := refKey{q.Op.Kind(), q.Op.Protocol(), q.Port}
 		rs, ok := s.refRules[k]
 		if !ok {
-			rs = &refRules{}
-			for _, r := range s.portBuckets[int(k.port)>>8] {
+			bucket := s.portBuckets[int(k.port)>>8]
+			rs = &refRules{costly: len(bucket) > costlyBucket}
+			for _, r := range bucket {
 				if r.Kind == k.kind && r.Protocol == k.proto && r.Ports.Contains(k.port) {
 					rs.all = append(rs.all, r)
 				}
@@ -265,19 +281,20 @@ func (s *side) reference(q eval.Request) eval.Decision {
 }
 
 // refBudget is how many rules (and ports) the cache of reference keeps
-// for a policy: about as many as it has rules, so that the cache stays in
+// for a policy: about four times its rules, so that the cache stays in
 // proportion to the policy whatever the number of ports the examples are
 // on and of rules on each.
-func refBudget(p *policy.Policy) int { return len(p.Rules) + 4096 }
+func refBudget(p *policy.Policy) int { return 4*len(p.Rules) + 4096 }
 
 // forgetRefRules empties the cache of reference but for the ports of many
-// rules (their hosts indexed), while they take up to half the budget: a
-// large difference has examples on thousands of ports, most of them seen
-// once or twice, and a few ports, seen often, that are costly to gather.
+// rules (their hosts indexed) and those of a block of many rules, while
+// they take up to half the budget: a large difference has examples on
+// thousands of ports, most of them seen once or twice, and a few ports,
+// seen often or in a crowded block, that are costly to gather.
 func (s *side) forgetRefRules() {
 	s.refSize = 0
 	for k, rs := range s.refRules {
-		if rs.host == nil || s.refSize+1+len(rs.all) > refBudget(s.p)/2 {
+		if !rs.costly && rs.host == nil || s.refSize+1+len(rs.all) > refBudget(s.p)/2 {
 			delete(s.refRules, k)
 			continue
 		}
@@ -291,9 +308,14 @@ func (s *side) forgetRefRules() {
 // difference checks examples on thousands of ports, most of them with a
 // few rules: those keep a list and nothing more.
 type refRules struct {
-	all  []*policy.Rule
-	host *refHosts
+	all    []*policy.Rule
+	host   *refHosts
+	costly bool // gathered from a block of more than costlyBucket rules
 }
+
+// costlyBucket is how many rules a block of ports has for the rules of one
+// of its ports to be kept when the cache forgets.
+const costlyBucket = 1024
 
 // smallRef is the most rules of a port that the reference decides without
 // an index of their hosts.

@@ -127,3 +127,31 @@ func TestExceptMore(t *testing.T) {
 		t.Errorf("JSON lacks except_more")
 	}
 }
+
+// TestPiecesFoundAgain checks that the regions of grants whose pieces
+// are found again (past keepPieces) are those of pieces kept.
+func TestPiecesFoundAgain(t *testing.T) {
+	for _, related := range []bool{true, false} {
+		old, new := benchPair(t, 400, related)
+		regions := func(keep int) []string {
+			var out []string
+			for _, c := range []*comparer{{this: newSide(new), other: newSide(old)}, {this: newSide(old), other: newSide(new)}} {
+				err := c.eachRegion(keep, func(r *Region) error {
+					out = append(out, fmt.Sprint(r.Rule.Index, r.Flag, r.Example, r.Family, r.Except, r.ExceptMore))
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			return out
+		}
+		all, none := regions(1<<30), regions(0)
+		if len(all) == 0 {
+			t.Fatal("no region")
+		}
+		if d := cmp.Diff(all, none); d != "" {
+			t.Errorf("related %v: regions differ (-kept +found again):\n%s", related, d)
+		}
+	}
+}
