@@ -106,6 +106,7 @@ var checkers = sync.Pool{New: func() any { return new(checker) }}
 type checker struct {
 	text     string
 	kind     ast.Kind
+	lx       lexerflagImpl // the lexer (flagLexer)
 	toks     []lexer.Token // the flag's tokens (a buffer kept from flag to flag)
 	key      []byte        // their classes (shapeKey)
 	problems []problem     // the first diag.MaxPerFlag problems
@@ -115,6 +116,12 @@ type checker struct {
 	more omission
 	// fresh parses without the shapes (TestShapesAgree).
 	fresh bool
+	// The folds of long port lists (shapes.go): where a token of the shape
+	// is in toks (nil: at its own index), the lists folded, and buffers.
+	orig    []int
+	folds   []foldedList
+	folded  []lexer.Token
+	origBuf []int
 }
 
 // omission tallies the problems of a flag past diag.MaxPerFlag.
@@ -150,8 +157,9 @@ func (c *checker) parseFlag(text string, loc diag.Locator) (*ast.Rule, []diag.Di
 		r.Loc = loc
 	}
 	ds := c.diagnostics(loc)
-	c.text = ""
+	c.text, c.orig = "", nil
 	clear(c.toks)
+	clear(c.folded)
 	return r, ds
 }
 
@@ -205,7 +213,12 @@ func (c *checker) diagnostics(loc diag.Locator) []diag.Diagnostic {
 }
 
 // tok returns the flag's token that a token of a shape stands for.
-func (c *checker) tok(t lexer.Token) lexer.Token { return c.toks[t.Pos.Offset] }
+func (c *checker) tok(t lexer.Token) lexer.Token {
+	if c.orig != nil {
+		return c.toks[c.orig[t.Pos.Offset]]
+	}
+	return c.toks[t.Pos.Offset]
+}
 
 // span returns the span of the flag's token that t stands for.
 func (c *checker) span(t lexer.Token) ast.Span {
@@ -221,7 +234,7 @@ func (c *checker) flag() *ast.Rule {
 		return nil
 	}
 	var stop int
-	c.toks, stop = lexFlag(flagLexerGen, c.text, c.toks[:0])
+	c.toks, stop = lexFlag(c.flagLexer(c.text), c.toks[:0])
 	if stop >= 0 {
 		c.lexError(stop)
 		return nil
@@ -232,15 +245,17 @@ func (c *checker) flag() *ast.Rule {
 		c.notAFlag()
 		return nil
 	}
-	c.key = shapeKey(c.toks, c.key[:0])
 	var s *shape
 	if c.fresh {
+		c.orig = nil
 		s = parseShape(c.toks)
 	} else {
-		s = shapes.parse(c.toks, c.key)
+		toks := c.fold()
+		c.key = shapeKey(toks, c.key[:0])
+		s = shapes.parse(toks, c.key)
 	}
 	if s.flag == nil {
-		c.recover(s.fail)
+		c.recover(c.shapeIndex(s.fail))
 		return nil
 	}
 	return c.rule(s.flag)

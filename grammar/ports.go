@@ -108,8 +108,9 @@ func (c *checker) portList(l *portList, colon int) *ast.PortList {
 		pl.Any = true
 		return pl
 	}
-	pl.Items = make([]*ast.PortItem, 0, len(l.Items))
-	for _, it := range l.Items {
+	items := c.portItems(l)
+	pl.Items = make([]*ast.PortItem, 0, len(items))
+	for _, it := range items {
 		item := c.portItem(it)
 		if item == nil {
 			return nil
