@@ -14,6 +14,16 @@ import (
 type Options struct {
 	// Disable holds rule IDs not to report.
 	Disable []string
+	// Compiled is the policy linted as policy.Compile compiles it, when
+	// the caller has compiled it already; Lint compiles it otherwise.
+	Compiled *Compiled
+}
+
+// Compiled is a policy as policy.Compile compiles it, and the diagnostics
+// of compiling it.
+type Compiled struct {
+	Policy *policy.Policy
+	Diags  []diag.Diagnostic
 }
 
 // Lint runs every enabled rule over one policy and returns the
@@ -38,6 +48,9 @@ func Lint(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic, opts Option
 	}
 	rules := Rules()
 	sh := &shared{ids: map[string]bool{}}
+	if c := opts.Compiled; c != nil {
+		sh.policy, sh.compileDiags = c.Policy, c.Diags
+	}
 	for _, r := range rules {
 		sh.ids[r.ID] = true
 	}
