@@ -24,6 +24,7 @@ type lintOptions struct {
 	disable []string
 	fix     bool
 	write   bool
+	within  []string // maximum policies (CS401)
 }
 
 // maxFixPasses bounds how often --fix applies fixes and lints again: a
@@ -63,6 +64,7 @@ The remaining findings go to standard error, and decide the exit status.`,
 	f.StringSliceVar(&o.disable, "disable", nil, "rule IDs not to report, comma-separated (repeatable)")
 	f.BoolVar(&o.fix, "fix", false, "apply suggested fixes and print the fixed flags")
 	f.BoolVarP(&o.write, "write", "w", false, "with --fix, rewrite files in place instead of printing them")
+	f.StringArrayVar(&o.within, "within", nil, "a flags file of the widest policy accepted: report every rule that allows more (CS401; repeatable, merged)")
 	return cmd
 }
 
@@ -85,6 +87,9 @@ func (a *app) runLint(o lintOptions, args []string) error {
 			return usageErrorf("--disable: unknown rule %q (see capspec rules)", id)
 		}
 		opts.Disable = append(opts.Disable, r.ID)
+	}
+	if opts.Within, err = a.loadMaximum(o.within, args); err != nil {
+		return err
 	}
 	if o.write {
 		o.fix = true

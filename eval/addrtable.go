@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"slices"
 )
@@ -15,15 +16,10 @@ func (a u128) lessEq(b u128) bool { return !b.less(a) }
 func toU128(a netip.Addr) u128 {
 	if a.Is4() {
 		b := a.As4()
-		return u128{0, uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])}
+		return u128{0, uint64(binary.BigEndian.Uint32(b[:]))}
 	}
 	b := a.As16()
-	var x u128
-	for i := 0; i < 8; i++ {
-		x.hi = x.hi<<8 | uint64(b[i])
-		x.lo = x.lo<<8 | uint64(b[8+i])
-	}
-	return x
+	return u128{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
 }
 
 // prefixEnd returns the last address of p as a number.
@@ -53,31 +49,52 @@ type addrNode struct {
 }
 
 // addrIndex finds, for an address, every network of the index containing
-// it: a binary search over the starts of the elementary ranges the
-// networks cut the address space into gives the innermost network; its
-// parents are the others. Networks nest, so a range has one innermost.
+// it: a bisection of the starts of the elementary ranges the networks cut
+// the address space into gives the innermost network; its parents are the
+// others. Networks nest, so a range has one innermost. The starts are flat
+// sorted numbers, 32-bit for IPv4, and the bisection is branch-free.
 type addrIndex struct {
-	starts []u128
-	inner  []int32 // innermost node of each range, -1 for none
-	nodes  []addrNode
+	starts4 []uint32 // IPv4 (all networks of one index are of one family)
+	starts  []u128   // IPv6
+	inner   []int32  // innermost node of each range, -1 for none
+	nodes   []addrNode
 }
 
 // innermost returns the innermost network containing a, or -1.
 func (x *addrIndex) innermost(a u128) int32 {
+	if x.starts4 != nil {
+		return x.innermost4(uint32(a.lo))
+	}
 	s := x.starts
 	if len(s) == 0 || a.less(s[0]) {
 		return -1
 	}
-	lo, hi := 0, len(s)
-	for hi-lo > 1 {
-		m := int(uint(lo+hi) >> 1)
-		if s[m].lessEq(a) {
-			lo = m
-		} else {
-			hi = m
+	i := 0
+	for n := len(s); n > 1; {
+		half := n / 2
+		if s[i+half].lessEq(a) {
+			i += half
 		}
+		n -= half
 	}
-	return x.inner[lo]
+	return x.inner[i]
+}
+
+// innermost4 is innermost for an IPv4 address.
+func (x *addrIndex) innermost4(a uint32) int32 {
+	s := x.starts4
+	if len(s) == 0 || a < s[0] {
+		return -1
+	}
+	i := 0
+	for n := len(s); n > 1; {
+		half := n / 2
+		if s[i+half] <= a {
+			i += half
+		}
+		n -= half
+	}
+	return x.inner[i]
 }
 
 // buildAddrIndex makes the index of distinct networks (of one family) with
@@ -143,6 +160,17 @@ func buildAddrIndex(prefixes []netip.Prefix, tables []tableRef) addrIndex {
 	}
 	for len(stack) > 0 {
 		closeTop()
+	}
+	if len(x.nodes) > 0 && x.nodes[0].prefix.Addr().Is4() {
+		// (A range after 255.255.255.255 is no IPv4 address: dropped.)
+		x.starts4 = make([]uint32, 0, len(x.starts))
+		for _, s := range x.starts {
+			if s.hi == 0 && s.lo <= 0xffffffff {
+				x.starts4 = append(x.starts4, uint32(s.lo))
+			}
+		}
+		x.inner = x.inner[:len(x.starts4)]
+		x.starts = nil
 	}
 	return x
 }

@@ -79,21 +79,11 @@ func BenchmarkCompile(b *testing.B) {
 		}
 		ap := &ast.Policy{Rules: rules}
 		b.Run(fmt.Sprintf("CompileIndex/rules=%d", n), func(b *testing.B) {
-			runtime.GC()
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			var x *Index
-			b.ReportAllocs()
-			for b.Loop() {
+			// live-MB: the memory the compiled policy and its index keep.
+			loopKeeping(b, "live-MB", func() any {
 				p, _ := policy.Compile(ap)
-				x = NewIndex(p, nil)
-			}
-			b.StopTimer()
-			runtime.GC()
-			runtime.ReadMemStats(&after)
-			// The memory the compiled policy and its index keep.
-			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "live-MB")
-			runtime.KeepAlive(x)
+				return NewIndex(p, nil)
+			})
 		})
 		b.Run(fmt.Sprintf("ParseCompileIndex/rules=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
@@ -103,4 +93,129 @@ func BenchmarkCompile(b *testing.B) {
 			}
 		})
 	}
+}
+
+// mixSizes are the policy sizes of the mix benchmarks.
+var mixSizes = []int{10, 1000, 10000, 100000}
+
+// BenchmarkDecideMix decides the mix (policygen.MixPolicy and
+// MixRequests: 1,024 distinct requests, half allowed, half near misses, of
+// every kind) against policies of 10 to 100 000 rules with the indexed
+// engine and with the plain slice scan (policygen.Scan), the baseline
+// measured in the same run. One op is one pass over the whole mix (1,024
+// decisions); ns/decision is the mean per request, allocs/op the
+// allocations of the whole pass, allowed-% the share of the mix allowed.
+// Targets: index at most 100 ns/decision and 0 allocs at 100 000 rules, at
+// most 2x the scan at 10 rules, and at most 2x from 10 to 100 000 rules.
+// On a loaded machine, count instructions instead of time: callgrind with
+// --toggle-collect on decideMix (see docs/performance.md).
+func BenchmarkDecideMix(b *testing.B) {
+	for _, n := range mixSizes {
+		for _, engine := range []string{"index", "scan"} {
+			b.Run(fmt.Sprintf("engine=%s/rules=%d", engine, n), func(b *testing.B) {
+				m := loadMix(b, n)
+				d := m.index
+				if engine == "scan" {
+					d = m.scan
+				}
+				allowed := decideMix(d, m.qs)
+				runtime.GC()
+				b.ReportAllocs()
+				for b.Loop() {
+					decideMix(d, m.qs)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(m.qs)), "ns/decision")
+				b.ReportMetric(100*float64(allowed)/float64(len(m.qs)), "allowed-%")
+			})
+		}
+	}
+}
+
+// benchMix is the mix of one size with its engines.
+type benchMix struct {
+	qs          []Request
+	index, scan Decider
+}
+
+// mixes holds the mixes made so far, by size: only the sizes a
+// benchmark run selects are made, each once.
+var mixes = map[int]*benchMix{}
+
+// loadMix returns the mix of n rules.
+func loadMix(b *testing.B, n int) *benchMix {
+	if m, ok := mixes[n]; ok {
+		return m
+	}
+	p, _ := policygen.Compile(b, policygen.MixPolicy(n))
+	qs := policygen.MixRequests(p, policygen.MixSize)
+	if len(qs) != policygen.MixSize {
+		b.Fatalf("%d requests in the mix of %d rules", len(qs), n)
+	}
+	ifaces := policygen.Interfaces()
+	scan, err := policygen.NewScan(p, ifaces)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := &benchMix{qs: qs, index: NewIndex(p, ifaces), scan: scan}
+	mixes[n] = m
+	return m
+}
+
+// decideMix decides every request of qs with d and returns how many were
+// allowed. It is the function to count instructions of (callgrind
+// --toggle-collect), so it is never inlined.
+//
+//go:noinline
+func decideMix(d Decider, qs []Request) int {
+	allowed := 0
+	for _, q := range qs {
+		if d.Decide(q).Allowed {
+			allowed++
+		}
+	}
+	return allowed
+}
+
+// TestDecideMixAllocs requires the index to decide every request of the
+// mix without allocating (its names are canonical).
+func TestDecideMixAllocs(t *testing.T) {
+	p, _ := policygen.Compile(t, policygen.MixPolicy(1000))
+	x := NewIndex(p, policygen.Interfaces())
+	for _, q := range policygen.MixRequests(p, policygen.MixSize) {
+		if a := testing.AllocsPerRun(5, func() { x.Decide(q) }); a > 0 {
+			t.Errorf("%s: %v allocations", q, a)
+		}
+	}
+}
+
+// BenchmarkNewIndex builds the index of a compiled policy (the mix, 10 to
+// 100 000 rules; parsing and compiling not included: see BenchmarkCompile).
+// The target at 100 000 rules is at most 100 ms. index-MB is the heap the
+// index keeps.
+func BenchmarkNewIndex(b *testing.B) {
+	for _, n := range mixSizes {
+		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
+			p, _ := policygen.Compile(b, policygen.MixPolicy(n))
+			ifaces := policygen.Interfaces()
+			loopKeeping(b, "index-MB", func() any { return NewIndex(p, ifaces) })
+		})
+	}
+}
+
+// loopKeeping times build with b.Loop, reporting its allocations and, as
+// metric, the heap (in MB) its last result keeps.
+func loopKeeping(b *testing.B, metric string, build func() any) {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var kept any
+	b.ReportAllocs()
+	for b.Loop() {
+		kept = build()
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/(1<<20), metric)
+	runtime.KeepAlive(kept)
 }

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"cmp"
+	"math"
 	"net/netip"
 	"slices"
 
@@ -64,13 +65,22 @@ func (c *netCover) at(port uint16) coverSeg {
 // family f (rules in index order), keeping the networks allowing each port
 // in two tries: all of them, and the mapping ones.
 func buildNetCover(rules []*policy.Rule, f policy.Families, rank []uint64) netCover {
-	var union netipx.IPSetBuilder
 	anyMapped := false
+	size := 0.0 // the addresses of the networks, counted with overlaps
 	for _, r := range rules {
-		union.AddPrefix(r.Host.Prefix)
 		anyMapped = anyMapped || r.PortMap.IsMapped()
+		size += math.Ldexp(1, r.Host.Prefix.Addr().BitLen()-r.Host.Prefix.Bits())
 	}
-	coverAll := policy.CoversFamily(&union, f)
+	// Networks that hold fewer addresses than the family cannot cover it
+	// (a quick answer before the exact one; the margin absorbs rounding).
+	coverAll := false
+	if size >= math.Ldexp(1-1e-6, fullBits(f)) {
+		var union netipx.IPSetBuilder
+		for _, r := range rules {
+			union.AddPrefix(r.Host.Prefix)
+		}
+		coverAll = policy.CoversFamily(&union, f)
+	}
 	if !coverAll && !anyMapped {
 		return netCover{}
 	}
@@ -226,3 +236,11 @@ func (t *coverTrie) add(p netip.Prefix, delta int32) {
 
 // full reports whether the networks cover the family.
 func (t *coverTrie) full() bool { return len(t.nodes) > 0 && t.nodes[0].full }
+
+// fullBits returns the bits of an address of family f.
+func fullBits(f policy.Families) int {
+	if f == policy.IPv6 {
+		return 128
+	}
+	return 32
+}

@@ -89,3 +89,78 @@ func TestConcurrentDecide(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestDifferentialMix decides every request of the benchmark mix
+// (policygen.MixPolicy, MixRequests) at every benchmark size with the
+// index, the reference loop and the slice scan of the benchmarks, and
+// requires all three to agree, and the mix to be about half allowed. The
+// largest size is skipped with -short (the race run).
+func TestDifferentialMix(t *testing.T) {
+	ifaces := policygen.Interfaces()
+	for _, n := range []int{10, 1000, 10000, 100000} {
+		if testing.Short() && n > 10000 {
+			continue
+		}
+		p, _ := policygen.Compile(t, policygen.MixPolicy(n))
+		qs := policygen.MixRequests(p, policygen.MixSize)
+		if len(qs) != policygen.MixSize {
+			t.Fatalf("rules=%d: %d requests in the mix", n, len(qs))
+		}
+		scan, err := policygen.NewScan(p, ifaces)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, idx := NewReference(p, ifaces), NewIndex(p, ifaces)
+		allowed := 0
+		kinds := map[string]int{}
+		for _, q := range qs {
+			a := ref.Decide(q)
+			if b := idx.Decide(q); !policygen.SameDecision(a, b) {
+				t.Fatalf("rules=%d: %s\nreference: %+v\nindex:     %+v", n, q, a, b)
+			}
+			if c := scan.Decide(q); !policygen.SameDecision(a, c) {
+				t.Fatalf("rules=%d: %s\nreference: %+v\nscan:      %+v", n, q, a, c)
+			}
+			if a.Allowed {
+				allowed++
+			}
+			kinds[mixKind(q)]++
+		}
+		t.Logf("rules=%d: %d of %d allowed; %v", n, allowed, len(qs), kinds)
+		if allowed < len(qs)*35/100 || allowed > len(qs)*65/100 {
+			t.Errorf("rules=%d: %d of %d requests allowed; the mix should be about half", n, allowed, len(qs))
+		}
+		for _, k := range []string{"lookup", "lookup-family", "connect-name", "connect-ip4", "connect-ip6", "connect-via", "send", "listen-addr", "listen-iface", "listen-localhost", "bind"} {
+			if n >= 1000 && kinds[k] == 0 {
+				t.Errorf("rules=%d: no request of kind %s in the mix", n, k)
+			}
+		}
+	}
+}
+
+// mixKind names the shape of a request, to check the mix has each.
+func mixKind(q Request) string {
+	switch {
+	case q.Op == Lookup && q.Family != 0:
+		return "lookup-family"
+	case q.Op == Lookup:
+		return "lookup"
+	case q.Op == Send:
+		return "send"
+	case q.Op == Bind:
+		return "bind"
+	case q.Op == Connect && q.Addr.IsValid() && q.Name != "":
+		return "connect-via"
+	case q.Op == Connect && q.Addr.Is4():
+		return "connect-ip4"
+	case q.Op == Connect && q.Addr.IsValid():
+		return "connect-ip6"
+	case q.Op == Connect:
+		return "connect-name"
+	case q.Local == LocalInterface:
+		return "listen-iface"
+	case q.Local == LocalLocalhost || q.Addr.IsLoopback():
+		return "listen-localhost"
+	}
+	return "listen-addr"
+}

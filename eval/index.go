@@ -1,57 +1,78 @@
 package eval
 
 import (
-	"maps"
+	"encoding/binary"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/policy"
 )
 
 // Index decides requests with indexes built once from a policy, so that
-// the cost of a decision does not grow with the number of rules: exact
-// names are hashed; a wildcard "*.d" is found by hashing the suffixes of a
-// name at label boundaries, only at the label counts wildcard domains have
-// (a trie of reversed labels, flattened into one hash); networks
-// are cut into sorted ranges searched by bisection; the ports of each bucket
-// of rules form a small sorted table; for an address DNS gives, whether the
-// networks cover the family, and how they map, is computed per protocol and
-// port when the index is built (netCover). Deciding does not allocate (unless a
-// name needs normalizing). An Index is read-only after NewIndex, so it is
-// safe for concurrent use by many goroutines.
+// the cost of a decision does not grow with the number of rules. Its
+// layout keeps a decision to a few reads of flat arrays:
+//
+//   - Names: one open-addressing hash table (strTable) of every name and
+//     wildcard domain the rules mention, each with one node. A node holds
+//     what the rules say about the name itself (the first resolve rule,
+//     folded over the wildcards above it and "*"; its mapping; the port
+//     table of outbound rules to it) and about the names below it (the
+//     same for its wildcard "*.name" and those above). A name found in the
+//     table is one probe; a name below a wildcard is one probe per label
+//     count some wildcard domain has, deepest first, the first found
+//     answering. Outbound wildcard tables are chained to the nearest
+//     wildcard above (up), so nothing is copied per name.
+//   - Ports: the rules of each bucket (a name, a network, an address, "*")
+//     form a port table of sorted segments, flat in two arenas (porttable.go).
+//   - Addresses: networks cut the address space into sorted ranges, flat
+//     32-bit numbers for IPv4, bisected without branches (addrtable.go);
+//     inbound addresses and interfaces are hashed.
+//   - For an address DNS gives, whether the networks cover the family, and
+//     how they map, is computed per protocol and port when the index is
+//     built (netCover).
+//
+// Deciding does not allocate (unless a name needs normalizing). An Index
+// is read-only after NewIndex, so it is safe for concurrent use by many
+// goroutines. Every match it precomputes is asked of the predicates of
+// package policy (match.go) when it is built.
 //
 // It decides exactly as Reference does; randomized and fuzz tests check it.
 type Index struct {
 	p      *policy.Policy
 	ifaces *Interfaces
-	segs   []segment // the arena of port tables
+	los    []uint16  // the arena of port tables: segments' first ports
+	segs   []segment // and the segments
 	rank   []uint64  // mapRank of each mapping rule, by index
 
-	// Resolve and outbound rules by name: one hash of names, holding for
-	// each name what exact rules and wildcard rules "*.name" say.
-	anyRes    [2]int32         // first "*" resolve rule, per family
-	names     map[string]int32 // name -> index in entry and wild
-	entry     []nameEntry      // rules for exactly the name (and localhost)
-	wild      []wildEntry      // rules for the names below it
-	wildDepth [2]uint64        // bit d: some wildcard's domain has d labels
-	out       [2]outboundIndex // per protocol (tcp, udp)
-	in        [2]inboundIndex  // per protocol
+	// Resolve and outbound rules by name.
+	names     strTable
+	nodes     []nameNode        // by name id
+	maps      []policy.NameMaps // host mappings, by nameNode.maps
+	anyRes    [2]int32          // first "*" resolve rule, per family
+	wildDepth [2]uint64         // bit d: some wildcard's domain has d labels
+	maxWild   int               // the most labels of a wildcard's domain
+	out       [2]outboundIndex  // per protocol (tcp, udp)
+	in        [2]inboundIndex   // per protocol
 }
 
-// nameEntry is what rules say about one exact name.
-type nameEntry struct {
-	res       [2]int32        // first resolve rule matching, per family
-	resMapped [2]int32        // the mapping resolve rule answering, per family (policy.BetterHostMap)
-	mapAddr   policy.NameMaps // its address
-	out       [2]tableRef     // outbound rules to this name, per protocol
+// nameNode is what the rules say about one name and the names below it.
+type nameNode struct {
+	res    [2]int32    // per family: the first resolve rule matching the name itself (exact, a wildcard above, "*")
+	below  [2]int32    // per family: the first resolve rule matching every name below it (its wildcard, those above, "*")
+	mapped [2]int32    // per family: the mapping resolve rule answering the name (policy.BetterHostMap), -1
+	out    [2]tableRef // per protocol: outbound rules to exactly the name
+	wout   [2]tableRef // per protocol: outbound rules to "*.name"
+	up     int32       // the nearest name above with outbound wildcard rules, -1
+	maps   int32       // index in Index.maps, -1: not mapped
 }
 
-// wildEntry is what wildcard rules "*.NAME" say about the names below NAME.
-type wildEntry struct {
-	res [2]int32
-	out [2]tableRef
-	has bool // some wildcard rule is for this domain
+// nameView is where a name is in the index: its own node (self), the
+// node of the nearest name above it, or none (-1).
+type nameView struct {
+	node int32
+	self bool
 }
 
 // outboundIndex holds the outbound rules of one protocol by host.
@@ -70,8 +91,10 @@ type outboundIndex struct {
 type inboundIndex struct {
 	any       tableRef
 	localhost tableRef
-	addrs     map[[16]byte]tableRef
-	ifaces    map[string]tableRef
+	addrs     addrTable // address (key16) -> index in addrRefs
+	addrRefs  []tableRef
+	ifaces    strTable // interface name -> index in ifaceRefs
+	ifaceRefs []tableRef
 }
 
 func protoIndex(p ast.Protocol) int {
@@ -81,24 +104,121 @@ func protoIndex(p ast.Protocol) int {
 	return 0
 }
 
+// key16 returns an address as a number of its 16-byte form (IPv4 as
+// IPv4-mapped), a key that tells the families apart.
+func key16(a netip.Addr) u128 {
+	b := a.As16()
+	return u128{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
+}
+
+// netKey is a network of the outbound rules of one protocol.
+type netKey struct {
+	pfx netip.Prefix
+	pi  int
+}
+
+// ruleList is a list of rules in index order, linked through next.
+type ruleList struct{ head, tail int32 }
+
+var emptyList = ruleList{-1, -1}
+
+// indexBuilder holds what NewIndex gathers before it makes the tables.
+type indexBuilder struct {
+	x        *Index
+	tb       tableBuilder
+	next     []int32 // by rule: the next rule of its list
+	exactRes [][2]int32
+	wildRes  [][2]int32
+	out      [][2]ruleList // by node, per protocol
+	wout     [][2]ruleList
+	isWild   []bool // by node: a wildcard's domain
+	entries  []tableEntry
+}
+
+// push appends rule i to list l.
+func (b *indexBuilder) push(l *ruleList, i int) {
+	b.next[i] = -1
+	if l.tail < 0 {
+		l.head = int32(i)
+	} else {
+		b.next[l.tail] = int32(i)
+	}
+	l.tail = int32(i)
+}
+
+// entry returns the table entry of a rule.
+func (b *indexBuilder) entry(r *policy.Rule) tableEntry {
+	return tableEntry{idx: int32(r.Index), ports: r.Ports, fams: r.Families, mapped: r.PortMap.IsMapped(), rank: b.x.rank[r.Index]}
+}
+
+// table builds the port table of a list of rules.
+func (b *indexBuilder) table(l ruleList) tableRef {
+	if l.head < 0 {
+		return tableRef{}
+	}
+	es := b.entries[:0]
+	for i := l.head; i >= 0; i = b.next[i] {
+		es = append(es, b.entry(b.x.p.Rules[i]))
+	}
+	b.entries = es
+	return b.tb.build(es)
+}
+
+// node returns the id of a name's node, making it.
+func (b *indexBuilder) node(name string) int32 {
+	id, isNew := b.x.names.add(name)
+	if isNew {
+		b.x.nodes = append(b.x.nodes, nameNode{res: [2]int32{-1, -1}, below: [2]int32{-1, -1}, mapped: [2]int32{-1, -1}, up: -1, maps: -1})
+		b.exactRes = append(b.exactRes, [2]int32{-1, -1})
+		b.wildRes = append(b.wildRes, [2]int32{-1, -1})
+		b.out = append(b.out, [2]ruleList{emptyList, emptyList})
+		b.wout = append(b.wout, [2]ruleList{emptyList, emptyList})
+		b.isWild = append(b.isWild, false)
+	}
+	return id
+}
+
+// wildNode returns the node of a wildcard's domain, making it.
+func (b *indexBuilder) wildNode(domain string) int32 {
+	if d := labelCount(domain); d < 128 {
+		b.x.wildDepth[d/64] |= 1 << (d % 64)
+		b.x.maxWild = max(b.x.maxWild, d)
+	}
+	n := b.node(domain)
+	b.isWild[n] = true
+	return n
+}
+
+// minTo lowers *slot to idx.
+func minTo(slot *int32, idx int) {
+	if *slot < 0 || int32(idx) < *slot {
+		*slot = int32(idx)
+	}
+}
+
 // NewIndex builds the indexes of a compiled policy, with the interface
 // table inbound requests are decided with (nil: none). Its cost is about
 // linear in the number of rules.
 func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
-	x := &Index{p: p, ifaces: ifaces, names: map[string]int32{}, anyRes: [2]int32{-1, -1}}
+	// (Most rules name one name: room for as many.)
+	x := &Index{p: p, ifaces: ifaces, names: newStrTableFor(len(p.Rules)), anyRes: [2]int32{-1, -1}}
+	b := &indexBuilder{x: x, next: make([]int32, len(p.Rules)),
+		exactRes: make([][2]int32, 0, len(p.Rules)), wildRes: make([][2]int32, 0, len(p.Rules)),
+		out: make([][2]ruleList, 0, len(p.Rules)), wout: make([][2]ruleList, 0, len(p.Rules)), isWild: make([]bool, 0, len(p.Rules))}
 	x.rank = make([]uint64, len(p.Rules))
+	segs := 0
 	for _, r := range p.Rules {
 		if r.PortMap.IsMapped() {
 			x.rank[r.Index] = r.MapRank()
 		}
-	}
-	var tb tableBuilder
-	minTo := func(slot *int32, idx int) {
-		if *slot < 0 || int32(idx) < *slot {
-			*slot = int32(idx)
+		if r.Kind != ast.Resolve {
+			segs += 2*len(r.Ports) + 1
 		}
 	}
+	b.tb.segs = make([]segment, 0, segs)
+	x.nodes = make([]nameNode, 0, len(p.Rules))
 	// Resolve rules, explicit and implied.
+	var mapRule [][2]*policy.Rule // by node: the mapping rule answering it
 	for _, r := range p.Resolves {
 		for fi, f := range families {
 			if !r.Families.Has(f) {
@@ -108,127 +228,203 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 			case policy.AnyHost:
 				minTo(&x.anyRes[fi], r.Index)
 			case policy.WildcardHost:
-				w := &x.wild[x.wildNode(r.Host.Name)]
-				minTo(&w.res[fi], r.Index)
+				minTo(&b.wildRes[b.wildNode(r.Host.Name)][fi], r.Index)
 			default:
-				e := &x.entry[x.nameEntry(r.Host.Name)]
-				minTo(&e.res[fi], r.Index)
-				if r.MapsName(r.Host.Name, f) && (e.resMapped[fi] < 0 || policy.BetterHostMap(r, p.Rules[e.resMapped[fi]])) {
-					// (p.Rules[i] of an implied resolve is the outbound
-					// rule implying it: same mapping, same index.)
-					e.resMapped[fi] = int32(r.Index)
-					e.mapAddr[fi] = r.HostMap
+				n := b.node(r.Host.Name)
+				minTo(&b.exactRes[n][fi], r.Index)
+				if !r.MapsName(r.Host.Name, f) {
+					continue
+				}
+				for len(mapRule) <= int(n) {
+					mapRule = append(mapRule, [2]*policy.Rule{})
+				}
+				// (p.Rules[i] of an implied resolve is the outbound
+				// rule implying it: same mapping, same index.)
+				if policy.BetterHostMap(r, mapRule[n][fi]) {
+					mapRule[n][fi] = r
 				}
 			}
 		}
 	}
-	// Outbound and inbound rules, bucketed by host, in index order.
-	type bucket = []tableEntry
+	for n, rs := range mapRule {
+		var m policy.NameMaps
+		for fi, r := range rs {
+			if r != nil {
+				m[fi] = r.HostMap
+				x.nodes[n].mapped[fi] = int32(r.Index)
+			}
+		}
+		if m.Mapped() {
+			x.nodes[n].maps = int32(len(x.maps))
+			x.maps = append(x.maps, m)
+		}
+	}
+	// Outbound and inbound rules, listed by host, in index order.
 	var (
-		outAny   [2]bucket
-		outName  = map[[2]int32]bucket{} // (entry, proto)
-		outWild  = map[[2]int32]bucket{} // (node, proto)
-		outNet   [2][2]map[netip.Prefix]bucket
-		netOrder [2][2][]netip.Prefix
+		outAny   [2]ruleList
+		nets     [2][2][]netip.Prefix // per protocol and family: distinct networks, in order
+		netList  [2][2][]ruleList
+		netAt    = map[netKey]int32{} // network -> index in nets
 		netRules [2][2][]*policy.Rule
-		inAny    [2]bucket
-		inLocal  [2]bucket
-		inAddr   [2]map[netip.Addr]bucket
-		inIface  [2]map[string]bucket
+		inAny    [2]ruleList
+		inLocal  [2]ruleList
+		inAddr   [2]map[netip.Addr][]tableEntry
+		inIface  [2]map[string][]tableEntry
 	)
 	for pi := range 2 {
-		for fi := range 2 {
-			outNet[pi][fi] = map[netip.Prefix]bucket{}
-		}
-		inAddr[pi] = map[netip.Addr]bucket{}
-		inIface[pi] = map[string]bucket{}
+		outAny[pi], inAny[pi], inLocal[pi] = emptyList, emptyList, emptyList
+		inAddr[pi] = map[netip.Addr][]tableEntry{}
+		inIface[pi] = map[string][]tableEntry{}
 	}
 	for _, r := range p.Rules {
-		if r.Kind == ast.Resolve {
-			continue
-		}
-		e := tableEntry{idx: int32(r.Index), ports: r.Ports, fams: r.Families, mapped: r.PortMap.IsMapped(), rank: x.rank[r.Index]}
 		pi := protoIndex(r.Protocol)
-		if r.Kind == ast.Outbound {
-			switch r.Host.Kind {
-			case policy.AnyHost:
-				outAny[pi] = append(outAny[pi], e)
-			case policy.AddressHost:
-				pfx := r.Host.Prefix
-				fi := famIndex(policy.FamilyOf(pfx.Addr()))
-				if _, ok := outNet[pi][fi][pfx]; !ok {
-					netOrder[pi][fi] = append(netOrder[pi][fi], pfx)
-				}
-				outNet[pi][fi][pfx] = append(outNet[pi][fi][pfx], e)
-				if r.Families.Has(families[fi]) {
-					netRules[pi][fi] = append(netRules[pi][fi], r)
-				}
-			case policy.WildcardHost:
-				k := [2]int32{x.wildNode(r.Host.Name), int32(pi)}
-				outWild[k] = append(outWild[k], e)
-			default:
-				k := [2]int32{x.nameEntry(r.Host.Name), int32(pi)}
-				outName[k] = append(outName[k], e)
+		switch {
+		case r.Kind == ast.Resolve:
+		case r.Kind == ast.Outbound && r.Host.Kind == policy.AnyHost:
+			b.push(&outAny[pi], r.Index)
+		case r.Kind == ast.Outbound && r.Host.Kind == policy.AddressHost:
+			pfx := r.Host.Prefix
+			fi := famIndex(policy.FamilyOf(pfx.Addr()))
+			key := netKey{pfx, pi}
+			at, ok := netAt[key]
+			if !ok {
+				at = int32(len(nets[pi][fi]))
+				netAt[key] = at
+				nets[pi][fi] = append(nets[pi][fi], pfx)
+				netList[pi][fi] = append(netList[pi][fi], emptyList)
 			}
-			continue
-		}
-		switch r.Host.Kind {
-		case policy.AnyHost:
-			inAny[pi] = append(inAny[pi], e)
-		case policy.LocalhostHost:
-			inLocal[pi] = append(inLocal[pi], e)
-		case policy.AddressHost:
+			b.push(&netList[pi][fi][at], r.Index)
+			if r.Families.Has(families[fi]) {
+				netRules[pi][fi] = append(netRules[pi][fi], r)
+			}
+		case r.Kind == ast.Outbound && r.Host.Kind == policy.WildcardHost:
+			n := b.wildNode(r.Host.Name)
+			b.push(&b.wout[n][pi], r.Index)
+		case r.Kind == ast.Outbound:
+			n := b.node(r.Host.Name)
+			b.push(&b.out[n][pi], r.Index)
+		case r.Host.Kind == policy.AnyHost:
+			b.push(&inAny[pi], r.Index)
+		case r.Host.Kind == policy.LocalhostHost:
+			b.push(&inLocal[pi], r.Index)
+		case r.Host.Kind == policy.AddressHost:
 			a := r.Host.Prefix.Addr()
-			inAddr[pi][a] = append(inAddr[pi][a], e)
-		case policy.InterfaceHost:
-			inIface[pi][r.Host.Name] = append(inIface[pi][r.Host.Name], e)
+			inAddr[pi][a] = append(inAddr[pi][a], b.entry(r))
+		case r.Host.Kind == policy.InterfaceHost:
+			inIface[pi][r.Host.Name] = append(inIface[pi][r.Host.Name], b.entry(r))
 		}
 	}
+	b.finishNames()
 	for pi := range 2 {
-		x.out[pi].any = tb.build(outAny[pi])
+		x.out[pi].any = b.table(outAny[pi])
 		for fi := range 2 {
-			order := netOrder[pi][fi]
-			tables := make([]tableRef, len(order))
-			for i, pfx := range order {
-				tables[i] = tb.build(outNet[pi][fi][pfx])
+			tables := make([]tableRef, len(nets[pi][fi]))
+			for i, l := range netList[pi][fi] {
+				tables[i] = b.table(l)
 			}
-			x.out[pi].addrs[fi] = buildAddrIndex(order, tables)
+			x.out[pi].addrs[fi] = buildAddrIndex(nets[pi][fi], tables)
 			x.out[pi].nets[fi] = buildNetCover(netRules[pi][fi], families[fi], x.rank)
 		}
-		x.in[pi] = x.buildInbound(&tb, inAny[pi], inLocal[pi], inAddr[pi], inIface[pi])
+		var local []tableEntry
+		for i := inLocal[pi].head; i >= 0; i = b.next[i] {
+			local = append(local, b.entry(p.Rules[i]))
+		}
+		x.in[pi] = x.buildInbound(&b.tb, b.table(inAny[pi]), local, inAddr[pi], inIface[pi])
 	}
-	for k, b := range outName {
-		x.entry[k[0]].out[k[1]] = tb.build(b)
-	}
-	for k, b := range outWild {
-		x.wild[k[0]].out[k[1]] = tb.build(b)
-	}
-	x.segs = tb.segs
+	x.los, x.segs = b.tb.flat()
 	return x
 }
 
-// buildInbound makes the inbound index of one protocol from its buckets.
-func (x *Index) buildInbound(tb *tableBuilder, anyB, localB []tableEntry, addrB map[netip.Addr][]tableEntry, ifaceB map[string][]tableEntry) inboundIndex {
-	in := inboundIndex{any: tb.build(anyB), localhost: tb.build(localB),
-		addrs: map[[16]byte]tableRef{}, ifaces: map[string]tableRef{}}
+// finishNames folds what the rules say about each name over the names
+// above it (parents before children) and makes the nodes' port tables.
+func (b *indexBuilder) finishNames() {
+	x := b.x
+	n := len(x.nodes)
+	// The parent of a node is the nearest name above it that is a
+	// wildcard's domain (only those carry what is folded), found at the
+	// label counts wildcard domains have.
+	parent := make([]int32, n)
+	byDepth := make([][]int32, 0, 8)
+	for id, name := range x.names.keys {
+		parent[id] = -1
+		d := labelCount(name)
+		for i, k := 0, d; i < len(name) && x.maxWild > 0; i++ {
+			if name[i] != '.' {
+				continue
+			}
+			if k--; k > x.maxWild || k >= 128 || x.wildDepth[k/64]&(1<<(k%64)) == 0 {
+				continue
+			}
+			if a := x.names.find(name[i+1:]); a >= 0 && b.isWild[a] {
+				parent[id] = a
+				break
+			}
+		}
+		for len(byDepth) <= d {
+			byDepth = append(byDepth, nil)
+		}
+		byDepth[d] = append(byDepth[d], int32(id))
+	}
+	hasWout := func(id int32) bool { return b.wout[id][0].head >= 0 || b.wout[id][1].head >= 0 }
+	for _, ids := range byDepth {
+		for _, id := range ids {
+			nd := &x.nodes[id]
+			above := x.anyRes
+			if a := parent[id]; a >= 0 {
+				above = x.nodes[a].below
+				if hasWout(a) {
+					nd.up = a
+				} else {
+					nd.up = x.nodes[a].up
+				}
+			}
+			for fi := range 2 {
+				nd.res[fi], nd.below[fi] = above[fi], above[fi]
+				minTo32(&nd.res[fi], b.exactRes[id][fi])
+				minTo32(&nd.below[fi], b.wildRes[id][fi])
+			}
+			for pi := range 2 {
+				nd.out[pi] = b.table(b.out[id][pi])
+				nd.wout[pi] = b.table(b.wout[id][pi])
+			}
+		}
+	}
+}
+
+// minTo32 lowers *slot to idx (-1: none).
+func minTo32(slot *int32, idx int32) {
+	if idx >= 0 {
+		minTo(slot, int(idx))
+	}
+}
+
+// buildInbound makes the inbound index of one protocol.
+func (x *Index) buildInbound(tb *tableBuilder, anyT tableRef, localB []tableEntry, addrB map[netip.Addr][]tableEntry, ifaceB map[string][]tableEntry) inboundIndex {
+	in := inboundIndex{any: anyT, localhost: tb.build(localB), ifaces: newStrTable()}
 	join := func(parts ...[]tableEntry) []tableEntry {
 		var es []tableEntry
+		nonEmpty := 0
 		for _, p := range parts {
+			if len(p) > 0 {
+				nonEmpty++
+			}
 			es = append(es, p...)
 		}
-		slices.SortFunc(es, func(a, b tableEntry) int { return int(a.idx) - int(b.idx) })
+		if nonEmpty > 1 { // (each part is in index order)
+			slices.SortFunc(es, func(a, b tableEntry) int { return int(a.idx) - int(b.idx) })
+		}
 		return es
 	}
-	addrs := map[netip.Addr]bool{}
+	var addrs []netip.Addr
 	for a := range addrB {
-		addrs[a] = true
+		addrs = append(addrs, a)
 	}
 	for n := range ifaceB {
-		for _, a := range x.ifaces.Addrs(n) {
-			addrs[a] = true
-		}
+		addrs = append(addrs, x.ifaces.Addrs(n)...)
 	}
-	for a := range addrs {
+	slices.SortFunc(addrs, netip.Addr.Compare)
+	addrs = slices.Compact(addrs)
+	for _, a := range addrs {
 		owners := x.ifaces.Owners(a)
 		parts := [][]tableEntry{addrB[a]}
 		for _, o := range owners {
@@ -237,16 +433,22 @@ func (x *Index) buildInbound(tb *tableBuilder, anyB, localB []tableEntry, addrB 
 		parts = append(parts, localB)
 		es := x.keep(join(parts...), func(h policy.Host) bool { return h.MatchesLocalAddr(a, owners) })
 		if len(es) > 0 {
-			in.addrs[a.As16()] = tb.build(es)
+			in.addrs.set(key16(a), int32(len(in.addrRefs)))
+			in.addrRefs = append(in.addrRefs, tb.build(es))
 		}
 	}
-	names := slices.Collect(maps.Keys(ifaceB))
+	var names []string
+	for n := range ifaceB {
+		names = append(names, n)
+	}
 	names = append(names, x.ifaces.Loopback()...)
-	for _, n := range names {
+	slices.Sort(names)
+	for _, n := range slices.Compact(names) {
 		loopback := x.ifaces.IsLoopback(n)
 		es := x.keep(join(ifaceB[n], localB), func(h policy.Host) bool { return h.MatchesInterface(n, loopback) })
 		if len(es) > 0 {
-			in.ifaces[n] = tb.build(es)
+			in.ifaces.add(n)
+			in.ifaceRefs = append(in.ifaceRefs, tb.build(es))
 		}
 	}
 	return in
@@ -264,92 +466,58 @@ func (x *Index) keep(es []tableEntry, match func(policy.Host) bool) []tableEntry
 	return out
 }
 
-// node returns the index of a name's entries, making them.
-func (x *Index) node(name string) int32 {
-	if i, ok := x.names[name]; ok {
-		return i
-	}
-	i := int32(len(x.entry))
-	x.entry = append(x.entry, nameEntry{res: [2]int32{-1, -1}, resMapped: [2]int32{-1, -1}})
-	x.wild = append(x.wild, wildEntry{res: [2]int32{-1, -1}})
-	x.names[name] = i
-	return i
-}
-
-// nameEntry returns the entry of an exact name, making it.
-func (x *Index) nameEntry(name string) int32 { return x.node(name) }
-
-// wildNode returns the entry of a wildcard's domain, making it.
-func (x *Index) wildNode(domain string) int32 {
-	i := x.node(domain)
-	x.wild[i].has = true
-	if d := labelCount(domain); d < 128 {
-		x.wildDepth[d/64] |= 1 << (d % 64)
-	}
-	return i
-}
-
 // labelCount returns the number of labels of a name.
-func labelCount(name string) int {
-	n := 1
-	for i := 0; i < len(name); i++ {
-		if name[i] == '.' {
-			n++
-		}
+func labelCount(name string) int { return strings.Count(name, ".") + 1 }
+
+// findName returns where a (normalized) name is in the index: its own
+// node, else the node of the deepest name above it at a label count some
+// wildcard domain has (whose "below" answers for every name under it),
+// else none.
+func (x *Index) findName(name string) nameView {
+	if n := x.names.find(name); n >= 0 {
+		return nameView{node: n, self: true}
 	}
-	return n
-}
-
-// nameHits is what the rules say about one name: its exact entry and the
-// wildcard entries matching it (deepest first, at most maxWild).
-type nameHits struct {
-	exact int32
-	wild  [maxWild]int32
-	nwild int
-	more  bool // more wildcards matched than fit (then walkWild finishes)
-}
-
-const maxWild = 8
-
-// lookupName finds the exact entry of a name and the wildcards matching
-// it: for each proper suffix at a label boundary whose label count some
-// wildcard domain has, one hash lookup.
-func (x *Index) lookupName(name string, h *nameHits) {
-	h.exact = -1
-	i, ok := x.names[name]
-	if ok {
-		h.exact = i
+	if x.maxWild == 0 {
+		return nameView{node: -1}
 	}
-	if x.wildDepth == [2]uint64{} {
-		return
-	}
-	x.walkWild(name, func(n int32) bool {
-		if h.nwild == maxWild {
-			h.more = true
-			return false
-		}
-		h.wild[h.nwild] = n
-		h.nwild++
-		return true
-	})
-}
-
-// walkWild calls visit with every wildcard entry matching name, deepest
-// first, until visit returns false.
-func (x *Index) walkWild(name string, visit func(int32) bool) {
+	// The suffix after the k-th dot has labelCount-k labels; the deepest
+	// first.
 	d := labelCount(name)
-	for i := 0; i < len(name); i++ {
-		if name[i] != '.' {
-			continue
+	for i := 0; d > 1; {
+		j := strings.IndexByte(name[i:], '.')
+		if j < 0 {
+			break
 		}
+		i += j + 1
 		d--
-		if d >= 128 || x.wildDepth[d/64]&(1<<(d%64)) == 0 {
+		if d > x.maxWild || d >= 128 || x.wildDepth[d/64]&(1<<(d%64)) == 0 {
 			continue
 		}
-		if n, ok := x.names[name[i+1:]]; ok && x.wild[n].has && !visit(n) {
-			return
+		if n := x.names.find(name[i:]); n >= 0 {
+			return nameView{node: n}
 		}
 	}
+	return nameView{node: -1}
+}
+
+// resRule returns the first resolve rule allowing the lookup of the name
+// of v in family index fi, or -1.
+func (x *Index) resRule(v nameView, fi int) int32 {
+	switch {
+	case v.node < 0:
+		return x.anyRes[fi]
+	case v.self:
+		return x.nodes[v.node].res[fi]
+	}
+	return x.nodes[v.node].below[fi]
+}
+
+// mapsOf returns the host mappings of the name of v.
+func (x *Index) mapsOf(v nameView) policy.NameMaps {
+	if v.node < 0 || !v.self || x.nodes[v.node].maps < 0 {
+		return policy.NameMaps{}
+	}
+	return x.maps[x.nodes[v.node].maps]
 }
 
 // Decide decides one request. It does not allocate for requests whose
@@ -364,25 +532,18 @@ func (x *Index) Decide(q Request) (d Decision) {
 		if q.Addr.IsValid() {
 			return literalLookup(q)
 		}
-		var h nameHits
-		x.lookupName(q.Name, &h)
+		v := x.findName(q.Name)
+		m := x.mapsOf(v)
 		for fi := range families {
 			if q.Family == 0 || q.Family == families[fi] {
-				if rule, answer := x.lookup(q.Name, &h, fi); rule >= 0 {
+				if rule, answer := x.lookup(q.Name, v, m, fi); rule >= 0 {
 					d.Answers[fi] = answer
 					d.allow(fi, rule, netip.Addr{}, 0)
 				}
 			}
 		}
 	case Connect, Send:
-		var h nameHits
-		h.exact = -1
-		if q.Name != "" {
-			x.lookupName(q.Name, &h)
-		}
-		for fi := range families {
-			x.connect(&q, &h, fi, &d)
-		}
+		x.connect(&q, &d)
 	default:
 		for fi := range families {
 			x.listen(&q, fi, &d)
@@ -391,85 +552,106 @@ func (x *Index) Decide(q Request) (d Decision) {
 	return d
 }
 
-// lookup decides a lookup of name in family index fi: the deciding rule
-// (-1: denied) and the answer given without DNS, if any.
-func (x *Index) lookup(name string, h *nameHits, fi int) (int32, netip.Addr) {
-	hit := slotHit{first: x.anyRes[fi], mapped: -1}
-	var m policy.NameMaps
-	if h.exact >= 0 {
-		e := &x.entry[h.exact]
-		hit.first = minRule(hit.first, e.res[fi])
-		hit.mapped = e.resMapped[fi] // wildcards and "*" map nothing
-		m = e.mapAddr
-	}
-	for _, n := range h.wild[:h.nwild] {
-		hit.first = minRule(hit.first, x.wild[n].res[fi])
-	}
-	if h.more {
-		x.moreWildRes(name, fi, &hit)
-	}
-	if hit.first < 0 {
+// lookup decides a lookup of name (at v, mapped to m) in family index fi:
+// the deciding rule (-1: denied) and the answer given without DNS, if any.
+func (x *Index) lookup(name string, v nameView, m policy.NameMaps, fi int) (int32, netip.Addr) {
+	first := x.resRule(v, fi)
+	if first < 0 {
 		return -1, netip.Addr{}
 	}
 	answer, _, ok := policy.Answer(name, families[fi], m)
-	switch {
-	case !ok:
+	if !ok {
 		return -1, netip.Addr{} // a mapped name in a family it is not mapped in
-	case hit.mapped >= 0:
-		return hit.mapped, answer
 	}
-	return hit.first, answer
+	if v.self {
+		if mr := x.nodes[v.node].mapped[fi]; mr >= 0 {
+			return mr, answer
+		}
+	}
+	return first, answer
 }
 
-// maps returns the host mappings of the name of h.
-func (x *Index) maps(h *nameHits) policy.NameMaps {
-	if h.exact < 0 {
-		return policy.NameMaps{}
+// queryName merges into h the answers of the outbound tables of protocol
+// pi of the rules to the name of v: its own, and the wildcards above it;
+// fi < 0 for both families.
+func (x *Index) queryName(v nameView, pi int, port uint16, fi int, h *[2]slotHit) {
+	if v.node < 0 {
+		return
 	}
-	return x.entry[h.exact].mapAddr
-}
-
-// connect decides a connect or send in family index fi.
-func (x *Index) connect(q *Request, h *nameHits, fi int, d *Decision) {
-	addr := q.Addr
-	if !addr.IsValid() {
-		rule, answer := x.lookup(q.Name, h, fi)
-		if rule < 0 {
+	nd := &x.nodes[v.node]
+	t := nd.out[pi]
+	if !v.self {
+		t = nd.wout[pi]
+	}
+	for a := nd.up; ; a = x.nodes[a].up {
+		if fi < 0 {
+			x.query2(t, port, h)
+		} else {
+			x.query(t, port, fi, &h[fi])
+		}
+		if a < 0 {
 			return
 		}
-		addr = answer
-	} else if (fi == 0) != addr.Is4() {
+		t = x.nodes[a].wout[pi]
+	}
+}
+
+// connect decides a connect or send.
+func (x *Index) connect(q *Request, d *Decision) {
+	pi := protoIndex(q.Op.Protocol())
+	v := nameView{node: -1}
+	var m policy.NameMaps
+	if q.Name != "" {
+		v = x.findName(q.Name)
+		m = x.mapsOf(v)
+	}
+	if q.Addr.IsValid() {
+		x.connectAddr(q, v, m, famIndex(policy.FamilyOf(q.Addr)), q.Addr, pi, d)
 		return
 	}
-	if addr.IsValid() && policy.IsUnspecifiedDestination(addr) {
+	// By name: an address an allowed lookup gives. Where DNS gives it, the
+	// same rules decide in both families (those matching every address).
+	out := &x.out[pi]
+	var hits [2]slotHit
+	queried := false
+	for fi, f := range families {
+		rule, answer := x.lookup(q.Name, v, m, fi)
+		switch {
+		case rule < 0:
+		case answer.IsValid():
+			x.connectAddr(q, v, m, fi, answer, pi, d)
+		default:
+			if !queried {
+				hits = [2]slotHit{noHit, noHit}
+				x.query2(out.any, q.Port, &hits)
+				if policy.ResolvedFrom(q.Name, f, m, netip.Addr{}) {
+					x.queryName(v, pi, q.Port, -1, &hits)
+				}
+				queried = true
+			}
+			x.decideUnknown(d, fi, hits[fi], &out.nets[fi], q.Port)
+		}
+	}
+}
+
+// connectAddr decides a connect or send to the address addr of family
+// index fi, resolved from q.Name (at v, mapped to m) if it has one.
+func (x *Index) connectAddr(q *Request, v nameView, m policy.NameMaps, fi int, addr netip.Addr, pi int, d *Decision) {
+	if policy.IsUnspecifiedDestination(addr) {
 		return // whatever the rules say (SPEC §3.3)
 	}
-	pi := protoIndex(q.Op.Protocol())
 	out := &x.out[pi]
-	hit := slotHit{first: -1, mapped: -1}
-	x.query(out.any, q.Port, fi, &hit)
-	if addr.IsValid() {
-		ai := &out.addrs[fi]
-		for n := ai.innermost(toU128(addr)); n >= 0; n = ai.nodes[n].parent {
-			x.query(ai.nodes[n].table, q.Port, fi, &hit)
-		}
+	var hits [2]slotHit
+	hits[fi] = noHit
+	x.query(out.any, q.Port, fi, &hits[fi])
+	ai := &out.addrs[fi]
+	for n := ai.innermost(toU128(addr)); n >= 0; n = ai.nodes[n].parent {
+		x.query(ai.nodes[n].table, q.Port, fi, &hits[fi])
 	}
-	if q.Name != "" && policy.ResolvedFrom(q.Name, families[fi], x.maps(h), addr) {
-		if h.exact >= 0 {
-			x.query(x.entry[h.exact].out[pi], q.Port, fi, &hit)
-		}
-		for _, n := range h.wild[:h.nwild] {
-			x.query(x.wild[n].out[pi], q.Port, fi, &hit)
-		}
-		if h.more {
-			x.moreWildOut(q.Name, pi, q.Port, fi, &hit)
-		}
+	if q.Name != "" && policy.ResolvedFrom(q.Name, families[fi], m, addr) {
+		x.queryName(v, pi, q.Port, fi, &hits)
 	}
-	if !addr.IsValid() {
-		x.decideUnknown(d, fi, hit, &out.nets[fi], q.Port)
-		return
-	}
-	x.decide(d, fi, hit, addr, q.Port)
+	x.decide(d, fi, hits[fi], addr, q.Port)
 }
 
 // decideUnknown decides a connect to an address DNS gives, from what the
@@ -501,14 +683,6 @@ func (x *Index) decideUnknown(d *Decision, fi int, hit slotHit, nc *netCover, po
 	d.allow(fi, w, netip.Addr{}, hostPort)
 }
 
-// minRule returns the lower of two rule indexes (-1: none).
-func minRule(a, b int32) int32 {
-	if a < 0 || b >= 0 && b < a {
-		return b
-	}
-	return a
-}
-
 // decide records the winner of hit (if any) in d.
 func (x *Index) decide(d *Decision, fi int, hit slotHit, addr netip.Addr, port uint16) {
 	w := hit.winner()
@@ -533,18 +707,18 @@ func (x *Index) listen(q *Request, fi int, d *Decision) {
 		local, addr = LocalAddr, policy.LoopbackAddr(families[fi])
 	}
 	in := &x.in[protoIndex(q.Op.Protocol())]
-	hit := slotHit{first: -1, mapped: -1}
+	hit := noHit
 	x.query(in.any, q.Port, fi, &hit)
 	switch local {
 	case LocalAddr:
-		if t, ok := in.addrs[addr.As16()]; ok {
-			x.query(t, q.Port, fi, &hit)
+		if i := in.addrs.get(key16(addr)); i >= 0 {
+			x.query(in.addrRefs[i], q.Port, fi, &hit)
 		} else if policy.IsLoopback(addr) {
 			x.query(in.localhost, q.Port, fi, &hit)
 		}
 	case LocalInterface:
-		if t, ok := in.ifaces[q.Name]; ok {
-			x.query(t, q.Port, fi, &hit)
+		if i := in.ifaces.find(q.Name); i >= 0 {
+			x.query(in.ifaceRefs[i], q.Port, fi, &hit)
 		} else if x.ifaces.IsLoopback(q.Name) {
 			x.query(in.localhost, q.Port, fi, &hit)
 		}
@@ -553,26 +727,4 @@ func (x *Index) listen(q *Request, fi int, d *Decision) {
 		addr = netip.Addr{}
 	}
 	x.decide(d, fi, hit, addr, q.Port)
-}
-
-// moreWildRes and moreWildOut finish a name matching more than maxWild
-// wildcards (a name with that many nested wildcard rules above it).
-func (x *Index) moreWildRes(name string, fi int, hit *slotHit) {
-	seen := 0
-	x.walkWild(name, func(n int32) bool {
-		if seen++; seen > maxWild {
-			hit.first = minRule(hit.first, x.wild[n].res[fi])
-		}
-		return true
-	})
-}
-
-func (x *Index) moreWildOut(name string, pi int, port uint16, fi int, hit *slotHit) {
-	seen := 0
-	x.walkWild(name, func(n int32) bool {
-		if seen++; seen > maxWild {
-			x.query(x.wild[n].out[pi], port, fi, hit)
-		}
-		return true
-	})
 }

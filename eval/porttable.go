@@ -9,10 +9,12 @@ import (
 
 // A port table answers, for a port and a family, the first rule (lowest
 // index) of a bucket allowing that port, and the winning mapping rule (the
-// lowest mapRank, kept in Index.rank). It is
-// a sorted list of segments of the port space, each holding the answers
-// for every port in it, so a query is a binary search over a few segments.
-// Tables live in one arena (Index.segs) and are referred to by tableRef.
+// lowest mapRank, kept in Index.rank). It is a sorted list of segments of
+// the port space, each holding the answers for every port in it. Tables
+// live flat in two arenas of the Index, the segments' first ports (los)
+// and the segments (segs), so that a query reads a few bytes of ports
+// (scanned, or bisected when there are many) and one answer; tableRef
+// locates a table in them.
 
 // segment covers the ports from lo up to the next segment's lo.
 type segment struct {
@@ -20,7 +22,7 @@ type segment struct {
 	best [4]int32 // [family*2 + mapping]: first rule index, -1 for none
 }
 
-// tableRef locates a table in the arena: segs[off : off+n].
+// tableRef locates a table in the arenas: [off, off+n).
 type tableRef struct{ off, n uint32 }
 
 // tableEntry is a rule of a bucket, given to the table builder in index order.
@@ -34,6 +36,9 @@ type tableEntry struct {
 
 // slotHit is the answer of a table for one port and family.
 type slotHit struct{ first, mapped int32 }
+
+// noHit is the empty answer.
+var noHit = slotHit{first: -1, mapped: -1}
 
 // merge keeps the lower index of the first slot and the mapping rule of
 // lower rank (rank is indexed by rule).
@@ -54,24 +59,44 @@ func (h slotHit) winner() int32 {
 	return h.first
 }
 
-// query merges into h the answer of table t for port and family index fi.
+// at returns the answers of table t (not empty) for port.
+func (x *Index) at(t tableRef, port uint16) *[4]int32 {
+	los := x.los[t.off : t.off+t.n]
+	i := 0
+	if len(los) <= 8 {
+		for i+1 < len(los) && los[i+1] <= port {
+			i++
+		}
+	} else {
+		// The last segment whose lo <= port (los[0] is 0).
+		for n := len(los); n > 1; {
+			half := n / 2
+			if los[i+half] <= port {
+				i += half
+			}
+			n -= half
+		}
+	}
+	return &x.segs[int(t.off)+i].best
+}
+
+// query merges into h the answer of table t for port in family index fi.
 func (x *Index) query(t tableRef, port uint16, fi int, h *slotHit) {
 	if t.n == 0 {
 		return
 	}
-	segs := x.segs[t.off : t.off+t.n]
-	// Find the last segment whose lo <= port.
-	lo, hi := 0, len(segs)
-	for hi-lo > 1 {
-		m := int(uint(lo+hi) >> 1)
-		if segs[m].lo <= port {
-			lo = m
-		} else {
-			hi = m
-		}
-	}
-	b := &segs[lo].best
+	b := x.at(t, port)
 	h.merge(b[fi*2], b[fi*2+1], x.rank)
+}
+
+// query2 merges into h the answers of table t for port in both families.
+func (x *Index) query2(t tableRef, port uint16, h *[2]slotHit) {
+	if t.n == 0 {
+		return
+	}
+	b := x.at(t, port)
+	h[0].merge(b[0], b[1], x.rank)
+	h[1].merge(b[2], b[3], x.rank)
 }
 
 // tableBuilder appends tables to an arena, reusing its scratch space.
@@ -86,8 +111,11 @@ type tableBuilder struct {
 // The first-rule slots are painted in index order, the mapping slots in
 // rank order, each segment keeping its first painter.
 func (b *tableBuilder) build(es []tableEntry) tableRef {
-	if len(es) == 0 {
+	switch len(es) {
+	case 0:
 		return tableRef{}
+	case 1:
+		return b.buildOne(es[0])
 	}
 	bounds := b.bounds[:0]
 	bounds = append(bounds, 0)
@@ -166,4 +194,48 @@ func (b *tableBuilder) build(es []tableEntry) tableRef {
 	}
 	b.segs = b.segs[:start+len(out)]
 	return tableRef{off: uint32(start), n: uint32(len(out))}
+}
+
+// buildOne appends the table of one rule: its port ranges (sorted,
+// disjoint and not adjacent) with the gaps between them, as build would
+// paint them.
+func (b *tableBuilder) buildOne(e tableEntry) tableRef {
+	var in [4]int32
+	for fi, f := range families {
+		in[fi*2], in[fi*2+1] = -1, -1
+		if e.fams.Has(f) {
+			in[fi*2] = e.idx
+			if e.mapped {
+				in[fi*2+1] = e.idx
+			}
+		}
+	}
+	out := [4]int32{-1, -1, -1, -1}
+	start := len(b.segs)
+	if len(e.ports) == 0 || e.ports[0].Lo > 0 {
+		b.segs = append(b.segs, segment{lo: 0, best: out})
+	}
+	for _, r := range e.ports {
+		b.segs = append(b.segs, segment{lo: r.Lo, best: in})
+		if r.Hi < policy.MaxPort {
+			b.segs = append(b.segs, segment{lo: r.Hi + 1, best: out})
+		}
+	}
+	if in == out { // a rule of no family: one empty segment
+		b.segs = append(b.segs[:start], segment{lo: 0, best: out})
+	}
+	return tableRef{off: uint32(start), n: uint32(len(b.segs) - start)}
+}
+
+// flat returns the arenas of the tables built: the segments' first ports
+// (a copy, for dense scans) and the segments.
+func (b *tableBuilder) flat() ([]uint16, []segment) {
+	los := make([]uint16, len(b.segs))
+	for i, s := range b.segs {
+		los[i] = s.lo
+	}
+	if cap(b.segs) > len(b.segs)+len(b.segs)/4 {
+		return los, slices.Clone(b.segs) // (the arena was sized generously)
+	}
+	return los, slices.Clip(b.segs)
 }

@@ -148,7 +148,7 @@ func (cc *connectCtx) reasons(r *policy.Rule, f policy.Families, w *why) {
 			if h.Prefix.IsSingleIP() {
 				w.sayf("address %s is not %s", addr, h)
 			} else {
-				w.sayf("address %s not in %s", addr, h)
+				w.sayf("%s is outside %s", addr, h)
 			}
 		}
 	default:

@@ -22,7 +22,7 @@ func TestExplainDenials(t *testing.T) {
 		{[]string{"--allow-resolve=*.example.com"}, "lookup badexample.com", "name badexample.com is not below example.com (a wildcard matches whole labels)", ""},
 		{[]string{"--allow-resolve=example.com"}, "lookup www.example.com", "name www.example.com is not example.com (a subdomain needs *.example.com)", ""},
 		{[]string{"--allow-outbound=udp://*:53"}, "connect tcp 8.8.8.8:53", "protocol tcp, but the rule is udp", ""},
-		{[]string{"--allow-outbound=tcp://10.0.0.0/8:80"}, "connect tcp 11.0.0.1:80", "address 11.0.0.1 not in 10.0.0.0/8", ""},
+		{[]string{"--allow-outbound=tcp://10.0.0.0/8:80"}, "connect tcp 11.0.0.1:80", "11.0.0.1 is outside 10.0.0.0/8", ""},
 		{[]string{"--allow-outbound=tcp://10.0.0.0/8:80"}, "connect tcp [::1]:80", "ipv6 address but the rule is for the ipv4 network 10.0.0.0/8", ""},
 		{[]string{"--allow-outbound=tcp://example.com:80"}, "connect tcp 93.184.216.34:80", "93.184.216.34 is a bare address; the rule allows addresses resolved from example.com", "write via NAME"},
 		{[]string{"--allow-outbound=tcp://db->10.0.0.1:5432"}, "connect tcp 10.0.0.2:5432 via db", "db resolves to 10.0.0.1 (mapped by rule 1), not 10.0.0.2", ""},

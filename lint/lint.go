@@ -6,6 +6,7 @@ import (
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/diff"
 	"github.com/capspec/capspec/policy"
 	"github.com/capspec/capspec/source"
 )
@@ -17,6 +18,8 @@ type Options struct {
 	// Compiled is the policy linted as policy.Compile compiles it, when
 	// the caller has compiled it already; Lint compiles it otherwise.
 	Compiled *Compiled
+	// Within is the maximum policy CS401 checks rules against (nil: none).
+	Within *diff.Maximum
 }
 
 // Compiled is a policy as policy.Compile compiles it, and the diagnostics
@@ -47,7 +50,7 @@ func Lint(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic, opts Option
 		}
 	}
 	rules := Rules()
-	sh := &shared{ids: map[string]bool{}}
+	sh := &shared{ids: map[string]bool{}, within: opts.Within}
 	if c := opts.Compiled; c != nil {
 		sh.policy, sh.compileDiags = c.Policy, c.Diags
 	}
@@ -83,6 +86,7 @@ type shared struct {
 	policy       *policy.Policy
 	compileDiags []diag.Diagnostic
 	redundancy   *redundancy
+	within       *diff.Maximum // the maximum of CS401, or nil
 }
 
 // known reports whether id is a rule's ID.

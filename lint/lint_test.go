@@ -10,8 +10,10 @@ import (
 	"testing"
 
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/diff"
 	"github.com/capspec/capspec/grammar"
 	"github.com/capspec/capspec/internal/golden"
+	"github.com/capspec/capspec/policy"
 	"github.com/capspec/capspec/source"
 )
 
@@ -120,14 +122,41 @@ func TestDocExamples(t *testing.T) {
 			read = lintScript
 		}
 		t.Run(r.ID, func(t *testing.T) {
-			if !hasID(read(t, "bad", r.Doc.Bad, Options{}), r.ID) {
+			if !hasID(read(t, "bad", r.Doc.Bad, exampleOptions(t, r.Doc.Bad)), r.ID) {
 				t.Errorf("bad example does not report %s:\n%s", r.ID, r.Doc.Bad)
 			}
-			if ds := read(t, "good", r.Doc.Good, Options{}); hasID(ds, r.ID) {
+			if ds := read(t, "good", r.Doc.Good, exampleOptions(t, r.Doc.Good)); hasID(ds, r.ID) {
 				t.Errorf("good example reports %s:\n%s%v", r.ID, r.Doc.Good, ds)
 			}
 		})
 	}
+}
+
+// maximumRE is a line "# maximum: FLAG..." of a case or an example: the
+// maximum policy CS401 checks the flags against (lint --within).
+var maximumRE = regexp.MustCompile(`(?m)^# maximum: (.*)$`)
+
+// exampleOptions returns the options a case file or a doc example asks
+// for: the maximum of its "# maximum:" lines, if any.
+func exampleOptions(t testing.TB, src string) Options {
+	t.Helper()
+	var flags []string
+	for _, m := range maximumRE.FindAllStringSubmatch(src, -1) {
+		flags = append(flags, m[1])
+	}
+	if len(flags) == 0 {
+		return Options{}
+	}
+	ins, err := source.FlagsFile{Name: "max.flags", Content: strings.Join(flags, "\n") + "\n"}.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ap, ds := grammar.Parse(ins[0])
+	p, cds := policy.Compile(ap)
+	if diag.HasErrors(append(ds, cds...)) {
+		t.Fatalf("maximum has errors: %v", append(ds, cds...))
+	}
+	return Options{Within: diff.NewMaximum(p, "max.flags")}
 }
 
 func hasID(ds []diag.Diagnostic, id string) bool {
@@ -189,7 +218,7 @@ func TestCases(t *testing.T) {
 			if strings.HasSuffix(base, ".sh") {
 				read = lintScript
 			}
-			for _, d := range read(t, base, src, Options{}) {
+			for _, d := range read(t, base, src, exampleOptions(t, src)) {
 				if len(checked) > 0 && !checked[d.ID] {
 					continue
 				}

@@ -70,6 +70,7 @@ func Rules() []Rule {
 		duplicateRuleRule, subsumedRuleRule, mergeableRulesRule,
 		impliedResolveRule, noncanonicalSpellingRule,
 		wildcardExcludesApexRule,
+		exceedsMaximumRule,
 		exportWiderRule, exportNarrowerRule, exportMappingRule,
 		importWiderRule, importNarrowerRule, unsupportedEntryRule, runtimeSyntaxRule,
 		unjustifiedSuppressionRule,

@@ -31,6 +31,8 @@ func (r Rule) Markdown() string {
 	switch {
 	case r.ID >= "CS500" && r.ID < "CS600":
 		b.WriteString(" · reported by `capspec export` and `capspec import` ([interop.md](interop.md))")
+	case r.ID == exceedsMaximumRule.ID:
+		b.WriteString(" · reported by `capspec lint --within MAX`; an example's `# maximum:` line is the maximum ([ci.md](ci.md))")
 	case r.Run == nil:
 		b.WriteString(" · reported while reading and parsing")
 	}

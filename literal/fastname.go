@@ -4,30 +4,25 @@ package literal
 // canonical name: lowercase LDH labels of 1 to 63 octets, no trailing dot,
 // at most 253 octets, a last label not all digits, not all labels numbers
 // (0x1f.0x2), no A-label (those are checked by Name). It only ever accepts names Name returns
-// unchanged (tested).
+// unchanged (tested). It is on the path of every decision about a name,
+// so its loop does one table lookup and one comparison per byte.
 func isCanonicalName(s string) bool {
 	if len(s) == 0 || len(s) > MaxNameLength {
 		return false
 	}
 	start := 0
-	digits := true
 	for i := 0; i < len(s); i++ {
-		switch nameClass[s[i]] {
-		case classDigit:
-		case classLetter:
-			digits = false
-		case classDot:
-			if !canonicalLabel(s[start:i]) {
+		if c := nameClass[s[i]]; c != classLDH {
+			if c != classDot || !canonicalLabel(s[start:i]) {
 				return false
 			}
-			start, digits = i+1, true
-		default:
-			return false
+			start = i + 1
 		}
 	}
 	// Labels like "0x1f" are letters and digits, but a name made of
 	// numbers only is a legacy IPv4 form (Name says which).
-	return !digits && canonicalLabel(s[start:]) && !LooksLikeIPv4(s)
+	last := s[start:]
+	return canonicalLabel(last) && !IsDigits(last) && !LooksLikeIPv4(s)
 }
 
 // canonicalLabel checks a label of lowercase letters, digits and hyphens.
@@ -39,19 +34,18 @@ func canonicalLabel(l string) bool {
 // Byte classes of canonical names.
 const (
 	classOther uint8 = iota
-	classDigit
-	classLetter // a-z and '-'
+	classLDH         // a-z, 0-9 and '-'
 	classDot
 )
 
 var nameClass = func() (t [256]uint8) {
 	for c := '0'; c <= '9'; c++ {
-		t[c] = classDigit
+		t[c] = classLDH
 	}
 	for c := 'a'; c <= 'z'; c++ {
-		t[c] = classLetter
+		t[c] = classLDH
 	}
-	t['-'] = classLetter
+	t['-'] = classLDH
 	t['.'] = classDot
 	return t
 }()

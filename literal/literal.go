@@ -449,6 +449,9 @@ func IPv4(s string) (netip.Addr, *Problem) {
 // LooksLikeIPv4 reports whether s is made of dot-separated numbers only, so
 // that it must be read as an IPv4 address (valid or not) and never as a name.
 func LooksLikeIPv4(s string) bool {
+	if len(s) == 0 || s[0] < '0' || s[0] > '9' {
+		return false // every number starts with a digit ("0x1f" too)
+	}
 	start := 0
 	for i, r := range s {
 		if isDot(r) {
@@ -511,8 +514,9 @@ func Interface(s string) *Problem {
 		return &Problem{ID: "CS007", Message: "empty interface name"}
 	}
 	if p, bad := invalidUTF8(s); bad {
-		p.Message = fmt.Sprintf("invalid UTF-8 byte 0x%02X in an interface name", s[p.Start])
-		return &p
+		prob := p // (a copy: p itself must not escape, or every call allocates it)
+		prob.Message = fmt.Sprintf("invalid UTF-8 byte 0x%02X in an interface name", s[p.Start])
+		return &prob
 	}
 	for i, c := range s {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == ':' || c == '-') {

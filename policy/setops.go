@@ -234,7 +234,10 @@ func hostsDisjoint(a, b *Rule) bool {
 	case ha.Kind == AddressHost && hb.Kind == AddressHost:
 		return !ha.Prefix.Overlaps(hb.Prefix)
 	case ha.Kind.IsName() && hb.Kind.IsName():
-		return !namesOverlap(ha, hb) || a.Kind == ast.Resolve && a.HostMap.IsValid() && b.HostMap.IsValid() && a.HostMap != b.HostMap
+		// A mapped name answers (resolve) or reaches (outbound) its mapped
+		// address only: two mappings of a name to different addresses
+		// share no request.
+		return !namesOverlap(ha, hb) || a.HostMap.IsValid() && b.HostMap.IsValid() && a.HostMap != b.HostMap
 	case a.Kind == ast.Inbound:
 		if ha.Kind > hb.Kind {
 			ha, hb = hb, ha

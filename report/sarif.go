@@ -184,6 +184,8 @@ func category(id string) string {
 		return "conflict"
 	case id < "CS300":
 		return "risk"
+	case id >= "CS400" && id < "CS500":
+		return "maximum"
 	case id < "CS900":
 		return "style"
 	}

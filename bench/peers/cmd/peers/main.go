@@ -1,0 +1,121 @@
+// Command peers compares capspec's index with a plain slice scan, cedar-go
+// and OPA's Rego on the benchmark mix (internal/policygen: one generated
+// policy per size and 1,024 distinct requests, half allowed), checks that
+// every engine decides every request as capspec does, and prints the
+// table of docs/performance.md:
+//
+//	cd bench/peers && go run ./cmd/peers [-sizes 10,1000,10000,100000]
+//
+// For each engine and size: the setup time (translating and loading the
+// compiled policy), the time and allocations per decision (the mean over
+// the mix, as testing.Benchmark measures a pass over it), and the heap the
+// engine keeps.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/capspec/capspec/bench/peers"
+)
+
+func main() {
+	sizes := flag.String("sizes", "10,1000,10000,100000", "policy sizes (rules), comma-separated")
+	flag.Parse()
+	testing.Init()
+	fmt.Printf("%s, %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine())
+	fmt.Println("| engine | rules | setup | ns/decision | allocs/decision | memory |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|")
+	ifaces := peers.Interfaces()
+	failed := false
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "peers: bad size", s)
+			os.Exit(2)
+		}
+		p, qs, err := peers.Mix(n)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "peers:", err)
+			os.Exit(1)
+		}
+		var want []peers.Verdict
+		for _, m := range peers.Makers {
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			start := time.Now()
+			e, err := m.Make(p, ifaces)
+			setup := time.Since(start)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "peers: %s: %v\n", m.Name, err)
+				os.Exit(1)
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			mem := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / (1 << 20)
+			// Every request, checked against capspec's index (the first).
+			for i, q := range qs {
+				v := e.Decide(q)
+				if want == nil || len(want) <= i {
+					want = append(want, v)
+				} else if v != want[i] {
+					fmt.Fprintf(os.Stderr, "peers: rules=%d: %s: %s decides %s, %s decides %s\n", n, q, peers.Makers[0].Name, want[i], m.Name, v)
+					failed = true
+				}
+			}
+			r := testing.Benchmark(func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					for _, q := range qs {
+						e.Decide(q)
+					}
+				}
+			})
+			perDecision := float64(r.T.Nanoseconds()) / float64(r.N*len(qs))
+			allocs := float64(r.MemAllocs) / float64(uint64(r.N)*uint64(len(qs)))
+			fmt.Printf("| %s | %d | %s | %s | %.1f | %.1f MB |\n", m.Name, n, setup.Round(10*time.Microsecond), ns(perDecision), allocs, mem)
+			runtime.KeepAlive(e)
+		}
+	}
+	if failed {
+		fmt.Fprintln(os.Stderr, "peers: the engines disagree")
+		os.Exit(1)
+	}
+	fmt.Println("\nAll engines decide every request alike.")
+}
+
+// ns writes a duration in nanoseconds readably.
+func ns(x float64) string {
+	switch {
+	case x >= 1e6:
+		return fmt.Sprintf("%.1f ms", x/1e6)
+	case x >= 1e4:
+		return fmt.Sprintf("%.1f µs", x/1e3)
+	}
+	return fmt.Sprintf("%.0f ns", x)
+}
+
+// machine describes the machine: CPU model, CPUs, Go version, load.
+func machine() string {
+	model := runtime.GOARCH
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	s := fmt.Sprintf("%s, %d CPUs, %s", model, runtime.NumCPU(), runtime.Version())
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		s += ", load average " + strings.Join(strings.Fields(string(b))[:3], " ")
+	}
+	return s
+}

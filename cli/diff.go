@@ -1,0 +1,203 @@
+package cli
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/capspec/capspec/ast"
+	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/diff"
+	"github.com/capspec/capspec/policy"
+	"github.com/capspec/capspec/report"
+	"github.com/capspec/capspec/source"
+)
+
+// diffOptions are the flags of capspec diff.
+type diffOptions struct {
+	format   string
+	shell    bool
+	exitCode bool
+}
+
+func (a *app) diffCommand() *cobra.Command {
+	var o diffOptions
+	cmd := &cobra.Command{
+		Use:   "diff OLD NEW",
+		Short: "Show what NEW allows that OLD does not, and the reverse",
+		Long: `diff compares two policies on what they mean, not on their text: implied
+lookups, host mappings and port mappings included. It prints a line per
+region that NEW allows and OLD does not ("+"), that OLD allows and NEW does
+not ("-"), and per mapping whose target changed ("~"), each as a canonical
+flag with the position of the rule that grants it; "except" lines say what
+the other policy already allows inside a region. The last line sums up, or
+says "no change in what is allowed".
+
+OLD and NEW are flags files; "-" reads one of them from standard input (as
+in git show main:policy.flags | capspec diff - policy.flags). With --shell
+they are shell scripts, each script's commands taken together as one policy.
+Listens are decided with an empty interface table, so the result does not
+depend on the machine.
+
+--format json, github (workflow commands: a warning per added region and
+changed mapping) or markdown (a table for a pull request).
+
+Exit status: 0; with --exit-code, 1 when NEW allows anything OLD does not or
+a mapping changed; 2 for usage errors, unreadable input and a policy with
+errors.`,
+		Example: `  capspec diff old.flags new.flags
+  git show main:policy.flags | capspec diff - policy.flags --exit-code
+  capspec diff --shell old-run.sh run.sh --format markdown >> "$GITHUB_STEP_SUMMARY"`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error { return a.runDiff(o, args[0], args[1]) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.format, "format", "text", "output format: text, json, github or markdown")
+	f.BoolVar(&o.shell, "shell", false, "OLD and NEW are shell scripts")
+	f.BoolVar(&o.exitCode, "exit-code", false, "exit 1 when NEW allows anything new or a mapping changed")
+	return cmd
+}
+
+func (a *app) runDiff(o diffOptions, oldPath, newPath string) error {
+	if err := checkFormat(o.format, "text", "json", "github", "markdown"); err != nil {
+		return err
+	}
+	if oldPath == "-" && newPath == "-" {
+		return usageErrorf("standard input (-) can be read only once: give it for OLD or NEW")
+	}
+	oldP, oldSet, err := a.loadSide(oldPath, o.shell)
+	if err != nil {
+		return err
+	}
+	newP, newSet, err := a.loadSide(newPath, o.shell)
+	if err != nil {
+		return err
+	}
+	var ds []diag.Diagnostic
+	files := diag.FileSet{}
+	for _, s := range []*policySet{oldSet, newSet} {
+		ds = append(ds, s.diags...)
+		for n, f := range s.set.files {
+			files[n] = f
+		}
+	}
+	if diag.HasErrors(ds) {
+		if err := a.writeDiags(ds, files); err != nil {
+			return err
+		}
+		return exit(ExitUsage)
+	}
+	res, err := diff.Compare(oldP, newP)
+	if err != nil {
+		return &exitError{code: ExitUsage, err: err}
+	}
+	out := a.env.Stdout
+	switch o.format {
+	case "json":
+		err = res.WriteJSON(out)
+	case "github":
+		// A workflow command per region and change, then the summary
+		// (which has no character a workflow command must escape).
+		if err = report.WriteGitHub(out, res.Diagnostics()); err == nil {
+			_, err = fmt.Fprintf(out, "::notice title=capspec diff::%s\n", res.Summary())
+		}
+	case "markdown":
+		err = res.WriteMarkdown(out)
+	default:
+		pal, perr := a.palette(out)
+		if perr != nil {
+			return perr
+		}
+		err = res.WriteText(out, pal)
+	}
+	if err != nil {
+		return err
+	}
+	if o.exitCode && (len(res.Added) > 0 || len(res.Changed) > 0) {
+		return exit(ExitFailed)
+	}
+	return nil
+}
+
+// policySet is one policy read for a command that reads several: the
+// inputs and the diagnostics of reading, parsing and compiling them.
+type policySet struct {
+	set   *inputSet
+	diags []diag.Diagnostic
+}
+
+// loadSide reads one flags file (or "-"), or one shell script, as one
+// compiled policy.
+func (a *app) loadSide(path string, shell bool) (*policy.Policy, *policySet, error) {
+	saved := a.shell
+	defer func() { a.shell = saved }()
+	var set *inputSet
+	var err error
+	if shell {
+		a.shell = []string{path}
+		set, err = a.load(nil)
+	} else {
+		a.shell = nil
+		set, err = a.load([]string{path})
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	p, ds := set.compile()
+	return p, &policySet{set: set, diags: ds}, nil
+}
+
+// loadMaximum reads the maxima of lint --within (flags files, "-" for
+// standard input unless an input is read from it) as one merged policy,
+// or returns nil for none. A maximum with errors is a usage error, after
+// its diagnostics.
+func (a *app) loadMaximum(paths, inputs []string) (*diff.Maximum, error) {
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	stdin := slices.Contains(inputs, "-") || slices.Contains(a.shell, "-")
+	var aps []*ast.Policy
+	var ds []diag.Diagnostic
+	files := diag.FileSet{}
+	var names []string
+	for _, path := range paths {
+		if path == "-" {
+			if stdin {
+				return nil, usageErrorf("standard input (-) can be read only once")
+			}
+			stdin = true
+		}
+		saved := a.shell
+		a.shell = nil
+		set, err := a.load([]string{path})
+		a.shell = saved
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range set.items {
+			if it.input.Kind == source.ArgsInput {
+				continue // the command line's flags are the linted policy
+			}
+			aps = append(aps, it.policy)
+		}
+		ds = append(ds, set.diagnostics()...)
+		for n, f := range set.files {
+			files[n] = f
+		}
+		names = append(names, originName(path))
+	}
+	p, conflicts := policy.Compile(aps...)
+	if ds = append(ds, conflicts...); diag.HasErrors(ds) {
+		if err := a.writeDiags(ds, files); err != nil {
+			return nil, err
+		}
+		return nil, &exitError{code: ExitUsage, err: fmt.Errorf("the maximum policy (--within) has errors")}
+	}
+	name := names[0]
+	if len(names) > 1 {
+		name = "the maximum (" + strings.Join(names, ", ") + ")"
+	}
+	return diff.NewMaximum(p, name), nil
+}

@@ -1,0 +1,219 @@
+package diff
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/capspec/capspec/ast"
+	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/evalreport"
+	"github.com/capspec/capspec/policy"
+)
+
+// Maximum is the widest policy an organisation accepts (SPEC §8.2),
+// indexed once to check many policies against it. It is safe for
+// concurrent use.
+type Maximum struct {
+	// Name says where the maximum comes from, for messages: "max.flags",
+	// or several names joined.
+	Name string
+	side *side
+}
+
+// NewMaximum indexes a maximum policy; name is how messages call it.
+func NewMaximum(p *policy.Policy, name string) *Maximum {
+	return &Maximum{Name: name, side: newSide(p)}
+}
+
+// Excess is a rule of a policy that allows a request the maximum denies.
+type Excess struct {
+	// Rule is the rule of the policy.
+	Rule *policy.Rule
+	// Implied is true when the rule's own grant stays within the maximum
+	// but the lookup it implies (§3.4) does not.
+	Implied bool
+	// Example is a request the rule allows (in the families Family) and
+	// the maximum does not (in any of them); the reference evaluators of
+	// both agree.
+	Example eval.Request
+	Family  policy.Families
+	// Nearest is the rule of the maximum that came closest to allowing
+	// the example, with why it does not (nil when the maximum has no
+	// rule of the kind, or allows the request in another family).
+	Nearest *evalreport.Miss
+}
+
+// Exceeds returns, for each rule of p (in order) that allows a request the
+// maximum does not, one such request: of the rule's own grant if it
+// exceeds the maximum, else of its implied lookup. No excess means every
+// request p allows, the maximum allows. Requests are decided with the
+// fixed interface table Interfaces.
+func (m *Maximum) Exceeds(p *policy.Policy) ([]Excess, error) {
+	this := newSide(p)
+	c := &comparer{this: this, other: m.side}
+	implied := map[*policy.Rule]*policy.Rule{}
+	for _, r := range p.Resolves {
+		if r.IsImplied() {
+			implied[r.ImpliedBy] = r
+		}
+	}
+	var out []Excess
+	var checks []check
+	for _, r := range p.Rules {
+		x := Excess{Rule: r}
+		ps := c.excess(r)
+		if len(ps) == 0 && implied[r] != nil {
+			ps, x.Implied = c.excess(implied[r]), true
+		}
+		if len(ps) == 0 {
+			continue
+		}
+		x.Example, x.Family = ps[0].example, exampleFamilies(ps[0])
+		checks = append(checks, regionCheck(Region{Flag: r, Example: x.Example, Family: x.Family}, this, m.side))
+		out = append(out, x)
+	}
+	if err := runChecks(checks); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Nearest = m.nearest(out[i].Rule, out[i].Example)
+	}
+	return out, nil
+}
+
+// maxNear bounds the rules of the maximum the nearest one is chosen from.
+const maxNear = 256
+
+// nearest returns the rule of the maximum that comes closest to allowing
+// q (a request rule r allows), and why it does not: capspec eval's own
+// account of a denial (evalreport's Explainer), over the rules of the maximum near
+// r and q — those that share a host with q or overlap r, or else the first
+// on q's port — so that the cost does not grow with the maximum.
+func (m *Maximum) nearest(r *policy.Rule, q eval.Request) *evalreport.Miss {
+	near := m.side.near(r, q)
+	sub := &policy.Policy{}
+	if q.Op == eval.Lookup {
+		sub.Resolves = near
+	} else {
+		sub.Rules = near
+		for _, x := range m.side.p.Resolves {
+			if x.HostMap.IsValid() && x.Host.MatchesName(q.Name) {
+				sub.Resolves = append(sub.Resolves, x) // where the name reaches
+			}
+		}
+	}
+	ex := evalreport.NewExplainer(sub, Interfaces).Explain(q)
+	if len(ex.Nearest) == 0 {
+		return nil
+	}
+	return &ex.Nearest[0]
+}
+
+// near returns rules of the side, of q's kind, near rule r and request
+// q: rules for q's host (its name, the names above and the wildcard
+// below it; networks holding its address; its local side), in either
+// protocol, and rules overlapping r; else the first rules on q's port;
+// at most maxNear, each once.
+func (s *side) near(r *policy.Rule, q eval.Request) []*policy.Rule {
+	var out []*policy.Rule
+	seen := map[*policy.Rule]bool{}
+	add := func(x *policy.Rule) {
+		if !seen[x] && len(out) < maxNear {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	byName := func(ns *names, n string) {
+		if n == "" {
+			return
+		}
+		ns.matching(n, add)
+		for _, x := range ns.wild[n] {
+			add(x)
+		}
+		for d := n; strings.Contains(d, "."); {
+			d = d[strings.IndexByte(d, '.')+1:]
+			for _, x := range ns.exact[d] {
+				add(x)
+			}
+		}
+	}
+	switch q.Op.Kind() {
+	case ast.Resolve:
+		byName(&s.res, q.Name)
+	case ast.Outbound:
+		fi := famIndex(policy.FamilyOf(q.Addr))
+		for pi := range s.out {
+			byName(&s.out[pi].names, q.Name)
+			if q.Addr.IsValid() {
+				for _, x := range s.out[pi].addrs[fi].containing(netip.PrefixFrom(q.Addr, q.Addr.BitLen())) {
+					add(x)
+				}
+			}
+		}
+	default:
+		for pi := range s.in {
+			in := &s.in[pi]
+			for _, g := range append(in.matchingLocal(local{kind: q.Local, addr: q.Addr, iface: q.Name}), in.localhost) {
+				for _, x := range g.list() {
+					add(x)
+				}
+			}
+		}
+	}
+	for _, x := range s.candidates(r) {
+		if x.Kind != ast.Outbound || x.Host.Kind.IsName() == r.Host.Kind.IsName() {
+			add(x) // not every network for a name, nor every name for a network
+		}
+	}
+	if len(out) == 0 {
+		rules := s.p.Rules
+		if q.Op == eval.Lookup {
+			rules = s.p.Resolves
+		}
+		for _, x := range rules {
+			if x.Kind == q.Op.Kind() && (x.Kind == ast.Resolve || x.Ports.Contains(q.Port)) {
+				add(x)
+			}
+		}
+	}
+	return out
+}
+
+// Describe writes an excess for a diagnostic: the summary ("allows
+// connect tcp 10.0.0.1:5432, which max.flags does not allow") and the
+// detail naming the nearest rule of the maximum and why it misses.
+func (m *Maximum) Describe(x Excess) (summary, detail string) {
+	req := x.Example.String()
+	if isIfaceListen(x.Example) {
+		// A listen on an interface is decided for both families at once.
+		req += " over " + strings.Replace(x.Family.String(), "ipv", "IPv", 1)
+	}
+	summary = fmt.Sprintf("allows %s, which %s does not allow", req, m.Name)
+	if x.Implied {
+		summary = fmt.Sprintf("allows %s (implied), which %s does not allow", req, m.Name)
+	}
+	switch n := x.Nearest; {
+	case n != nil:
+		r := n.Rule
+		text := r.Text()
+		if r.IsImplied() {
+			text = r.String() + " (implied by " + r.ImpliedBy.Text() + ")"
+		}
+		detail = fmt.Sprintf("note: nearest in %s: %s (%s)", position(r), text, strings.Join(n.Reasons, "; "))
+	default:
+		detail = fmt.Sprintf("note: %s has no %s rule that allows it over %s", m.Name, x.Example.Op.Kind().FlagName(), x.Family)
+	}
+	return summary, detail
+}
+
+// position writes where a rule comes from: "max.flags:2" (file and line),
+// or its index for a rule without source.
+func position(r *policy.Rule) string {
+	if r.Source == nil {
+		return fmt.Sprintf("rule %d", r.Index+1)
+	}
+	rg := r.Range()
+	return fmt.Sprintf("%s:%d", rg.Origin, rg.Start.Line)
+}

@@ -1,0 +1,147 @@
+package eval
+
+import "hash/maphash"
+
+// strTable is an open-addressing hash table of distinct strings, each
+// given an id (0, 1, 2, ... in order of insertion). A slot holds 32 bits
+// of the key's hash and its id, so a probe that misses reads one slot and
+// a probe that hits compares the key once. It is read-only once built, so
+// lookups are safe for concurrent use.
+type strTable struct {
+	seed  maphash.Seed
+	mask  uint64
+	slots []strSlot
+	keys  []string // by id
+}
+
+// strSlot is one slot: id+1 (0: empty) and the high bits of the hash.
+type strSlot struct {
+	tag uint32
+	id1 int32
+}
+
+func newStrTable() strTable { return newStrTableFor(4) }
+
+// newStrTableFor returns a table with room for n strings.
+func newStrTableFor(n int) strTable {
+	size := 8
+	for size < 2*n {
+		size *= 2
+	}
+	return strTable{seed: maphash.MakeSeed(), mask: uint64(size - 1), slots: make([]strSlot, size), keys: make([]string, 0, n)}
+}
+
+// hash returns the hash of s.
+func (t *strTable) hash(s string) uint64 { return maphash.String(t.seed, s) }
+
+// find returns the id of s, or -1.
+func (t *strTable) find(s string) int32 {
+	return t.findHash(s, t.hash(s))
+}
+
+// findHash is find with the hash of s given.
+func (t *strTable) findHash(s string, h uint64) int32 {
+	tag := uint32(h >> 32)
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		sl := t.slots[i]
+		if sl.id1 == 0 {
+			return -1
+		}
+		if sl.tag == tag && t.keys[sl.id1-1] == s {
+			return sl.id1 - 1
+		}
+	}
+}
+
+// add returns the id of s, adding it if it is new (and whether it was).
+func (t *strTable) add(s string) (int32, bool) {
+	h := t.hash(s)
+	if id := t.findHash(s, h); id >= 0 {
+		return id, false
+	}
+	if 2*(len(t.keys)+1) > len(t.slots) {
+		t.grow()
+	}
+	id := int32(len(t.keys))
+	t.keys = append(t.keys, s)
+	t.put(h, id)
+	return id, true
+}
+
+// put stores id under hash h in the first free slot.
+func (t *strTable) put(h uint64, id int32) {
+	i := h & t.mask
+	for t.slots[i].id1 != 0 {
+		i = (i + 1) & t.mask
+	}
+	t.slots[i] = strSlot{tag: uint32(h >> 32), id1: id + 1}
+}
+
+// grow doubles the slots (the load stays at most one half).
+func (t *strTable) grow() {
+	t.slots = make([]strSlot, 2*len(t.slots))
+	t.mask = uint64(len(t.slots) - 1)
+	for id, k := range t.keys {
+		t.put(t.hash(k), int32(id))
+	}
+}
+
+// len returns the number of strings.
+func (t *strTable) len() int { return len(t.keys) }
+
+// addrTable is an open-addressing hash table from addresses (as u128) to
+// int32 values, read-only once built.
+type addrTable struct {
+	mask  uint64
+	slots []addrSlot
+	n     int
+}
+
+type addrSlot struct {
+	key u128
+	v1  int32 // value+1 (0: empty)
+}
+
+func (a u128) hash() uint64 {
+	h := a.hi*0x9e3779b97f4a7c15 ^ a.lo*0xc2b2ae3d27d4eb4f
+	return h ^ h>>29
+}
+
+// get returns the value of a, or -1.
+func (t *addrTable) get(a u128) int32 {
+	if t.n == 0 {
+		return -1
+	}
+	for i := a.hash() & t.mask; ; i = (i + 1) & t.mask {
+		sl := &t.slots[i]
+		if sl.v1 == 0 {
+			return -1
+		}
+		if sl.key == a {
+			return sl.v1 - 1
+		}
+	}
+}
+
+// set stores the value of a (a new key).
+func (t *addrTable) set(a u128, v int32) {
+	if 2*(t.n+1) > len(t.slots) {
+		old := t.slots
+		t.slots = make([]addrSlot, max(8, 2*len(old)))
+		t.mask = uint64(len(t.slots) - 1)
+		t.n = 0
+		for _, sl := range old {
+			if sl.v1 != 0 {
+				t.set(sl.key, sl.v1-1)
+			}
+		}
+	}
+	i := a.hash() & t.mask
+	for t.slots[i].v1 != 0 && t.slots[i].key != a {
+		i = (i + 1) & t.mask
+	}
+	if t.slots[i].v1 == 0 {
+		t.n++
+	}
+	t.slots[i] = addrSlot{key: a, v1: v + 1}
+}

@@ -1,0 +1,52 @@
+package lint
+
+import (
+	"github.com/capspec/capspec/diag"
+)
+
+// CS401 compares each rule with a maximum policy given to lint
+// (capspec lint --within MAX, Options.Within); without one it reports
+// nothing. Its examples start with a "# maximum:" line holding the
+// maximum's flags, which the tests read.
+
+var exceedsMaximumRule = Rule{
+	ID:               "CS401",
+	Name:             "exceeds-maximum",
+	Severity:         diag.Error,
+	SecuritySeverity: 7.0,
+	Doc: Doc{
+		Summary: "the rule allows a request that the maximum policy (lint --within MAX) does not",
+		Rationale: `An organisation can keep the widest policy it accepts in a flags file and check
+every service's policy against it in CI with capspec lint --within MAX
+(repeatable: the maxima are merged). Each rule that allows a request the
+maximum does not is reported, with one such request and the rule of the
+maximum that came closest, and why it misses; a rule whose implied lookup
+escapes the maximum is reported with the lookup. The comparison is on
+meaning (mappings and implied lookups included). Narrow the rule, widen the
+maximum on purpose, or suppress the finding with a reason.`,
+		Bad:  "# maximum: --allow-outbound=tcp://10.1.0.0/16:5432\n--allow-outbound=tcp://10.0.0.0/8:5432\n",
+		Good: "# maximum: --allow-outbound=tcp://10.1.0.0/16:5432\n--allow-outbound=tcp://10.1.2.0/24:5432\n",
+	},
+	Run: runExceedsMaximum,
+}
+
+func runExceedsMaximum(p *Pass) {
+	m := p.shared.within
+	if m == nil {
+		return
+	}
+	cp, _ := p.compiled()
+	xs, err := m.Exceeds(cp)
+	if err != nil {
+		// An example the reference evaluator does not confirm is a bug;
+		// say so on the first rule rather than report what is not sure.
+		if len(cp.Rules) > 0 {
+			p.Reportf(cp.Rules[0].Range(), nil, "cannot check against %s: %v", m.Name, err)
+		}
+		return
+	}
+	for _, x := range xs {
+		summary, detail := m.Describe(x)
+		p.Report(diag.Diagnostic{Range: valueRange(x.Rule.Source), Summary: summary, Detail: detail})
+	}
+}
