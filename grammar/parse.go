@@ -122,6 +122,33 @@ type checker struct {
 	folds   []foldedList
 	folded  []lexer.Token
 	origBuf []int
+	// nodes holds the nodes of the rule being checked; usedItems counts
+	// its port items taken.
+	nodes     *nodes
+	usedItems int
+}
+
+// nodes are the nodes of one rule, allocated together so that a typical
+// rule costs one allocation, not one per node; a rule with more port items
+// than there are here allocates the others alone.
+type nodes struct {
+	rule   ast.Rule
+	flag   ast.FlagName
+	scheme ast.Scheme
+	host   ast.Host
+	ports  ast.PortList
+	family ast.FamilyMod
+	items  [2]*ast.PortItem // the items of a short port list
+	item   [2]ast.PortItem  // of the list, then of a port mapping (512 bytes in all)
+}
+
+// newPortItem returns a zero port item of the rule being checked.
+func (c *checker) newPortItem() *ast.PortItem {
+	if c.usedItems < len(c.nodes.item) {
+		c.usedItems++
+		return &c.nodes.item[c.usedItems-1]
+	}
+	return new(ast.PortItem)
 }
 
 // omission tallies the problems of a flag past diag.MaxPerFlag.
@@ -157,7 +184,7 @@ func (c *checker) parseFlag(text string, loc diag.Locator) (*ast.Rule, []diag.Di
 		r.Loc = loc
 	}
 	ds := c.diagnostics(loc)
-	c.text, c.orig = "", nil
+	c.text, c.orig, c.nodes = "", nil, nil
 	clear(c.toks)
 	clear(c.folded)
 	return r, ds
@@ -281,8 +308,10 @@ func (c *checker) rule(f *flag) *ast.Rule {
 		return nil
 	}
 	c.kind = kind
-	r := &ast.Rule{Span: ast.Span{Start: 0, End: len(c.text)}, Text: c.text,
-		Flag: &ast.FlagName{Span: name, Kind: kind}}
+	c.nodes, c.usedItems = new(nodes), 0
+	r := &c.nodes.rule
+	*r = ast.Rule{Span: ast.Span{Start: 0, End: len(c.text)}, Text: c.text, Flag: &c.nodes.flag}
+	*r.Flag = ast.FlagName{Span: name, Kind: kind}
 	if f.Sep != nil && c.tok(f.Sep.Token).Type == tSpace {
 		r.Flag.Form = ast.TwoWords
 	}
@@ -431,7 +460,8 @@ func (c *checker) scheme(r *ast.Rule, s *scheme) {
 			replace("remove "+c.slice(span), span.Start, span.End, ""))
 		return
 	}
-	r.Scheme = &ast.Scheme{Span: span, Protocol: proto, Raw: raw}
+	r.Scheme = &c.nodes.scheme
+	*r.Scheme = ast.Scheme{Span: span, Protocol: proto, Raw: raw}
 }
 
 // equalFold reports whether s is the lowercase ASCII word w in any case.
@@ -479,6 +509,7 @@ func (c *checker) families(r *ast.Rule, fams []*family) {
 			c.report("CS010", sp.Start, sp.End, msg, replace("remove "+t.Value, sp.Start, sp.End, ""))
 			continue
 		}
-		r.Family = &ast.FamilyMod{Span: sp, Family: fam, Raw: t.Value}
+		r.Family = &c.nodes.family
+		*r.Family = ast.FamilyMod{Span: sp, Family: fam, Raw: t.Value}
 	}
 }

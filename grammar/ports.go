@@ -103,13 +103,18 @@ func (c *checker) interfaceColons(r *ast.Rule, n *name, p *ports) bool {
 // portList checks "*" or "item,item,..." written after a colon at colon.
 func (c *checker) portList(l *portList, colon int) *ast.PortList {
 	end := c.listSpan(l).End
-	pl := &ast.PortList{Span: ast.Span{Start: colon, End: end}}
+	pl := &c.nodes.ports
+	*pl = ast.PortList{Span: ast.Span{Start: colon, End: end}}
 	if l.Any != nil {
 		pl.Any = true
 		return pl
 	}
 	items := c.portItems(l)
-	pl.Items = make([]*ast.PortItem, 0, len(items))
+	if len(items) <= len(c.nodes.items) {
+		pl.Items = c.nodes.items[:0:len(items)]
+	} else {
+		pl.Items = make([]*ast.PortItem, 0, len(items))
+	}
 	for _, it := range items {
 		item := c.portItem(it)
 		if item == nil {
@@ -123,7 +128,8 @@ func (c *checker) portList(l *portList, colon int) *ast.PortList {
 // portItem checks one port or range "lo-hi".
 func (c *checker) portItem(it *portItem) *ast.PortItem {
 	sp := c.itemSpan(it)
-	item := &ast.PortItem{Span: sp, Raw: c.slice(sp)}
+	item := c.newPortItem()
+	*item = ast.PortItem{Span: sp, Raw: c.slice(sp)}
 	loSpan := c.span(it.Lo)
 	lo, ok := c.port(c.slice(loSpan), loSpan.Start)
 	if it.Hi == nil {

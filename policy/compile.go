@@ -24,7 +24,13 @@ type Policy struct {
 // rule compiles; the diagnostics are the conflicts between rules (CS101
 // mapping-conflict), which make the policy unusable as written.
 func Compile(ps ...*ast.Policy) (*Policy, []diag.Diagnostic) {
-	p := &Policy{}
+	n := 0
+	for _, ap := range ps {
+		if ap != nil {
+			n += len(ap.Rules)
+		}
+	}
+	p := &Policy{Rules: make([]*Rule, 0, n), Resolves: make([]*Rule, 0, n)}
 	for _, ap := range ps {
 		if ap == nil {
 			continue

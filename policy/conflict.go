@@ -174,7 +174,7 @@ type sweepItem struct {
 // it is fixed, the next conflict of a rule shows).
 func portMapConflicts(rules []*Rule, hostSide bool, maps nameMaps) []diag.Diagnostic {
 	items := make([]sweepItem, 0, len(rules))
-	var keyed []keyedItem // each item under each of its keys
+	keyed := make([]keyedItem, 0, len(rules)) // each item under each of its keys
 	type same struct {
 		pm   PortMapping
 		host Host

@@ -46,6 +46,13 @@ func (s *Writer) Raw(text string) {
 	}
 }
 
+// RawBytes writes text as it is, as Raw does.
+func (s *Writer) RawBytes(text []byte) {
+	if s.err == nil {
+		_, s.err = s.w.Write(text)
+	}
+}
+
 // Value writes v encoded as it would be inside a document indented with
 // two spaces, at nesting depth depth (0 for the top level): every line
 // after the first is indented by depth levels.
