@@ -229,11 +229,10 @@ func Subsume(rules []*Rule) (kept []*Rule, dropped []Dropped) {
 			resolves.add(ir)
 		}
 	}
+	// A rule is alive while neither it (an implied resolve may be one of
+	// rules) nor the rule implying it is gone.
 	alive := func(c *Rule) bool {
-		if c.ImpliedBy != nil {
-			return !gone[c.ImpliedBy]
-		}
-		return !gone[c]
+		return !gone[c] && (c.ImpliedBy == nil || !gone[c.ImpliedBy])
 	}
 	for i := len(sorted) - 1; i >= 0; i-- {
 		r := sorted[i]
