@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strconv"
@@ -275,7 +276,7 @@ const itemsKey = "\n            \"items\": []"
 // rule to rule.
 type ruleWriter struct {
 	s   *jsonstream.Writer
-	b   strings.Builder    // one rule's JSON but its port items
+	b   bytes.Buffer       // one rule's JSON but its port items
 	one *jsonstream.Writer // writes to b
 	buf []byte             // one port item
 }
@@ -300,12 +301,13 @@ func (w *ruleWriter) write(r *ast.Rule) error {
 	if err := w.one.Flush(); err != nil {
 		return err
 	}
-	head, tail, ok := strings.Cut(w.b.String(), itemsKey)
+	head, tail, ok := bytes.Cut(w.b.Bytes(), []byte(itemsKey))
 	if !ok {
 		return fmt.Errorf("writing rule %d: its JSON has no %q", r.Index, strings.TrimSpace(itemsKey))
 	}
 	s.Next(3)
-	s.Raw(head + strings.TrimSuffix(itemsKey, "[]"))
+	s.RawBytes(head)
+	s.Raw(strings.TrimSuffix(itemsKey, "[]"))
 	s.Open('[')
 	for _, it := range r.Ports.Items {
 		j := portItemJSON(r, it)
@@ -318,7 +320,7 @@ func (w *ruleWriter) write(r *ast.Rule) error {
 		s.RawBytes(w.buf)
 	}
 	s.Close(6, ']')
-	s.Raw(tail)
+	s.RawBytes(tail)
 	return nil
 }
 

@@ -38,7 +38,14 @@ func parse(in *source.Input, workers int) (*ast.Policy, []diag.Diagnostic) {
 		out[i].rule, out[i].diags = c.parseFlag(in.Flags[i].Text, in.Flags[i].Loc)
 	})
 	p := &ast.Policy{Name: in.Name, Rules: make([]*ast.Rule, 0, len(out))}
+	n := 0
+	for _, o := range out {
+		n += len(o.diags)
+	}
 	var ds []diag.Diagnostic
+	if n > 0 {
+		ds = make([]diag.Diagnostic, 0, n)
+	}
 	for i, o := range out {
 		ds = append(ds, o.diags...)
 		if o.rule != nil {

@@ -44,6 +44,9 @@ func Lint(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic, opts Option
 		p = &ast.Policy{Name: in.Name}
 	}
 	var out []diag.Diagnostic
+	if len(parsed) > 0 {
+		out = make([]diag.Diagnostic, 0, len(parsed))
+	}
 	for _, d := range parsed {
 		if !disabled[d.ID] {
 			out = append(out, d)
