@@ -43,15 +43,6 @@ func Lint(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic, opts Option
 	if p == nil {
 		p = &ast.Policy{Name: in.Name}
 	}
-	var out []diag.Diagnostic
-	if len(parsed) > 0 {
-		out = make([]diag.Diagnostic, 0, len(parsed))
-	}
-	for _, d := range parsed {
-		if !disabled[d.ID] {
-			out = append(out, d)
-		}
-	}
 	rules := Rules()
 	sh := &shared{ids: map[string]bool{}, within: opts.Within}
 	if c := opts.Compiled; c != nil {
@@ -60,6 +51,10 @@ func Lint(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic, opts Option
 	for _, r := range rules {
 		sh.ids[r.ID] = true
 	}
+	// The findings of each rule, after those of parsing, gathered into
+	// one slice of the right size at the end.
+	founds := [][]diag.Diagnostic{parsed}
+	n := len(parsed)
 	for i := range rules {
 		r := &rules[i]
 		if r.Run == nil || disabled[r.ID] {
@@ -67,6 +62,14 @@ func Lint(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic, opts Option
 		}
 		var found []diag.Diagnostic
 		r.Run(&Pass{Rule: r, Input: in, Policy: p, shared: sh, out: &found})
+		founds = append(founds, found)
+		n += len(found)
+	}
+	var out []diag.Diagnostic
+	if n > 0 {
+		out = make([]diag.Diagnostic, 0, n)
+	}
+	for _, found := range founds {
 		for _, d := range found {
 			if !disabled[d.ID] {
 				out = append(out, d)
