@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"reflect"
 	"strings"
-	"sync"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -216,7 +215,7 @@ func parseRequest(line string, cache *requestShapeCache) (*Request, error) {
 		r, _ := runeAt(line, stop)
 		return nil, p.errorf(stop, stop+len(string(r)), "unexpected character %q", r)
 	}
-	tree := cache.parse(p.toks)
+	tree := parseRequestTree(cache, p.toks)
 	if tree == nil {
 		return nil, p.recover()
 	}
@@ -240,16 +239,13 @@ var requestKeywords = []string{"lookup", "ipv4", "ipv6", "connect", "send", "tcp
 
 // requestShapeCache holds the trees of the request shapes seen, by their
 // classes (nil: the shape does not parse).
-type requestShapeCache struct {
-	mu    sync.RWMutex
-	trees map[string]*requestLine
-}
+type requestShapeCache = treeCache[*requestLine]
 
-var requestShapes = &requestShapeCache{trees: map[string]*requestLine{}}
+var requestShapes = newTreeCache[*requestLine]()
 
-// parse returns the tree of the tokens, each standing for its index, or
-// nil when they do not parse. A nil cache parses afresh.
-func (sc *requestShapeCache) parse(toks []lexer.Token) *requestLine {
+// parseRequestTree returns the tree of the tokens, each standing for its
+// index, or nil when they do not parse. A nil cache parses afresh.
+func parseRequestTree(sc *requestShapeCache, toks []lexer.Token) *requestLine {
 	if sc == nil || len(toks) > maxShapeTokens {
 		return parseRequestShape(toks)
 	}
@@ -267,19 +263,7 @@ func (sc *requestShapeCache) parse(toks []lexer.Token) *requestLine {
 		}
 		key = append(key, c)
 	}
-	sc.mu.RLock()
-	tree, ok := sc.trees[string(key)]
-	sc.mu.RUnlock()
-	if ok {
-		return tree
-	}
-	tree = parseRequestShape(toks)
-	sc.mu.Lock()
-	if len(sc.trees) < maxShapes {
-		sc.trees[string(key)] = tree
-	}
-	sc.mu.Unlock()
-	return tree
+	return sc.get(key, func() *requestLine { return parseRequestShape(toks) })
 }
 
 // parseRequestShape runs participle over the tokens, each standing for

@@ -162,7 +162,7 @@ func TestRequestErrors(t *testing.T) {
 // shape but other words come one after another, so that the cache serves
 // trees parsed from other lines.
 func TestRequestShapesAgree(t *testing.T) {
-	cache := &requestShapeCache{trees: map[string]*requestLine{}}
+	cache := newTreeCache[*requestLine]()
 	var lines []string
 	for _, line := range requestTexts(t) {
 		lines = append(lines, line, strings.ToUpper(line), strings.ReplaceAll(line, "s", "ſ"),

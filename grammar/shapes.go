@@ -48,33 +48,45 @@ const (
 	maxShapeTokens = 64
 )
 
-// shapeCache holds the shapes seen, by their classes.
-type shapeCache struct {
-	mu     sync.RWMutex
-	shapes map[string]*shape
+// treeCache holds the trees of the shapes seen (of flags or of request
+// lines), by their classes; it is safe for concurrent use.
+type treeCache[T any] struct {
+	mu    sync.RWMutex
+	trees map[string]T
 }
 
-var shapes = &shapeCache{shapes: map[string]*shape{}}
+func newTreeCache[T any]() *treeCache[T] { return &treeCache[T]{trees: map[string]T{}} }
+
+// get returns the tree of the shape whose classes are key, parsing it
+// (parse) when it is not kept yet; at most maxShapes are kept.
+func (c *treeCache[T]) get(key []byte, parse func() T) T {
+	c.mu.RLock()
+	t, ok := c.trees[string(key)]
+	c.mu.RUnlock()
+	if ok {
+		return t
+	}
+	t = parse()
+	c.mu.Lock()
+	if len(c.trees) < maxShapes {
+		c.trees[string(key)] = t
+	}
+	c.mu.Unlock()
+	return t
+}
+
+// shapeCache holds the shapes of flags seen, by their classes.
+type shapeCache struct{ trees *treeCache[*shape] }
+
+var shapes = shapeCache{newTreeCache[*shape]()}
 
 // parse returns the shape of the tokens; key is their classes, one byte
 // each (shapeKey).
-func (sc *shapeCache) parse(toks []lexer.Token, key []byte) *shape {
+func (sc shapeCache) parse(toks []lexer.Token, key []byte) *shape {
 	if len(toks) > maxShapeTokens {
 		return parseShape(toks)
 	}
-	sc.mu.RLock()
-	s, ok := sc.shapes[string(key)]
-	sc.mu.RUnlock()
-	if ok {
-		return s
-	}
-	s = parseShape(toks)
-	sc.mu.Lock()
-	if len(sc.shapes) < maxShapes {
-		sc.shapes[string(key)] = s
-	}
-	sc.mu.Unlock()
-	return s
+	return sc.trees.get(key, func() *shape { return parseShape(toks) })
 }
 
 // shapeKey writes the classes of the tokens to buf, one byte each.
