@@ -67,8 +67,14 @@ type nameMaps map[string][]netip.Addr
 // implied by outbound rules "name->ip").
 func hostMaps(resolves []*Rule) nameMaps {
 	m := nameMaps{}
+	type mapping struct {
+		name string
+		to   netip.Addr
+	}
+	seen := map[mapping]bool{} // a name may have many mappings
 	for _, r := range resolves {
-		if a := r.HostMap; a.IsValid() && !slices.Contains(m[r.Host.Name], a) {
+		if a := r.HostMap; a.IsValid() && !seen[mapping{r.Host.Name, a}] {
+			seen[mapping{r.Host.Name, a}] = true
 			m[r.Host.Name] = append(m[r.Host.Name], a)
 		}
 	}
