@@ -9,6 +9,7 @@ import (
 	"github.com/capspec/capspec/ast"
 	. "github.com/capspec/capspec/eval"
 	"github.com/capspec/capspec/grammar"
+	"github.com/capspec/capspec/internal/heapwatch"
 	"github.com/capspec/capspec/internal/policygen"
 	"github.com/capspec/capspec/policy"
 )
@@ -220,17 +221,15 @@ func BenchmarkNewIndexInbound(b *testing.B) {
 	}
 }
 
-// loopKeeping times build with b.Loop, reporting its allocations and, as
-// metric, the heap (in MB) its last result keeps.
+// loopKeeping times build with heapwatch.Bench (allocations, the CPU time
+// per op and the peak heap), reporting as metric the heap (in MB) its last
+// result keeps.
 func loopKeeping(b *testing.B, metric string, build func() any) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	var kept any
-	b.ReportAllocs()
-	for b.Loop() {
-		kept = build()
-	}
+	heapwatch.Bench(b, func() { kept = build() })
 	b.StopTimer()
 	runtime.GC()
 	runtime.ReadMemStats(&after)

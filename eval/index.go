@@ -115,10 +115,12 @@ func key16(a netip.Addr) u128 {
 	return u128{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
 }
 
-// netKey is a network of the outbound rules of one protocol.
+// netKey is a network of the outbound rules of one protocol: plain
+// numbers, which hash faster than a netip.Prefix.
 type netKey struct {
-	pfx netip.Prefix
-	pi  int
+	addr u128
+	bits int16
+	pi   int8
 }
 
 // ruleList is a list of rules in index order, linked through next.
@@ -289,7 +291,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		case r.Kind == ast.Outbound && r.Host.Kind == policy.AddressHost:
 			pfx := r.Host.Prefix
 			fi := famIndex(policy.FamilyOf(pfx.Addr()))
-			key := netKey{pfx, pi}
+			key := netKey{key16(pfx.Addr()), int16(pfx.Bits()), int8(pi)}
 			at, ok := netAt[key]
 			if !ok {
 				at = int32(len(nets[pi][fi]))
