@@ -30,6 +30,13 @@ func isCanonicalName(s string) bool {
 			start = j + 1
 		}
 	}
+	return canonicalTail(s, start, i)
+}
+
+// canonicalTail is the rest of isCanonicalName: the bytes of s from i on,
+// one at a time (the label at hand starts at start), then the last label
+// and the whole name.
+func canonicalTail(s string, start, i int) bool {
 	for ; i < len(s); i++ {
 		if c := nameClass[s[i]]; c != classLDH {
 			if c != classDot || !canonicalLabel(s[start:i]) {

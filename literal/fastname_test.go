@@ -59,18 +59,5 @@ func TestCanonicalNameFastPath(t *testing.T) {
 // isCanonicalNameBytewise is isCanonicalName one byte at a time, the
 // oracle of its eight-bytes-at-a-time loop.
 func isCanonicalNameBytewise(s string) bool {
-	if len(s) == 0 || len(s) > MaxNameLength {
-		return false
-	}
-	start := 0
-	for i := 0; i < len(s); i++ {
-		if c := nameClass[s[i]]; c != classLDH {
-			if c != classDot || !canonicalLabel(s[start:i]) {
-				return false
-			}
-			start = i + 1
-		}
-	}
-	last := s[start:]
-	return canonicalLabel(last) && !IsDigits(last) && !LooksLikeIPv4(s)
+	return len(s) > 0 && len(s) <= MaxNameLength && canonicalTail(s, 0, 0)
 }
