@@ -3,11 +3,9 @@ package cli
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/diff"
 	"github.com/capspec/capspec/policy"
@@ -150,54 +148,31 @@ func (a *app) loadSide(path string, shell bool) (*policy.Policy, *policySet, err
 }
 
 // loadMaximum reads the maxima of lint --within (flags files, "-" for
-// standard input unless an input is read from it) as one merged policy,
-// or returns nil for none. A maximum with errors is a usage error, after
-// its diagnostics.
+// standard input unless an input is read from it) as one merged policy
+// (diff.ReadMaximum), or returns nil for none. A maximum with errors is a
+// usage error, after its diagnostics.
 func (a *app) loadMaximum(paths, inputs []string) (*diff.Maximum, error) {
 	if len(paths) == 0 {
 		return nil, nil
 	}
-	stdin := slices.Contains(inputs, "-") || slices.Contains(a.shell, "-")
-	var aps []*ast.Policy
-	var ds []diag.Diagnostic
-	files := diag.FileSet{}
-	var names []string
+	rd := &fileReader{app: a, stdinUsed: slices.Contains(inputs, "-") || slices.Contains(a.shell, "-")}
+	files := make([]source.FlagsFile, 0, len(paths))
 	for _, path := range paths {
-		if path == "-" {
-			if stdin {
-				return nil, usageErrorf("standard input (-) can be read only once")
-			}
-			stdin = true
-		}
-		saved := a.shell
-		a.shell = nil
-		set, err := a.load([]string{path})
-		a.shell = saved
+		name, content, stdin, err := rd.read(path)
 		if err != nil {
 			return nil, err
 		}
-		for _, it := range set.items {
-			if it.input.Kind == source.ArgsInput {
-				continue // the command line's flags are the linted policy
-			}
-			aps = append(aps, it.policy)
-		}
-		ds = append(ds, set.diagnostics()...)
-		for n, f := range set.files {
-			files[n] = f
-		}
-		names = append(names, originName(path))
+		files = append(files, source.FlagsFile{Name: name, Content: content, Stdin: stdin})
 	}
-	p, conflicts := policy.Compile(aps...)
-	if ds = append(ds, conflicts...); diag.HasErrors(ds) {
-		if err := a.writeDiags(ds, files); err != nil {
+	m, ds, fs, err := diff.ReadMaximum(files)
+	if err != nil {
+		return nil, &exitError{code: ExitUsage, err: err}
+	}
+	if m == nil {
+		if err := a.writeDiags(ds, fs); err != nil {
 			return nil, err
 		}
 		return nil, &exitError{code: ExitUsage, err: fmt.Errorf("the maximum policy (--within) has errors")}
 	}
-	name := names[0]
-	if len(names) > 1 {
-		name = "the maximum (" + strings.Join(names, ", ") + ")"
-	}
-	return diff.NewMaximum(p, name), nil
+	return m, nil
 }

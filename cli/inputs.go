@@ -45,44 +45,50 @@ func (s *inputSet) diagnostics() []diag.Diagnostic {
 func (a *app) sources(paths []string) ([]source.Source, error) {
 	var srcs []source.Source
 	srcs = append(srcs, source.Args{Argv: a.env.Args})
-	stdinUsed := false
-	readStdin := func() (string, error) {
-		if stdinUsed {
-			return "", usageErrorf("standard input (-) can be read only once")
-		}
-		stdinUsed = true
-		b, err := io.ReadAll(a.env.Stdin)
-		if err != nil {
-			return "", &exitError{code: ExitUsage, err: fmt.Errorf("reading standard input: %w", err)}
-		}
-		return string(b), nil
-	}
-	read := func(path string) (name, content string, stdin bool, err error) {
-		if path == "-" {
-			content, err = readStdin()
-			return "<stdin>", content, true, err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return "", "", false, &exitError{code: ExitUsage, err: fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))}
-		}
-		return originName(path), string(b), false, nil
-	}
+	rd := &fileReader{app: a}
 	for _, p := range paths {
-		name, content, stdin, err := read(p)
+		name, content, stdin, err := rd.read(p)
 		if err != nil {
 			return nil, err
 		}
 		srcs = append(srcs, source.FlagsFile{Name: name, Content: content, Stdin: stdin})
 	}
 	for _, p := range a.shell {
-		name, content, stdin, err := read(p)
+		name, content, stdin, err := rd.read(p)
 		if err != nil {
 			return nil, err
 		}
 		srcs = append(srcs, source.Shell{Name: name, Content: content, Stdin: stdin})
 	}
 	return srcs, nil
+}
+
+// fileReader reads the files a command names; "-" is standard input,
+// which can be read once.
+type fileReader struct {
+	app       *app
+	stdinUsed bool
+}
+
+// read returns the name (see originName; "<stdin>" for "-") and content
+// of the file at path. A file that cannot be read is a usage error.
+func (rd *fileReader) read(path string) (name, content string, stdin bool, err error) {
+	if path == "-" {
+		if rd.stdinUsed {
+			return "", "", false, usageErrorf("standard input (-) can be read only once")
+		}
+		rd.stdinUsed = true
+		b, err := io.ReadAll(rd.app.env.Stdin)
+		if err != nil {
+			return "", "", false, &exitError{code: ExitUsage, err: fmt.Errorf("reading standard input: %w", err)}
+		}
+		return "<stdin>", string(b), true, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", "", false, &exitError{code: ExitUsage, err: fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))}
+	}
+	return originName(path), string(b), false, nil
 }
 
 // originName names the origin of a file read from path: the path, or

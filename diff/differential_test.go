@@ -9,12 +9,65 @@ import (
 	"testing"
 
 	"github.com/capspec/capspec/ast"
+	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/eval"
 	"github.com/capspec/capspec/grammar"
+	"github.com/capspec/capspec/internal/policygen"
 	"github.com/capspec/capspec/normalize"
 	"github.com/capspec/capspec/policy"
 	"github.com/capspec/capspec/source"
 )
+
+// The differential tests compare random policies (internal/policygen)
+// with the reference evaluator: pairs that share most rules
+// (policygen.Mutate, which often maps a name below a wildcard of the
+// other policy), decided on random requests near their rules
+// (policygen.Request) and requests aimed at every rule (policygen.Aimed).
+
+// genFlags writes up to n random flags (some may have errors, which
+// compileFlags leaves out).
+func genFlags(r *rand.Rand, n int) []string {
+	return policygen.Policy(r, r.IntN(n+1), policygen.Options{})
+}
+
+// compileFlags parses and compiles flags as a flags file called name, one
+// flag a line; flags with errors are left out. ok is false when the
+// policy has a mapping conflict (CS101).
+func compileFlags(tb testing.TB, name string, flags []string) (p *policy.Policy, ok bool) {
+	tb.Helper()
+	ins, err := source.FlagsFile{Name: name, Content: strings.Join(flags, "\n") + "\n"}.Read()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var aps []*ast.Policy
+	for _, in := range ins {
+		ap, _ := grammar.Parse(in)
+		aps = append(aps, ap)
+	}
+	p, ds := policy.Compile(aps...)
+	return p, !diag.HasErrors(ds)
+}
+
+// atomic reports whether a request is decided on its own: not a connect
+// or send to a name without an address (decided through the lookup and
+// the connects to the addresses it returns), nor a lookup of an IP
+// literal.
+func atomic(q eval.Request) bool {
+	switch q.Op {
+	case eval.Lookup:
+		return q.Name != ""
+	case eval.Connect, eval.Send:
+		return q.Addr.IsValid()
+	}
+	return true
+}
+
+// sameDecision compares what two decisions allow and where they send it:
+// everything but the index of the deciding rule.
+func sameDecision(a, b eval.Decision) bool {
+	a.Rule, b.Rule = 0, 0
+	return policygen.SameDecision(a, b)
+}
 
 // ruleAllows reports whether rule r, read in policy p, allows q in family
 // f: r alone (with the resolve it implies) and p's host mappings, which
@@ -88,13 +141,18 @@ type sample struct {
 }
 
 func samplesFor(r *rand.Rand, n int, res *Result, ps ...*policy.Policy) []sample {
+	var rules []*policy.Rule
+	for _, p := range ps {
+		rules = append(append(rules, p.Rules...), p.Resolves...)
+	}
+	near := policygen.PoolOf(rules)
 	var out []sample
 	for range n {
-		q, atomic := genRequest(r)
-		out = append(out, sample{q, atomic})
+		q := policygen.Request(r, near)
+		out = append(out, sample{q, atomic(q)})
 	}
-	for _, q := range ruleRequests(r, ps...) {
-		out = append(out, sample{q, q.Addr.IsValid() || q.Op == eval.Lookup || q.Op == eval.Listen || q.Op == eval.Bind})
+	for _, q := range policygen.Aimed(r, ps...) {
+		out = append(out, sample{q, atomic(q)})
 	}
 	if res != nil {
 		for _, reg := range append(append([]Region(nil), res.Added...), res.Removed...) {
@@ -139,7 +197,7 @@ func TestCompareDifferential(t *testing.T) {
 	compared, differing := 0, 0
 	for i := 0; i < pairs; i++ {
 		fa := genFlags(r, genSize)
-		fb := mutate(r, fa)
+		fb := policygen.Mutate(r, fa, policygen.Options{})
 		if r.IntN(4) == 0 {
 			fb = genFlags(r, genSize)
 		}

@@ -1,9 +1,8 @@
 package diff
 
 // Property tests of the policy model's set operations (package policy),
-// which capspec diff builds on, against the reference evaluator: they
-// live here, beside the random generator, until the shared generator
-// (internal/policygen) lands.
+// which capspec diff builds on, against the reference evaluator, on
+// random rules (internal/policygen).
 
 import (
 	"math/rand/v2"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/internal/policygen"
 	"github.com/capspec/capspec/policy"
 )
 
@@ -80,7 +80,7 @@ func (a grant) takes(b grant) bool {
 func randomRules(t *testing.T, r *rand.Rand, n int) []*policy.Rule {
 	var out []*policy.Rule
 	for len(out) < n {
-		p, _ := compileFlags(t, "r.flags", []string{genRule(r)})
+		p, _ := compileFlags(t, "r.flags", []string{policygen.Flag(r, policygen.Options{})})
 		if len(p.Rules) == 1 {
 			out = append(out, p.Rules[0])
 		}
@@ -97,13 +97,13 @@ func sampleRequests(r *rand.Rand, rules ...*policy.Rule) []eval.Request {
 		}
 	}
 	var out []eval.Request
-	for _, q := range ruleRequests(r, p) {
-		if q.Addr.IsValid() || q.Op == eval.Lookup || q.Op == eval.Listen || q.Op == eval.Bind {
+	for _, q := range policygen.Aimed(r, p) {
+		if atomic(q) {
 			out = append(out, q)
 		}
 	}
 	for range 40 {
-		if q, atomic := genRequest(r); atomic {
+		if q := policygen.Request(r, nil); atomic(q) {
 			out = append(out, q)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/capspec/capspec/eval"
+	"github.com/capspec/capspec/internal/policygen"
 	"github.com/capspec/capspec/policy"
 )
 
@@ -25,7 +26,7 @@ func TestExceedsDifferential(t *testing.T) {
 	within, reported := 0, 0
 	for i := 0; i < pairs; i++ {
 		fp := genFlags(r, genSize)
-		fm := mutate(r, fp)
+		fm := policygen.Mutate(r, fp, policygen.Options{})
 		if r.IntN(3) == 0 {
 			fm = append(fm, genFlags(r, 3)...)
 		}

@@ -79,7 +79,7 @@ func analyze(ctx context.Context, snap *snapshot) *analysis {
 		}
 		pd := append(append([]diag.Diagnostic(nil), in.Diags...), res[k].Diags...)
 		a.inputs = append(a.inputs, &parsed{in: in, policy: res[k].Policy, diags: pd})
-		for _, d := range lint.Lint(in, res[k].Policy, pd, lint.Options{Disable: snap.cfg.disable}) {
+		for _, d := range lint.Lint(in, res[k].Policy, pd, lint.Options{Disable: snap.cfg.disable, Within: snap.max.maxOrNil()}) {
 			if d.Severity.AtLeast(snap.cfg.minSeverity) {
 				a.diags = append(a.diags, d)
 			}
@@ -110,6 +110,12 @@ func (a *analysis) convert() []Diagnostic {
 	if e := a.scriptErr; e != nil {
 		out = append(out, Diagnostic{Range: t.rangeOf(e.Range.Start.Offset, e.Range.End.Offset, enc),
 			Severity: severityError, Source: "capspec", Message: bound("shell syntax error: " + e.Msg)})
+	}
+	if m := a.snap.max; m != nil && m.problem != "" {
+		// Said on every document, whatever minSeverity: no finding of
+		// CS401 does not mean the document is within the maximum.
+		out = append(out, Diagnostic{Range: t.rangeOf(0, 0, enc), Severity: severityError, Source: "capspec",
+			Message: bound(m.message())})
 	}
 	shown := 0
 	for i, d := range a.diags {
@@ -191,12 +197,12 @@ func cut(s string, n int) string {
 // writes them), with the clause that names it.
 func (a *analysis) related(d diag.Diagnostic) []DiagnosticRelatedInformation {
 	full := message(d)
+	out := a.snap.max.related(full) // CS401's nearest rule of the maximum
 	refs := diag.FindRefs(full, a.snap.name)
 	if len(refs) == 0 {
-		return nil
+		return out
 	}
 	a.flagsOnce.Do(a.indexFlags)
-	var out []DiagnosticRelatedInformation
 	for _, ref := range refs {
 		if len(out) == maxRelated {
 			break

@@ -3,6 +3,7 @@ package lsp
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -246,5 +247,146 @@ func TestBinary(t *testing.T) {
 	p.stdin.Close()
 	if code := p.exitCode(t); code != 1 {
 		t.Errorf("exit status %d at the end of input", code)
+	}
+}
+
+// TestBinaryWithin drives the within setting of the built capspec lsp: a
+// document gets the diagnostics capspec lint --within MAX gives (CS401
+// among them), MAX named relative to the workspace root; the maximum is
+// read again when it changes on disk (seen at the next change or save)
+// and when the settings change; a missing maximum or one with errors is
+// said on every document and to the user.
+func TestBinaryWithin(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fileURI := func(name string) string { return "file://" + filepath.ToSlash(filepath.Join(dir, name)) }
+	write("max.flags", "--allow-outbound=tcp://10.1.0.0/16:5432\n--allow-outbound=tcp://*.example.com:443\n--allow-inbound=tcp://localhost:8000-8999\n")
+	app := "--allow-outbound=tcp://api.example.com:443\n--allow-outbound=tcp://10.0.0.0/8:5432\n" +
+		"--allow-outbound=tcp://db.internal->10.1.0.5:5432\n--allow-inbound=tcp://*:8080\n"
+	write("app.flags", app)
+	script := "#!/bin/sh\nwasmtime serve --allow-outbound=tcp://10.0.0.0/8:5432 app.wasm\n"
+	write("run.sh", script)
+
+	// asLint is what capspec lint --within max.flags FILE says, as the
+	// language server says it.
+	asLint := func(args ...string) []string {
+		t.Helper()
+		var out struct {
+			Diagnostics []struct {
+				ID, Summary, Detail string
+				Line, Column        int
+			}
+		}
+		if err := json.Unmarshal([]byte(capspecRun(t, dir, append([]string{"lint", "--format", "json", "--within", "max.flags"}, args...)...)), &out); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, d := range out.Diagnostics {
+			msg := d.Summary
+			if d.Detail != "" {
+				msg += "\n" + d.Detail
+			}
+			got = append(got, fmt.Sprintf("%d:%d %s %s", d.Line, d.Column, d.ID, msg))
+		}
+		return got
+	}
+	asLSP := func(ds []Diagnostic) []string {
+		var got []string
+		for _, d := range ds {
+			got = append(got, fmt.Sprintf("%d:%d %s %s", d.Range.Start.Line+1, d.Range.Start.Character+1, d.Code, d.Message))
+		}
+		return got
+	}
+	count := func(ds []Diagnostic, code string) int {
+		n := 0
+		for _, d := range ds {
+			if d.Code == code {
+				n++
+			}
+		}
+		return n
+	}
+
+	p := startBinary(t)
+	root := fileURI("")
+	p.initializeIn(&root, map[string]any{"capspec": map[string]any{"within": "max.flags"}})
+	uri, suri := fileURI("app.flags"), fileURI("run.sh")
+	ds := p.open(uri, "capspec", app)
+	if got, want := asLSP(ds), asLint("app.flags"); !slices.Equal(got, want) || count(ds, "CS401") != 3 {
+		t.Errorf("within max.flags, the server says\n%s\ncapspec lint --within says\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The nearest rule of the maximum is a related place: its line.
+	if rel := ds[0].RelatedInformation; len(rel) != 1 || rel[0].Location.URI != fileURI("max.flags") ||
+		rel[0].Location.Range != (Range{Start: Position{Line: 0}, End: Position{Line: 1}}) || !strings.HasPrefix(rel[0].Message, "note: nearest in max.flags:1: ") {
+		t.Errorf("related places of %q: %+v", ds[0].Message, rel)
+	}
+	sds := p.open(suri, "shellscript", script)
+	if got, want := asLSP(sds), asLint("--shell", "run.sh"); !slices.Equal(got, want) || count(sds, "CS401") != 1 {
+		t.Errorf("script within max.flags, the server says\n%s\ncapspec lint --within says\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// The maximum widened on disk and saved in the editor: both documents
+	// are analysed again, without CS401.
+	write("max.flags", "--allow-outbound=tcp://10.0.0.0/8:5432\n--allow-outbound=tcp://*.example.com:443\n--allow-resolve=db.internal\n--allow-inbound=tcp://*:8080\n")
+	p.notify("textDocument/didSave", map[string]any{"textDocument": map[string]any{"uri": fileURI("max.flags")}})
+	if ds := p.diagnostics(uri, 1); count(ds, "CS401") != 0 || !slices.Equal(asLSP(ds), asLint("app.flags")) {
+		t.Errorf("after widening the maximum: %v", asLSP(ds))
+	}
+	if ds := p.diagnostics(suri, 1); count(ds, "CS401") != 0 {
+		t.Errorf("script after widening the maximum: %v", asLSP(ds))
+	}
+	// Narrowed on disk, no save: the next change of a document sees it.
+	write("max.flags", "--allow-outbound=tcp://*.example.com:443\n")
+	p.change(uri, 2, app)
+	if ds := p.diagnostics(uri, 2); count(ds, "CS401") != 3 || !slices.Equal(asLSP(ds), asLint("app.flags")) {
+		t.Errorf("after narrowing the maximum: %v", asLSP(ds))
+	}
+
+	// A maximum with errors: said on every document and to the user, and
+	// no CS401 (the maximum is never half-used).
+	write("max.flags", "--allow-outbound=tcp://example.com:70000\n")
+	n := p.noteCount()
+	p.notify("textDocument/didSave", map[string]any{"textDocument": map[string]any{"uri": fileURI("max.flags")}})
+	m, _ := p.waitNote(n, func(m rpcMessage) bool { return m.Method == "window/showMessage" })
+	var mp MessageParams
+	json.Unmarshal(m.Params, &mp)
+	if mp.Type != messageError || !strings.Contains(mp.Message, "max.flags:1:36: error[CS002]") || !strings.Contains(mp.Message, "CS401 is not checked") {
+		t.Errorf("a maximum with errors: %+v", mp)
+	}
+	ds = p.diagnostics(uri, 2)
+	if len(ds) == 0 || ds[0].Severity != severityError || ds[0].Range.Start != (Position{}) || !strings.Contains(ds[0].Message, "error[CS002]") || count(ds, "CS401") != 0 {
+		t.Errorf("a maximum with errors: %v", asLSP(ds))
+	}
+
+	// A missing maximum, from didChangeConfiguration; then an absolute
+	// path to a good one.
+	n = p.noteCount()
+	p.notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"capspec": map[string]any{"within": []string{"nowhere/max.flags"}}}})
+	m, _ = p.waitNote(n, func(m rpcMessage) bool { return m.Method == "window/showMessage" })
+	json.Unmarshal(m.Params, &mp)
+	missing := "cannot read " + filepath.Join(dir, "nowhere", "max.flags") + ": no such file or directory"
+	if !strings.Contains(mp.Message, missing) {
+		t.Errorf("a missing maximum: %+v", mp)
+	}
+	if ds := p.diagnostics(uri, 2); len(ds) == 0 || !strings.Contains(ds[0].Message, missing) {
+		t.Errorf("a missing maximum: %v", asLSP(ds))
+	}
+	write("other.flags", "--allow-outbound=tcp://api.example.com:443\n")
+	p.notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"capspec": map[string]any{"within": []string{filepath.Join(dir, "other.flags")}}}})
+	if ds := p.diagnostics(uri, 2); count(ds, "CS401") != 3 || ds[0].Code != "CS401" || !strings.Contains(ds[0].Message, "which "+filepath.Join(dir, "other.flags")+" does not allow") {
+		t.Errorf("an absolute maximum: %v", asLSP(ds))
+	}
+
+	p.shutdown()
+	if code := p.exitCode(t); code != 0 {
+		t.Errorf("exit status %d after shutdown and exit; stderr:\n%s", code, p.stderr)
+	}
+	if !strings.Contains(p.stderr.String(), "CS401 is not checked") {
+		t.Errorf("the log does not say the maximum was unusable:\n%s", p.stderr)
 	}
 }

@@ -259,6 +259,13 @@ func (c *testClient) diagnostics(uri string, version int32) []Diagnostic {
 // encodings (none: UTF-16 only).
 func (c *testClient) initialize(options any, encodings ...string) InitializeResult {
 	c.tb.Helper()
+	return c.initializeIn(nil, options, encodings...)
+}
+
+// initializeIn runs the handshake with a workspace root (a file: URI, or
+// nil for none).
+func (c *testClient) initializeIn(rootURI *string, options any, encodings ...string) InitializeResult {
+	c.tb.Helper()
 	caps := map[string]any{
 		"textDocument": map[string]any{"hover": map[string]any{"contentFormat": []string{"markdown", "plaintext"}}},
 	}
@@ -266,7 +273,7 @@ func (c *testClient) initialize(options any, encodings ...string) InitializeResu
 		caps["general"] = map[string]any{"positionEncodings": encodings}
 	}
 	var res InitializeResult
-	c.mustCall("initialize", map[string]any{"processId": nil, "rootUri": nil, "capabilities": caps, "initializationOptions": options}, &res)
+	c.mustCall("initialize", map[string]any{"processId": nil, "rootUri": rootURI, "capabilities": caps, "initializationOptions": options}, &res)
 	c.notify("initialized", map[string]any{})
 	return res
 }

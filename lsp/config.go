@@ -21,7 +21,8 @@ type config struct {
 	minSeverity diag.Severity
 	// disable holds the rule IDs not reported, as capspec lint --disable.
 	disable []string
-	// within holds maximum policy files, as capspec lint --within (CS401).
+	// within holds maximum policy files, as capspec lint --within (CS401),
+	// relative to the workspace root (see maximum).
 	within []string
 }
 
@@ -124,18 +125,4 @@ func stringList(raw json.RawMessage) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// warnUnsupported tells the user about settings this build cannot honour:
-// "within" needs capspec lint --within (CS401), which this build does not
-// have yet.
-func (s *server) warnUnsupported() {
-	s.mu.Lock()
-	within := s.cfg.within
-	s.mu.Unlock()
-	if len(within) == 0 {
-		return
-	}
-	s.notify("window/showMessage", MessageParams{Type: messageWarning,
-		Message: "capspec: the within setting (" + strings.Join(within, ", ") + ") is ignored: this capspec has no lint --within (CS401) yet"})
 }

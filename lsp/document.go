@@ -3,7 +3,6 @@ package lsp
 import (
 	"context"
 	"path"
-	"slices"
 	"strings"
 	"time"
 
@@ -37,6 +36,7 @@ type snapshot struct {
 	markdown  bool
 	resolve   bool // the client resolves code actions' edits
 	cfg       config
+	max       *maximum       // the within setting's maximum of the moment
 	last      *analysis      // the document's newest analysis, if of this version
 	cache     *grammar.Cache // flags already parsed
 }
@@ -44,8 +44,8 @@ type snapshot struct {
 // snapshot takes a snapshot of d; s.mu is held.
 func (s *server) snapshot(d *document) *snapshot {
 	snap := &snapshot{uri: d.uri, name: d.name, shell: d.shell, version: d.version, text: d.text,
-		enc: s.enc, markdown: s.markdown, resolve: s.resolve, cfg: s.cfg, cache: d.cache}
-	if d.last != nil && d.last.snap.text == d.text && d.last.cfg.equal(s.cfg) {
+		enc: s.enc, markdown: s.markdown, resolve: s.resolve, cfg: s.cfg, max: s.max, cache: d.cache}
+	if d.last != nil && d.last.snap.text == d.text && d.last.cfg.equal(s.cfg) && sameMaximum(d.last.snap.max, s.max) {
 		snap.last = d.last
 	}
 	return snap
@@ -132,26 +132,28 @@ func (s *server) didClose(p DidCloseTextDocumentParams) {
 	}
 }
 
+// didChangeConfiguration applies new settings, reads the within setting's
+// maximum again (refreshMaximum), and analyses every open document again
+// when anything changed.
 func (s *server) didChangeConfiguration(p DidChangeConfigurationParams) {
 	s.mu.Lock()
 	cfg, problems := s.cfg.update(p.Settings)
 	changed := !cfg.equal(s.cfg)
-	withinChanged := !slices.Equal(cfg.within, s.cfg.within)
 	s.cfg = cfg
-	if changed {
-		for _, d := range s.docs {
-			if !d.ignored {
-				s.schedule(d, 0)
-			}
-		}
-	}
 	conn := s.conn
 	s.mu.Unlock()
 	if conn != nil {
 		s.showProblems(conn, problems)
 	}
-	if withinChanged {
-		s.warnUnsupported()
+	s.refreshMaximum(true)
+	if changed {
+		s.mu.Lock()
+		for _, d := range s.docs {
+			if !d.ignored {
+				s.schedule(d, 0)
+			}
+		}
+		s.mu.Unlock()
 	}
 }
 
@@ -223,7 +225,7 @@ func (s *server) analysisOf(ctx context.Context, snap *snapshot) *analysis {
 	}
 	// The analysis just done for this version, while this one waited.
 	s.mu.Lock()
-	if d := s.docs[snap.uri]; d != nil && d.last != nil && d.last.snap.text == snap.text && d.last.cfg.equal(snap.cfg) {
+	if d := s.docs[snap.uri]; d != nil && d.last != nil && d.last.snap.text == snap.text && d.last.cfg.equal(snap.cfg) && sameMaximum(d.last.snap.max, snap.max) {
 		a := d.last
 		s.mu.Unlock()
 		return a

@@ -95,12 +95,19 @@ type InitializeParams struct {
 	ProcessID             *int               `json:"processId"`
 	RootURI               *string            `json:"rootUri"`
 	RootPath              *string            `json:"rootPath"`
+	WorkspaceFolders      []WorkspaceFolder  `json:"workspaceFolders"`
 	Capabilities          ClientCapabilities `json:"capabilities"`
 	InitializationOptions json.RawMessage    `json:"initializationOptions"`
 	ClientInfo            *struct {
 		Name    string `json:"name"`
 		Version string `json:"version"`
 	} `json:"clientInfo"`
+}
+
+// WorkspaceFolder is a folder open in the client.
+type WorkspaceFolder struct {
+	URI  string `json:"uri"`
+	Name string `json:"name"`
 }
 
 // ClientCapabilities are what the client says it supports (the parts
@@ -148,6 +155,8 @@ type TextDocumentSyncOptions struct {
 	OpenClose bool `json:"openClose"`
 	// Change is 1 for full text, 2 for incremental changes.
 	Change int `json:"change"`
+	// Save asks for didSave (the within setting's files are read again).
+	Save bool `json:"save"`
 }
 
 // CompletionOptions configure completion.
@@ -276,8 +285,11 @@ type DidChangeConfigurationParams struct {
 	Settings json.RawMessage `json:"settings"`
 }
 
-// messageWarning is the type of a window/showMessage warning.
-const messageWarning = 2
+// The types of window/showMessage messages.
+const (
+	messageError   = 1
+	messageWarning = 2
+)
 
 // MessageParams are the params of window/showMessage.
 type MessageParams struct {

@@ -113,6 +113,7 @@ type server struct {
 	resolve  bool   // the client resolves the edits of code actions
 	root     string // the workspace folder, for relative paths in settings
 	cfg      config
+	max      *maximum // the maximum of cfg.within, as last read
 	docs     map[string]*document
 	requests map[jsonrpc2.ID]context.CancelFunc // requests being answered
 
@@ -178,7 +179,7 @@ func (s *server) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 	case "initialize":
 		s.initialize(conn, req)
 	case "initialized":
-		s.warnUnsupported()
+		s.refreshMaximum(true)
 	case "shutdown":
 		s.mu.Lock()
 		s.state, s.shutdown = stateShutdown, true
@@ -198,9 +199,14 @@ func (s *server) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 			s.mu.Unlock()
 		}
 	case "textDocument/didOpen":
+		s.refreshMaximum(false)
 		onNotification(s, req, s.didOpen)
 	case "textDocument/didChange":
+		s.refreshMaximum(false)
 		onNotification(s, req, s.didChange)
+	case "textDocument/didSave":
+		// The saved file may be a maximum of the within setting.
+		s.refreshMaximum(true)
 	case "textDocument/didClose":
 		onNotification(s, req, s.didClose)
 	case "workspace/didChangeConfiguration":
@@ -216,7 +222,7 @@ func (s *server) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 	case "textDocument/completion":
 		onDocument(s, conn, req, s.complete)
 	default:
-		// Other notifications ($/setTrace, didSave, ...) need nothing.
+		// Other notifications ($/setTrace, ...) need nothing.
 		if !req.Notif {
 			s.replyError(conn, req, jsonrpc2.CodeMethodNotFound, "method not found: "+req.Method)
 		}
@@ -248,9 +254,15 @@ func (s *server) initialize(conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
 			s.resolve = slices.Contains(td.CodeAction.ResolveSupport.Properties, "edit")
 		}
 	}
+	// The workspace root: rootUri, else the first workspace folder, else
+	// rootPath; relative paths of the within setting start there.
 	switch {
 	case p.RootURI != nil:
 		if dir, ok := filePath(*p.RootURI); ok {
+			s.root = dir
+		}
+	case len(p.WorkspaceFolders) > 0:
+		if dir, ok := filePath(p.WorkspaceFolders[0].URI); ok {
 			s.root = dir
 		}
 	case p.RootPath != nil:
@@ -264,7 +276,7 @@ func (s *server) initialize(conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
 	s.reply(conn, req, InitializeResult{
 		Capabilities: ServerCapabilities{
 			PositionEncoding:           enc,
-			TextDocumentSync:           TextDocumentSyncOptions{OpenClose: true, Change: 2},
+			TextDocumentSync:           TextDocumentSyncOptions{OpenClose: true, Change: 2, Save: true},
 			HoverProvider:              true,
 			CompletionProvider:         CompletionOptions{TriggerCharacters: []string{"-", "=", "/", ":", "#", ",", "."}},
 			CodeActionProvider:         CodeActionOptions{CodeActionKinds: []string{kindQuickFix, kindFixAll}, ResolveProvider: true},

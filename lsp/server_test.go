@@ -662,13 +662,14 @@ func TestConfiguration(t *testing.T) {
 	if got := codes(p.Diagnostics); !slices.Equal(got, []string{"CS204", "CS305"}) {
 		t.Errorf("after disable CS206 alone: %v", got)
 	}
-	// within: not supported yet, and said so.
+	// within without a workspace root: relative to the working directory;
+	// a file missing there is said (TestBinaryWithin checks the rest).
 	n = c.noteCount()
-	c.notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"capspec": map[string]any{"within": "max.flags"}}})
+	c.notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"capspec": map[string]any{"within": "no-such-max.flags"}}})
 	m, _ = c.waitNote(n, func(m rpcMessage) bool { return m.Method == "window/showMessage" })
 	var mp MessageParams
 	json.Unmarshal(m.Params, &mp)
-	if mp.Type != messageWarning || !strings.Contains(mp.Message, "within") || !strings.Contains(mp.Message, "CS401") {
+	if mp.Type != messageError || !strings.Contains(mp.Message, "within setting (no-such-max.flags)") || !strings.Contains(mp.Message, "cannot read no-such-max.flags") {
 		t.Errorf("within: %+v", mp)
 	}
 }

@@ -45,7 +45,7 @@ func BenchmarkPanels100(b *testing.B) {
 		{"fmt", func(in Input) { Format(in.Policy) }},
 		{"explain", func(in Input) { Explain(in.Policy) }},
 		{"eval", func(in Input) { Eval(in.Policy, in.Requests, in.Interfaces) }},
-		{"diff", func(in Input) { Diff(in.Old, in.Policy, in.Interfaces) }},
+		{"diff", func(in Input) { Diff(in.Old, in.Policy) }},
 	}
 	for _, p := range panels {
 		b.Run(p.name, func(b *testing.B) {

@@ -3,16 +3,22 @@ package playground_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io/fs"
+	"maps"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf16"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/capspec/capspec/cli"
+	"github.com/capspec/capspec/diff"
 	"github.com/capspec/capspec/playground"
 )
 
@@ -259,5 +265,124 @@ func TestEvalAgreesWithCommand(t *testing.T) {
 	}
 	if compared < 30 {
 		t.Errorf("only %d policies compared", compared)
+	}
+}
+
+// diffPairs returns old and new policies to compare: each policy of the
+// corpus after the one before it (in the order of their names) and after
+// an empty policy; every pair of flags files of the command line's diff
+// and --within scripts; and random pairs of rules that overlap (names,
+// wildcards, networks, families, ports and mappings).
+func diffPairs(t *testing.T) map[string][2]string {
+	t.Helper()
+	out := map[string][2]string{}
+	policies := corpus(t)
+	names := slices.Sorted(maps.Keys(policies))
+	for i, n := range names {
+		out["empty/"+n] = [2]string{"", policies[n]}
+		if i > 0 {
+			out[names[i-1]+"/"+n] = [2]string{policies[names[i-1]], policies[n]}
+		}
+	}
+	scripts, err := filepath.Glob("../cmd/capspec/testdata/script/*.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range scripts {
+		if b := filepath.Base(path); !strings.HasPrefix(b, "diff") && !strings.HasPrefix(b, "lint_within") {
+			continue
+		}
+		a, err := txtar.ParseFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, fo := range a.Files {
+			for j, fn := range a.Files {
+				if i != j && strings.HasSuffix(fo.Name, ".flags") && strings.HasSuffix(fn.Name, ".flags") {
+					out[path+"/"+fo.Name+"/"+fn.Name] = [2]string{string(fo.Data), string(fn.Data)}
+				}
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(15, 8))
+	policyOf := func() string {
+		var rs []string
+		for range r.IntN(5) {
+			rs = append(rs, rulePool[r.IntN(len(rulePool))])
+		}
+		return strings.Join(rs, "\n")
+	}
+	for i := range 150 {
+		old, cur := policyOf(), policyOf()
+		if r.IntN(4) == 0 { // also pairs that overlap a lot
+			cur = old + "\n" + rulePool[r.IntN(len(rulePool))]
+		}
+		out[fmt.Sprintf("random-%d", i)] = [2]string{old, cur}
+	}
+	return out
+}
+
+// rulePool are the rules random pairs are made of: overlapping names,
+// wildcards, networks, families, ports and mappings.
+var rulePool = []string{
+	"--allow-resolve=example.com", "--allow-resolve=*.example.com", "--allow-resolve=a.example.com",
+	"--allow-resolve=*", "--allow-resolve=example.com#ipv4-only", "--allow-resolve=db.internal->10.0.0.1",
+	"--allow-resolve=example.net#ipv6-only", "--allow-resolve=localhost",
+	"--allow-outbound=tcp://example.com:80", "--allow-outbound=tcp://*.example.com:443", "--allow-outbound=tcp://*:443",
+	"--allow-outbound=tcp://10.0.0.0/8:80", "--allow-outbound=tcp://10.0.0.0/9:80,443", "--allow-outbound=tcp://[2001:db8::/32]:*",
+	"--allow-outbound=udp://*:53", "--allow-outbound=tcp://localhost:8080", "--allow-outbound=tcp://db.internal->10.0.0.1:5432",
+	"--allow-outbound=tcp://example.com:80,443#ipv4-only", "--allow-outbound=tcp://...#ipv6-only", "--allow-outbound=udp://10.0.0.1:53",
+	"--allow-outbound=tcp://a.example.com:80->8080", "--allow-outbound=tcp://127.0.0.0/8:*",
+	"--allow-inbound=tcp://*:80", "--allow-inbound=tcp://*:80->8888", "--allow-inbound=tcp://localhost:8080",
+	"--allow-inbound=tcp://eth0:80", "--allow-inbound=udp://*:0", "--allow-inbound=tcp://192.0.2.10:80",
+	"--allow-inbound=tcp://127.0.0.1:8080", "--allow-inbound=udp://localhost:5353#ipv6-only",
+}
+
+// TestDiffAgreesWithCommand checks, for old and new policies of the
+// corpora, that the diff panel is what `capspec diff old.flags
+// policy.flags` prints: the same text, the same regions, except lines,
+// positions, examples and summary as --format json, or the refusal of a
+// policy with errors.
+func TestDiffAgreesWithCommand(t *testing.T) {
+	compared, differing := 0, 0
+	for name, pair := range diffPairs(t) {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			for file, content := range map[string]string{playground.OldOrigin: pair[0], playground.PolicyOrigin: pair[1]} {
+				if err := os.WriteFile(filepath.Join(dir, file), []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			d := playground.Analyze(playground.Input{Old: pair[0], Policy: pair[1], Interfaces: playground.DefaultInterfaces}).Diff
+			out, errOut, status := capspec(t, dir, "diff", playground.OldOrigin, playground.PolicyOrigin)
+			if status != 0 {
+				if status != 2 || d.Unavailable == "" {
+					t.Fatalf("capspec diff exits %d (%s), the page shows %+v", status, errOut, d)
+				}
+				return
+			}
+			if d.Unavailable != "" {
+				t.Fatalf("the page shows no diff (%s), capspec diff does:\n%s", d.Unavailable, out)
+			}
+			if d.Text != out {
+				t.Errorf("the page shows:\n%s\ncapspec diff:\n%s", d.Text, out)
+			}
+			out, _, _ = capspec(t, dir, "diff", "--format", "json", playground.OldOrigin, playground.PolicyOrigin)
+			var want diff.JSON
+			if err := json.Unmarshal([]byte(out), &want); err != nil {
+				t.Fatalf("diff --format json: %v\n%s", err, out)
+			}
+			if delta := cmp.Diff(want, d.JSON); delta != "" {
+				t.Errorf("the page's diff differs from capspec diff --format json (-cli +page):\n%s", delta)
+			}
+			compared++
+			if !d.Equivalent {
+				differing++
+			}
+		})
+	}
+	t.Logf("%d pairs compared, %d with differences", compared, differing)
+	if compared < 200 || differing < 100 {
+		t.Errorf("only %d pairs compared, %d with differences", compared, differing)
 	}
 }

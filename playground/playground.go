@@ -2,8 +2,8 @@
 // §10): pure functions from the texts of the page — the policy, the
 // requests, the old policy for diff, the interface table — to plain,
 // JSON-encodable results. It stands on the same packages as the command
-// line (grammar, lint, normalize, explain, eval, policy), so the page shows
-// what `capspec lint`, `fmt`, `explain` and `eval` print.
+// line (grammar, lint, normalize, explain, eval, diff, policy), so the page
+// shows what `capspec lint`, `fmt`, `explain`, `eval` and `diff` print.
 //
 // Package playground/wasm compiles it to WebAssembly for the page;
 // everything here runs, and is tested, on the host as well.
@@ -43,8 +43,9 @@ type Input struct {
 	Requests string `json:"requests"`
 	// Old is the old policy diff compares the policy with, as a flags file.
 	Old string `json:"old"`
-	// Interfaces is the interface table listens are decided with (see
-	// ParseInterfaces).
+	// Interfaces is the interface table the requests' listens are decided
+	// with (see ParseInterfaces). The diff does not use it: as `capspec
+	// diff`, it decides listens with no interface table.
 	Interfaces string `json:"interfaces"`
 }
 
@@ -102,11 +103,7 @@ func (s *Session) Analyze(in Input) Analysis {
 	a := Analysis{Diagnostics: doc.diagnostics(), Canonical: doc.canonical(), Explanation: doc.explanation()}
 	ifaces, ifaceErr := ParseInterfaces(in.Interfaces)
 	a.Eval = doc.eval(in.Requests, ifaces, ifaceErr)
-	if ifaceErr != nil {
-		a.Diff = unavailableDiff("interfaces: " + ifaceErr.Error())
-	} else {
-		a.Diff = diffDocuments(s.document(OldOrigin, in.Old), doc, ifaces)
-	}
+	a.Diff = diffDocuments(s.document(OldOrigin, in.Old), doc)
 	return a
 }
 
@@ -117,12 +114,8 @@ func (s *Session) Eval(policyText, requests, interfaces string) EvalResult {
 }
 
 // Diff compares two policies, as the package function Diff.
-func (s *Session) Diff(oldText, newText, interfaces string) DiffResult {
-	ifaces, err := ParseInterfaces(interfaces)
-	if err != nil {
-		return unavailableDiff("interfaces: " + err.Error())
-	}
-	return diffDocuments(s.document(OldOrigin, oldText), s.document(PolicyOrigin, newText), ifaces)
+func (s *Session) Diff(oldText, newText string) DiffResult {
+	return diffDocuments(s.document(OldOrigin, oldText), s.document(PolicyOrigin, newText))
 }
 
 // Lint returns the diagnostics of a policy, as `capspec lint` finds them.

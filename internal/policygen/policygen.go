@@ -3,8 +3,10 @@
 // that rules overlap, merge and subsume often; networks that cover a
 // family only together; and requests that hit the rules and just miss them
 // (a name below a wildcard's domain, the address just outside a network,
-// the port just past a range). The evaluator's differential tests and the
-// formatter's meaning tests share it.
+// the port just past a range); pairs of policies that differ a little
+// where they meet (Mutate, Related); and requests aimed at every rule of
+// such pairs (Aimed). The tests of the evaluator, the formatter, interop
+// and diff share it.
 package policygen
 
 import (
@@ -20,6 +22,7 @@ import (
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/eval"
 	"github.com/capspec/capspec/grammar"
+	"github.com/capspec/capspec/literal"
 	"github.com/capspec/capspec/policy"
 )
 
@@ -215,6 +218,137 @@ func Policy(r *rand.Rand, n int, o Options) []string {
 		}
 	}
 	return flags
+}
+
+// Mutate changes a policy a little, as a change under review does: it
+// drops, replaces or inserts one to three flags, so that the two policies
+// share most rules. Half the new flags are Related to a flag already
+// there, so that the change meets the policy where it matters (a name
+// mapped below one of its wildcards, a wildcard over one of its names).
+func Mutate(r *rand.Rand, flags []string, o Options) []string {
+	out := slices.Clone(flags)
+	next := func() string {
+		if len(out) > 0 && r.IntN(2) == 0 {
+			return Related(r, out, o)
+		}
+		return Flag(r, o)
+	}
+	for range 1 + r.IntN(3) {
+		switch {
+		case len(out) > 0 && r.IntN(3) == 0:
+			i := r.IntN(len(out))
+			out = slices.Delete(out, i, i+1)
+		case len(out) > 0 && r.IntN(2) == 0:
+			out[r.IntN(len(out))] = next()
+		default:
+			out = slices.Insert(out, r.IntN(len(out)+1), next())
+		}
+	}
+	return out
+}
+
+// Related writes a valid flag about a host that one of flags (valid or
+// not) names, so that the two interact. For an inbound rule, its local
+// side on other ports. For the rest: for a wildcard, a name below its
+// domain (of Names, or one no rule names), mapped or not; for "*", a
+// mapped name; for a name, its mapping, a wildcard over it or below it,
+// or the name on other ports; for an address or a network, a network of
+// Nets overlapping it, or a name mapped to its address. When flags name
+// no host, a random flag (Flag).
+func Related(r *rand.Rand, flags []string, o Options) string {
+	var rules []*policy.Rule
+	for _, f := range flags {
+		if x, _ := grammar.ParseFlag(f, nil); x != nil {
+			if p, _ := policy.Compile(&ast.Policy{Rules: []*ast.Rule{x}}); len(p.Rules) == 1 {
+				rules = append(rules, p.Rules[0])
+			}
+		}
+	}
+	for range 8 {
+		if len(rules) == 0 {
+			break
+		}
+		if f := related(r, Pick(r, rules), o); f != "" && Valid(f) {
+			return f
+		}
+	}
+	return Flag(r, o)
+}
+
+// related writes a flag about the host of rule x, or "" when it has none
+// to offer.
+func related(r *rand.Rand, x *policy.Rule, o Options) string {
+	proto := Pick(r, []string{"tcp", "udp"})
+	fam := Pick(r, Families)
+	h := x.Host
+	if x.Kind == ast.Inbound {
+		ports := portSpec(r, true, o)
+		if r.IntN(5) == 0 {
+			ports = mapping(r)
+		}
+		var local string
+		switch h.Kind {
+		case policy.AnyHost:
+			local = "*"
+		case policy.AddressHost:
+			local = literal.FormatAddr(h.Prefix.Addr())
+		default:
+			local = h.Name // localhost, an interface
+		}
+		return "--allow-inbound=" + proto + "://" + local + ":" + ports + fam
+	}
+	ports := portSpec(r, false, o)
+	if r.IntN(6) == 0 {
+		ports = mapping(r)
+	}
+	// about writes a resolve or an outbound rule to host, mapped to an
+	// address of Addrs or not.
+	about := func(host string, mapped bool) string {
+		if mapped {
+			host += "->" + Pick(r, Addrs)
+		}
+		if r.IntN(2) == 0 {
+			return "--allow-resolve=" + host + fam
+		}
+		return "--allow-outbound=" + proto + "://" + host + ":" + ports + fam
+	}
+	switch h.Kind {
+	case policy.WildcardHost:
+		below := []string{"w." + h.Name}
+		for _, n := range Names {
+			if policy.UnderDomain(n, h.Name) {
+				below = append(below, n)
+			}
+		}
+		return about(Pick(r, below), r.IntN(3) != 0)
+	case policy.AnyHost:
+		return about(Pick(r, Names), true)
+	case policy.NameHost:
+		switch r.IntN(4) {
+		case 0:
+			if i := strings.IndexByte(h.Name, '.'); i >= 0 {
+				return about("*."+h.Name[i+1:], false)
+			}
+			return about("*", false)
+		case 1:
+			return about("*."+h.Name, false)
+		case 2:
+			return about(h.Name, false)
+		}
+		return about(h.Name, true)
+	case policy.AddressHost:
+		var near []string
+		for _, n := range Nets {
+			if netip.MustParsePrefix(strings.Trim(n, "[]")).Overlaps(h.Prefix) {
+				near = append(near, n)
+			}
+		}
+		if len(near) == 0 || r.IntN(2) == 0 {
+			return "--allow-resolve=" + Pick(r, Names) + "->" + literal.FormatAddr(h.Prefix.Addr()) + fam
+		}
+		return "--allow-outbound=" + proto + "://" + Pick(r, near) + ":" + ports + fam
+	}
+	return ""
 }
 
 // Split writes outbound rules to networks that together cover a family,
@@ -458,6 +592,116 @@ func Request(r *rand.Rand, near *Pool) eval.Request {
 		q.Addr = addr()
 	}
 	return q
+}
+
+// Aimed returns requests aimed at the rules of policies (compared
+// policies are given together): for each rule, its host — its name; for a
+// wildcard, a name below its domain, the domain itself and every name
+// below it that a rule of the policies maps; an address of a network and
+// the one just past it; its mapped address and those of the names it
+// matches — at and around its ports, in both families for lookups, with
+// two addresses of Addrs besides. Requests to a name always give an
+// address (a connect by name alone is decided through lookups).
+func Aimed(r *rand.Rand, ps ...*policy.Policy) []eval.Request {
+	var out []eval.Request
+	var mapped []*policy.Rule
+	for _, p := range ps {
+		for _, m := range p.Resolves {
+			if m.HostMap.IsValid() {
+				mapped = append(mapped, m)
+			}
+		}
+	}
+	ports := func(x *policy.Rule) []uint16 {
+		var out []uint16
+		for _, pr := range x.Ports {
+			out = append(out, pr.Lo, pr.Hi, pr.Hi+1)
+			if pr.Lo > 0 {
+				out = append(out, pr.Lo-1)
+			}
+		}
+		return out
+	}
+	addr := func() netip.Addr {
+		s := Pick(r, Addrs)
+		if r.IntN(8) == 0 {
+			s = Pick(r, []string{"11.0.0.1", "128.0.0.1", "[2001:db9::1]"}) // in no pool
+		}
+		return netip.MustParseAddr(strings.Trim(s, "[]"))
+	}
+	for _, p := range ps {
+		for _, x := range append(slices.Clone(p.Rules), p.Resolves...) {
+			var names []string
+			switch x.Host.Kind {
+			case policy.NameHost, policy.LocalhostHost:
+				names = []string{x.Host.Name}
+			case policy.WildcardHost:
+				names = []string{"w." + x.Host.Name, x.Host.Name}
+				for _, m := range mapped {
+					if policy.UnderDomain(m.Host.Name, x.Host.Name) {
+						names = append(names, m.Host.Name)
+					}
+				}
+			}
+			var addrs []netip.Addr
+			if x.Host.Kind == policy.AddressHost {
+				addrs = append(addrs, x.Host.Prefix.Addr(), lastAddr(x.Host.Prefix).Next())
+			}
+			if x.HostMap.IsValid() {
+				addrs = append(addrs, x.HostMap)
+			}
+			for _, m := range mapped {
+				if slices.Contains(names, m.Host.Name) {
+					addrs = append(addrs, m.HostMap)
+				}
+			}
+			addrs = append(addrs, addr(), addr())
+			switch x.Kind {
+			case ast.Resolve:
+				for _, n := range names {
+					for _, f := range []policy.Families{0, policy.IPv4, policy.IPv6} {
+						out = append(out, eval.Request{Op: eval.Lookup, Name: n, Family: f})
+					}
+				}
+			case ast.Outbound:
+				op := eval.Connect
+				if x.Protocol == ast.UDP {
+					op = eval.Send
+				}
+				for _, port := range ports(x) {
+					for _, a := range addrs {
+						if !a.IsValid() {
+							continue
+						}
+						out = append(out, eval.Request{Op: op, Addr: a, Port: port})
+						for _, n := range names {
+							out = append(out, eval.Request{Op: op, Addr: a, Port: port, Name: n})
+						}
+					}
+				}
+			case ast.Inbound:
+				op := eval.Listen
+				if x.Protocol == ast.UDP {
+					op = eval.Bind
+				}
+				for _, port := range ports(x) {
+					switch x.Host.Kind {
+					case policy.AddressHost:
+						out = append(out, eval.Request{Op: op, Addr: x.Host.Prefix.Addr(), Port: port})
+					case policy.InterfaceHost:
+						out = append(out, eval.Request{Op: op, Local: eval.LocalInterface, Name: x.Host.Name, Port: port})
+					case policy.LocalhostHost:
+						out = append(out, eval.Request{Op: op, Local: eval.LocalLocalhost, Port: port},
+							eval.Request{Op: op, Addr: netip.MustParseAddr("127.0.0.1"), Port: port},
+							eval.Request{Op: op, Addr: netip.IPv6Loopback(), Port: port})
+					default:
+						out = append(out, eval.Request{Op: op, Local: eval.LocalAny, Port: port}, eval.Request{Op: op, Addr: addr(), Port: port})
+					}
+				}
+			}
+		}
+	}
+	return out
 }
 
 // SameDecision compares decisions, errors by message.

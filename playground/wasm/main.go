@@ -11,7 +11,7 @@
 //	capspec.format(policy)                             → playground.Panel
 //	capspec.explain(policy)                            → playground.Panel
 //	capspec.eval(policy, requests, interfaces)         → playground.EvalResult
-//	capspec.diff(old, policy, interfaces)              → playground.DiffResult
+//	capspec.diff(old, policy)                          → playground.DiffResult
 //
 // Rebuild it with `go generate ./playground/...` (see docs/playground.md).
 package main
@@ -60,7 +60,7 @@ func main() {
 	export("format", 1, func(a []string) any { return s.Format(a[0]) })
 	export("explain", 1, func(a []string) any { return s.Explain(a[0]) })
 	export("eval", 3, func(a []string) any { return s.Eval(a[0], a[1], a[2]) })
-	export("diff", 3, func(a []string) any { return s.Diff(a[0], a[1], a[2]) })
+	export("diff", 2, func(a []string) any { return s.Diff(a[0], a[1]) })
 	api.Set("defaultInterfaces", playground.DefaultInterfaces)
 	js.Global().Set("capspec", api)
 	if ready := js.Global().Get("capspecReady"); ready.Type() == js.TypeFunction {

@@ -89,7 +89,7 @@ func openPlayground(t *testing.T) (context.Context, *httptest.Server) {
 	}
 	srv := httptest.NewServer(HandlerFS(freshFS(t)))
 	t.Cleanup(srv.Close)
-	return browser(t, 3*time.Minute), srv
+	return browser(t, browserTimeout), srv
 }
 
 // requestLog records every URL the page requests.
@@ -139,6 +139,9 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#diagnostics li[data-id="CS001"]`)),
 	)
+	// The other panels are drawn once the browser is free after the
+	// diagnostics: wait for them, so that nothing moves under the mouse.
+	waitFor(t, ctx, "the panels of the link", `document.getElementById('diff-summary').textContent !== ''`)
 
 	// The typo is diagnosed, underlined, and has a suggestion.
 	diagText := text(t, ctx, `#diagnostics li[data-id="CS001"]`)
@@ -195,12 +198,14 @@ func TestBrowser(t *testing.T) {
 	if fixed != "--allow-outbound=tcp://example.com:443\n" {
 		t.Errorf("after the fix the policy is %q", fixed)
 	}
-	if focused := js[string](t, ctx, `document.activeElement.id`); focused != "policy" {
+	if focused := jsWhen(t, ctx, `document.activeElement.id`, is("policy")); focused != "policy" {
 		t.Errorf("after the fix the focus is on %q, want the editor", focused)
 	}
 
-	// The canonical form, then requests typed and decided live.
-	if canonical := text(t, ctx, `#canonical`); strings.TrimSpace(canonical) != "--allow-outbound=tcp://example.com:443" {
+	// The canonical form (drawn after the diagnostics), then requests typed
+	// and decided live.
+	const wantCanonical = "--allow-outbound=tcp://example.com:443"
+	if canonical := textWhen(t, ctx, `#canonical`, func(s string) bool { return strings.TrimSpace(s) == wantCanonical }); strings.TrimSpace(canonical) != wantCanonical {
 		t.Errorf("canonical form %q", canonical)
 	}
 	do(t, ctx, "type a request",
@@ -218,29 +223,37 @@ func TestBrowser(t *testing.T) {
 	if reason := text(t, ctx, `#decisions li.deny .reason`); !strings.Contains(reason, "port 80 not in 443") {
 		t.Errorf("the denial says %q, want why", reason)
 	}
-	if summary := text(t, ctx, `#eval-summary`); summary != "2 requests: 1 allowed, 1 denied." {
+	if summary := textWhen(t, ctx, `#eval-summary`, is("2 requests: 1 allowed, 1 denied.")); summary != "2 requests: 1 allowed, 1 denied." {
 		t.Errorf("eval summary %q", summary)
 	}
 
 	// The diff against the old policy of the link.
-	diff := text(t, ctx, `#diff`)
-	for _, want := range []string{
-		"+ --allow-outbound=tcp://example.com:443   policy.flags:1",
-		"- --allow-outbound=tcp://example.com:80    old.flags:1",
+	wantDiff := []string{
+		"+ --allow-outbound=tcp://example.com:443             policy.flags:1",
+		"- --allow-outbound=tcp://example.com:80              old.flags:1",
 		"1 grant added, 1 removed, 0 mappings changed",
-	} {
+	}
+	diff := textWhen(t, ctx, `#diff`, func(s string) bool {
+		return !slices.ContainsFunc(wantDiff, func(w string) bool { return !strings.Contains(s, w) })
+	})
+	for _, want := range wantDiff {
 		if !strings.Contains(diff, want) {
 			t.Errorf("diff lacks %q:\n%s", want, diff)
 		}
 	}
 
-	// The link now holds what was typed, in the documented format.
-	hash := get(t, ctx, "read the link", chromedp.Poll[string](`location.hash.includes("r=") ? location.hash : ""`, chromedp.WithPollingTimeout(5*time.Second)))
+	// The link now holds what was typed, in the documented format. The page
+	// writes it once typing pauses: wait for the last request to be in it.
+	const typedRequests = "connect tcp example.com:443\nconnect tcp example.com:80"
+	hash := jsWhen(t, ctx, `location.hash`, func(h string) bool {
+		got, err := playground.ParseFragment(h)
+		return err == nil && got.Requests == typedRequests
+	})
 	got, err := playground.ParseFragment(hash)
 	if err != nil {
 		t.Fatalf("the page wrote a fragment Go cannot read: %q: %v", hash, err)
 	}
-	if got.Policy != fixed || got.Requests != "connect tcp example.com:443\nconnect tcp example.com:80" || got.Old != "--allow-outbound=tcp://example.com:80\n" {
+	if got.Policy != fixed || got.Requests != typedRequests || got.Old != "--allow-outbound=tcp://example.com:80\n" {
 		t.Errorf("the link holds %+v", got)
 	}
 
@@ -250,7 +263,10 @@ func TestBrowser(t *testing.T) {
 	shot(t, ctx, "desktop.png")
 
 	// At 320 px wide: nothing sticks out sideways, and it still renders.
-	do(t, ctx, "narrow the window", chromedp.EmulateViewport(320, 900), chromedp.Sleep(200*time.Millisecond))
+	// Polled at animation frames: once the page is 320 px wide, its resize
+	// handlers have run.
+	do(t, ctx, "narrow the window", chromedp.EmulateViewport(320, 900),
+		chromedp.Poll[chromedp.Void](`window.innerWidth === 320 && document.documentElement.clientWidth === 320`, chromedp.WithPollingTimeout(stepTimeout)))
 	overflow := js[[]string](t, ctx, `(() => {
 		const out = [];
 		if (document.documentElement.scrollWidth > 320) out.push('page: ' + document.documentElement.scrollWidth + 'px');
@@ -290,7 +306,7 @@ func TestBrowser(t *testing.T) {
 	if len(mismatch) > 0 {
 		t.Errorf("at 320 px the editor and its underlines differ: %v", mismatch)
 	}
-	if marked := text(t, ctx, `#policy-highlights mark.error`); marked != "70000" {
+	if marked := textWhen(t, ctx, `#policy-highlights mark.error`, is("70000")); marked != "70000" {
 		t.Errorf("the underlined text is %q, want the bad port", marked)
 	}
 	do(t, ctx, "scroll to the top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
@@ -330,9 +346,8 @@ func TestBrowser(t *testing.T) {
 			}
 			return nil
 		}),
-		chromedp.Sleep(100*time.Millisecond),
 	)
-	if focused := js[string](t, ctx, `document.activeElement.id`); focused != "policy" {
+	if focused := jsWhen(t, ctx, `document.activeElement.id`, is("policy")); focused != "policy" {
 		t.Errorf("the skip link moves the focus to %q", focused)
 	}
 	if after := get(t, ctx, "read the policy", chromedp.Value(chromedp.CSS(`#policy`))); after != before {
@@ -346,11 +361,11 @@ func TestBrowser(t *testing.T) {
 	other := playground.Fragment(playground.Input{Policy: "--allow-resolve=example.org\n", Interfaces: playground.DefaultInterfaces})
 	do(t, ctx, "follow another link",
 		chromedp.Evaluate[chromedp.Void](`location.hash = '`+other+`'`),
-		chromedp.Poll[chromedp.Void](`document.getElementById('policy').value === '--allow-resolve=example.org\n'`, chromedp.WithPollingTimeout(5*time.Second)),
+		chromedp.Poll[chromedp.Void](`document.getElementById('policy').value === '--allow-resolve=example.org\n'`, chromedp.WithPollingTimeout(stepTimeout)),
 	)
 	do(t, ctx, "follow a damaged link",
 		chromedp.Evaluate[chromedp.Void](`location.hash = 'p=***'`),
-		chromedp.Poll[chromedp.Void](`document.getElementById('status').textContent.includes('"p" value cannot be read')`, chromedp.WithPollingTimeout(5*time.Second)),
+		chromedp.Poll[chromedp.Void](`document.getElementById('status').textContent.includes('"p" value cannot be read')`, chromedp.WithPollingTimeout(stepTimeout)),
 	)
 
 	// Only the page's own files were requested.
@@ -375,7 +390,7 @@ func TestBrowserExample(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#decisions li`)),
 	)
-	if status := text(t, ctx, `#status`); status != "Ready." {
+	if status := textWhen(t, ctx, `#status`, is("Ready.")); status != "Ready." {
 		t.Errorf("status %q", status)
 	}
 	if counts := text(t, ctx, `#diagnostic-counts`); !strings.HasPrefix(counts, "(0 errors, ") {
@@ -415,7 +430,7 @@ func TestBrowserKeystrokes(t *testing.T) {
 	if n := js[int](t, ctx, `document.getElementById('policy').value.split('\n').filter(l => l.startsWith('--')).length`); n != 100 {
 		t.Fatalf("the policy has %d rules, want 100", n)
 	}
-	if allowed := text(t, ctx, `#eval-summary`); allowed != "3 requests: 3 allowed, 0 denied." {
+	if allowed := textWhen(t, ctx, `#eval-summary`, is("3 requests: 3 allowed, 0 denied.")); allowed != "3 requests: 3 allowed, 0 denied." {
 		t.Errorf("eval summary %q", allowed)
 	}
 	tm := js[map[string]any](t, ctx, `window.capspecTimings`)
@@ -429,13 +444,14 @@ func TestBrowserKeystrokes(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#policy`), typed),
 	)
 	do(t, ctx, "let the panels catch up", chromedp.Poll[chromedp.Void](`document.getElementById('canonical').textContent.includes('a comment typed key by key')`,
-		chromedp.WithPollingTimeout(20*time.Second)))
+		chromedp.WithPollingTimeout(stepTimeout)))
 	ks := js[[]float64](t, ctx, `window.capspecTimings.keystrokes`)
 	if len(ks) != len(typed) {
 		t.Fatalf("%d keystrokes timed, want %d", len(ks), len(typed))
 	}
 	panels := js[[]float64](t, ctx, `window.capspecTimings.panels`)
-	// One run of the panels per keystroke, the way a person types.
+	// One run of the panels per keystroke, the way a person types (the
+	// pause is the typist's, not a wait for the page).
 	do(t, ctx, "type slowly", chromedp.Evaluate[chromedp.Void](`window.capspecTimings.panels = []`))
 	for _, c := range " slowly" {
 		do(t, ctx, "type a key", chromedp.SendKeys(chromedp.CSS(`#policy`), string(c)), chromedp.Sleep(150*time.Millisecond))
@@ -452,8 +468,60 @@ func TestBrowserKeystrokes(t *testing.T) {
 		len(panels), len(typed), slow[len(slow)/2], slow[len(slow)-1], len(slow))
 }
 
-// stepTimeout bounds each step of a browser test.
-const stepTimeout = 30 * time.Second
+// Bounds of the browser tests: generous, for a loaded machine, but bounded.
+// The tests wait on conditions (an element shown, a text drawn, a value
+// polled), never for a fixed time.
+const (
+	// browserTimeout bounds a browser test as a whole.
+	browserTimeout = 5 * time.Minute
+	// stepTimeout bounds each step, and each wait for a condition.
+	stepTimeout = 60 * time.Second
+	// pollInterval is how often textWhen and jsWhen look again.
+	pollInterval = 25 * time.Millisecond
+)
+
+// waitFor waits for a JavaScript condition to hold (polled at animation
+// frames), failing the test when it does not within stepTimeout.
+func waitFor(t *testing.T, ctx context.Context, what, cond string) {
+	t.Helper()
+	do(t, ctx, "wait for "+what, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(stepTimeout)))
+}
+
+// is returns a check that a value is want.
+func is[T comparable](want T) func(T) bool { return func(v T) bool { return v == want } }
+
+// jsWhen evaluates a JavaScript expression until ok accepts its value, and
+// returns the value: the accepted one, or the last one after stepTimeout,
+// for the caller's check to report.
+func jsWhen[T any](t *testing.T, ctx context.Context, expr string, ok func(T) bool) T {
+	t.Helper()
+	return when(t, ctx, func() T { return js[T](t, ctx, expr) }, ok)
+}
+
+// textWhen reads the text of the element a CSS selector finds until ok
+// accepts it (panels drawn after the diagnostics), and returns it: the
+// accepted one, or the last one after stepTimeout, for the caller's check
+// to report.
+func textWhen(t *testing.T, ctx context.Context, css string, ok func(string) bool) string {
+	t.Helper()
+	return when(t, ctx, func() string { return text(t, ctx, css) }, ok)
+}
+
+func when[T any](t *testing.T, ctx context.Context, read func() T, ok func(T) bool) T {
+	t.Helper()
+	deadline := time.Now().Add(stepTimeout)
+	for {
+		v := read()
+		if ok(v) || time.Now().After(deadline) {
+			return v
+		}
+		select {
+		case <-ctx.Done():
+			return v
+		case <-time.After(pollInterval):
+		}
+	}
+}
 
 // do runs browser actions, failing the test with what was being done.
 func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {

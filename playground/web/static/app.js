@@ -435,12 +435,13 @@
   }
 
   function onOldInput() {
-    if (api) redrawPanel("diff", call("diff", oldBox.value, policyBox.value, interfacesBox.value), drawDiff);
+    if (api) redrawPanel("diff", call("diff", oldBox.value, policyBox.value), drawDiff);
   }
 
+  // The interface table decides the requests' listens only: the diff, as
+  // capspec diff, decides listens with no interface table.
   function onInterfacesInput() {
     onRequestsInput();
-    onOldInput();
   }
 
   // load fills the boxes and draws them as an edit does: the diagnostics
