@@ -85,10 +85,10 @@
 
   const KEYS = { p: "policy", r: "requests", o: "old", i: "interfaces" };
 
-  // readFragment returns the state a link holds, null when it holds none,
+  // readFragment returns the state a link's hash holds, null when it holds none,
   // or throws naming the key that cannot be read.
-  function readFragment() {
-    const hash = location.hash.replace(/^#/, "");
+  function readFragment(fromHash) {
+    const hash = fromHash.replace(/^#/, "");
     if (!hash) return null;
     const state = { policy: "", requests: "", old: "", interfaces: defaultInterfaces };
     let any = false;
@@ -454,9 +454,9 @@
     onPolicyInput();
   }
 
-  function loadFromLink() {
+  function loadFromLink(hash) {
     try {
-      const state = readFragment();
+      const state = readFragment(hash);
       load(state || { ...EXAMPLE, interfaces: defaultInterfaces });
       return state ? "Loaded the policy from the link." : "Ready.";
     } catch (e) {
@@ -485,7 +485,7 @@
     api = window.capspec;
     defaultInterfaces = api.defaultInterfaces;
     for (const box of [policyBox, requestsBox, oldBox, interfacesBox]) box.disabled = false;
-    statusLine.textContent = loadFromLink();
+    statusLine.textContent = loadFromLink(location.hash);
     policyBox.addEventListener("input", onPolicyInput);
     requestsBox.addEventListener("input", onRequestsInput);
     oldBox.addEventListener("input", onOldInput);
@@ -499,17 +499,21 @@
     policyBox.addEventListener("mouseleave", () => (tooltip.hidden = true));
     policyBox.addEventListener("scroll", () => (highlights.parentElement.scrollTop = policyBox.scrollTop));
     window.addEventListener("resize", autosize);
-    window.addEventListener("hashchange", () => {
-      if (location.hash === writtenHash) return;
+    // The link followed is the event's: a save of the state pending when
+    // the user changed the address may have replaced location.hash since.
+    window.addEventListener("hashchange", (ev) => {
+      const hash = new URL(ev.newURL).hash;
+      if (hash === writtenHash) return;
       let state;
       try {
-        state = readFragment();
+        state = readFragment(hash);
       } catch (e) {
         state = e;
       }
       if (state === null) return; // not a link of the page's state
+      clearTimeout(fragmentTimer);
       statusLine.classList.remove("error");
-      statusLine.textContent = loadFromLink();
+      statusLine.textContent = loadFromLink(hash);
     });
     // The skip link moves the focus without touching the fragment, which
     // holds the state.
