@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/capspec/capspec/cli"
+	"github.com/capspec/capspec/internal/heapwatch"
 	"github.com/capspec/capspec/internal/hostile"
 )
 
@@ -44,17 +45,17 @@ func run(args []string, input string) (int, int64) {
 
 // BenchmarkHostile runs every command on every large hostile input (1 MiB
 // each): the resource target is under 1 s and 100 MB per run. B/op is
-// what a run allocates in all; "out-B" is the size of its output.
+// what a run allocates in all, cpu-s/op its CPU time, peak-heap-MB the
+// most heap in use (heapwatch.Bench); "out-B" is the size of its output.
 func BenchmarkHostile(b *testing.B) {
 	for _, in := range hostile.Large() {
 		for _, c := range commands {
 			b.Run(in.Name+"/"+c.name, func(b *testing.B) {
-				b.ReportAllocs()
 				b.SetBytes(int64(len(in.Text)))
 				var size int64
-				for b.Loop() {
+				heapwatch.Bench(b, func() {
 					_, size = run(c.args, in.Text)
-				}
+				})
 				b.ReportMetric(float64(size), "out-B")
 			})
 		}

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -215,41 +217,115 @@ func portItemJSON(r *ast.Rule, it *ast.PortItem) jsonPortItem {
 	return jsonPortItem{Low: it.Lo, High: it.Hi, Raw: it.Raw, Range: diag.RangeJSON(r.Range(it))}
 }
 
+// plainJSON reports whether s is written in JSON as it is, between quotes:
+// printable ASCII but '"' and '\\'.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// portItemIndent indents the lines of a port item written as an element
+// of "items" (depth 6, so its fields stand at depth 7).
+const portItemIndent = "\n              "
+
+// appendPortItemJSON appends a port item as jsonstream.Writer.Elem(6, j)
+// writes it after the line break and indentation, without reflection: a
+// list may hold a million ports. Raw and Range.Origin must be plainJSON.
+// TestPortItemJSON checks that both agree.
+func appendPortItemJSON(b []byte, j jsonPortItem) []byte {
+	field := func(b []byte, in, key string) []byte {
+		b = append(b, portItemIndent...)
+		b = append(b, in...)
+		b = append(b, '"')
+		b = append(b, key...)
+		return append(b, `": `...)
+	}
+	num := func(b []byte, in, key string, n int, last bool) []byte {
+		b = strconv.AppendInt(field(b, in, key), int64(n), 10)
+		if !last {
+			b = append(b, ',')
+		}
+		return b
+	}
+	b = append(b, '{')
+	b = num(b, "  ", "low", j.Low, false)
+	b = num(b, "  ", "high", j.High, false)
+	b = append(append(append(field(b, "  ", "raw"), '"'), j.Raw...), `",`...)
+	b = append(field(b, "  ", "range"), '{')
+	rg := j.Range
+	b = append(append(append(field(b, "    ", "origin"), '"'), rg.Origin...), `",`...)
+	b = num(b, "    ", "line", rg.Line, false)
+	b = num(b, "    ", "column", rg.Column, false)
+	b = num(b, "    ", "end_line", rg.EndLine, false)
+	b = num(b, "    ", "end_column", rg.EndColumn, false)
+	b = num(b, "    ", "offset", rg.Offset, false)
+	b = num(b, "    ", "end_offset", rg.EndOffset, true)
+	b = append(append(b, portItemIndent...), "  }"...)
+	return append(append(b, portItemIndent...), '}')
+}
+
 // itemsKey is how a rule's JSON, indented as an element of "rules", spells
 // its port list's items while they are left out: they are written there.
 const itemsKey = "\n            \"items\": []"
 
-// writeRuleJSON writes a rule as an element of "rules" (depth 3), its port
-// items one at a time in the place of the empty list of ruleJSON.
-func writeRuleJSON(s *jsonstream.Writer, r *ast.Rule) error {
+// ruleWriter writes rules as elements of "rules", with buffers kept from
+// rule to rule.
+type ruleWriter struct {
+	s   *jsonstream.Writer
+	b   bytes.Buffer       // one rule's JSON but its port items
+	one *jsonstream.Writer // writes to b
+	buf []byte             // one port item
+}
+
+func newRuleWriter(s *jsonstream.Writer) *ruleWriter {
+	w := &ruleWriter{s: s}
+	w.one = jsonstream.New(&w.b, false)
+	return w
+}
+
+// write writes a rule as an element of "rules" (depth 3), its port items
+// one at a time in the place of the empty list of ruleJSON.
+func (w *ruleWriter) write(r *ast.Rule) error {
+	s := w.s
 	j := ruleJSON(r)
 	if r.Ports == nil || len(r.Ports.Items) == 0 {
 		s.Elem(3, j)
 		return nil
 	}
-	var b strings.Builder
-	one := jsonstream.New(&b, false)
-	one.Value(4, j)
-	if err := one.Flush(); err != nil {
+	w.b.Reset()
+	w.one.Value(4, j)
+	if err := w.one.Flush(); err != nil {
 		return err
 	}
-	head, tail, ok := strings.Cut(b.String(), itemsKey)
+	head, tail, ok := bytes.Cut(w.b.Bytes(), []byte(itemsKey))
 	if !ok {
 		return fmt.Errorf("writing rule %d: its JSON has no %q", r.Index, strings.TrimSpace(itemsKey))
 	}
 	s.Next(3)
-	s.Raw(head + strings.TrimSuffix(itemsKey, "[]"))
+	s.RawBytes(head)
+	s.Raw(strings.TrimSuffix(itemsKey, "[]"))
 	s.Open('[')
 	for _, it := range r.Ports.Items {
-		s.Elem(6, portItemJSON(r, it))
+		j := portItemJSON(r, it)
+		if !plainJSON(j.Raw) || !plainJSON(j.Range.Origin) {
+			s.Elem(6, j)
+			continue
+		}
+		s.Next(6)
+		w.buf = appendPortItemJSON(w.buf[:0], j)
+		s.RawBytes(w.buf)
 	}
 	s.Close(6, ']')
-	s.Raw(tail)
+	s.RawBytes(tail)
 	return nil
 }
 
 // ruleJSON converts a rule to the JSON form of capspec parse, but for the
-// items of its port list, which writeRuleJSON writes.
+// items of its port list, which ruleWriter.write writes.
 func ruleJSON(r *ast.Rule) jsonRule {
 	j := jsonRule{Index: r.Index, Text: r.Text, Kind: r.Kind().String(), Form: "equals", Range: diag.RangeJSON(r.Range(r))}
 	if r.Flag.Form == ast.TwoWords {
@@ -271,7 +347,7 @@ func ruleJSON(r *ast.Rule) jsonRule {
 		j.HostMapping = &jsonHostMapping{Address: m.Addr.String(), Raw: m.Raw, Range: diag.RangeJSON(r.Range(m))}
 	}
 	if p := r.Ports; p != nil {
-		// The items are written one by one (writeRuleJSON): a list may
+		// The items are written one by one (ruleWriter.write): a list may
 		// hold a million ports.
 		j.Ports = &jsonPorts{Any: p.Any, Items: []jsonPortItem{}, Range: diag.RangeJSON(r.Range(p))}
 	}
@@ -286,6 +362,7 @@ func ruleJSON(r *ast.Rule) jsonRule {
 // rule and diagnostic by diagnostic.
 func writeTreeJSON(w io.Writer, set *inputSet, ds []diag.Diagnostic) error {
 	s := jsonstream.New(w, false)
+	rw := newRuleWriter(s)
 	s.Open('{')
 	s.Next(0)
 	s.Raw(`"policies": `)
@@ -300,7 +377,7 @@ func writeTreeJSON(w io.Writer, set *inputSet, ds []diag.Diagnostic) error {
 		s.Raw(`"rules": `)
 		s.Open('[')
 		for _, r := range it.policy.Rules {
-			if err := writeRuleJSON(s, r); err != nil {
+			if err := rw.write(r); err != nil {
 				return err
 			}
 		}

@@ -48,7 +48,7 @@ const markSpan = 256
 
 // NewFile records the content of the origin called name, a file.
 func NewFile(name, content string) *File {
-	lines := []int{0}
+	lines := make([]int, 1, strings.Count(content, "\n")+1)
 	ascii := true
 	for i := 0; i < len(content); i++ {
 		switch c := content[i]; {

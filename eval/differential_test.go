@@ -2,6 +2,7 @@ package eval_test
 
 import (
 	"math/rand/v2"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	. "github.com/capspec/capspec/eval"
 	"github.com/capspec/capspec/evalreport"
 	"github.com/capspec/capspec/internal/policygen"
+	"github.com/capspec/capspec/policy"
 )
 
 // TestDifferential decides random requests (hits and near misses) against
@@ -134,6 +136,68 @@ func TestDifferentialMix(t *testing.T) {
 			if n >= 1000 && kinds[k] == 0 {
 				t.Errorf("rules=%d: no request of kind %s in the mix", n, k)
 			}
+		}
+	}
+}
+
+// TestDifferentialInbound decides listens and binds around the rules of
+// the inbound policy of the build benchmark (policygen.InboundPolicy: port
+// mappings on localhost, "*", addresses and interfaces) on every kind of
+// local side, loopback and not, with the index and the reference loop,
+// and requires them to agree.
+func TestDifferentialInbound(t *testing.T) {
+	ifaces := policygen.Interfaces()
+	var locals []Request
+	for _, l := range []LocalKind{LocalAny, LocalLocalhost} {
+		locals = append(locals, Request{Local: l})
+	}
+	for _, a := range []string{"127.0.0.1", "127.0.9.9", "::1", "10.0.0.5", "192.168.1.5", "fe80::1", "0.0.0.0", "::", "10.9.9.9"} {
+		locals = append(locals, Request{Addr: netip.MustParseAddr(a)})
+	}
+	for _, n := range []string{"lo", "eth0", "eth1", "eth7"} {
+		locals = append(locals, Request{Local: LocalInterface, Name: n})
+	}
+	for _, n := range []int{10, 300, 3000} {
+		p, ds := policygen.Compile(t, policygen.InboundPolicy(n))
+		if len(ds) > 0 || len(p.Rules) != n {
+			t.Fatalf("rules=%d: compiled to %d rules with %d diagnostics: %v", n, len(p.Rules), len(ds), ds)
+		}
+		ref, idx := NewReference(p, ifaces), NewIndex(p, ifaces)
+		allowed, total, mapped := 0, 0, 0
+		for i, r := range p.Rules {
+			if n > 300 && i%30 != 0 {
+				continue
+			}
+			sides := locals
+			if r.Host.Kind == policy.AddressHost {
+				sides = append(sides[:len(sides):len(sides)], Request{Addr: r.Host.Prefix.Addr()})
+			} else if r.Host.Kind == policy.InterfaceHost {
+				sides = append(sides[:len(sides):len(sides)], Request{Local: LocalInterface, Name: r.Host.Name})
+			}
+			lo := r.Ports[0].Lo
+			for _, port := range []uint16{lo, lo - 1, r.Ports[len(r.Ports)-1].Hi + 1} {
+				for _, op := range []Op{Listen, Bind} {
+					for _, side := range sides {
+						q := side
+						q.Op, q.Port = op, port
+						a, b := ref.Decide(q), idx.Decide(q)
+						if !policygen.SameDecision(a, b) {
+							t.Fatalf("rules=%d: %s\nreference: %+v\nindex:     %+v", n, q, a, b)
+						}
+						total++
+						if a.Allowed {
+							allowed++
+							if a.HostPort != q.Port {
+								mapped++
+							}
+						}
+					}
+				}
+			}
+		}
+		t.Logf("rules=%d: %d of %d listens and binds allowed, %d mapped", n, allowed, total, mapped)
+		if allowed == 0 || allowed == total || mapped == 0 {
+			t.Errorf("rules=%d: %d of %d allowed, %d mapped: the requests test little", n, allowed, total, mapped)
 		}
 	}
 }

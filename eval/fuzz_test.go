@@ -43,6 +43,22 @@ func FuzzDecide(f *testing.F) {
 	f.Add(seed, uint8(Lookup), "my-database.internal", []byte{}, uint16(0), uint8(2), uint8(0))
 	f.Add(seed, uint8(Connect), "my-database.internal", netip.MustParseAddr("2001:db8::1").AsSlice(), uint16(5432), uint8(0), uint8(0))
 	f.Add(seed, uint8(Lookup), "exam\u200bple.com", []byte{}, uint16(0), uint8(0), uint8(0))
+	// Inbound mappings on localhost, a loopback address, the loopback
+	// interface and "*": a listen on 127.0.0.1 or lo asks the table of the
+	// address or interface and the localhost table, and the winning mapping
+	// is the one of lowest rank over both.
+	inbound := strings.Join([]string{
+		"--allow-inbound=tcp://localhost:8080->18080",
+		"--allow-inbound=tcp://127.0.0.1:8080-8081->28080-28081",
+		"--allow-inbound=tcp://lo:8080",
+		"--allow-inbound=tcp://*:8081->38081#ipv6-only",
+		"--allow-inbound=udp://localhost:53-60->5353-5360",
+		"--allow-inbound=udp://[::1]:53",
+	}, "\n")
+	f.Add(inbound, uint8(Listen), "", []byte{127, 0, 0, 1}, uint16(8080), uint8(0), uint8(LocalAddr))
+	f.Add(inbound, uint8(Listen), "lo", []byte{}, uint16(8081), uint8(0), uint8(LocalInterface))
+	f.Add(inbound, uint8(Bind), "", netip.IPv6Loopback().AsSlice(), uint16(53), uint8(0), uint8(LocalAddr))
+	f.Add(inbound, uint8(Listen), "", []byte{}, uint16(8081), uint8(0), uint8(LocalLocalhost))
 	// Networks that cover a family only together (one port missing in a
 	// part, mappings alike and not), and mapping rules a tie-break decides.
 	split := strings.Join([]string{

@@ -84,10 +84,10 @@ type outboundIndex struct {
 
 // inboundIndex holds the inbound rules of one protocol by local side.
 // The interface table is known when the index is built, so the table of an
-// address holds every rule matching a listen on it: rules for the address,
-// for the interfaces owning it, and for localhost if it is loopback; the
-// table of an interface holds its rules, and localhost's for a loopback
-// interface.
+// address holds the rules for the address and for the interfaces owning it
+// (few, whatever the policy). Rules for localhost and "*" have tables of
+// their own, asked besides an address's or an interface's: copied into
+// every bucket they match, they would make the build quadratic.
 type inboundIndex struct {
 	any       tableRef
 	localhost tableRef
@@ -96,6 +96,10 @@ type inboundIndex struct {
 	ifaces    strTable // interface name -> index in ifaceRefs
 	ifaceRefs []tableRef
 }
+
+// localhostHost is the host of the inbound rules for localhost, whose
+// predicates (package policy) say where the localhost table applies.
+var localhostHost = policy.Host{Kind: policy.LocalhostHost}
 
 func protoIndex(p ast.Protocol) int {
 	if p == ast.UDP {
@@ -111,10 +115,12 @@ func key16(a netip.Addr) u128 {
 	return u128{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
 }
 
-// netKey is a network of the outbound rules of one protocol.
+// netKey is a network of the outbound rules of one protocol: plain
+// numbers, which hash faster than a netip.Prefix.
 type netKey struct {
-	pfx netip.Prefix
-	pi  int
+	addr u128
+	bits int16
+	pi   int8
 }
 
 // ruleList is a list of rules in index order, linked through next.
@@ -285,7 +291,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		case r.Kind == ast.Outbound && r.Host.Kind == policy.AddressHost:
 			pfx := r.Host.Prefix
 			fi := famIndex(policy.FamilyOf(pfx.Addr()))
-			key := netKey{pfx, pi}
+			key := netKey{key16(pfx.Addr()), int16(pfx.Bits()), int8(pi)}
 			at, ok := netAt[key]
 			if !ok {
 				at = int32(len(nets[pi][fi]))
@@ -325,11 +331,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 			x.out[pi].addrs[fi] = buildAddrIndex(nets[pi][fi], tables)
 			x.out[pi].nets[fi] = buildNetCover(netRules[pi][fi], families[fi], x.rank)
 		}
-		var local []tableEntry
-		for i := inLocal[pi].head; i >= 0; i = b.next[i] {
-			local = append(local, b.entry(p.Rules[i]))
-		}
-		x.in[pi] = x.buildInbound(&b.tb, b.table(inAny[pi]), local, inAddr[pi], inIface[pi])
+		x.in[pi] = x.buildInbound(&b.tb, b.table(inAny[pi]), b.table(inLocal[pi]), inAddr[pi], inIface[pi])
 	}
 	x.los, x.segs = b.tb.flat()
 	return x
@@ -398,23 +400,10 @@ func minTo32(slot *int32, idx int32) {
 	}
 }
 
-// buildInbound makes the inbound index of one protocol.
-func (x *Index) buildInbound(tb *tableBuilder, anyT tableRef, localB []tableEntry, addrB map[netip.Addr][]tableEntry, ifaceB map[string][]tableEntry) inboundIndex {
-	in := inboundIndex{any: anyT, localhost: tb.build(localB), ifaces: newStrTable()}
-	join := func(parts ...[]tableEntry) []tableEntry {
-		var es []tableEntry
-		nonEmpty := 0
-		for _, p := range parts {
-			if len(p) > 0 {
-				nonEmpty++
-			}
-			es = append(es, p...)
-		}
-		if nonEmpty > 1 { // (each part is in index order)
-			slices.SortFunc(es, func(a, b tableEntry) int { return int(a.idx) - int(b.idx) })
-		}
-		return es
-	}
+// buildInbound makes the inbound index of one protocol from the tables of
+// "*" and localhost and the rules by address and by interface.
+func (x *Index) buildInbound(tb *tableBuilder, anyT, localT tableRef, addrB map[netip.Addr][]tableEntry, ifaceB map[string][]tableEntry) inboundIndex {
+	in := inboundIndex{any: anyT, localhost: localT, ifaces: newStrTable()}
 	var addrs []netip.Addr
 	for a := range addrB {
 		addrs = append(addrs, a)
@@ -423,29 +412,30 @@ func (x *Index) buildInbound(tb *tableBuilder, anyT tableRef, localB []tableEntr
 		addrs = append(addrs, x.ifaces.Addrs(n)...)
 	}
 	slices.SortFunc(addrs, netip.Addr.Compare)
-	addrs = slices.Compact(addrs)
-	for _, a := range addrs {
+	var es []tableEntry
+	for _, a := range slices.Compact(addrs) {
 		owners := x.ifaces.Owners(a)
-		parts := [][]tableEntry{addrB[a]}
+		es = append(es[:0], addrB[a]...)
 		for _, o := range owners {
-			parts = append(parts, ifaceB[o])
+			es = append(es, ifaceB[o]...)
 		}
-		parts = append(parts, localB)
-		es := x.keep(join(parts...), func(h policy.Host) bool { return h.MatchesLocalAddr(a, owners) })
+		if len(owners) > 0 { // (each part is in index order)
+			slices.SortFunc(es, func(a, b tableEntry) int { return int(a.idx) - int(b.idx) })
+		}
+		es = x.keep(es, func(h policy.Host) bool { return h.MatchesLocalAddr(a, owners) })
 		if len(es) > 0 {
 			in.addrs.set(key16(a), int32(len(in.addrRefs)))
 			in.addrRefs = append(in.addrRefs, tb.build(es))
 		}
 	}
-	var names []string
+	names := make([]string, 0, len(ifaceB))
 	for n := range ifaceB {
 		names = append(names, n)
 	}
-	names = append(names, x.ifaces.Loopback()...)
 	slices.Sort(names)
-	for _, n := range slices.Compact(names) {
+	for _, n := range names {
 		loopback := x.ifaces.IsLoopback(n)
-		es := x.keep(join(ifaceB[n], localB), func(h policy.Host) bool { return h.MatchesInterface(n, loopback) })
+		es = x.keep(append(es[:0], ifaceB[n]...), func(h policy.Host) bool { return h.MatchesInterface(n, loopback) })
 		if len(es) > 0 {
 			in.ifaces.add(n)
 			in.ifaceRefs = append(in.ifaceRefs, tb.build(es))
@@ -713,13 +703,15 @@ func (x *Index) listen(q *Request, fi int, d *Decision) {
 	case LocalAddr:
 		if i := in.addrs.get(key16(addr)); i >= 0 {
 			x.query(in.addrRefs[i], q.Port, fi, &hit)
-		} else if policy.IsLoopback(addr) {
+		}
+		if in.localhost.n > 0 && localhostHost.MatchesLocalAddr(addr, nil) {
 			x.query(in.localhost, q.Port, fi, &hit)
 		}
 	case LocalInterface:
 		if i := in.ifaces.find(q.Name); i >= 0 {
 			x.query(in.ifaceRefs[i], q.Port, fi, &hit)
-		} else if x.ifaces.IsLoopback(q.Name) {
+		}
+		if in.localhost.n > 0 && localhostHost.MatchesInterface(q.Name, x.ifaces.IsLoopback(q.Name)) {
 			x.query(in.localhost, q.Port, fi, &hit)
 		}
 	}

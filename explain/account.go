@@ -99,7 +99,8 @@ type Risk struct {
 // diagnostics of reading and parsing it) and builds its account. When the
 // policy has errors, it returns no account and the error diagnostics.
 func Parsed(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic) (*Account, []diag.Diagnostic) {
-	findings := lint.Lint(in, p, parsed, lint.Options{})
+	cp, errs := policy.Compile(p)
+	findings := lint.Lint(in, p, parsed, lint.Options{Compiled: &lint.Compiled{Policy: cp, Diags: errs}})
 	if diag.HasErrors(findings) {
 		var errs []diag.Diagnostic
 		for _, d := range findings {
@@ -109,7 +110,6 @@ func Parsed(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic) (*Account
 		}
 		return nil, errs
 	}
-	cp, errs := policy.Compile(p)
 	if diag.HasErrors(errs) {
 		return nil, errs
 	}

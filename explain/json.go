@@ -1,13 +1,13 @@
 package explain
 
 import (
-	"encoding/json"
 	"io"
 
 	"go4.org/netipx"
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/internal/jsonstream"
 	"github.com/capspec/capspec/policy"
 )
 
@@ -86,46 +86,70 @@ type (
 
 // WriteJSON writes the accounts as one JSON document (docs/explain.md):
 // the same content as the text, as data.
+//
+// The document is written element by element (internal/jsonstream), laid
+// out byte for byte as jsonDoc encoded at once with two spaces of
+// indentation (TestJSONStreams), so that the output of a large policy
+// needs memory for one element at a time.
 func WriteJSON(w io.Writer, accounts []*Account) error {
-	doc := jsonDoc{Version: JSONVersion, Policies: []jsonAccount{}}
+	s := jsonstream.New(w, false)
+	s.Open('{')
+	s.Next(0)
+	s.Raw(`"version": `)
+	s.Value(1, JSONVersion)
+	s.Next(0)
+	s.Raw(`"policies": `)
+	s.Open('[')
 	for _, a := range accounts {
-		doc.Policies = append(doc.Policies, toJSON(a))
+		s.Next(1)
+		s.Open('{')
+		s.Next(2)
+		s.Raw(`"policy": `)
+		s.Value(3, a.Name)
+		writeJSONList(s, "rules", a.Rules, ruleJSON)
+		writeJSONList(s, "grants", a.Grants, grantJSON)
+		writeJSONList(s, "denied", a.Denied, func(d Denial) jsonDenial { return jsonDenial(d) })
+		writeJSONList(s, "risks", a.Risks, riskJSON)
+		s.Close(2, '}')
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(doc)
+	s.Close(1, ']')
+	s.Close(0, '}')
+	s.Raw("\n")
+	return s.Flush()
 }
 
-func toJSON(a *Account) jsonAccount {
-	j := jsonAccount{Policy: a.Name, Rules: []jsonRule{}, Grants: []jsonGrant{}, Denied: []jsonDenial{}, Risks: []jsonRisk{}}
-	for _, ra := range a.Rules {
-		r := ra.Rule
-		jr := jsonRule{Index: ra.Index, Kind: r.Kind.String(), Flag: r.Text(), Canonical: r.String(), Range: diag.RangeJSON(r.Range()), Sentence: ra.Sentence}
-		if ra.Implies != nil {
-			s := ra.Implies.String()
-			jr.Implies = &s
-		}
-		j.Rules = append(j.Rules, jr)
+// writeJSONList writes one list of a policy's object (depth 2), converting
+// each element as it is written.
+func writeJSONList[E, J any](s *jsonstream.Writer, key string, list []E, conv func(E) J) {
+	s.Next(2)
+	s.Raw(`"` + key + `": `)
+	s.Open('[')
+	for _, e := range list {
+		s.Elem(3, conv(e))
 	}
-	for i := range a.Grants {
-		j.Grants = append(j.Grants, grantJSON(&a.Grants[i]))
-	}
-	for _, d := range a.Denied {
-		j.Denied = append(j.Denied, jsonDenial(d))
-	}
-	for _, rk := range a.Risks {
-		jr := jsonRisk{ID: rk.ID, Name: rk.Name, Severity: "warning", Summary: rk.Message, Range: diag.RangeJSON(rk.Range)}
-		if rk.Rule >= 0 {
-			i, f := rk.Rule, rk.Flag
-			jr.Rule, jr.Flag = &i, &f
-		}
-		j.Risks = append(j.Risks, jr)
-	}
-	return j
+	s.Close(3, ']')
 }
 
-func grantJSON(g *Grant) jsonGrant {
+func ruleJSON(ra RuleAccount) jsonRule {
+	r := ra.Rule
+	jr := jsonRule{Index: ra.Index, Kind: r.Kind.String(), Flag: r.Text(), Canonical: r.String(), Range: diag.RangeJSON(r.Range()), Sentence: ra.Sentence}
+	if ra.Implies != nil {
+		s := ra.Implies.String()
+		jr.Implies = &s
+	}
+	return jr
+}
+
+func riskJSON(rk Risk) jsonRisk {
+	jr := jsonRisk{ID: rk.ID, Name: rk.Name, Severity: "warning", Summary: rk.Message, Range: diag.RangeJSON(rk.Range)}
+	if rk.Rule >= 0 {
+		i, f := rk.Rule, rk.Flag
+		jr.Rule, jr.Flag = &i, &f
+	}
+	return jr
+}
+
+func grantJSON(g Grant) jsonGrant {
 	r := g.Rule
 	j := jsonGrant{
 		Kind: r.Kind.String(), Host: r.Host.String(), HostKind: r.Host.Kind.String(),

@@ -37,7 +37,8 @@ func (c *checker) hostSpan(h *host) ast.Span {
 // host checks a host and classifies it; nil when it has errors.
 func (c *checker) host(t *host) *ast.Host {
 	sp := c.hostSpan(t)
-	h := &ast.Host{Span: sp, Raw: c.slice(sp)}
+	h := &c.nodes.host
+	*h = ast.Host{Span: sp, Raw: c.slice(sp)}
 	switch {
 	case t.Any != nil:
 		h.Kind = ast.HostAny

@@ -118,9 +118,6 @@ var flagClasses = map[string][]string{
 	"PortWord":  {"Number", "BadPort"},
 }
 
-// flagLexerGen is the generated lexer of flags (flaglexer_gen.go).
-var flagLexerGen = flagLexer.(lexer.StringDefinition)
-
 // flagLexerDef is the regex lexer of flags: the definition, and the
 // oracle the generated lexer is tested against.
 var flagLexerDef = lexer.MustStateful(flagRules)
@@ -177,16 +174,11 @@ var (
 // about 100 MB, and the time of an input stays linear in its size.
 const maxFlagTokens = 1 << 16
 
-// lexFlag appends the tokens of text to buf (without EOF) and classifies
-// them, with the lexer def (FlagLexer, or flagLexerDef in tests). It
-// returns the tokens and the offset of text where lexing stopped early
-// (-1 when it read all of it): a character no rule takes, or more than
-// maxFlagTokens tokens.
-func lexFlag(def lexer.StringDefinition, text string, buf []lexer.Token) ([]lexer.Token, int) {
-	lx, err := def.LexString("", text)
-	if err != nil {
-		return buf, 0
-	}
+// lexFlag appends the tokens the lexer reads (without EOF) to buf and
+// classifies them. It returns the tokens and the offset of the text where
+// lexing stopped early (-1 when it read all of it): a character no rule
+// takes, or more than maxFlagTokens tokens.
+func lexFlag(lx lexer.Lexer, buf []lexer.Token) ([]lexer.Token, int) {
 	for {
 		t, err := lx.Next()
 		if err != nil {
@@ -201,6 +193,15 @@ func lexFlag(def lexer.StringDefinition, text string, buf []lexer.Token) ([]lexe
 		t.Type = classify(t.Type, t.Value)
 		buf = append(buf, t)
 	}
+}
+
+// flagLexer returns the generated lexer of flags (flaglexer_gen.go) reading
+// text: the checker's own, reset, which is what LexString would make but
+// for the allocations (two or three a flag). TestGeneratedLexers checks
+// that a reset lexer reads as a new one.
+func (c *checker) flagLexer(text string) lexer.Lexer {
+	c.lx = lexerflagImpl{s: text, pos: lexer.Position{Line: 1, Column: 1}, states: append(c.lx.states[:0], lexerflagState{name: "Root"})}
+	return &c.lx
 }
 
 // lexStop returns the offset after the last token read.

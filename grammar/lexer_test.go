@@ -2,7 +2,10 @@ package grammar
 
 import (
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/alecthomas/participle/v2/lexer"
@@ -82,6 +85,11 @@ func rawTokens(t *testing.T, def lexer.Definition, text string) ([]lexer.Token, 
 	if err != nil {
 		return nil, "error at start"
 	}
+	return lexAll(lx)
+}
+
+// lexAll reads a lexer to the end or the first error.
+func lexAll(lx lexer.Lexer) ([]lexer.Token, string) {
 	var toks []lexer.Token
 	for {
 		tok, err := lx.Next()
@@ -116,6 +124,15 @@ func TestGeneratedLexers(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" || werr != gerr {
 				t.Errorf("%s %q: tokens differ (-regex +generated), errors %q and %q:\n%s", lx.name, text, werr, gerr, diff)
 			}
+		}
+	}
+	// The checkers reuse one generated lexer from flag to flag.
+	c := &checker{}
+	for _, text := range corpusTexts(t) {
+		want, werr := rawTokens(t, flagLexerDef, text)
+		got, gerr := lexAll(c.flagLexer(text))
+		if diff := cmp.Diff(want, got); diff != "" || werr != gerr {
+			t.Errorf("%q: tokens differ (-regex +reused generated), errors %q and %q:\n%s", text, werr, gerr, diff)
 		}
 	}
 }
@@ -168,7 +185,7 @@ func TestClasses(t *testing.T) {
 // participle gives it: every test flag is parsed without the shapes, and
 // its rule and diagnostics compared.
 func TestShapesAgree(t *testing.T) {
-	for _, text := range corpusTexts(t) {
+	for _, text := range append(corpusTexts(t), portListFlags()...) {
 		r1, d1 := ParseFlag(text, nil)
 		c := &checker{fresh: true}
 		r2, d2 := c.parseFlag(text, nil)
@@ -179,4 +196,44 @@ func TestShapesAgree(t *testing.T) {
 			t.Errorf("%q: diagnostics differ (-shapes +participle):\n%s", text, diff)
 		}
 	}
+}
+
+// portListFlags returns flags with port lists long enough to be folded
+// (shapes.go), in every place a list or its parts can stand, and with
+// mistakes before, inside and after them: runs of items, ranges, stray
+// commas, dashes, stars, colons, arrows, families, blanks and words.
+func portListFlags() []string {
+	r := rand.New(rand.NewPCG(10, 11))
+	prefixes := []string{
+		"--allow-outbound=tcp://a:", "--allow-inbound=tcp://*:", "--allow-inbound=tcp://eth0:",
+		"--allow-inbound=tcp://eth0:1:", "--allow-resolve=a:", "--allow-outbound=tcp://a:80->",
+		"--allow-outbound=tcp://a->10.0.0.1:", "--allow-outbound=tcp:", "--allow-outbound=",
+	}
+	parts := []string{",", "-", "*", ":", "->", "#ipv4-only", "x", "1..2", " ", "0", "70000", "5-3"}
+	item := func() string {
+		if r.IntN(3) == 0 {
+			lo := r.IntN(60000)
+			return fmt.Sprintf("%d-%d", lo, lo+r.IntN(100))
+		}
+		return fmt.Sprint(1 + r.IntN(65535))
+	}
+	var out []string
+	for range 3000 {
+		var b strings.Builder
+		b.WriteString(prefixes[r.IntN(len(prefixes))])
+		for n := 1 + r.IntN(6); n > 0; n-- {
+			if r.IntN(4) == 0 {
+				b.WriteString(parts[r.IntN(len(parts))])
+				continue
+			}
+			for k := 1 + r.IntN(8); k > 0; k-- {
+				b.WriteString(item())
+				if k > 1 {
+					b.WriteByte(',')
+				}
+			}
+		}
+		out = append(out, b.String())
+	}
+	return out
 }

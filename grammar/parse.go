@@ -38,7 +38,14 @@ func parse(in *source.Input, workers int) (*ast.Policy, []diag.Diagnostic) {
 		out[i].rule, out[i].diags = c.parseFlag(in.Flags[i].Text, in.Flags[i].Loc)
 	})
 	p := &ast.Policy{Name: in.Name, Rules: make([]*ast.Rule, 0, len(out))}
+	n := 0
+	for _, o := range out {
+		n += len(o.diags)
+	}
 	var ds []diag.Diagnostic
+	if n > 0 {
+		ds = make([]diag.Diagnostic, 0, n)
+	}
 	for i, o := range out {
 		ds = append(ds, o.diags...)
 		if o.rule != nil {
@@ -106,6 +113,7 @@ var checkers = sync.Pool{New: func() any { return new(checker) }}
 type checker struct {
 	text     string
 	kind     ast.Kind
+	lx       lexerflagImpl // the lexer (flagLexer)
 	toks     []lexer.Token // the flag's tokens (a buffer kept from flag to flag)
 	key      []byte        // their classes (shapeKey)
 	problems []problem     // the first diag.MaxPerFlag problems
@@ -115,6 +123,39 @@ type checker struct {
 	more omission
 	// fresh parses without the shapes (TestShapesAgree).
 	fresh bool
+	// The folds of long port lists (shapes.go): where a token of the shape
+	// is in toks (nil: at its own index), the lists folded, and buffers.
+	orig    []int
+	folds   []foldedList
+	folded  []lexer.Token
+	origBuf []int
+	// nodes holds the nodes of the rule being checked; usedItems counts
+	// its port items taken.
+	nodes     *nodes
+	usedItems int
+}
+
+// nodes are the nodes of one rule, allocated together so that a typical
+// rule costs one allocation, not one per node; a rule with more port items
+// than there are here allocates the others alone.
+type nodes struct {
+	rule   ast.Rule
+	flag   ast.FlagName
+	scheme ast.Scheme
+	host   ast.Host
+	ports  ast.PortList
+	family ast.FamilyMod
+	items  [2]*ast.PortItem // the items of a short port list
+	item   [2]ast.PortItem  // of the list, then of a port mapping (512 bytes in all)
+}
+
+// newPortItem returns a zero port item of the rule being checked.
+func (c *checker) newPortItem() *ast.PortItem {
+	if c.usedItems < len(c.nodes.item) {
+		c.usedItems++
+		return &c.nodes.item[c.usedItems-1]
+	}
+	return new(ast.PortItem)
 }
 
 // omission tallies the problems of a flag past diag.MaxPerFlag.
@@ -150,8 +191,9 @@ func (c *checker) parseFlag(text string, loc diag.Locator) (*ast.Rule, []diag.Di
 		r.Loc = loc
 	}
 	ds := c.diagnostics(loc)
-	c.text = ""
+	c.text, c.orig, c.nodes = "", nil, nil
 	clear(c.toks)
+	clear(c.folded)
 	return r, ds
 }
 
@@ -205,7 +247,12 @@ func (c *checker) diagnostics(loc diag.Locator) []diag.Diagnostic {
 }
 
 // tok returns the flag's token that a token of a shape stands for.
-func (c *checker) tok(t lexer.Token) lexer.Token { return c.toks[t.Pos.Offset] }
+func (c *checker) tok(t lexer.Token) lexer.Token {
+	if c.orig != nil {
+		return c.toks[c.orig[t.Pos.Offset]]
+	}
+	return c.toks[t.Pos.Offset]
+}
 
 // span returns the span of the flag's token that t stands for.
 func (c *checker) span(t lexer.Token) ast.Span {
@@ -221,7 +268,7 @@ func (c *checker) flag() *ast.Rule {
 		return nil
 	}
 	var stop int
-	c.toks, stop = lexFlag(flagLexerGen, c.text, c.toks[:0])
+	c.toks, stop = lexFlag(c.flagLexer(c.text), c.toks[:0])
 	if stop >= 0 {
 		c.lexError(stop)
 		return nil
@@ -232,15 +279,17 @@ func (c *checker) flag() *ast.Rule {
 		c.notAFlag()
 		return nil
 	}
-	c.key = shapeKey(c.toks, c.key[:0])
 	var s *shape
 	if c.fresh {
+		c.orig = nil
 		s = parseShape(c.toks)
 	} else {
-		s = shapes.parse(c.toks, c.key)
+		toks := c.fold()
+		c.key = shapeKey(toks, c.key[:0])
+		s = shapes.parse(toks, c.key)
 	}
 	if s.flag == nil {
-		c.recover(s.fail)
+		c.recover(c.shapeIndex(s.fail))
 		return nil
 	}
 	return c.rule(s.flag)
@@ -266,8 +315,10 @@ func (c *checker) rule(f *flag) *ast.Rule {
 		return nil
 	}
 	c.kind = kind
-	r := &ast.Rule{Span: ast.Span{Start: 0, End: len(c.text)}, Text: c.text,
-		Flag: &ast.FlagName{Span: name, Kind: kind}}
+	c.nodes, c.usedItems = new(nodes), 0
+	r := &c.nodes.rule
+	*r = ast.Rule{Span: ast.Span{Start: 0, End: len(c.text)}, Text: c.text, Flag: &c.nodes.flag}
+	*r.Flag = ast.FlagName{Span: name, Kind: kind}
 	if f.Sep != nil && c.tok(f.Sep.Token).Type == tSpace {
 		r.Flag.Form = ast.TwoWords
 	}
@@ -416,7 +467,8 @@ func (c *checker) scheme(r *ast.Rule, s *scheme) {
 			replace("remove "+c.slice(span), span.Start, span.End, ""))
 		return
 	}
-	r.Scheme = &ast.Scheme{Span: span, Protocol: proto, Raw: raw}
+	r.Scheme = &c.nodes.scheme
+	*r.Scheme = ast.Scheme{Span: span, Protocol: proto, Raw: raw}
 }
 
 // equalFold reports whether s is the lowercase ASCII word w in any case.
@@ -464,6 +516,7 @@ func (c *checker) families(r *ast.Rule, fams []*family) {
 			c.report("CS010", sp.Start, sp.End, msg, replace("remove "+t.Value, sp.Start, sp.End, ""))
 			continue
 		}
-		r.Family = &ast.FamilyMod{Span: sp, Family: fam, Raw: t.Value}
+		r.Family = &c.nodes.family
+		*r.Family = ast.FamilyMod{Span: sp, Family: fam, Raw: t.Value}
 	}
 }

@@ -103,14 +103,26 @@ func (c *checker) interfaceColons(r *ast.Rule, n *name, p *ports) bool {
 // portList checks "*" or "item,item,..." written after a colon at colon.
 func (c *checker) portList(l *portList, colon int) *ast.PortList {
 	end := c.listSpan(l).End
-	pl := &ast.PortList{Span: ast.Span{Start: colon, End: end}}
+	pl := &c.nodes.ports
+	*pl = ast.PortList{Span: ast.Span{Start: colon, End: end}}
 	if l.Any != nil {
 		pl.Any = true
 		return pl
 	}
-	pl.Items = make([]*ast.PortItem, 0, len(l.Items))
-	for _, it := range l.Items {
-		item := c.portItem(it)
+	items := c.portItems(l)
+	var slab []ast.PortItem // the items of a long list, allocated together
+	if len(items) <= len(c.nodes.items) {
+		pl.Items = c.nodes.items[:0:len(items)]
+	} else {
+		pl.Items = make([]*ast.PortItem, 0, len(items))
+		slab = make([]ast.PortItem, len(items))
+	}
+	for i, it := range items {
+		var into *ast.PortItem
+		if slab != nil {
+			into = &slab[i]
+		}
+		item := c.portItem(it, into)
 		if item == nil {
 			return nil
 		}
@@ -119,10 +131,14 @@ func (c *checker) portList(l *portList, colon int) *ast.PortList {
 	return pl
 }
 
-// portItem checks one port or range "lo-hi".
-func (c *checker) portItem(it *portItem) *ast.PortItem {
+// portItem checks one port or range "lo-hi", written into item (nil: a
+// new one).
+func (c *checker) portItem(it *portItem, item *ast.PortItem) *ast.PortItem {
 	sp := c.itemSpan(it)
-	item := &ast.PortItem{Span: sp, Raw: c.slice(sp)}
+	if item == nil {
+		item = c.newPortItem()
+	}
+	*item = ast.PortItem{Span: sp, Raw: c.slice(sp)}
 	loSpan := c.span(it.Lo)
 	lo, ok := c.port(c.slice(loSpan), loSpan.Start)
 	if it.Hi == nil {
@@ -179,7 +195,7 @@ func (c *checker) portMapping(m *portMapping) *ast.PortMapping {
 		c.report("CS009", at, at+1, "a port mapping maps one port or one range, not a list")
 		return nil
 	}
-	pm.Item = c.portItem(m.To.Items[0])
+	pm.Item = c.portItem(m.To.Items[0], nil)
 	if pm.Item == nil {
 		return nil
 	}

@@ -3,6 +3,7 @@ package grammar
 import (
 	"fmt"
 	"net/netip"
+	"reflect"
 	"strings"
 
 	"github.com/alecthomas/participle/v2"
@@ -202,7 +203,11 @@ func (e *RequestError) Error() string { return e.Message }
 
 // ParseRequest reads one request line. It returns nil and no error for a
 // line without a request (blank, or only a comment).
-func ParseRequest(line string) (*Request, error) {
+func ParseRequest(line string) (*Request, error) { return parseRequest(line, requestShapes) }
+
+// parseRequest reads one request line, its tree taken from the cache of
+// shapes (nil: parsed afresh).
+func parseRequest(line string, cache *requestShapeCache) (*Request, error) {
 	p := requestParse{text: line}
 	var stop int
 	p.toks, stop = lexRequest(requestLexerGen, line)
@@ -210,18 +215,70 @@ func ParseRequest(line string) (*Request, error) {
 		r, _ := runeAt(line, stop)
 		return nil, p.errorf(stop, stop+len(string(r)), "unexpected character %q", r)
 	}
-	pl, err := lexer.Upgrade(&indexLexer{toks: p.toks})
-	if err != nil {
-		return nil, p.errorf(0, len(line), "this request cannot be read")
-	}
-	tree, err := requestParser.ParseFromLexer(pl)
-	if err != nil {
+	tree := parseRequestTree(cache, p.toks)
+	if tree == nil {
 		return nil, p.recover()
 	}
 	if tree.Request == nil {
 		return nil, nil
 	}
 	return p.request(tree.Request)
+}
+
+// As with flags (shapes.go), the tree of a request line depends on its
+// tokens' classes alone, but for the keywords the grammar names (a Word
+// is "lookup", "tcp", "via"... as strings.EqualFold says, or none): the
+// tree's tokens stand for their index in the line, and the checks read
+// each from the line being read (requestParse.part). So each shape is
+// parsed once and its tree shared; a line's recovery reads its tokens,
+// never participle's error. TestRequestShapesAgree reads every test line
+// both ways.
+
+// requestKeywords are the words the request grammar names.
+var requestKeywords = []string{"lookup", "ipv4", "ipv6", "connect", "send", "tcp", "udp", "listen", "bind", "via"}
+
+// requestShapeCache holds the trees of the request shapes seen, by their
+// classes (nil: the shape does not parse).
+type requestShapeCache = treeCache[*requestLine]
+
+var requestShapes = newTreeCache[*requestLine]()
+
+// parseRequestTree returns the tree of the tokens, each standing for its
+// index, or nil when they do not parse. A nil cache parses afresh.
+func parseRequestTree(sc *requestShapeCache, toks []lexer.Token) *requestLine {
+	if sc == nil || len(toks) > maxShapeTokens {
+		return parseRequestShape(toks)
+	}
+	var buf [maxShapeTokens]byte
+	key := buf[:0]
+	for _, t := range toks {
+		c := byte(-t.Type)
+		if t.Type == rWord {
+			for i, kw := range requestKeywords {
+				if strings.EqualFold(t.Value, kw) {
+					c = 0x80 | byte(i)
+					break
+				}
+			}
+		}
+		key = append(key, c)
+	}
+	return sc.get(key, func() *requestLine { return parseRequestShape(toks) })
+}
+
+// parseRequestShape runs participle over the tokens, each standing for
+// its index; nil when they do not parse.
+func parseRequestShape(toks []lexer.Token) *requestLine {
+	pl, err := lexer.Upgrade(&indexLexer{toks: toks})
+	if err != nil {
+		return nil
+	}
+	tree, err := requestParser.ParseFromLexer(pl)
+	if err != nil {
+		return nil
+	}
+	forgetText(reflect.ValueOf(tree))
+	return tree
 }
 
 // lexRequest returns the tokens of a request line and where lexing

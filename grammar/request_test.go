@@ -1,6 +1,7 @@
 package grammar
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -152,5 +153,29 @@ func TestRequestErrors(t *testing.T) {
 		if !strings.Contains(re.Message, tc.want) || re.Start != tc.start || re.End != tc.end {
 			t.Errorf("%q = %d-%d %q, want %d-%d %q", tc.line, re.Start, re.End, re.Message, tc.start, tc.end, tc.want)
 		}
+	}
+}
+
+// TestRequestShapesAgree reads every test request line, and variants of it
+// in other cases (ſ and K fold to s and k), with the trees of the shape
+// cache and afresh: both must agree on every part and error. Lines of one
+// shape but other words come one after another, so that the cache serves
+// trees parsed from other lines.
+func TestRequestShapesAgree(t *testing.T) {
+	cache := newTreeCache[*requestLine]()
+	var lines []string
+	for _, line := range requestTexts(t) {
+		lines = append(lines, line, strings.ToUpper(line), strings.ReplaceAll(line, "s", "ſ"),
+			strings.ReplaceAll(line, "example", "other"), strings.ReplaceAll(line, "ipv4", "ipv5"))
+	}
+	for _, line := range lines {
+		cached, cerr := parseRequest(line, cache)
+		fresh, ferr := parseRequest(line, nil)
+		if !reflect.DeepEqual(cached, fresh) || !reflect.DeepEqual(cerr, ferr) {
+			t.Errorf("%q: with shapes %+v (%v), afresh %+v (%v)", line, cached, cerr, fresh, ferr)
+		}
+	}
+	if len(cache.trees) == 0 || len(cache.trees) >= len(lines) {
+		t.Errorf("%d shapes for %d lines: the cache is not shared", len(cache.trees), len(lines))
 	}
 }

@@ -15,8 +15,18 @@ import (
 type Options struct {
 	// Disable holds rule IDs not to report.
 	Disable []string
+	// Compiled is the policy linted as policy.Compile compiles it, when
+	// the caller has compiled it already; Lint compiles it otherwise.
+	Compiled *Compiled
 	// Within is the maximum policy CS401 checks rules against (nil: none).
 	Within *diff.Maximum
+}
+
+// Compiled is a policy as policy.Compile compiles it, and the diagnostics
+// of compiling it.
+type Compiled struct {
+	Policy *policy.Policy
+	Diags  []diag.Diagnostic
 }
 
 // Lint runs every enabled rule over one policy and returns the
@@ -33,17 +43,18 @@ func Lint(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic, opts Option
 	if p == nil {
 		p = &ast.Policy{Name: in.Name}
 	}
-	var out []diag.Diagnostic
-	for _, d := range parsed {
-		if !disabled[d.ID] {
-			out = append(out, d)
-		}
-	}
 	rules := Rules()
 	sh := &shared{ids: map[string]bool{}, within: opts.Within}
+	if c := opts.Compiled; c != nil {
+		sh.policy, sh.compileDiags = c.Policy, c.Diags
+	}
 	for _, r := range rules {
 		sh.ids[r.ID] = true
 	}
+	// The findings of each rule, after those of parsing, gathered into
+	// one slice of the right size at the end.
+	founds := [][]diag.Diagnostic{parsed}
+	n := len(parsed)
 	for i := range rules {
 		r := &rules[i]
 		if r.Run == nil || disabled[r.ID] {
@@ -51,6 +62,14 @@ func Lint(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic, opts Option
 		}
 		var found []diag.Diagnostic
 		r.Run(&Pass{Rule: r, Input: in, Policy: p, shared: sh, out: &found})
+		founds = append(founds, found)
+		n += len(found)
+	}
+	var out []diag.Diagnostic
+	if n > 0 {
+		out = make([]diag.Diagnostic, 0, n)
+	}
+	for _, found := range founds {
 		for _, d := range found {
 			if !disabled[d.ID] {
 				out = append(out, d)

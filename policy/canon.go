@@ -2,6 +2,7 @@ package policy
 
 import (
 	"cmp"
+	"hash/maphash"
 	"math"
 	"net/netip"
 	"slices"
@@ -40,7 +41,7 @@ func MergeAll(rules []*Rule) []*Rule {
 		cur, c = aggregateNetworks(cur)
 		changed = changed || c
 		if !changed {
-			slices.SortStableFunc(cur, func(a, b *Rule) int { return a.Index - b.Index })
+			sortStable(cur, func(a, b *Rule) int { return a.Index - b.Index })
 			return cur
 		}
 	}
@@ -49,29 +50,37 @@ func MergeAll(rules []*Rule) []*Rule {
 // mergeable reports whether a rule may merge at all.
 func mergeable(r *Rule) bool { return !r.PortMap.IsMapped() }
 
-// mergeGroups replaces every group of mergeable rules of equal key by the
-// result of join, keeping other rules.
-func mergeGroups[K comparable](rules []*Rule, key func(*Rule) (K, bool), join func([]*Rule) []*Rule) ([]*Rule, bool) {
-	var out []*Rule
-	groups := map[K][]*Rule{}
-	var order []K
-	for _, r := range rules {
+// mergeGroups replaces every group of mergeable rules of equal key (and of
+// equal ports, with withPorts) by the result of join, keeping other rules:
+// first the rules without a key, then the groups in order of their first
+// rule, each in the order of rules.
+func mergeGroups[K comparable](rules []*Rule, key func(*Rule) (K, bool), withPorts bool, join func([]*Rule) []*Rule) ([]*Rule, bool) {
+	out := make([]*Rule, 0, len(rules))
+	seed := maphash.MakeSeed()
+	hs := make([]hashed, 0, len(rules))
+	for i, r := range rules {
 		k, ok := key(r)
 		if !ok || !mergeable(r) {
 			out = append(out, r)
 			continue
 		}
-		if _, seen := groups[k]; !seen {
-			order = append(order, k)
-		}
-		groups[k] = append(groups[k], r)
+		hs = append(hs, hashed{hashRule(seed, k, r, withPorts), int32(i)})
 	}
+	members, groups := keyGroups(hs, func(i, j int) bool {
+		ki, _ := key(rules[i])
+		kj, _ := key(rules[j])
+		return ki == kj && (!withPorts || slices.Equal(rules[i].Ports, rules[j].Ports))
+	})
 	changed := false
-	for _, k := range order {
-		g := groups[k]
-		if len(g) == 1 {
-			out = append(out, g[0])
+	var g []*Rule
+	for _, gr := range groups {
+		if gr.hi-gr.lo == 1 {
+			out = append(out, rules[gr.first])
 			continue
+		}
+		g = g[:0]
+		for _, pos := range members[gr.lo:gr.hi] {
+			g = append(g, rules[pos])
 		}
 		j := join(g)
 		if len(j) != len(g) {
@@ -84,7 +93,7 @@ func mergeGroups[K comparable](rules []*Rule, key func(*Rule) (K, bool), join fu
 
 // mergePorts merges rules of one key into one with the union of their ports.
 func mergePorts(rules []*Rule) ([]*Rule, bool) {
-	return mergeGroups(rules, func(r *Rule) (Key, bool) { return r.Key(), true }, joinPorts)
+	return mergeGroups(rules, func(r *Rule) (Key, bool) { return r.Key(), true }, false, joinPorts)
 }
 
 // joinPorts merges rules of one key into one with the union of their
@@ -114,20 +123,15 @@ func joinPorts(g []*Rule) []*Rule {
 	return append(joinPorts(zero), joinPorts(other)...)
 }
 
-// familyKey is a rule's key without its families, with its ports.
-type familyKey struct {
-	Key
-	ports string
-}
-
 // mergeFamilies merges a #ipv4-only rule and its #ipv6-only twin.
 func mergeFamilies(rules []*Rule) ([]*Rule, bool) {
-	key := func(r *Rule) (familyKey, bool) {
+	// A rule's key without its families, with its ports.
+	key := func(r *Rule) (Key, bool) {
 		k := r.Key()
 		k.Families = 0
-		return familyKey{k, r.Ports.String()}, r.Families != AllFamilies && r.ImpliedFamilies() == AllFamilies
+		return k, r.Families != AllFamilies && r.ImpliedFamilies() == AllFamilies
 	}
-	return mergeGroups(rules, key, func(g []*Rule) []*Rule {
+	return mergeGroups(rules, key, true, func(g []*Rule) []*Rule {
 		var v4, v6 []*Rule
 		for _, r := range g {
 			if r.Families == IPv4 {
@@ -145,20 +149,19 @@ func mergeFamilies(rules []*Rule) ([]*Rule, bool) {
 	})
 }
 
-// networkKey groups outbound address rules that aggregate.
+// networkKey groups outbound address rules that aggregate (with their ports).
 type networkKey struct {
 	proto ast.Protocol
 	fam   Families
-	ports string
 }
 
 // aggregateNetworks aggregates outbound networks into the fewest prefixes.
 func aggregateNetworks(rules []*Rule) ([]*Rule, bool) {
 	key := func(r *Rule) (networkKey, bool) {
 		ok := r.Kind == ast.Outbound && r.Host.Kind == AddressHost && !r.HostMap.IsValid()
-		return networkKey{r.Protocol, r.Families, r.Ports.String()}, ok
+		return networkKey{r.Protocol, r.Families}, ok
 	}
-	return mergeGroups(rules, key, func(g []*Rule) []*Rule {
+	return mergeGroups(rules, key, true, func(g []*Rule) []*Rule {
 		var b netipx.IPSetBuilder
 		for _, r := range g {
 			b.AddPrefix(r.Host.Prefix)
@@ -226,11 +229,10 @@ func Subsume(rules []*Rule) (kept []*Rule, dropped []Dropped) {
 			resolves.add(ir)
 		}
 	}
+	// A rule is alive while neither it (an implied resolve may be one of
+	// rules) nor the rule implying it is gone.
 	alive := func(c *Rule) bool {
-		if c.ImpliedBy != nil {
-			return !gone[c.ImpliedBy]
-		}
-		return !gone[c]
+		return !gone[c] && (c.ImpliedBy == nil || !gone[c.ImpliedBy])
 	}
 	for i := len(sorted) - 1; i >= 0; i-- {
 		r := sorted[i]
@@ -303,35 +305,38 @@ func coverKey(r *Rule, h Host) hostKey {
 
 // coverIndex finds, for a rule, the rules that may cover it: those whose
 // host is "*", equal, a wildcard above it, or a network containing it.
-// Within a host, a bucket sorted by lowest port skips the rules whose
-// ports cannot cover the rule's, so that many rules on one host (port
-// mappings on "*", say) are not compared pairwise.
+// Within a host, entries sorted by lowest port skip the rules whose ports
+// cannot cover the rule's, so that many rules on one host (port mappings
+// on "*", say) are not compared pairwise. Rules are added first, then
+// looked for; the first look sorts the entries by the hash of their host
+// (group.go), so that the index holds some 50 bytes a rule and no map.
 type coverIndex struct {
-	byHost map[hostKey]*coverBucket
-	bits   map[bool][]int // prefix lengths present, by is-IPv6, ascending
-	// seq counts the rules added per host (mappings aside): an entry's
-	// ordinal, so that entries of one host compare across mappings.
-	seq map[hostKey]int
-	// mapped holds the rules with a mapping (mappedBy) by host, mappings
-	// aside: any of them may cover a rule without one (of the same name,
-	// for a lookup).
-	mapped map[hostKey]*coverBucket
-}
-
-// coverBucket holds the rules of one host, each with the hull of its
-// ports (lowest and highest; 0, 0 for resolve rules) and its position in
-// order of addition. Once queried, entries are sorted by lowest port and
-// maxHi[i] is the highest port of entries[:i+1].
-type coverBucket struct {
+	seed    maphash.Seed
 	entries []coverEntry
-	maxHi   []int
-	sorted  bool
+	bits    map[bool][]int // prefix lengths present, by is-IPv6, ascending
+	built   bool
+	// byHost holds every entry by the hash of its coverKey; mapped the
+	// entries of rules with a mapping (mappedBy) by the hash of their
+	// host, mappings aside: any of them may cover a rule without one (of
+	// the same name, for a lookup). Each is sorted by hash, then lowest
+	// port; maxHi[i] is the highest port of the entries of i's hash up to i.
+	byHost, mapped hostEntries
 }
 
+// hostEntries is a list of entries sorted by the hash of a host key, then
+// lowest port.
+type hostEntries struct {
+	slots []hashed // hash and entry
+	maxHi []int32
+}
+
+// coverEntry is a rule of a cover index, the hull of its ports (lowest and
+// highest; 0, 0 for resolve rules), and its ordinal: its position among
+// the rules of its host (mappings aside) in order of addition, so that
+// entries of one host compare across mappings.
 type coverEntry struct {
-	r       *Rule
-	lo, hi  int
-	ordinal int
+	r               *Rule
+	lo, hi, ordinal int32
 }
 
 // portHull returns the lowest and highest port of a rule (0, 0 for none).
@@ -343,60 +348,78 @@ func portHull(r *Rule) (lo, hi int) {
 }
 
 func newCoverIndex() *coverIndex {
-	return &coverIndex{byHost: map[hostKey]*coverBucket{}, bits: map[bool][]int{},
-		seq: map[hostKey]int{}, mapped: map[hostKey]*coverBucket{}}
+	return &coverIndex{seed: maphash.MakeSeed(), bits: map[bool][]int{}}
 }
 
+// add adds a rule; it must come before the first find.
 func (x *coverIndex) add(r *Rule) {
-	host := hostKey{kind: r.Kind, proto: r.Protocol, host: r.Host}
 	lo, hi := portHull(r)
-	e := coverEntry{r: r, lo: lo, hi: hi, ordinal: x.seq[host]}
-	x.seq[host]++
-	x.bucket(x.byHost, coverKey(r, r.Host)).put(e)
-	if _, ok := mappedBy(r); ok {
-		x.bucket(x.mapped, host).put(e)
-	}
+	x.entries = append(x.entries, coverEntry{r: r, lo: int32(lo), hi: int32(hi)})
 	addBits(x.bits, r.Host)
 }
 
-// bucket returns the bucket of k in m, made when missing.
-func (x *coverIndex) bucket(m map[hostKey]*coverBucket, k hostKey) *coverBucket {
-	b := m[k]
-	if b == nil {
-		b = &coverBucket{}
-		m[k] = b
+// hostOf returns the host key of a rule of kind and protocol of r on host
+// h, mappings aside.
+func hostOf(r *Rule, h Host) hostKey { return hostKey{kind: r.Kind, proto: r.Protocol, host: h} }
+
+// build numbers the entries of each host and sorts them for lookups.
+func (x *coverIndex) build() {
+	x.built = true
+	hs := make([]hashed, len(x.entries))
+	for i, e := range x.entries {
+		hs[i] = hashed{maphash.Comparable(x.seed, hostOf(e.r, e.r.Host)), int32(i)}
 	}
-	return b
-}
-
-// put adds an entry to the bucket.
-func (b *coverBucket) put(e coverEntry) {
-	b.entries = append(b.entries, e)
-	b.sorted = false
-}
-
-// first returns the first rule of the bucket (in order of addition) that
-// covers r and passes ok, and its ordinal, or nil. Only entries whose port hull contains
-// r's are compared.
-func (b *coverBucket) first(r *Rule, ok func(*Rule) bool) (*Rule, int) {
-	if !b.sorted {
-		slices.SortStableFunc(b.entries, func(x, y coverEntry) int { return x.lo - y.lo })
-		b.maxHi = b.maxHi[:0]
-		m := -1
-		for _, e := range b.entries {
-			m = max(m, e.hi)
-			b.maxHi = append(b.maxHi, m)
+	members, groups := keyGroups(hs, func(i, j int) bool {
+		a, b := x.entries[i].r, x.entries[j].r
+		return hostOf(a, a.Host) == hostOf(b, b.Host)
+	})
+	for _, g := range groups {
+		for n, i := range members[g.lo:g.hi] {
+			x.entries[i].ordinal = int32(n)
 		}
-		b.sorted = true
 	}
+	byHost := hs[:0]
+	var mapped []hashed
+	for i, e := range x.entries {
+		byHost = append(byHost, hashed{maphash.Comparable(x.seed, coverKey(e.r, e.r.Host)), int32(i)})
+		if _, ok := mappedBy(e.r); ok {
+			mapped = append(mapped, hashed{maphash.Comparable(x.seed, hostOf(e.r, e.r.Host)), int32(i)})
+		}
+	}
+	x.byHost = x.sortEntries(byHost)
+	x.mapped = x.sortEntries(mapped)
+}
+
+// sortEntries sorts entries by hash, then lowest port, then position, and
+// computes maxHi.
+func (x *coverIndex) sortEntries(slots []hashed) hostEntries {
+	slices.SortFunc(slots, func(a, b hashed) int {
+		return cmp.Or(cmp.Compare(a.hash, b.hash), cmp.Compare(x.entries[a.pos].lo, x.entries[b.pos].lo), cmp.Compare(a.pos, b.pos))
+	})
+	maxHi := make([]int32, len(slots))
+	for i, s := range slots {
+		maxHi[i] = x.entries[s.pos].hi
+		if i > 0 && slots[i-1].hash == s.hash {
+			maxHi[i] = max(maxHi[i], maxHi[i-1])
+		}
+	}
+	return hostEntries{slots: slots, maxHi: maxHi}
+}
+
+// first returns the first rule (in order of addition) among the entries
+// of hash h that covers r, is of the host key (is) and passes ok, and its
+// ordinal, or nil. Only entries whose port hull contains r's are compared.
+func (x *coverIndex) first(he hostEntries, h uint64, is func(*Rule) bool, r *Rule, ok func(*Rule) bool) (*Rule, int32) {
+	start, end := hashRun(he.slots, h)
 	lo, hi := portHull(r)
-	// Entries [0, i) start at or below lo.
-	i, _ := slices.BinarySearchFunc(b.entries, lo+1, func(e coverEntry, t int) int { return e.lo - t })
+	// Entries [start, i) start at or below lo.
+	i, _ := slices.BinarySearchFunc(he.slots[start:end], int32(lo+1), func(s hashed, t int32) int { return cmp.Compare(x.entries[s.pos].lo, t) })
+	i += start
 	var best *Rule
-	bestOrdinal := math.MaxInt
-	for j := i - 1; j >= 0 && b.maxHi[j] >= hi; j-- {
-		e := b.entries[j]
-		if e.hi >= hi && e.ordinal < bestOrdinal && ok(e.r) && Covers(e.r, r) {
+	bestOrdinal := int32(math.MaxInt32)
+	for j := i - 1; j >= start && he.maxHi[j] >= int32(hi); j-- {
+		e := x.entries[he.slots[j].pos]
+		if e.hi >= int32(hi) && e.ordinal < bestOrdinal && is(e.r) && ok(e.r) && Covers(e.r, r) {
 			best, bestOrdinal = e.r, e.ordinal
 		}
 	}
@@ -406,21 +429,22 @@ func (b *coverBucket) first(r *Rule, ok func(*Rule) bool) (*Rule, int) {
 // find returns the first rule (in order of addition) that covers r and
 // passes ok, or nil.
 func (x *coverIndex) find(r *Rule, ok func(*Rule) bool) *Rule {
+	if !x.built {
+		x.build()
+	}
 	var best *Rule
 	_, rMapped := mappedBy(r)
 	try := func(h Host) {
-		c, ordinal := (*Rule)(nil), math.MaxInt
-		if b := x.byHost[coverKey(r, h)]; b != nil {
-			c, ordinal = b.first(r, ok)
-		}
+		key := coverKey(r, h)
+		c, ordinal := x.first(x.byHost, maphash.Comparable(x.seed, key), func(e *Rule) bool { return coverKey(e, e.Host) == key }, r, ok)
 		// Rules with a mapping cover some rules without one: a lookup
 		// mapping its name covers an unmapped lookup of the name, and a
 		// port mapping a rule that maps nothing.
 		if !rMapped && (r.Kind != ast.Resolve || h == r.Host) {
-			if b := x.mapped[hostKey{kind: r.Kind, proto: r.Protocol, host: h}]; b != nil {
-				if m, mo := b.first(r, ok); m != nil && mo < ordinal {
-					c, ordinal = m, mo
-				}
+			host := hostOf(r, h)
+			m, mo := x.first(x.mapped, maphash.Comparable(x.seed, host), func(e *Rule) bool { return hostOf(e, e.Host) == host }, r, ok)
+			if m != nil && mo < ordinal {
+				c, ordinal = m, mo
 			}
 		}
 		if c != nil && (best == nil || c.Index < best.Index) {
@@ -433,7 +457,30 @@ func (x *coverIndex) find(r *Rule, ok func(*Rule) bool) *Rule {
 
 // Sort orders rules canonically (§4.5), keeping the order of rules that
 // compare equal.
-func Sort(rules []*Rule) { slices.SortStableFunc(rules, Compare) }
+func Sort(rules []*Rule) { sortStable(rules, Compare) }
+
+// sortStable sorts rules by cmp, keeping the order of rules that compare
+// equal: a stable sort in O(n log n) comparisons, where
+// slices.SortStableFunc makes O(n log² n) moves.
+func sortStable(rules []*Rule, cmp func(a, b *Rule) int) {
+	type item struct {
+		r   *Rule
+		pos int
+	}
+	items := make([]item, len(rules))
+	for i, r := range rules {
+		items[i] = item{r, i}
+	}
+	slices.SortFunc(items, func(a, b item) int {
+		if c := cmp(a.r, b.r); c != 0 {
+			return c
+		}
+		return a.pos - b.pos
+	})
+	for i, it := range items {
+		rules[i] = it.r
+	}
+}
 
 // Compare orders two rules canonically (§4.5): resolve, outbound, inbound;
 // tcp before udp; hosts ("*", IPv4, IPv6, localhost, interfaces, names by

@@ -24,7 +24,13 @@ type Policy struct {
 // rule compiles; the diagnostics are the conflicts between rules (CS101
 // mapping-conflict), which make the policy unusable as written.
 func Compile(ps ...*ast.Policy) (*Policy, []diag.Diagnostic) {
-	p := &Policy{}
+	n := 0
+	for _, ap := range ps {
+		if ap != nil {
+			n += len(ap.Rules)
+		}
+	}
+	p := &Policy{Rules: make([]*Rule, 0, n), Resolves: make([]*Rule, 0, n)}
 	for _, ap := range ps {
 		if ap == nil {
 			continue
@@ -37,7 +43,8 @@ func Compile(ps ...*ast.Policy) (*Policy, []diag.Diagnostic) {
 			case r.Kind == ast.Resolve:
 				p.Resolves = append(p.Resolves, r)
 			case r.Kind == ast.Outbound && r.Host.Kind.IsName():
-				p.Resolves = append(p.Resolves, r.ImpliedResolve())
+				r.implied = r.ImpliedResolve()
+				p.Resolves = append(p.Resolves, r.implied)
 			}
 		}
 	}
@@ -47,8 +54,10 @@ func Compile(ps ...*ast.Policy) (*Policy, []diag.Diagnostic) {
 // CompileRule gives one parsed rule its meaning. The rule's Index is its
 // index in its ast.Policy; Compile renumbers it.
 func CompileRule(ar *ast.Rule) *Rule {
-	r := &Rule{Kind: ar.Kind(), Protocol: ar.Protocol(), Families: FamiliesOf(ar.FamilyValue()),
-		Index: ar.Index, Source: ar, Sources: []*ast.Rule{ar}}
+	b := &ruleBlock{sources: [1]*ast.Rule{ar}}
+	r := &b.rule
+	*r = Rule{Kind: ar.Kind(), Protocol: ar.Protocol(), Families: FamiliesOf(ar.FamilyValue()),
+		Index: ar.Index, Source: ar, Sources: b.sources[:]}
 	outbound := r.Kind == ast.Outbound
 	if ar.Ellipsis != nil {
 		r.Host = Host{Kind: AnyHost}
@@ -88,17 +97,28 @@ func CompileRule(ar *ast.Rule) *Rule {
 		if pl.Any {
 			r.Ports = AllPorts(outbound)
 		} else {
-			rs := make([]PortRange, len(pl.Items))
+			rs := b.ports[:]
+			if len(pl.Items) > 1 {
+				rs = make([]PortRange, len(pl.Items))
+			}
 			for i, it := range pl.Items {
 				rs[i] = PortRange{uint16(it.Lo), uint16(it.Hi)}
 			}
-			r.Ports = Ports(rs...)
+			r.Ports = normalizePorts(rs)
 		}
 	}
 	if pm := ar.PortMap; pm != nil && pm.Item != nil && len(r.Ports) == 1 {
 		r.PortMap = PortMapping{From: r.Ports[0], To: PortRange{uint16(pm.Item.Lo), uint16(pm.Item.Hi)}}
 	}
 	return r
+}
+
+// ruleBlock is a compiled rule with its source and, when it has one port
+// range, its ports: what CompileRule allocates at once.
+type ruleBlock struct {
+	rule    Rule
+	sources [1]*ast.Rule
+	ports   [1]PortRange
 }
 
 // Rule returns the rule at index i, or nil.

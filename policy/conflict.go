@@ -1,9 +1,12 @@
 package policy
 
 import (
+	"bytes"
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
@@ -64,8 +67,14 @@ type nameMaps map[string][]netip.Addr
 // implied by outbound rules "name->ip").
 func hostMaps(resolves []*Rule) nameMaps {
 	m := nameMaps{}
+	type mapping struct {
+		name string
+		to   netip.Addr
+	}
+	seen := map[mapping]bool{} // a name may have many mappings
 	for _, r := range resolves {
-		if a := r.HostMap; a.IsValid() && !slices.Contains(m[r.Host.Name], a) {
+		if a := r.HostMap; a.IsValid() && !seen[mapping{r.Host.Name, a}] {
+			seen[mapping{r.Host.Name, a}] = true
 			m[r.Host.Name] = append(m[r.Host.Name], a)
 		}
 	}
@@ -171,30 +180,28 @@ type sweepItem struct {
 // it is fixed, the next conflict of a rule shows).
 func portMapConflicts(rules []*Rule, hostSide bool, maps nameMaps) []diag.Diagnostic {
 	items := make([]sweepItem, 0, len(rules))
-	groups := map[string][]sweepItem{}
+	keyed := make([]keyedItem, 0, len(rules)) // each item under each of its keys
 	type same struct {
 		pm   PortMapping
 		host Host
 		fams Families
 		to   netip.Addr
 	}
-	seenSame := map[same]bool{}
+	seenSame := newFirstSeen(len(rules), func(r *Rule) same { return same{r.PortMap, r.Host, r.Families, r.HostMap} })
 	for _, r := range rules {
-		k := same{r.PortMap, r.Host, r.Families, r.HostMap}
-		if seenSame[k] {
+		if _, seen := seenSame.add(r); seen {
 			continue // conflicts as the first such rule does
 		}
-		seenSame[k] = true
 		rg := r.PortMap.From
 		if hostSide {
 			rg = r.PortMap.To
 		}
 		keys, broad := overlapKeys(r, maps)
 		it := sweepItem{r: r, lo: rg.Lo, hi: rg.Hi, broad: broad}
-		items = append(items, it)
 		for _, k := range keys {
-			groups[k] = append(groups[k], it)
+			keyed = append(keyed, keyedItem{k, int32(len(items))})
 		}
+		items = append(items, it)
 	}
 	seen := map[[2]int]bool{}
 	involved := map[*Rule]int{} // conflicts reported with each rule
@@ -221,19 +228,27 @@ func portMapConflicts(rules []*Rule, hostSide bool, maps nameMaps) []diag.Diagno
 		}
 		return involved[b] >= maxConflicts
 	}
-	// Rules of one exact host key: all pairs whose ranges overlap.
-	keys := make([]string, 0, len(groups))
-	for k := range groups {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if g := groups[k]; len(g) > 1 {
-			for i := range g {
-				g[i].broad = true
+	// Rules of one exact host key: all pairs whose ranges overlap, key by
+	// key in order of kind, then name or address as text.
+	slices.SortFunc(keyed, func(a, b keyedItem) int {
+		return cmp.Or(compareKeys(a.k, b.k), cmp.Compare(a.item, b.item))
+	})
+	var g []sweepItem
+	for lo := 0; lo < len(keyed); {
+		hi := lo + 1
+		for hi < len(keyed) && keyed[hi].k == keyed[lo].k {
+			hi++
+		}
+		if hi-lo > 1 {
+			g = g[:0]
+			for _, ki := range keyed[lo:hi] {
+				it := items[ki.item]
+				it.broad = true
+				g = append(g, it)
 			}
 			sweep(g, check)
 		}
+		lo = hi
 	}
 	// Broad hosts ("*", wildcards, networks) against everything.
 	sweep(items, check)
@@ -300,34 +315,57 @@ func (a *activeItems) prune(lo uint16) {
 	a.items = out
 }
 
+// overlapKey is an exact key under which two rules may overlap: a name,
+// an address, an interface, or loopback (inbound).
+type overlapKey struct {
+	kind byte // 'n'ame, 'a'ddress, 'i'nterface, 'l'oopback
+	name string
+	addr netip.Addr
+}
+
+// keyedItem is an item of a sweep under one of its overlap keys.
+type keyedItem struct {
+	k    overlapKey
+	item int32
+}
+
+// compareKeys orders overlap keys by kind, then name, or address as text.
+func compareKeys(a, b overlapKey) int {
+	if c := cmp.Compare(a.kind, b.kind); c != 0 || a.kind != 'a' {
+		return cmp.Or(c, strings.Compare(a.name, b.name))
+	}
+	var ab, bb [64]byte
+	return bytes.Compare(a.addr.AppendTo(ab[:0]), b.addr.AppendTo(bb[:0]))
+}
+
 // overlapKeys returns the exact keys under which two rules may overlap, or
 // broad when the rule's host overlaps many others.
-func overlapKeys(r *Rule, maps nameMaps) (keys []string, broad bool) {
+func overlapKeys(r *Rule, maps nameMaps) (keys []overlapKey, broad bool) {
 	h := r.Host
 	switch h.Kind {
 	case NameHost:
-		keys = append(keys, "n:"+h.Name)
+		keys = append(keys, overlapKey{kind: 'n', name: h.Name})
 		if r.HostMap.IsValid() && !slices.Contains(maps[h.Name], r.HostMap) {
-			keys = append(keys, "a:"+r.HostMap.String())
+			keys = append(keys, overlapKey{kind: 'a', addr: r.HostMap})
 		}
 		for _, a := range maps[h.Name] {
-			keys = append(keys, "a:"+a.String())
+			keys = append(keys, overlapKey{kind: 'a', addr: a})
 		}
 		return keys, false
 	case InterfaceHost:
-		return []string{"i:" + h.Name}, false
+		return []overlapKey{{kind: 'i', name: h.Name}}, false
 	case AddressHost:
 		if !h.Prefix.IsSingleIP() {
 			return nil, true
 		}
-		keys = append(keys, "a:"+h.Prefix.Addr().String())
+		keys = append(keys, overlapKey{kind: 'a', addr: h.Prefix.Addr()})
 		if r.Kind == ast.Inbound && IsLoopback(h.Prefix.Addr()) {
-			keys = append(keys, "l")
+			keys = append(keys, overlapKey{kind: 'l'})
 		}
 		return keys, false
 	case LocalhostHost:
 		if r.Kind == ast.Inbound {
-			return []string{"l"}, false
+			return []overlapKey{{kind: 'l'}}, false
 		}
 	}
 	return nil, true

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"cmp"
+	"hash/maphash"
 	"net/netip"
 	"slices"
 	"strings"
@@ -102,54 +104,51 @@ func addBits(bits map[bool][]int, h Host) {
 
 // Index holds rules by kind, protocol and host, and within a host by port
 // range, so that the rules related to a rule are found without comparing
-// every pair: it is how a pass over many rules stays near linear.
+// every pair: it is how a pass over many rules stays near linear. Hosts
+// are found by the hash of their key (group.go): the index holds some 16
+// bytes per port range and no map.
 type Index struct {
-	byHost map[hostKey]*indexBucket
-	bits   map[bool][]int
-}
-
-// indexBucket holds the rules of one host: each port range of a rule as an
-// entry, the narrow ones sorted by their lowest port, and the rules with a
-// wide range (or none: resolve rules) apart.
-type indexBucket struct {
+	rules []*Rule
+	seed  maphash.Seed
+	bits  map[bool][]int
+	// narrow holds each port range narrower than wideRange of every rule,
+	// sorted by the hash of its host, then lowest port; wide the rules with
+	// a wide range, or none (resolve rules), sorted by hash, then position.
 	narrow []indexEntry
-	wide   []int
+	wide   []hashed
 }
 
 type indexEntry struct {
+	hash   uint64
 	lo, hi uint16
-	pos    int
+	pos    int32
 }
 
 // wideRange is the number of ports from which a range is looked at by
-// every query of its bucket; a narrower one only by queries near it.
+// every query of its host; a narrower one only by queries near it.
 const wideRange = 1024
 
 // NewIndex indexes rules; the index's answers are positions in rules.
 func NewIndex(rules []*Rule) *Index {
-	x := &Index{byHost: map[hostKey]*indexBucket{}, bits: map[bool][]int{}}
+	x := &Index{rules: rules, seed: maphash.MakeSeed(), bits: map[bool][]int{}}
 	for pos, r := range rules {
-		k := hostKey{kind: r.Kind, proto: r.Protocol, host: r.Host}
-		b := x.byHost[k]
-		if b == nil {
-			b = &indexBucket{}
-			x.byHost[k] = b
-		}
+		h := maphash.Comparable(x.seed, hostOf(r, r.Host))
 		addBits(x.bits, r.Host)
 		if len(r.Ports) == 0 {
-			b.wide = append(b.wide, pos)
+			x.wide = append(x.wide, hashed{h, int32(pos)})
 		}
 		for _, pr := range r.Ports {
 			if pr.Len() >= wideRange {
-				b.wide = append(b.wide, pos)
+				x.wide = append(x.wide, hashed{h, int32(pos)})
 				continue
 			}
-			b.narrow = append(b.narrow, indexEntry{pr.Lo, pr.Hi, pos})
+			x.narrow = append(x.narrow, indexEntry{h, pr.Lo, pr.Hi, int32(pos)})
 		}
 	}
-	for _, b := range x.byHost {
-		slices.SortFunc(b.narrow, func(p, q indexEntry) int { return int(p.lo) - int(q.lo) })
-	}
+	sortHashed(x.wide)
+	slices.SortFunc(x.narrow, func(p, q indexEntry) int {
+		return cmp.Or(cmp.Compare(p.hash, q.hash), cmp.Compare(p.lo, q.lo), cmp.Compare(p.pos, q.pos))
+	})
 	return x
 }
 
@@ -162,14 +161,23 @@ func NewIndex(rules []*Rule) *Index {
 func (x *Index) Covering(r *Rule, ports PortSet) []int {
 	var out []int
 	coveringHosts(r, x.bits, func(h Host) {
-		b := x.byHost[hostKey{kind: r.Kind, proto: r.Protocol, host: h}]
-		if b == nil {
-			return
+		key := hostOf(r, h)
+		hash := maphash.Comparable(x.seed, key)
+		add := func(pos int32) {
+			if c := x.rules[pos]; hostOf(c, c.Host) == key {
+				out = append(out, int(pos))
+			}
 		}
-		out = append(out, b.wide...)
+		lo, hi := hashRun(x.wide, hash)
+		for _, w := range x.wide[lo:hi] {
+			add(w.pos)
+		}
+		// The narrow entries of the host: [start, end).
+		start, end := run(x.narrow, hash, func(e indexEntry) uint64 { return e.hash })
+		narrow := x.narrow[start:end]
 		if len(ports) == 0 {
-			for _, e := range b.narrow {
-				out = append(out, e.pos)
+			for _, e := range narrow {
+				add(e.pos)
 			}
 			return
 		}
@@ -177,10 +185,10 @@ func (x *Index) Covering(r *Rule, ports PortSet) []int {
 			// Narrow entries meeting [q.Lo, q.Hi] start within wideRange
 			// ports below q.Lo, or inside it.
 			from := max(int(q.Lo)-wideRange+1, 0)
-			i, _ := slices.BinarySearchFunc(b.narrow, from, func(e indexEntry, t int) int { return int(e.lo) - t })
-			for ; i < len(b.narrow) && b.narrow[i].lo <= q.Hi; i++ {
-				if b.narrow[i].hi >= q.Lo {
-					out = append(out, b.narrow[i].pos)
+			i, _ := slices.BinarySearchFunc(narrow, from, func(e indexEntry, t int) int { return int(e.lo) - t })
+			for ; i < len(narrow) && narrow[i].lo <= q.Hi; i++ {
+				if narrow[i].hi >= q.Lo {
+					add(narrow[i].pos)
 				}
 			}
 		}

@@ -39,7 +39,11 @@ func Ports(ranges ...PortRange) PortSet {
 	if len(ranges) == 0 {
 		return nil
 	}
-	rs := slices.Clone(ranges)
+	return normalizePorts(slices.Clone(ranges))
+}
+
+// normalizePorts is Ports, sorting and merging the ranges of rs in place.
+func normalizePorts(rs []PortRange) PortSet {
 	for i, r := range rs {
 		if r.Lo > r.Hi {
 			rs[i] = PortRange{r.Hi, r.Lo}

@@ -55,6 +55,8 @@ type Rule struct {
 	Sources []*ast.Rule
 	// ImpliedBy is, for an implied resolve rule, the outbound rule implying it.
 	ImpliedBy *Rule
+	// implied is the implied resolve Compile made (ImpliedResolve).
+	implied *Rule
 }
 
 // IsImplied reports whether the rule is a resolve rule implied by an
@@ -83,13 +85,24 @@ func (r *Rule) Text() string {
 
 // ImpliedResolve returns the resolve rule an outbound rule to a name or
 // wildcard implies: the same pattern, family and host mapping (§3.4). It is
-// nil for other rules.
+// nil for other rules. The rules of a compiled policy return the one rule
+// in the policy's Resolves (a copy of a rule, or a rule changed since,
+// returns a new one); it must not be changed.
 func (r *Rule) ImpliedResolve() *Rule {
 	if r.Kind != ast.Outbound || !r.Host.Kind.IsName() {
 		return nil
 	}
+	if ir := r.implied; ir != nil && ir.ImpliedBy == r && ir.Host == r.Host && ir.HostMap == r.HostMap &&
+		ir.Families == r.Families && ir.Index == r.Index && ir.Source == r.Source && sameSlice(ir.Sources, r.Sources) {
+		return ir
+	}
 	return &Rule{Kind: ast.Resolve, Host: r.Host, HostMap: r.HostMap, Families: r.Families,
 		Index: r.Index, Source: r.Source, Sources: r.Sources, ImpliedBy: r}
+}
+
+// sameSlice reports whether a and b are the same slice (not only equal).
+func sameSlice[T any](a, b []T) bool {
+	return len(a) == len(b) && cap(a) == cap(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // ImpliedFamilies returns the families the rule's literals allow: the

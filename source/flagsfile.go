@@ -44,10 +44,13 @@ func (ff FlagsFile) Read() ([]*Input, error) {
 	file := originFile(ff.Name, ff.Content, ff.Stdin)
 	in := &Input{Name: ff.Name, Kind: FlagsInput, Files: []*diag.File{file}}
 	words, comments := scanFlagsFile(file)
-	// The flags and their word ranges are allocated together, for files
-	// of a hundred thousand flags.
+	// The flags, their word ranges and their locators are allocated
+	// together, for files of a hundred thousand flags: a word is in one
+	// flag, and a flag has a locator (a pointer to one, which an interface
+	// holds without allocating).
 	flags := make([]Flag, 0, len(words))
-	ranges := make([]diag.Range, 0, 2*len(words))
+	ranges := make([]diag.Range, 0, len(words))
+	locs := make([]diag.Mapped, 0, len(words))
 	in.Flags = make([]*Flag, 0, len(words))
 	ci := 0
 	lastFlagLine := -1
@@ -81,7 +84,8 @@ func (ff FlagsFile) Read() ([]*Input, error) {
 			}
 			in.Comments = append(in.Comments, c)
 		}
-		flags = append(flags, Flag{Text: text, Loc: segs, Range: file.Range(w.start, end), Words: wordRanges})
+		locs = append(locs, segs)
+		flags = append(flags, Flag{Text: text, Loc: &locs[len(locs)-1], Range: file.Range(w.start, end), Words: wordRanges})
 		in.Flags = append(in.Flags, &flags[len(flags)-1])
 		lastFlagLine = file.Pos(end).Line
 	}
@@ -100,7 +104,10 @@ func (ff FlagsFile) Read() ([]*Input, error) {
 // scanFlagsFile splits a flags file into words and comments.
 func scanFlagsFile(file *diag.File) ([]word, []*Comment) {
 	src := file.Content
-	words := make([]word, 0, strings.Count(src, "\n")+1)
+	words := make([]word, 0, file.LineCount())
+	// The segments of the words, in one array (words of one segment are
+	// all but those continued over lines).
+	segs := make([]diag.Segment, 0, file.LineCount())
 	var comments []*Comment
 	logical := 0
 	blank := false
@@ -136,6 +143,7 @@ func scanFlagsFile(file *diag.File) ([]word, []*Comment) {
 			i = end
 		default:
 			w := word{start: i, logical: logical}
+			first := len(segs)
 			var b strings.Builder
 			segStart := i
 			for i < len(src) {
@@ -146,7 +154,7 @@ func scanFlagsFile(file *diag.File) ([]word, []*Comment) {
 				if n := continuation(src, i); c == '\\' && n > 0 {
 					// A backslash-newline inside a word is removed.
 					if i > segStart {
-						w.segs = append(w.segs, diag.Segment{Text: b.Len(), File: file, Origin: segStart, Len: i - segStart})
+						segs = append(segs, diag.Segment{Text: b.Len(), File: file, Origin: segStart, Len: i - segStart})
 						b.WriteString(src[segStart:i])
 					}
 					i += n
@@ -156,11 +164,12 @@ func scanFlagsFile(file *diag.File) ([]word, []*Comment) {
 				i++
 			}
 			if i > segStart {
-				w.segs = append(w.segs, diag.Segment{Text: b.Len(), File: file, Origin: segStart, Len: i - segStart})
-				if len(w.segs) > 1 {
+				segs = append(segs, diag.Segment{Text: b.Len(), File: file, Origin: segStart, Len: i - segStart})
+				if len(segs)-first > 1 {
 					b.WriteString(src[segStart:i])
 				}
 			}
+			w.segs = segs[first:len(segs):len(segs)]
 			if len(w.segs) == 1 {
 				s := w.segs[0] // one piece: the word is its bytes, not a copy
 				w.text = src[s.Origin : s.Origin+s.Len]

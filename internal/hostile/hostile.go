@@ -38,6 +38,13 @@ func Inputs(size int) []Input {
 	add("label", "--allow-resolve="+strings.Repeat("a", size)+".com")
 	add("fullwidth-name", "--allow-resolve="+strings.Repeat("ｅｘ．", size/9))
 	add("ports", "--allow-outbound=tcp://example.com:"+list(size, func(i int) string { return fmt.Sprint(1 + i*7%65535) }))
+	add("port-lists", join(size, "\n", func(i int) string {
+		return "--allow-outbound=tcp://h.example.com:" + strings.Join(portsOf(i*40, 40), ",")
+	}))
+	add("long-port-lists", join(size, "\n", func(i int) string {
+		// 16 flags of ports of one digit, each 1/16 of the input.
+		return "--allow-outbound=tcp://h.example.com:" + list(size/16, func(j int) string { return fmt.Sprint(1 + (i+j)%9) })
+	}))
 	add("port-ranges", "--allow-inbound=tcp://*:"+list(size, func(i int) string { return fmt.Sprintf("%d-%d", 1+i%60000, 2+i%60000+i%7) }))
 	add("commas", "--allow-outbound=tcp://a:"+strings.Repeat(",", size))
 	add("one-line", join(size, " ", func(i int) string { return fmt.Sprintf("--allow-outbound=tcp://h%d.example.com:%d", i, 1+i%65535) }))
@@ -95,6 +102,15 @@ func join(size int, sep string, item func(int) string) string {
 
 // list is join with commas.
 func list(size int, item func(int) string) string { return join(size-64, ",", item) }
+
+// portsOf returns n distinct ports from the i-th on.
+func portsOf(i, n int) []string {
+	ports := make([]string, n)
+	for j := range ports {
+		ports[j] = fmt.Sprint(1 + (i+j)*7%65535)
+	}
+	return ports
+}
 
 // mixed is a flag of every kind, distinct for each i.
 func mixed(i int) string {

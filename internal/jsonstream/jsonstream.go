@@ -27,6 +27,7 @@ import (
 type Writer struct {
 	w          *bufio.Writer
 	buf        bytes.Buffer
+	enc        *json.Encoder // writes to buf, kept with its buffers
 	escapeHTML bool
 	count      []int // elements written in each open array or object
 	err        error
@@ -36,13 +37,32 @@ type Writer struct {
 // are escaped, as json.Marshal does and json.Encoder.SetEscapeHTML(false)
 // does not.
 func New(w io.Writer, escapeHTML bool) *Writer {
-	return &Writer{w: bufio.NewWriterSize(w, 64<<10), escapeHTML: escapeHTML}
+	s := &Writer{w: bufio.NewWriterSize(w, 64<<10), escapeHTML: escapeHTML}
+	s.enc = json.NewEncoder(&s.buf)
+	s.enc.SetEscapeHTML(escapeHTML)
+	return s
+}
+
+// indent returns the indentation of depth levels, two spaces each.
+func indent(depth int) string {
+	const spaces = "                                                                "
+	if 2*depth <= len(spaces) {
+		return spaces[:2*depth]
+	}
+	return strings.Repeat("  ", depth)
 }
 
 // Raw writes text as it is: punctuation, keys, line breaks.
 func (s *Writer) Raw(text string) {
 	if s.err == nil {
 		_, s.err = s.w.WriteString(text)
+	}
+}
+
+// RawBytes writes text as it is, as Raw does.
+func (s *Writer) RawBytes(text []byte) {
+	if s.err == nil {
+		_, s.err = s.w.Write(text)
 	}
 }
 
@@ -54,10 +74,8 @@ func (s *Writer) Value(depth int, v any) {
 		return
 	}
 	s.buf.Reset()
-	enc := json.NewEncoder(&s.buf)
-	enc.SetEscapeHTML(s.escapeHTML)
-	enc.SetIndent(strings.Repeat("  ", depth), "  ")
-	if s.err = enc.Encode(v); s.err != nil {
+	s.enc.SetIndent(indent(depth), "  ")
+	if s.err = s.enc.Encode(v); s.err != nil {
 		return
 	}
 	_, s.err = s.w.Write(bytes.TrimSuffix(s.buf.Bytes(), []byte("\n")))
@@ -87,7 +105,8 @@ func (s *Writer) Next(depth int) {
 		}
 		s.count[n]++
 	}
-	s.Raw("\n" + strings.Repeat("  ", depth+1))
+	s.Raw("\n")
+	s.Raw(indent(depth + 1))
 }
 
 // Close ends the innermost open array (']') or object ('}') at depth
@@ -96,7 +115,8 @@ func (s *Writer) Next(depth int) {
 func (s *Writer) Close(depth int, bracket byte) {
 	n := len(s.count) - 1
 	if n >= 0 && s.count[n] > 0 {
-		s.Raw("\n" + strings.Repeat("  ", depth))
+		s.Raw("\n")
+		s.Raw(indent(depth))
 	}
 	if n >= 0 {
 		s.count = s.count[:n]
