@@ -281,10 +281,10 @@ func (s *side) reference(q eval.Request) eval.Decision {
 }
 
 // refBudget is how many rules (and ports) the cache of reference keeps
-// for a policy: about four times its rules, so that the cache stays in
+// for a policy: about twice its rules, so that the cache stays in
 // proportion to the policy whatever the number of ports the examples are
 // on and of rules on each.
-func refBudget(p *policy.Policy) int { return 4*len(p.Rules) + 4096 }
+func refBudget(p *policy.Policy) int { return 2*len(p.Rules) + 4096 }
 
 // forgetRefRules empties the cache of reference but for the ports of many
 // rules (their hosts indexed) and those of a block of many rules, while
