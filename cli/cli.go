@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/mattn/go-isatty"
@@ -64,18 +63,8 @@ func usageErrorf(format string, args ...any) error {
 	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
 }
 
-// defaultMemoryLimit is the soft limit of the heap that Main sets unless
-// GOMEMLIMIT is set: past it the garbage collector works harder instead
-// of letting the heap grow to twice what is live, so that comparing two
-// policies of 100,000 rules (capspec diff, lint --within) stays under
-// 500 MB. It is a soft limit: a larger input still runs.
-const defaultMemoryLimit = 460 << 20
-
 // Main runs capspec with the process's arguments and streams.
 func Main() int {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(defaultMemoryLimit)
-	}
 	return Run(Env{
 		Args: os.Args, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Getenv: os.Getenv, IsTerminal: isTerminal,

@@ -2,13 +2,12 @@ package diff
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
-	"runtime"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/capspec/capspec/internal/heapwatch"
 	"github.com/capspec/capspec/policy"
 )
 
@@ -75,30 +74,10 @@ func benchChange(r *rand.Rand) string {
 	return strings.NewReplacer("//svc", "//"+tag+"svc", ".zone", "."+tag+"zone", "=host", "="+tag+"host", "//db", "//"+tag+"db").Replace(f)
 }
 
-// benchPair returns an old policy of n rules and a new one: the old one
-// with about 1% of its rules changed, added or removed, and shuffled (a
-// change under review), or, unrelated, another policy of n rules.
-func benchPair(b *testing.B, n int, related bool) (*policy.Policy, *policy.Policy) {
-	r := rand.New(rand.NewPCG(1, uint64(n)))
-	old := benchFlags(r, n)
-	var new []string
-	if related {
-		new = append(new, old...)
-		for range n / 100 {
-			switch r.IntN(3) {
-			case 0:
-				new[r.IntN(len(new))] = benchChange(r)
-			case 1:
-				new = append(new, benchChange(r))
-			default:
-				i := r.IntN(len(new))
-				new = append(new[:i], new[i+1:]...)
-			}
-		}
-		r.Shuffle(len(new), func(i, j int) { new[i], new[j] = new[j], new[i] })
-	} else {
-		new = benchFlags(rand.New(rand.NewPCG(2, uint64(n))), n)
-	}
+// benchPair returns an old policy of n rules and a new one (benchPairFlags),
+// compiled.
+func benchPair(b testing.TB, n int, related bool) (*policy.Policy, *policy.Policy) {
+	old, new := benchPairFlags(n, related)
 	a, okA := compileFlags(b, "old.flags", old)
 	c, okB := compileFlags(b, "new.flags", new)
 	if !okA || !okB {
@@ -107,10 +86,69 @@ func benchPair(b *testing.B, n int, related bool) (*policy.Policy, *policy.Polic
 	return a, c
 }
 
+// benchPairFlags writes an old policy of n rules and a new one: the old
+// one with about 1% of its rules changed, added or removed, and shuffled
+// (a change under review), or, unrelated, another policy of n rules.
+func benchPairFlags(n int, related bool) (old, new []string) {
+	r := rand.New(rand.NewPCG(1, uint64(n)))
+	old = benchFlags(r, n)
+	if !related {
+		return old, benchFlags(rand.New(rand.NewPCG(2, uint64(n))), n)
+	}
+	new = append(new, old...)
+	for range n / 100 {
+		switch r.IntN(3) {
+		case 0:
+			new[r.IntN(len(new))] = benchChange(r)
+		case 1:
+			new = append(new, benchChange(r))
+		default:
+			i := r.IntN(len(new))
+			new = append(new[:i], new[i+1:]...)
+		}
+	}
+	r.Shuffle(len(new), func(i, j int) { new[i], new[j] = new[j], new[i] })
+	return old, new
+}
+
 // BenchmarkCompare measures capspec diff's comparison of two compiled
-// policies: a change of about 1% of the rules (shuffled), and two
-// unrelated policies (every rule differs), at 10k and 100k rules.
+// policies into a Result (Compare): a change of about 1% of the rules
+// (shuffled), and two unrelated policies (every rule differs), at 10k and
+// 100k rules. peak-heap-MB includes the two policies (about half of it at
+// 100k rules) and the whole result.
 func BenchmarkCompare(b *testing.B) {
+	benchPairs(b, func(old, new *policy.Policy) int {
+		res, err := Compare(old, new)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return len(res.Added) + len(res.Removed) + len(res.Changed)
+	})
+}
+
+// BenchmarkStream measures what capspec diff pays to compare two policies
+// and write the text output as it goes (Stream into a text Writer, to
+// nowhere), on the pairs of BenchmarkCompare: no result is kept.
+func BenchmarkStream(b *testing.B) {
+	benchPairs(b, func(old, new *policy.Policy) int {
+		w, err := NewWriter(io.Discard, "text", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := Stream(old, new, w)
+		if err == nil {
+			err = w.Close(n)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		return n.Added + n.Removed + n.Changed
+	})
+}
+
+// benchPairs runs compare on the pairs of benchPair (related and
+// unrelated, of each of benchSizes), reporting the regions it returns.
+func benchPairs(b *testing.B, compare func(old, new *policy.Policy) int) {
 	for _, n := range benchSizes {
 		for _, related := range []bool{true, false} {
 			name := fmt.Sprintf("rules=%d/change", n)
@@ -122,20 +160,9 @@ func BenchmarkCompare(b *testing.B) {
 					b.Skip("long")
 				}
 				old, new := benchPair(b, n, related)
-				b.ReportAllocs()
-				stop := peakHeap(b)
-				b.ResetTimer()
-				cpu := cpuTime()
-				var res *Result
-				for b.Loop() {
-					var err error
-					if res, err = Compare(old, new); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
-				stop()
-				b.ReportMetric(float64(len(res.Added)+len(res.Removed)+len(res.Changed)), "regions")
+				regions := 0
+				heapwatch.Bench(b, func() { regions = compare(old, new) })
+				b.ReportMetric(float64(regions), "regions")
 			})
 		}
 	}
@@ -148,69 +175,18 @@ func BenchmarkExceeds(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
 			maxP, p := benchPair(b, n, true)
-			b.ReportAllocs()
-			stop := peakHeap(b)
-			b.ResetTimer()
-			cpu := cpuTime()
-			var xs []Excess
-			for b.Loop() {
-				var err error
-				if xs, err = NewMaximum(maxP, "max.flags").Exceeds(p); err != nil {
+			excesses := 0
+			heapwatch.Bench(b, func() {
+				xs, err := NewMaximum(maxP, "max.flags").Exceeds(p)
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-			b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
-			stop()
-			b.ReportMetric(float64(len(xs)), "excesses")
+				excesses = len(xs)
+			})
+			b.ReportMetric(float64(excesses), "excesses")
 		})
 	}
 }
 
 // benchSizes are the policy sizes of the benchmarks.
 var benchSizes = []int{10000, 100000}
-
-// cpuTime returns the CPU time the process has used (user and system):
-// on a machine other processes load, it says what a run costs better than
-// the time on the clock.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// peakHeap samples the heap in use every millisecond until the returned
-// function is called, which reports the highest sample as peak-heap-MB
-// (what the benchmark's policies, parsed before it starts, take included)
-// and the heap in use at the start as base-heap-MB.
-func peakHeap(b *testing.B) (stop func()) {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	base := m.HeapInuse
-	peak := base
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				var m runtime.MemStats
-				runtime.ReadMemStats(&m)
-				peak = max(peak, m.HeapInuse)
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
-		b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
-		b.ReportMetric(float64(base)/1e6, "base-heap-MB")
-	}
-}

@@ -241,11 +241,11 @@ func (c *comparer) mappingCandidates(m *policy.Rule, f policy.Families, record f
 			}
 			var ps []netip.Prefix
 			for _, s := range sides {
-				for _, r := range s.out[pi].addrs[fi].overlapping(x) {
-					if r.Host.Kind == policy.AddressHost && r.Ports.Overlaps(fromSet) && (!mapped || r.PortMap.IsMapped()) {
+				s.out[pi].addrs[fi].overlapping(x, fromSet, every(func(r *policy.Rule) {
+					if r.Host.Kind == policy.AddressHost && (!mapped || r.PortMap.IsMapped()) {
 						ps = append(ps, r.Host.Prefix)
 					}
-				}
+				}))
 			}
 			if c.nets == nil {
 				c.nets = map[netsKey][]netip.Addr{}
@@ -256,12 +256,13 @@ func (c *comparer) mappingCandidates(m *policy.Rule, f policy.Families, record f
 		}
 	}
 	var buf []*policy.Rule
+	collect := every(func(r *policy.Rule) { buf = append(buf, r) })
 	try := func(a netip.Addr, via string) {
 		buf = buf[:0]
 		for _, x := range sides {
-			buf = x.out[pi].addrs[fi].appendContaining(buf, netip.PrefixFrom(a, a.BitLen()))
+			x.out[pi].addrs[fi].containing(netip.PrefixFrom(a, a.BitLen()), fromSet, collect)
 			if via != "" {
-				x.out[pi].names.matching(via, func(r *policy.Rule) { buf = append(buf, r) })
+				x.out[pi].names.meeting(via, fromSet, collect)
 			}
 		}
 		emit(eval.Request{Op: op, Addr: a, Name: via}, nil, buf)
@@ -351,30 +352,21 @@ func starts(x netip.Prefix, nets []netip.Prefix) []netip.Addr {
 // both sides (protocol pi, family f, ports overlapping from) can match.
 func (c *comparer) viaNames(pi int, f policy.Families, from policy.PortRange) []string {
 	var ns []string
+	domains := map[string]bool{}
 	for _, x := range []*side{c.this, c.other} {
-		o := &x.out[pi].names
-		for name, rs := range o.exact {
-			if overlapsFrom(rs, f, from) {
-				ns = append(ns, name)
+		x.out[pi].names.all.meeting(policy.Ports(from), every(func(r *policy.Rule) {
+			switch {
+			case !r.Families.Has(f):
+			case r.Host.Kind != policy.WildcardHost:
+				ns = append(ns, r.Host.Name)
+			case !domains[r.Host.Name]:
+				domains[r.Host.Name] = true
+				ns = append(ns, c.belowNames(r.Host.Name)...)
 			}
-		}
-		for d, rs := range o.wild {
-			if overlapsFrom(rs, f, from) {
-				ns = append(ns, c.belowNames(d)...)
-			}
-		}
+		}))
 	}
 	slices.Sort(ns)
 	return slices.Compact(ns)
-}
-
-func overlapsFrom(rs []*policy.Rule, f policy.Families, from policy.PortRange) bool {
-	for _, r := range rs {
-		if r.Families.Has(f) && r.Ports.Overlaps(policy.Ports(from)) {
-			return true
-		}
-	}
-	return false
 }
 
 // belowNames returns names standing for the names below domain d: one
@@ -391,9 +383,10 @@ func (c *comparer) belowNames(d string) []string {
 }
 
 // ruleNames returns names standing for every name an outbound name rule
-// m matches: its own, or for a wildcard the names below its
-// domain that no rule names, that either side maps, or that a rule of
-// either side names (with the names below their wildcards).
+// m matches: its own, or for a wildcard the names below its domain that
+// no rule names, that either side maps, or that an outbound rule of
+// either side of m's protocol and ports names (with the names below their
+// wildcards); the names of other rules are decided like the first.
 func (c *comparer) ruleNames(m *policy.Rule) []string {
 	if m.Host.Kind != policy.WildcardHost {
 		return []string{m.Host.Name}
@@ -401,15 +394,12 @@ func (c *comparer) ruleNames(m *policy.Rule) []string {
 	d := m.Host.Name
 	ns := c.belowNames(d)
 	for _, x := range []*side{c.this, c.other} {
-		for _, r := range x.belowIndex()[d] {
-			if r.Kind != ast.Outbound {
-				continue
-			}
+		x.belowIndex()[belowKey{ast.Outbound, m.Protocol, d}].meeting(m.Ports, every(func(r *policy.Rule) {
 			ns = append(ns, r.Host.Name)
 			if r.Host.Kind == policy.WildcardHost {
 				ns = append(ns, c.belowNames(r.Host.Name)...)
 			}
-		}
+		}))
 	}
 	slices.Sort(ns)
 	return slices.Compact(ns)

@@ -32,6 +32,9 @@ type Region struct {
 	// families, that allow part of Flag: the region is Flag without them.
 	// Names the other policy maps are written with their mapping.
 	Except []*policy.Rule
+	// ExceptMore is true when Except lists only some of them: the first
+	// MaxExcept found (the region is still Flag without all of them).
+	ExceptMore bool
 	// Example is a request of the region: Flag's policy allows it in the
 	// families Family, the other policy in none of them (checked by the
 	// reference evaluator).
@@ -95,7 +98,7 @@ func (c *comparer) regions(r *policy.Rule, ps []piece) []Region {
 		flag.Families &= fams
 		narrow(flag, ports)
 		reg := Region{Rule: r, Flag: flag, Example: g[0].example, Family: exampleFamilies(g[0])}
-		reg.Except = c.excepts(flag)
+		reg.Except, reg.ExceptMore = c.excepts(flag)
 		out = append(out, c.simplify(reg)...)
 	}
 	return out
@@ -118,32 +121,41 @@ func narrow(r *policy.Rule, ports policy.PortSet) {
 	}
 }
 
+// MaxExcept is the most exceptions a region lists (Region.ExceptMore says
+// when it has more): so that the output of two policies whose rules all
+// overlap grows with the rules, not with their pairs.
+const MaxExcept = 1000
+
 // excepts returns the rules of the other side that allow some request of
 // flag (a rule of this side, read in this side's policy), narrowed to its
-// ports and families, merged and in canonical order.
-func (c *comparer) excepts(flag *policy.Rule) []*policy.Rule {
+// ports and families, merged and in canonical order: the first MaxExcept
+// the indexes find, and whether there are more.
+func (c *comparer) excepts(flag *policy.Rule) (out []*policy.Rule, more bool) {
 	if flag.Kind == ast.Resolve && (flag.Host.Kind == policy.NameHost || flag.Host.Kind == policy.LocalhostHost) {
-		return nil // the region is lookups of one name the other side denies in its families
+		return nil, false // the region is lookups of one name the other side denies in its families
 	}
-	var out []*policy.Rule
-	seen := map[*policy.Rule]bool{}
-	for _, o := range c.other.candidates(flag) {
-		if seen[o] {
-			continue
+	c.other.candidates(flag, func(o *policy.Rule) bool {
+		if !o.Families.Overlaps(flag.Families) {
+			return true
 		}
-		seen[o] = true
 		for _, e := range c.other.effective(at(o, flag)) {
-			if policy.Overlaps(e, flag) {
-				out = append(out, restrict(e, flag))
+			if !policy.Overlaps(e, flag) {
+				continue
 			}
+			if len(out) == MaxExcept {
+				more = true
+				return false
+			}
+			out = append(out, restrict(e, flag))
 		}
-	}
+		return true
+	})
 	if len(out) == 0 {
-		return nil
+		return nil, more
 	}
 	out = policy.MergeAll(out)
 	policy.Sort(out)
-	return slices.CompactFunc(out, func(a, b *policy.Rule) bool { return a.String() == b.String() })
+	return slices.CompactFunc(out, func(a, b *policy.Rule) bool { return a.String() == b.String() }), more
 }
 
 // restrict narrows e to the ports and families of flag where it can.
@@ -201,96 +213,91 @@ func at(e, flag *policy.Rule) *policy.Rule {
 	return n
 }
 
-// candidates returns rules of this side that may allow requests of flag,
-// a rule of the other side (found through the indexes; a superset).
-func (s *side) candidates(flag *policy.Rule) []*policy.Rule {
-	var out []*policy.Rule
-	add := func(r *policy.Rule) { out = append(out, r) }
-	nameRules := func(ns *names) {
+// candidates calls yield with rules of this side that may allow requests
+// of flag, a rule of the other side: a superset of those that do, found
+// through the indexes by host and ports, each once, until yield returns
+// false.
+func (s *side) candidates(flag *policy.Rule, yield func(*policy.Rule) bool) {
+	ps := flag.Ports // nil for a resolve rule: every rule of a host
+	nameRules := func(ns *names) bool {
 		h := flag.Host
 		switch h.Kind {
 		case policy.NameHost, policy.LocalhostHost:
-			ns.matching(h.Name, add)
+			return ns.meeting(h.Name, ps, yield)
 		case policy.WildcardHost:
-			ns.matching(h.Name, add) // "*", the domain itself and the wildcards above
-			for _, r := range ns.wild[h.Name] {
-				add(r)
-			}
-			for _, r := range s.belowIndex()[h.Name] {
-				if r.Kind == flag.Kind && r.Protocol == flag.Protocol {
-					add(r)
-				}
-			}
-		default:
-			for _, rs := range ns.exact {
-				out = append(out, rs...)
-			}
-			for _, rs := range ns.wild {
-				out = append(out, rs...)
-			}
-			out = append(out, ns.any...)
+			// "*", the domain itself and the wildcards above, the same
+			// wildcard, the names and wildcards below.
+			return ns.meeting(h.Name, ps, yield) && ns.wild[h.Name].meeting(ps, yield) &&
+				s.belowIndex()[belowKey{flag.Kind, flag.Protocol, h.Name}].meeting(ps, yield)
 		}
+		return ns.all.meeting(ps, yield)
 	}
 	switch flag.Kind {
 	case ast.Resolve:
 		nameRules(&s.res)
 	case ast.Outbound:
 		o := &s.out[protoIndex(flag.Protocol)]
-		if flag.Host.Kind != policy.AddressHost {
-			// A region of networks leaves out the connects via names that
-			// land in them (which names do is up to DNS): rules to names
-			// are listed for names and for "*" only.
-			nameRules(&o.names)
+		// A region of networks leaves out the connects via names that
+		// land in them (which names do is up to DNS): rules to names are
+		// listed for names and for "*" only.
+		if flag.Host.Kind != policy.AddressHost && !nameRules(&o.names) {
+			return
 		}
 		if flag.Host.Kind.IsName() {
 			// A region of a name leaves out what the other side allows by
 			// address, whatever the name: its networks are not listed.
-			break
+			return
 		}
-		for fi, f := range bothFamilies {
-			if !flag.Families.Has(f) {
+		for fi, fam := range bothFamilies {
+			if !flag.Families.Has(fam) {
 				continue
 			}
+			y := yield
+			if fi == 1 && flag.Families.Has(policy.IPv4) {
+				// A rule for both families is among the IPv4 rules too.
+				y = func(r *policy.Rule) bool { return r.Families.Has(policy.IPv4) || yield(r) }
+			}
 			ar := o.addrs[fi]
+			ok := true
 			if flag.Host.Kind == policy.AnyHost {
-				out = append(out, ar.all...)
+				ok = ar.all.meeting(ps, y)
 			} else {
-				out = append(out, ar.overlapping(flag.Host.Prefix)...)
+				ok = ar.overlapping(flag.Host.Prefix, ps, y)
+			}
+			if !ok {
+				return
 			}
 		}
 	case ast.Inbound:
 		in := &s.in[protoIndex(flag.Protocol)]
 		switch flag.Host.Kind {
 		case policy.AnyHost:
-			out = append(out, in.all...)
+			in.all.meeting(ps, yield)
 		case policy.AddressHost:
 			a := flag.Host.Prefix.Addr()
-			out = append(append(out, in.any.list()...), in.addr[a].list()...)
-			if policy.IsLoopback(a) {
-				out = append(out, in.localhost.list()...)
-			}
+			_ = in.any.meeting(ps, yield) && in.addr[a].meeting(ps, yield) &&
+				(!policy.IsLoopback(a) || in.localhost.meeting(ps, yield))
 		case policy.LocalhostHost:
-			out = append(append(out, in.any.list()...), in.localhost.list()...)
-			for a, g := range in.addr {
-				if policy.IsLoopback(a) {
-					out = append(out, g.list()...)
+			if !in.any.meeting(ps, yield) || !in.localhost.meeting(ps, yield) {
+				return
+			}
+			for _, a := range in.loopback {
+				if !in.addr[a].meeting(ps, yield) {
+					return
 				}
 			}
 		case policy.InterfaceHost:
-			out = append(append(out, in.any.list()...), in.iface[flag.Host.Name].list()...)
-			if Interfaces.IsLoopback(flag.Host.Name) {
-				out = append(out, in.localhost.list()...)
-			}
+			_ = in.any.meeting(ps, yield) && in.iface[flag.Host.Name].meeting(ps, yield) &&
+				(!Interfaces.IsLoopback(flag.Host.Name) || in.localhost.meeting(ps, yield))
 		}
 	}
-	return out
 }
 
 // simplify writes a region without exceptions where the policy model can
 // subtract them exactly (ports, families, networks): a few rules of their
 // own, each with its example. Otherwise the region stays as it is.
 func (c *comparer) simplify(reg Region) []Region {
-	if len(reg.Except) == 0 || !subtractable(reg.Flag) || reg.Flag.PortMap.IsMapped() {
+	if len(reg.Except) == 0 || reg.ExceptMore || !subtractable(reg.Flag) || reg.Flag.PortMap.IsMapped() {
 		return []Region{reg}
 	}
 	rest := []*policy.Rule{reg.Flag}

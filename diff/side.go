@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	syncatomic "sync/atomic" // renamed: the tests have a function atomic
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/eval"
@@ -35,56 +36,71 @@ type side struct {
 	mentioned  map[string]bool
 	lastLabels map[string]bool
 
+	kindOnce sync.Once
+	byKind   [3]*group // outbound and inbound rules, by kind
+
 	belowOnce sync.Once
-	below     map[string][]*policy.Rule // rules whose name or domain is strictly below a domain
+	below     map[belowKey]*group // rules whose name or domain is strictly below a domain
 
 	refMu       sync.Mutex
 	refRules    map[refKey]*refRules      // the rules of a kind, protocol and port (see reference)
+	refSize     int                       // the ports and rules refRules holds
 	portBuckets map[int][]*policy.Rule    // rules by 256-port block
 	resByName   map[string][]*policy.Rule // resolve rules by name or domain ("" for "*")
 }
 
 // names holds rules by the names they match.
 type names struct {
-	exact map[string][]*policy.Rule // exact names and localhost
-	wild  map[string][]*policy.Rule // wildcards by their domain
-	any   []*policy.Rule            // "*" (resolve rules only)
+	exact map[string]*group // exact names and localhost
+	wild  map[string]*group // wildcards by their domain
+	any   *group            // "*" (resolve rules only)
+	all   *group            // every rule
 }
 
 func newNames() names {
-	return names{exact: map[string][]*policy.Rule{}, wild: map[string][]*policy.Rule{}}
+	return names{exact: map[string]*group{}, wild: map[string]*group{}}
 }
 
 func (n *names) add(r *policy.Rule) {
+	n.all = n.all.add(r)
 	switch r.Host.Kind {
 	case policy.AnyHost:
-		n.any = append(n.any, r)
+		n.any = n.any.add(r)
 	case policy.WildcardHost:
-		n.wild[r.Host.Name] = append(n.wild[r.Host.Name], r)
+		n.wild[r.Host.Name] = n.wild[r.Host.Name].add(r)
 	default:
-		n.exact[r.Host.Name] = append(n.exact[r.Host.Name], r)
+		n.exact[r.Host.Name] = n.exact[r.Host.Name].add(r)
 	}
 }
 
 // matching calls f with every rule matching name: "*", the exact name,
 // and the wildcards above it.
 func (n *names) matching(name string, f func(*policy.Rule)) {
-	for _, r := range n.any {
-		f(r)
-	}
-	for _, r := range n.exact[name] {
-		f(r)
+	n.meeting(name, nil, every(f))
+}
+
+// meeting calls yield with every rule matching name whose ports meet ps
+// (all of them for nil ps), until yield returns false; it returns false
+// when stopped.
+func (n *names) meeting(name string, ps policy.PortSet, yield func(*policy.Rule) bool) bool {
+	if !n.any.meeting(ps, yield) || !n.exact[name].meeting(ps, yield) {
+		return false
 	}
 	for d := name; ; {
 		i := strings.IndexByte(d, '.')
 		if i < 0 {
-			break
+			return true
 		}
 		d = d[i+1:]
-		for _, r := range n.wild[d] {
-			f(r)
+		if !n.wild[d].meeting(ps, yield) {
+			return false
 		}
 	}
+}
+
+// every makes a callback that never stops of f.
+func every(f func(*policy.Rule)) func(*policy.Rule) bool {
+	return func(r *policy.Rule) bool { f(r); return true }
 }
 
 // outRules holds the outbound rules of one protocol.
@@ -95,7 +111,7 @@ type outRules struct {
 
 // inRules holds the inbound rules of one protocol by local side.
 type inRules struct {
-	all       []*policy.Rule
+	all       *group
 	any       *group
 	addr      map[netip.Addr]*group
 	localhost *group
@@ -104,12 +120,64 @@ type inRules struct {
 }
 
 // group is rules of one host, with per family the union of their ports
-// and their port boundaries, computed once. A nil group has no rule.
+// and their port boundaries, and an index of their ports, computed once
+// when first asked for (most groups, one per name, never are). A nil
+// group has no rule.
 type group struct {
 	rules []*policy.Rule
-	once  sync.Once
+	mu    sync.Mutex // held while ext or idx is built
+	ext   syncatomic.Pointer[groupPorts]
+	idx   syncatomic.Pointer[portIndex]
+}
+
+// lazy returns what p holds, building it with make (under g.mu) the first
+// time.
+func lazy[T any](g *group, p *syncatomic.Pointer[T], make func() *T) *T {
+	if x := p.Load(); x != nil {
+		return x
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if x := p.Load(); x != nil {
+		return x
+	}
+	x := make()
+	p.Store(x)
+	return x
+}
+
+// groupPorts are a group's ports and port boundaries per family.
+type groupPorts struct {
 	ports [2]policy.PortSet
 	cuts  [2][]int // the first port of each range and the one after its last, sorted
+}
+
+// smallGroup is how many rules a group looks through one by one rather
+// than through an index of their ports.
+const smallGroup = 8
+
+// meeting calls yield with every rule of the group whose ports meet ps
+// (every rule for nil ps), each once, until yield returns false; it
+// returns false when stopped.
+func (g *group) meeting(ps policy.PortSet, yield func(*policy.Rule) bool) bool {
+	switch {
+	case g == nil:
+	case ps == nil:
+		for _, r := range g.rules {
+			if !yield(r) {
+				return false
+			}
+		}
+	case len(g.rules) <= smallGroup:
+		for _, r := range g.rules {
+			if r.Ports.Overlaps(ps) && !yield(r) {
+				return false
+			}
+		}
+	default:
+		return lazy(g, &g.idx, func() *portIndex { return newPortIndex(g.rules) }).meeting(ps, yield)
+	}
+	return true
 }
 
 func (g *group) add(r *policy.Rule) *group {
@@ -120,8 +188,9 @@ func (g *group) add(r *policy.Rule) *group {
 	return g
 }
 
-func (g *group) build() {
-	g.once.Do(func() {
+func (g *group) build() *groupPorts {
+	return lazy(g, &g.ext, func() *groupPorts {
+		x := &groupPorts{}
 		for fi, f := range bothFamilies {
 			var rs []policy.PortRange
 			for _, r := range g.rules {
@@ -129,13 +198,14 @@ func (g *group) build() {
 					rs = append(rs, r.Ports...)
 				}
 			}
-			g.ports[fi] = policy.Ports(rs...)
+			x.ports[fi] = policy.Ports(rs...)
 			for _, pr := range rs {
-				g.cuts[fi] = append(g.cuts[fi], int(pr.Lo), int(pr.Hi)+1)
+				x.cuts[fi] = append(x.cuts[fi], int(pr.Lo), int(pr.Hi)+1)
 			}
-			slices.Sort(g.cuts[fi])
-			g.cuts[fi] = slices.Compact(g.cuts[fi])
+			slices.Sort(x.cuts[fi])
+			x.cuts[fi] = slices.Compact(x.cuts[fi])
 		}
+		return x
 	})
 }
 
@@ -152,8 +222,7 @@ func (g *group) portsIn(f policy.Families) policy.PortSet {
 	if g == nil {
 		return nil
 	}
-	g.build()
-	return g.ports[famIndex(f)]
+	return g.build().ports[famIndex(f)]
 }
 
 // cutsIn returns the port boundaries of the group's rules of family f
@@ -162,8 +231,7 @@ func (g *group) cutsIn(f policy.Families, lo, hi int) []int {
 	if g == nil {
 		return nil
 	}
-	g.build()
-	cs := g.cuts[famIndex(f)]
+	cs := g.build().cuts[famIndex(f)]
 	i, _ := slices.BinarySearch(cs, lo)
 	j, _ := slices.BinarySearch(cs, hi+1)
 	return cs[i:j]
@@ -173,11 +241,11 @@ func (g *group) cutsIn(f policy.Families, lo, hi int) []int {
 // an address, that allow one family.
 type addrRules struct {
 	fam      policy.Families
-	any      []*policy.Rule
-	byPrefix map[netip.Prefix][]*policy.Rule
+	any      *group
+	byPrefix map[netip.Prefix]*group
 	bits     []int          // prefix lengths present, ascending
 	sorted   []*policy.Rule // address rules by first address
-	all      []*policy.Rule // every rule, "*" included
+	all      *group         // every rule, "*" included
 
 	fullOnce sync.Once
 	full     []span // what the rules leave of the whole family, per run of ports
@@ -207,7 +275,7 @@ func newSide(p *policy.Policy) *side {
 	for i := range s.out {
 		s.out[i].names = newNames()
 		for fi, f := range bothFamilies {
-			s.out[i].addrs[fi] = &addrRules{fam: f, byPrefix: map[netip.Prefix][]*policy.Rule{}}
+			s.out[i].addrs[fi] = &addrRules{fam: f, byPrefix: map[netip.Prefix]*group{}}
 		}
 		s.in[i] = inRules{addr: map[netip.Addr]*group{}, iface: map[string]*group{}}
 	}
@@ -248,7 +316,7 @@ func newSide(p *policy.Policy) *side {
 			}
 		case ast.Inbound:
 			in := &s.in[pi]
-			in.all = append(in.all, r)
+			in.all = in.all.add(r)
 			switch r.Host.Kind {
 			case policy.AnyHost:
 				in.any = in.any.add(r)
@@ -277,18 +345,18 @@ func newSide(p *policy.Policy) *side {
 }
 
 func (a *addrRules) add(r *policy.Rule) {
-	a.all = append(a.all, r)
+	a.all = a.all.add(r)
 	if r.Host.Kind == policy.AnyHost {
-		a.any = append(a.any, r)
+		a.any = a.any.add(r)
 		return
 	}
 	p := r.Host.Prefix
-	if len(a.byPrefix[p]) == 0 {
+	if a.byPrefix[p] == nil {
 		if i, found := slices.BinarySearch(a.bits, p.Bits()); !found {
 			a.bits = slices.Insert(a.bits, i, p.Bits())
 		}
 	}
-	a.byPrefix[p] = append(a.byPrefix[p], r)
+	a.byPrefix[p] = a.byPrefix[p].add(r)
 	a.sorted = append(a.sorted, r)
 }
 
@@ -298,39 +366,44 @@ func (a *addrRules) finish() {
 	})
 }
 
-// containing returns the rules whose network holds every address of x:
-// "*" and the networks at or above x.
-func (a *addrRules) containing(x netip.Prefix) []*policy.Rule {
-	return a.appendContaining(nil, x)
-}
-
-// appendContaining appends the rules containing x to dst.
-func (a *addrRules) appendContaining(dst []*policy.Rule, x netip.Prefix) []*policy.Rule {
-	dst = append(dst, a.any...)
+// containing calls yield with the rules whose network holds every
+// address of x ("*" and the networks at or above x) and whose ports meet
+// ps (every one for nil ps), until yield returns false; it returns false
+// when stopped.
+func (a *addrRules) containing(x netip.Prefix, ps policy.PortSet, yield func(*policy.Rule) bool) bool {
+	if !a.any.meeting(ps, yield) {
+		return false
+	}
 	for _, b := range a.bits {
 		if b > x.Bits() {
 			break
 		}
 		p, _ := x.Addr().Prefix(b)
-		dst = append(dst, a.byPrefix[p]...)
+		if !a.byPrefix[p].meeting(ps, yield) {
+			return false
+		}
 	}
-	return dst
+	return true
 }
 
-// overlapping returns the rules whose network shares an address with x.
-func (a *addrRules) overlapping(x netip.Prefix) []*policy.Rule {
+// overlapping calls yield with the rules whose network shares an address
+// with x and whose ports meet ps (every one for nil ps), until yield
+// returns false; it returns false when stopped.
+func (a *addrRules) overlapping(x netip.Prefix, ps policy.PortSet, yield func(*policy.Rule) bool) bool {
 	if x.Bits() == 0 {
-		return a.all
+		return a.all.meeting(ps, yield)
 	}
-	out := a.containing(x)
+	if !a.containing(x, ps, yield) {
+		return false
+	}
 	first, last := x.Addr(), lastAddr(x)
 	i, _ := slices.BinarySearchFunc(a.sorted, first, func(r *policy.Rule, t netip.Addr) int { return r.Host.Prefix.Addr().Compare(t) })
 	for ; i < len(a.sorted) && a.sorted[i].Host.Prefix.Addr().Compare(last) <= 0; i++ {
-		if r := a.sorted[i]; r.Host.Prefix.Bits() > x.Bits() {
-			out = append(out, r)
+		if r := a.sorted[i]; r.Host.Prefix.Bits() > x.Bits() && (ps == nil || r.Ports.Overlaps(ps)) && !yield(r) {
+			return false
 		}
 	}
-	return out
+	return true
 }
 
 // unspecified are the networks no connect or send may reach, whatever the
@@ -341,8 +414,8 @@ var unspecified = []netip.Prefix{policy.Unspecified4, policy.Unspecified6}
 // the whole family (computed once).
 func (a *addrRules) fullSpans() []span {
 	a.fullOnce.Do(func() {
-		rects := make([]rect, 0, len(a.all))
-		for _, r := range a.all {
+		rects := make([]rect, 0, len(a.all.list()))
+		for _, r := range a.all.list() {
 			rects = append(rects, ruleRect(r, a.fam))
 		}
 		a.full = sweep(wholeFamily(a.fam), rects, policy.PortSpan(0, policy.MaxPort), unspecified, 2)
@@ -379,12 +452,8 @@ func (a *addrRules) uncovered(x netip.Prefix, ps policy.PortSet, extra []rect) [
 	if x.Bits() == 0 && len(extra) == 1 && extra[0].prefix.IsSingleIP() {
 		return a.uncoveredBut(ps, extra[0])
 	}
-	rs := a.overlapping(x)
-	rects := make([]rect, 0, len(rs)+len(extra))
-	for _, r := range rs {
-		rects = append(rects, ruleRect(r, a.fam))
-	}
-	rects = append(rects, extra...)
+	rects := slices.Clone(extra)
+	a.overlapping(x, ps, every(func(r *policy.Rule) { rects = append(rects, ruleRect(r, a.fam)) }))
 	return sweep(x, rects, ps, unspecified, 1)
 }
 
@@ -463,11 +532,20 @@ func (s *side) reach(name string, f policy.Families) netip.Prefix {
 	return wholeFamily(f)
 }
 
+// belowKey names the rules of a kind and protocol whose name or wildcard
+// domain is strictly below a domain.
+type belowKey struct {
+	kind   ast.Kind
+	proto  ast.Protocol
+	domain string
+}
+
 // belowIndex returns the rules whose name or wildcard domain is strictly
-// below each domain (built once, for the lists of exceptions).
-func (s *side) belowIndex() map[string][]*policy.Rule {
+// below each domain, by kind and protocol (built once, for the lists of
+// exceptions).
+func (s *side) belowIndex() map[belowKey]*group {
 	s.belowOnce.Do(func() {
-		s.below = map[string][]*policy.Rule{}
+		s.below = map[belowKey]*group{}
 		add := func(r *policy.Rule) {
 			if !r.Host.Kind.IsName() {
 				return
@@ -478,7 +556,8 @@ func (s *side) belowIndex() map[string][]*policy.Rule {
 					break
 				}
 				d = d[i+1:]
-				s.below[d] = append(s.below[d], r)
+				k := belowKey{r.Kind, r.Protocol, d}
+				s.below[k] = s.below[k].add(r)
 			}
 		}
 		for _, r := range s.p.Rules {

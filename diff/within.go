@@ -3,6 +3,7 @@ package diff
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/capspec/capspec/ast"
@@ -70,7 +71,7 @@ func (m *Maximum) Exceeds(p *policy.Policy) ([]Excess, error) {
 			continue
 		}
 		x.Example, x.Family = ps[0].example, exampleFamilies(ps[0])
-		checks = append(checks, regionCheck(Region{Flag: r, Example: x.Example, Family: x.Family}, this, m.side))
+		checks = append(checks, regionCheck(&Region{Flag: r, Example: x.Example, Family: x.Family}, this, m.side))
 		out = append(out, x)
 	}
 	if err := runChecks(checks); err != nil {
@@ -124,19 +125,16 @@ func (s *side) near(r *policy.Rule, q eval.Request) []*policy.Rule {
 			out = append(out, x)
 		}
 	}
+	more := func(x *policy.Rule) bool { add(x); return len(out) < maxNear }
 	byName := func(ns *names, n string) {
 		if n == "" {
 			return
 		}
-		ns.matching(n, add)
-		for _, x := range ns.wild[n] {
-			add(x)
-		}
+		ns.meeting(n, nil, more)
+		ns.wild[n].meeting(nil, more)
 		for d := n; strings.Contains(d, "."); {
 			d = d[strings.IndexByte(d, '.')+1:]
-			for _, x := range ns.exact[d] {
-				add(x)
-			}
+			ns.exact[d].meeting(nil, more)
 		}
 	}
 	switch q.Op.Kind() {
@@ -147,9 +145,7 @@ func (s *side) near(r *policy.Rule, q eval.Request) []*policy.Rule {
 		for pi := range s.out {
 			byName(&s.out[pi].names, q.Name)
 			if q.Addr.IsValid() {
-				for _, x := range s.out[pi].addrs[fi].containing(netip.PrefixFrom(q.Addr, q.Addr.BitLen())) {
-					add(x)
-				}
+				s.out[pi].addrs[fi].containing(netip.PrefixFrom(q.Addr, q.Addr.BitLen()), nil, more)
 			}
 		}
 	default:
@@ -162,23 +158,48 @@ func (s *side) near(r *policy.Rule, q eval.Request) []*policy.Rule {
 			}
 		}
 	}
-	for _, x := range s.candidates(r) {
+	s.candidates(r, func(x *policy.Rule) bool {
 		if x.Kind != ast.Outbound || x.Host.Kind.IsName() == r.Host.Kind.IsName() {
 			add(x) // not every network for a name, nor every name for a network
 		}
-	}
+		return len(out) < maxNear
+	})
 	if len(out) == 0 {
-		rules := s.p.Rules
 		if q.Op == eval.Lookup {
-			rules = s.p.Resolves
-		}
-		for _, x := range rules {
-			if x.Kind == q.Op.Kind() && (x.Kind == ast.Resolve || x.Ports.Contains(q.Port)) {
+			for _, x := range s.p.Resolves[:min(len(s.p.Resolves), maxNear)] {
 				add(x)
 			}
+			return out
+		}
+		// The first rules of the kind on q's port: the maxNear of least
+		// index, kept in order as the index of ports finds them.
+		var first []*policy.Rule
+		s.kindRules(q.Op.Kind()).meeting(policy.Port(q.Port), every(func(x *policy.Rule) {
+			if len(first) == maxNear && first[maxNear-1].Index < x.Index {
+				return
+			}
+			i, _ := slices.BinarySearchFunc(first, x.Index, func(e *policy.Rule, t int) int { return e.Index - t })
+			first = slices.Insert(first, i, x)
+			first = first[:min(len(first), maxNear)]
+		}))
+		for _, x := range first {
+			add(x)
 		}
 	}
 	return out
+}
+
+// kindRules returns the outbound or inbound rules of the side (built
+// once).
+func (s *side) kindRules(k ast.Kind) *group {
+	s.kindOnce.Do(func() {
+		for _, r := range s.p.Rules {
+			if r.Kind != ast.Resolve {
+				s.byKind[r.Kind] = s.byKind[r.Kind].add(r)
+			}
+		}
+	})
+	return s.byKind[k]
 }
 
 // Describe writes an excess for a diagnostic: the summary ("allows
