@@ -255,6 +255,22 @@ func (c *testClient) diagnostics(uri string, version int32) []Diagnostic {
 	return p.Diagnostics
 }
 
+// diagnosticsWhere waits for diagnostics of a version of a document that
+// ok accepts, passing over earlier publications of the same version (a
+// change of settings re-publishes every open document, and one published
+// before the change may still be on its way). It fails the test when none
+// comes in time; the publications passed over are in the log.
+func (c *testClient) diagnosticsWhere(uri string, version int32, ok func([]Diagnostic) bool) []Diagnostic {
+	c.tb.Helper()
+	for {
+		ds := c.diagnostics(uri, version)
+		if ok(ds) {
+			return ds
+		}
+		c.tb.Logf("passing over diagnostics of %s: %+v", uri, ds)
+	}
+}
+
 // initialize runs the handshake; encodings are the client's position
 // encodings (none: UTF-16 only).
 func (c *testClient) initialize(options any, encodings ...string) InitializeResult {
