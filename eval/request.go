@@ -176,37 +176,47 @@ func (q Request) Normalize() (Request, error) {
 // normalize puts a request in the form rules are in. It allocates only
 // when a name is not already canonical.
 func normalize(q *Request) error {
+	name, err := normalizeFields(q)
+	if err != nil || !name {
+		return err
+	}
+	n, err := NormalizeName(q.Name)
+	if err != nil {
+		return err
+	}
+	q.Name = n
+	return nil
+}
+
+// normalizeFields is normalize but for the DNS name: it checks the
+// request and puts all else in the form rules are in; name says that
+// q.Name is a DNS name still to normalize (NormalizeName), the last step
+// of normalize.
+func normalizeFields(q *Request) (name bool, err error) {
 	q.Addr = cleanAddr(q.Addr)
 	switch {
 	case q.Op < Lookup || q.Op > Bind:
-		return errors.New("unknown operation")
+		return false, errors.New("unknown operation")
 	case q.Op == Listen || q.Op == Bind:
 		if q.Local == LocalInterface {
 			if p := literal.Interface(q.Name); p != nil {
-				return p
+				return false, p
 			}
 		} else if q.Local == LocalAddr && !q.Addr.IsValid() {
-			return errors.New("missing local address")
+			return false, errors.New("missing local address")
 		}
-		return nil
+		return false, nil
 	case q.Op != Lookup && !q.Addr.IsValid() && q.Name == "":
-		return errors.New("missing host")
+		return false, errors.New("missing host")
 	case q.Op == Lookup && !q.Addr.IsValid() && q.Name != "" && (literal.LooksLikeIPv4(q.Name) || strings.IndexByte(q.Name, ':') >= 0):
 		a, err := ParseAddr(q.Name)
 		if err != nil {
-			return err
+			return false, err
 		}
 		q.Addr, q.Name = a, ""
-		return nil
+		return false, nil
 	case q.Op == Lookup && !q.Addr.IsValid() && q.Name == "":
-		return errors.New("missing name")
+		return false, errors.New("missing name")
 	}
-	if q.Name != "" {
-		n, err := NormalizeName(q.Name)
-		if err != nil {
-			return err
-		}
-		q.Name = n
-	}
-	return nil
+	return q.Name != "", nil
 }
