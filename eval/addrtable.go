@@ -55,6 +55,8 @@ type addrNode struct {
 // sorted numbers, 32-bit for IPv4, and the bisection is branch-free.
 type addrIndex struct {
 	starts4 []uint32 // IPv4 (all networks of one index are of one family)
+	top4    []uint32 // for many IPv4 starts, by the top 16 bits h of an address: how many starts are below h<<16
+
 	starts  []u128   // IPv6
 	inner   []int32  // innermost node of each range, -1 for none
 	nodes   []addrNode
@@ -80,12 +82,35 @@ func (x *addrIndex) innermost(a u128) int32 {
 	return x.inner[i]
 }
 
-// innermost4 is innermost for an IPv4 address.
+// innermost4 is innermost for an IPv4 address. With many starts, the
+// table of the top 16 bits narrows the bisection to the starts of the
+// address's /16 and the one before them.
 func (x *addrIndex) innermost4(a uint32) int32 {
 	s := x.starts4
+	if t := x.top4; len(t) == 1<<16+1 {
+		h := a >> 16
+		lo, hi := t[h], t[h+1]
+		if lo > 0 {
+			lo-- // (the last start before the /16, below a)
+		}
+		if hi > uint32(len(s)) || lo > hi {
+			return -1 // (never: the table is of s)
+		}
+		s = s[lo:hi]
+		if len(s) == 0 || a < s[0] {
+			return -1
+		}
+		return x.inner[int(lo)+lastAtMost(s, a)]
+	}
 	if len(s) == 0 || a < s[0] {
 		return -1
 	}
+	return x.inner[lastAtMost(s, a)]
+}
+
+// lastAtMost returns the index of the last of the sorted numbers s that
+// is at most a; s[0] <= a. The bisection is branch-free.
+func lastAtMost(s []uint32, a uint32) int {
 	i := 0
 	for n := len(s); n > 1; {
 		half := n / 2
@@ -94,7 +119,23 @@ func (x *addrIndex) innermost4(a uint32) int32 {
 		}
 		n -= half
 	}
-	return x.inner[i]
+	return i
+}
+
+// minTop4 is the number of IPv4 starts from which an index has the table
+// of the top 16 bits (256 KiB): below it, the bisection is short.
+const minTop4 = 1024
+
+// buildTop4 makes the table of the top 16 bits of starts4.
+func (x *addrIndex) buildTop4() {
+	x.top4 = make([]uint32, 1<<16+1)
+	i := 0
+	for h := range x.top4 {
+		for i < len(x.starts4) && uint64(x.starts4[i]) < uint64(h)<<16 {
+			i++
+		}
+		x.top4[h] = uint32(i)
+	}
 }
 
 // buildAddrIndex makes the index of distinct networks (of one family) with
@@ -171,6 +212,9 @@ func buildAddrIndex(prefixes []netip.Prefix, tables []tableRef) addrIndex {
 		}
 		x.inner = x.inner[:len(x.starts4)]
 		x.starts = nil
+		if len(x.starts4) >= minTop4 {
+			x.buildTop4()
+		}
 	}
 	return x
 }

@@ -193,7 +193,9 @@ func normalize(q *Request) error {
 // q.Name is a DNS name still to normalize (NormalizeName), the last step
 // of normalize.
 func normalizeFields(q *Request) (name bool, err error) {
-	q.Addr = cleanAddr(q.Addr)
+	if q.Addr.Is6() { // (IPv4 and none are clean)
+		q.Addr = cleanAddr(q.Addr)
+	}
 	switch {
 	case q.Op < Lookup || q.Op > Bind:
 		return false, errors.New("unknown operation")

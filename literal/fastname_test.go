@@ -140,3 +140,37 @@ func FuzzCanonicalName(f *testing.F) {
 		}
 	})
 }
+
+// TestPlainInterface: the fast path of Interface accepts exactly the
+// names its whole check accepts.
+func TestPlainInterface(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const alphabet = "aZz09_.:-/ @`[{\x80\xffé"
+	names := []string{"", "eth0", "0eth", "_a", "a", "A", "abcdefghijklmno", "abcdefghijklmnop", "eth0.100", "br-1a2b", "ｅｔｈ０"}
+	for range 100000 {
+		b := make([]byte, r.IntN(18))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		names = append(names, string(b))
+	}
+	for _, s := range names {
+		checkInterface(t, s)
+	}
+}
+
+func checkInterface(t *testing.T, s string) {
+	t.Helper()
+	if fast, whole := plainInterface(s), interfaceProblem(s) == nil; fast != whole {
+		t.Fatalf("%q: plainInterface %v, interfaceProblem accepts %v", s, fast, whole)
+	}
+}
+
+// FuzzInterface: for any string, Interface's fast path decides as its
+// whole check.
+func FuzzInterface(f *testing.F) {
+	for _, s := range []string{"eth0", "0eth", "abcdefghijklmnop", "eth:1", "bücher"} {
+		f.Add(s)
+	}
+	f.Fuzz(checkInterface)
+}
