@@ -60,12 +60,30 @@ type addrIndex struct {
 	starts  []u128   // IPv6
 	inner   []int32  // innermost node of each range, -1 for none
 	nodes   []addrNode
+	byLen   []lenTable // for many IPv6 networks of few lengths: the networks by length, longest first
+}
+
+// lenTable holds the networks of one prefix length, by address.
+type lenTable struct {
+	bits  int
+	nodes addrTable // network address -> node
 }
 
 // innermost returns the innermost network containing a, or -1.
 func (x *addrIndex) innermost(a u128) int32 {
 	if x.starts4 != nil {
 		return x.innermost4(uint32(a.lo))
+	}
+	if x.byLen != nil {
+		// The innermost network is the longest holding a: one probe per
+		// length, the longest first.
+		for i := range x.byLen {
+			l := &x.byLen[i]
+			if n := l.nodes.get(maskU128(a, l.bits)); n >= 0 {
+				return n
+			}
+		}
+		return -1
 	}
 	s := x.starts
 	if len(s) == 0 || a.less(s[0]) {
@@ -120,6 +138,56 @@ func lastAtMost(s []uint32, a uint32) int {
 		n -= half
 	}
 	return i
+}
+
+// maskU128 returns a with all but its first bits bits (0 to 128) cleared.
+func maskU128(a u128, bits int) u128 {
+	if bits <= 64 {
+		return u128{a.hi &^ (^uint64(0) >> bits), 0}
+	}
+	return u128{a.hi, a.lo &^ (^uint64(0) >> (bits - 64))}
+}
+
+// IPv6 indexes of at least minByLen networks of at most maxByLen distinct
+// prefix lengths find the innermost network with a hash probe per length
+// (byLen), fewer steps and cache misses than a bisection of many 128-bit
+// numbers; others bisect.
+const (
+	minByLen = 64
+	maxByLen = 6
+)
+
+// buildByLen makes the tables of the networks by prefix length.
+func (x *addrIndex) buildByLen() {
+	var lens []int
+	for _, n := range x.nodes {
+		if !slices.Contains(lens, n.prefix.Bits()) {
+			lens = append(lens, n.prefix.Bits())
+		}
+	}
+	slices.Sort(lens)
+	slices.Reverse(lens)
+	x.byLen = make([]lenTable, len(lens))
+	for i, bits := range lens {
+		x.byLen[i].bits = bits
+	}
+	for id, n := range x.nodes {
+		i := slices.Index(lens, n.prefix.Bits())
+		x.byLen[i].nodes.set(maskU128(toU128(n.prefix.Addr()), n.prefix.Bits()), int32(id))
+	}
+}
+
+// fewLens reports whether the networks have at most max prefix lengths.
+func (x *addrIndex) fewLens(max int) bool {
+	var lens []int
+	for _, n := range x.nodes {
+		if !slices.Contains(lens, n.prefix.Bits()) {
+			if lens = append(lens, n.prefix.Bits()); len(lens) > max {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // minTop4 is the number of IPv4 starts from which an index has the table
@@ -201,6 +269,10 @@ func buildAddrIndex(prefixes []netip.Prefix, tables []tableRef) addrIndex {
 	}
 	for len(stack) > 0 {
 		closeTop()
+	}
+	if len(x.nodes) >= minByLen && x.nodes[0].prefix.Addr().Is6() && x.fewLens(maxByLen) {
+		x.byLen = nil
+		x.buildByLen()
 	}
 	if len(x.nodes) > 0 && x.nodes[0].prefix.Addr().Is4() {
 		// (A range after 255.255.255.255 is no IPv4 address: dropped.)

@@ -50,8 +50,11 @@ func TestAddrIndex(t *testing.T) {
 			}
 		}
 		x := buildAddrIndex(prefixes, make([]tableRef, len(prefixes)))
-		if !v6 && seed%4 == 0 {
+		switch {
+		case !v6 && seed%4 == 0:
 			x.buildTop4() // (as an index of many networks has)
+		case v6 && seed%4 == 1:
+			x.buildByLen() // (as an index of many networks of few lengths has)
 		}
 		for range 200 {
 			a := randAddr()
