@@ -69,6 +69,15 @@ type lenTable struct {
 	nodes addrTable // network address -> node
 }
 
+// innermostAddr is innermost for an address of the index's family.
+func (x *addrIndex) innermostAddr(a netip.Addr) int32 {
+	if a.Is4() {
+		b := a.As4()
+		return x.innermost4(binary.BigEndian.Uint32(b[:]))
+	}
+	return x.innermost(toU128(a))
+}
+
 // innermost returns the innermost network containing a, or -1.
 func (x *addrIndex) innermost(a u128) int32 {
 	if x.starts4 != nil {

@@ -669,7 +669,7 @@ func (x *Index) connectAddr(q *Request, v nameView, m policy.NameMaps, fi int, a
 	hits[fi] = noHit
 	x.query(out.any, q.Port, fi, &hits[fi])
 	ai := &out.addrs[fi]
-	for n := ai.innermost(toU128(addr)); n >= 0; n = ai.nodes[n].parent {
+	for n := ai.innermostAddr(addr); n >= 0; n = ai.nodes[n].parent {
 		x.query(ai.nodes[n].table, q.Port, fi, &hits[fi])
 	}
 	if q.Name != "" && policy.ResolvedFrom(q.Name, families[fi], m, addr) {

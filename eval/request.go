@@ -196,10 +196,28 @@ func normalizeFields(q *Request) (name bool, err error) {
 	if q.Addr.Is6() { // (IPv4 and none are clean)
 		q.Addr = cleanAddr(q.Addr)
 	}
-	switch {
-	case q.Op < Lookup || q.Op > Bind:
-		return false, errors.New("unknown operation")
-	case q.Op == Listen || q.Op == Bind:
+	switch q.Op {
+	case Connect, Send:
+		if !q.Addr.IsValid() && q.Name == "" {
+			return false, errors.New("missing host")
+		}
+		return q.Name != "", nil
+	case Lookup:
+		switch {
+		case q.Addr.IsValid():
+			return q.Name != "", nil
+		case q.Name == "":
+			return false, errors.New("missing name")
+		case literal.LooksLikeIPv4(q.Name) || strings.IndexByte(q.Name, ':') >= 0:
+			a, err := ParseAddr(q.Name)
+			if err != nil {
+				return false, err
+			}
+			q.Addr, q.Name = a, ""
+			return false, nil
+		}
+		return true, nil
+	case Listen, Bind:
 		if q.Local == LocalInterface {
 			if p := literal.Interface(q.Name); p != nil {
 				return false, p
@@ -208,17 +226,6 @@ func normalizeFields(q *Request) (name bool, err error) {
 			return false, errors.New("missing local address")
 		}
 		return false, nil
-	case q.Op != Lookup && !q.Addr.IsValid() && q.Name == "":
-		return false, errors.New("missing host")
-	case q.Op == Lookup && !q.Addr.IsValid() && q.Name != "" && (literal.LooksLikeIPv4(q.Name) || strings.IndexByte(q.Name, ':') >= 0):
-		a, err := ParseAddr(q.Name)
-		if err != nil {
-			return false, err
-		}
-		q.Addr, q.Name = a, ""
-		return false, nil
-	case q.Op == Lookup && !q.Addr.IsValid() && q.Name == "":
-		return false, errors.New("missing name")
 	}
-	return q.Name != "", nil
+	return false, errors.New("unknown operation")
 }

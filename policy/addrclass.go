@@ -38,9 +38,8 @@ func LoopbackPrefix(f Families) netip.Prefix {
 // It is on the path of decisions, so it compares bytes rather than asking
 // the prefixes (the same function: TestAddrClassesFast).
 func IsLoopback(a netip.Addr) bool {
-	a = a.Unmap()
-	if a.Is4() {
-		return a.As4()[0] == 127 // Loopback4
+	if a.Is4() || a.Is4In6() {
+		return a.As16()[12] == 127 // Loopback4
 	}
 	return a == netip.IPv6Loopback() // Loopback6 (a zoned address is in no prefix)
 }
@@ -51,9 +50,8 @@ func IsLoopback(a netip.Addr) bool {
 // It is on the path of every connect and send, so it compares bytes rather
 // than asking the prefixes (the same function: TestAddrClassesFast).
 func IsUnspecifiedDestination(a netip.Addr) bool {
-	a = a.Unmap()
-	if a.Is4() {
-		return a.As4()[0] == 0 // Unspecified4
+	if a.Is4() || a.Is4In6() {
+		return a.As16()[12] == 0 // Unspecified4
 	}
 	return a == netip.IPv6Unspecified() // Unspecified6 (a zoned address is in no prefix)
 }
