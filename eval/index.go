@@ -713,8 +713,11 @@ func (x *Index) decide(d *Decision, fi int, hit slotHit, addr netip.Addr, port u
 	if w < 0 {
 		return
 	}
-	if pm := x.p.Rules[w].PortMap; pm.IsMapped() {
-		port = pm.Map(port)
+	// The winner maps the port only if a mapping rule won: a table paints
+	// every mapping rule into its mapping slots, so a first rule that maps
+	// is a mapping hit too. Other decisions do not read the rule.
+	if hit.mapped >= 0 {
+		port = x.p.Rules[w].PortMap.Map(port)
 	}
 	d.allow(fi, w, addr, port)
 }
