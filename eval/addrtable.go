@@ -57,10 +57,10 @@ type addrIndex struct {
 	starts4 []uint32 // IPv4 (all networks of one index are of one family)
 	top4    []uint32 // for many IPv4 starts, by the top 16 bits h of an address: how many starts are below h<<16
 
-	starts  []u128   // IPv6
-	inner   []int32  // innermost node of each range, -1 for none
-	nodes   []addrNode
-	byLen   []lenTable // for many IPv6 networks of few lengths: the networks by length, longest first
+	starts []u128  // IPv6
+	inner  []int32 // innermost node of each range, -1 for none
+	nodes  []addrNode
+	byLen  []lenTable // for many IPv6 networks of few lengths: the networks by length, longest first
 }
 
 // lenTable holds the networks of one prefix length, by address.
