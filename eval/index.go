@@ -43,7 +43,7 @@ type Index struct {
 	p      *policy.Policy
 	ifaces *Interfaces
 	los    []uint16  // the arena of port tables: segments' first ports
-	segs   []segment // and the segments
+	segs   [][4]int32 // and the segments' answers (segment.best)
 	rank   []uint64  // mapRank of each mapping rule, by index
 
 	// Resolve and outbound rules by name.
