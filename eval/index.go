@@ -42,9 +42,9 @@ import (
 type Index struct {
 	p      *policy.Policy
 	ifaces *Interfaces
-	los    []uint16  // the arena of port tables: segments' first ports
+	los    []uint16   // the arena of port tables: segments' first ports
 	segs   [][4]int32 // and the segments' answers (segment.best)
-	rank   []uint64  // mapRank of each mapping rule, by index
+	rank   []uint64   // mapRank of each mapping rule, by index
 
 	// Resolve and outbound rules by name.
 	names     strTable
