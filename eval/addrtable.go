@@ -136,8 +136,9 @@ func (x *addrIndex) innermost4(a uint32) int32 {
 }
 
 // lastAtMost returns the index of the last of the sorted numbers s that
-// is at most a; s[0] <= a. The bisection is branch-free.
-func lastAtMost(s []uint32, a uint32) int {
+// is at most a; s[0] <= a. The bisection is branch-free. (Addresses and
+// port tables bisect with it.)
+func lastAtMost[T uint16 | uint32](s []T, a T) int {
 	i := 0
 	for n := len(s); n > 1; {
 		half := n / 2

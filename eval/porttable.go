@@ -65,27 +65,13 @@ func (x *Index) at(t tableRef, port uint16) *[4]int32 {
 	los := x.los[t.off : t.off+t.n]
 	i := 0
 	if len(los) > 8 {
-		i = lastPortAtMost(los, port)
+		i = lastAtMost(los, port)
 	} else {
 		for i+1 < len(los) && los[i+1] <= port {
 			i++
 		}
 	}
 	return &x.segs[int(t.off)+i]
-}
-
-// lastPortAtMost returns the index of the last of the sorted ports los
-// that is at most port (los[0] is 0), by bisection.
-func lastPortAtMost(los []uint16, port uint16) int {
-	i := 0
-	for n := len(los); n > 1; {
-		half := n / 2
-		if los[i+half] <= port {
-			i += half
-		}
-		n -= half
-	}
-	return i
 }
 
 // query merges into h the answer of table t for port in family index fi.
