@@ -55,15 +55,44 @@ type addrNode struct {
 // sorted numbers, 32-bit for IPv4, and the bisection is branch-free.
 type addrIndex struct {
 	starts4 []uint32 // IPv4 (all networks of one index are of one family)
-	starts  []u128   // IPv6
-	inner   []int32  // innermost node of each range, -1 for none
-	nodes   []addrNode
+	top4    []uint32 // for many IPv4 starts, by the top 16 bits h of an address: how many starts are below h<<16
+
+	starts []u128  // IPv6
+	inner  []int32 // innermost node of each range, -1 for none
+	nodes  []addrNode
+	byLen  []lenTable // for many IPv6 networks of few lengths: the networks by length, longest first
+}
+
+// lenTable holds the networks of one prefix length, by address.
+type lenTable struct {
+	bits  int
+	nodes addrTable // network address -> node
+}
+
+// innermostAddr is innermost for an address of the index's family.
+func (x *addrIndex) innermostAddr(a netip.Addr) int32 {
+	if a.Is4() {
+		b := a.As4()
+		return x.innermost4(binary.BigEndian.Uint32(b[:]))
+	}
+	return x.innermost(toU128(a))
 }
 
 // innermost returns the innermost network containing a, or -1.
 func (x *addrIndex) innermost(a u128) int32 {
 	if x.starts4 != nil {
 		return x.innermost4(uint32(a.lo))
+	}
+	if x.byLen != nil {
+		// The innermost network is the longest holding a: one probe per
+		// length, the longest first.
+		for i := range x.byLen {
+			l := &x.byLen[i]
+			if n := l.nodes.get(maskU128(a, l.bits)); n >= 0 {
+				return n
+			}
+		}
+		return -1
 	}
 	s := x.starts
 	if len(s) == 0 || a.less(s[0]) {
@@ -80,12 +109,36 @@ func (x *addrIndex) innermost(a u128) int32 {
 	return x.inner[i]
 }
 
-// innermost4 is innermost for an IPv4 address.
+// innermost4 is innermost for an IPv4 address. With many starts, the
+// table of the top 16 bits narrows the bisection to the starts of the
+// address's /16 and the one before them.
 func (x *addrIndex) innermost4(a uint32) int32 {
 	s := x.starts4
+	if t := x.top4; len(t) == 1<<16+1 {
+		h := a >> 16
+		lo, hi := t[h], t[h+1]
+		if lo > 0 {
+			lo-- // (the last start before the /16, below a)
+		}
+		if hi > uint32(len(s)) || lo > hi {
+			return -1 // (never: the table is of s)
+		}
+		s = s[lo:hi]
+		if len(s) == 0 || a < s[0] {
+			return -1
+		}
+		return x.inner[int(lo)+lastAtMost(s, a)]
+	}
 	if len(s) == 0 || a < s[0] {
 		return -1
 	}
+	return x.inner[lastAtMost(s, a)]
+}
+
+// lastAtMost returns the index of the last of the sorted numbers s that
+// is at most a; s[0] <= a. The bisection is branch-free. (Addresses and
+// port tables bisect with it.)
+func lastAtMost[T uint16 | uint32](s []T, a T) int {
 	i := 0
 	for n := len(s); n > 1; {
 		half := n / 2
@@ -94,7 +147,73 @@ func (x *addrIndex) innermost4(a uint32) int32 {
 		}
 		n -= half
 	}
-	return x.inner[i]
+	return i
+}
+
+// maskU128 returns a with all but its first bits bits (0 to 128) cleared.
+func maskU128(a u128, bits int) u128 {
+	if bits <= 64 {
+		return u128{a.hi &^ (^uint64(0) >> bits), 0}
+	}
+	return u128{a.hi, a.lo &^ (^uint64(0) >> (bits - 64))}
+}
+
+// IPv6 indexes of at least minByLen networks of at most maxByLen distinct
+// prefix lengths find the innermost network with a hash probe per length
+// (byLen), fewer steps and cache misses than a bisection of many 128-bit
+// numbers; others bisect.
+const (
+	minByLen = 64
+	maxByLen = 6
+)
+
+// buildByLen makes the tables of the networks by prefix length.
+func (x *addrIndex) buildByLen() {
+	var lens []int
+	for _, n := range x.nodes {
+		if !slices.Contains(lens, n.prefix.Bits()) {
+			lens = append(lens, n.prefix.Bits())
+		}
+	}
+	slices.Sort(lens)
+	slices.Reverse(lens)
+	x.byLen = make([]lenTable, len(lens))
+	for i, bits := range lens {
+		x.byLen[i].bits = bits
+	}
+	for id, n := range x.nodes {
+		i := slices.Index(lens, n.prefix.Bits())
+		x.byLen[i].nodes.set(maskU128(toU128(n.prefix.Addr()), n.prefix.Bits()), int32(id))
+	}
+}
+
+// fewLens reports whether the networks have at most max prefix lengths.
+func (x *addrIndex) fewLens(max int) bool {
+	var lens []int
+	for _, n := range x.nodes {
+		if !slices.Contains(lens, n.prefix.Bits()) {
+			if lens = append(lens, n.prefix.Bits()); len(lens) > max {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// minTop4 is the number of IPv4 starts from which an index has the table
+// of the top 16 bits (256 KiB): below it, the bisection is short.
+const minTop4 = 1024
+
+// buildTop4 makes the table of the top 16 bits of starts4.
+func (x *addrIndex) buildTop4() {
+	x.top4 = make([]uint32, 1<<16+1)
+	i := 0
+	for h := range x.top4 {
+		for i < len(x.starts4) && uint64(x.starts4[i]) < uint64(h)<<16 {
+			i++
+		}
+		x.top4[h] = uint32(i)
+	}
 }
 
 // buildAddrIndex makes the index of distinct networks (of one family) with
@@ -161,6 +280,10 @@ func buildAddrIndex(prefixes []netip.Prefix, tables []tableRef) addrIndex {
 	for len(stack) > 0 {
 		closeTop()
 	}
+	if len(x.nodes) >= minByLen && x.nodes[0].prefix.Addr().Is6() && x.fewLens(maxByLen) {
+		x.byLen = nil
+		x.buildByLen()
+	}
 	if len(x.nodes) > 0 && x.nodes[0].prefix.Addr().Is4() {
 		// (A range after 255.255.255.255 is no IPv4 address: dropped.)
 		x.starts4 = make([]uint32, 0, len(x.starts))
@@ -171,6 +294,9 @@ func buildAddrIndex(prefixes []netip.Prefix, tables []tableRef) addrIndex {
 		}
 		x.inner = x.inner[:len(x.starts4)]
 		x.starts = nil
+		if len(x.starts4) >= minTop4 {
+			x.buildTop4()
+		}
 	}
 	return x
 }

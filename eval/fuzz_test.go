@@ -83,6 +83,24 @@ func FuzzDecide(f *testing.F) {
 	f.Add(split, uint8(Connect), "example.com", []byte{10, 1, 2, 3}, uint16(22), uint8(0), uint8(0))
 	f.Add(split, uint8(Listen), "", []byte{10, 0, 0, 5}, uint16(80), uint8(0), uint8(LocalAddr))
 	f.Add(split, uint8(Listen), "", []byte{127, 0, 0, 1}, uint16(81), uint8(0), uint8(LocalAddr))
+	// Names the index holds, spelled otherwise: the table is asked with
+	// the name as given before it is normalized (only a name found as it is
+	// skips normalizing), so these must decide as their canonical form.
+	names := strings.Join([]string{
+		"--allow-outbound=tcp://svc-1.example.com:443",
+		"--allow-outbound=tcp://*.zone1.example.net:80",
+		"--allow-outbound=tcp://abcdefgh:22",
+		"--allow-resolve=xn--bcher-kva.example",
+		"--allow-inbound=tcp://eth0:80",
+	}, "\n")
+	for _, n := range []string{"svc-1.example.com", "SVC-1.example.com", "svc-1.example.com.", "a.zone1.example.net", "zone1.example.net",
+		"a.ZONE1.example.net", "a..zone1.example.net", "abcdefgh", "abcdefgh.", "ABCDEFGH", "bücher.example", "xn--bcher-kva.example",
+		"svc-1.example.com\u200b", "ｓｖｃ-1.example.com", "a-.zone1.example.net"} {
+		f.Add(names, uint8(Connect), n, []byte{}, uint16(443), uint8(0), uint8(0))
+		f.Add(names, uint8(Lookup), n, []byte{}, uint16(0), uint8(0), uint8(0))
+	}
+	f.Add(names, uint8(Listen), "ETH0", []byte{}, uint16(80), uint8(0), uint8(LocalInterface))
+	f.Add(names, uint8(Listen), "eth0", []byte{}, uint16(80), uint8(0), uint8(LocalInterface))
 	ifaces := policygen.Interfaces()
 	f.Fuzz(func(t *testing.T, flags string, op uint8, name string, addr []byte, port uint16, fam uint8, local uint8) {
 		p, _ := policygen.Compile(t, strings.Split(flags, "\n"))

@@ -42,12 +42,13 @@ import (
 type Index struct {
 	p      *policy.Policy
 	ifaces *Interfaces
-	los    []uint16  // the arena of port tables: segments' first ports
-	segs   []segment // and the segments
-	rank   []uint64  // mapRank of each mapping rule, by index
+	los    []uint16   // the arena of port tables: segments' first ports
+	segs   [][4]int32 // and the segments' answers (segment.best)
+	rank   []uint64   // mapRank of each mapping rule, by index
 
 	// Resolve and outbound rules by name.
 	names     strTable
+	canon     []uint64          // bit id: the name of id is canonical (NormalizeName returns it unchanged)
 	nodes     []nameNode        // by name id
 	maps      []policy.NameMaps // host mappings, by nameNode.maps
 	anyRes    [2]int32          // first "*" resolve rule, per family
@@ -321,6 +322,12 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		}
 	}
 	b.finishNames()
+	x.canon = make([]uint64, (x.names.len()+63)/64)
+	for id, k := range x.names.keys {
+		if n, err := NormalizeName(k); err == nil && n == k {
+			x.canon[id/64] |= 1 << (id % 64)
+		}
+	}
 	for pi := range 2 {
 		x.out[pi].any = b.table(outAny[pi])
 		for fi := range 2 {
@@ -467,6 +474,11 @@ func (x *Index) findName(name string) nameView {
 	if n := x.names.find(name); n >= 0 {
 		return nameView{node: n, self: true}
 	}
+	return x.findBelow(name)
+}
+
+// findBelow is findName for a name not in the table itself.
+func (x *Index) findBelow(name string) nameView {
 	if x.maxWild == 0 {
 		return nameView{node: -1}
 	}
@@ -488,6 +500,27 @@ func (x *Index) findName(name string) nameView {
 		}
 	}
 	return nameView{node: -1}
+}
+
+// nameOf normalizes the DNS name of q (as normalize does) and finds it in
+// the index (findName). A name the table holds is canonical (NewIndex
+// checks each: canon), so a request naming one as it is needs no
+// normalizing: the commonest requests, names the rules mention, skip
+// NormalizeName's check. Any other name is normalized first.
+func (x *Index) nameOf(q *Request) (nameView, error) {
+	n := x.names.find(q.Name)
+	if n >= 0 && x.canon[n/64]&(1<<(n%64)) != 0 {
+		return nameView{node: n, self: true}, nil
+	}
+	name, err := NormalizeName(q.Name)
+	if err != nil {
+		return nameView{node: -1}, err
+	}
+	if name != q.Name || n >= 0 {
+		q.Name = name
+		return x.findName(name), nil
+	}
+	return x.findBelow(name), nil // (not in the table itself: probed above)
 }
 
 // resRule returns the first resolve rule allowing the lookup of the name
@@ -513,8 +546,15 @@ func (x *Index) mapsOf(v nameView) policy.NameMaps {
 // Decide decides one request. It does not allocate for requests whose
 // names are already canonical (lowercase A-labels, no trailing dot).
 func (x *Index) Decide(q Request) (d Decision) {
-	if err := normalize(&q); err != nil {
+	name, err := normalizeFields(&q)
+	if err != nil {
 		return invalid(err)
+	}
+	v := nameView{node: -1}
+	if name {
+		if v, err = x.nameOf(&q); err != nil {
+			return invalid(err)
+		}
 	}
 	d.Rule = -1
 	switch q.Op {
@@ -522,7 +562,6 @@ func (x *Index) Decide(q Request) (d Decision) {
 		if q.Addr.IsValid() {
 			return literalLookup(q)
 		}
-		v := x.findName(q.Name)
 		m := x.mapsOf(v)
 		for fi := range families {
 			if q.Family == 0 || q.Family == families[fi] {
@@ -533,7 +572,7 @@ func (x *Index) Decide(q Request) (d Decision) {
 			}
 		}
 	case Connect, Send:
-		x.connect(&q, &d)
+		x.connect(&q, v, &d)
 	default:
 		for fi := range families {
 			x.listen(&q, fi, &d)
@@ -586,15 +625,10 @@ func (x *Index) queryName(v nameView, pi int, port uint16, fi int, h *[2]slotHit
 	}
 }
 
-// connect decides a connect or send.
-func (x *Index) connect(q *Request, d *Decision) {
+// connect decides a connect or send; v is where its name is in the index.
+func (x *Index) connect(q *Request, v nameView, d *Decision) {
 	pi := protoIndex(q.Op.Protocol())
-	v := nameView{node: -1}
-	var m policy.NameMaps
-	if q.Name != "" {
-		v = x.findName(q.Name)
-		m = x.mapsOf(v)
-	}
+	m := x.mapsOf(v)
 	if q.Addr.IsValid() {
 		x.connectAddr(q, v, m, famIndex(policy.FamilyOf(q.Addr)), q.Addr, pi, d)
 		return
@@ -635,7 +669,7 @@ func (x *Index) connectAddr(q *Request, v nameView, m policy.NameMaps, fi int, a
 	hits[fi] = noHit
 	x.query(out.any, q.Port, fi, &hits[fi])
 	ai := &out.addrs[fi]
-	for n := ai.innermost(toU128(addr)); n >= 0; n = ai.nodes[n].parent {
+	for n := ai.innermostAddr(addr); n >= 0; n = ai.nodes[n].parent {
 		x.query(ai.nodes[n].table, q.Port, fi, &hits[fi])
 	}
 	if q.Name != "" && policy.ResolvedFrom(q.Name, families[fi], m, addr) {
@@ -679,8 +713,11 @@ func (x *Index) decide(d *Decision, fi int, hit slotHit, addr netip.Addr, port u
 	if w < 0 {
 		return
 	}
-	if pm := x.p.Rules[w].PortMap; pm.IsMapped() {
-		port = pm.Map(port)
+	// The winner maps the port only if a mapping rule won: a table paints
+	// every mapping rule into its mapping slots, so a first rule that maps
+	// is a mapping hit too. Other decisions do not read the rule.
+	if hit.mapped >= 0 {
+		port = x.p.Rules[w].PortMap.Map(port)
 	}
 	d.allow(fi, w, addr, port)
 }

@@ -4,20 +4,26 @@ import "hash/maphash"
 
 // strTable is an open-addressing hash table of distinct strings, each
 // given an id (0, 1, 2, ... in order of insertion). A slot holds 32 bits
-// of the key's hash and its id, so a probe that misses reads one slot and
-// a probe that hits compares the key once. It is read-only once built, so
-// lookups are safe for concurrent use.
+// of the key's hash, its id and where its bytes are in one flat arena, so
+// a probe that misses reads one slot and a probe that hits compares the
+// key once, reading the arena (no string header in between: one cache
+// miss fewer on a large table). It is read-only once built, so lookups
+// are safe for concurrent use.
 type strTable struct {
 	seed  maphash.Seed
 	mask  uint64
 	slots []strSlot
+	arena []byte   // the keys' bytes, one after another
 	keys  []string // by id
 }
 
-// strSlot is one slot: id+1 (0: empty) and the high bits of the hash.
+// strSlot is one slot: id+1 (0: empty), the high bits of the hash and
+// the key's bytes in the arena.
 type strSlot struct {
 	tag uint32
 	id1 int32
+	off uint32
+	n   uint32
 }
 
 func newStrTable() strTable { return newStrTableFor(4) }
@@ -47,7 +53,7 @@ func (t *strTable) findHash(s string, h uint64) int32 {
 		if sl.id1 == 0 {
 			return -1
 		}
-		if sl.tag == tag && t.keys[sl.id1-1] == s {
+		if sl.tag == tag && sl.n == uint32(len(s)) && string(t.arena[sl.off:sl.off+sl.n]) == s {
 			return sl.id1 - 1
 		}
 	}
@@ -64,25 +70,30 @@ func (t *strTable) add(s string) (int32, bool) {
 	}
 	id := int32(len(t.keys))
 	t.keys = append(t.keys, s)
-	t.put(h, id)
+	t.put(h, strSlot{id1: id + 1, off: uint32(len(t.arena)), n: uint32(len(s))})
+	t.arena = append(t.arena, s...)
 	return id, true
 }
 
-// put stores id under hash h in the first free slot.
-func (t *strTable) put(h uint64, id int32) {
+// put stores sl under hash h in the first free slot.
+func (t *strTable) put(h uint64, sl strSlot) {
 	i := h & t.mask
 	for t.slots[i].id1 != 0 {
 		i = (i + 1) & t.mask
 	}
-	t.slots[i] = strSlot{tag: uint32(h >> 32), id1: id + 1}
+	sl.tag = uint32(h >> 32)
+	t.slots[i] = sl
 }
 
 // grow doubles the slots (the load stays at most one half).
 func (t *strTable) grow() {
-	t.slots = make([]strSlot, 2*len(t.slots))
+	old := t.slots
+	t.slots = make([]strSlot, 2*len(old))
 	t.mask = uint64(len(t.slots) - 1)
-	for id, k := range t.keys {
-		t.put(t.hash(k), int32(id))
+	for _, sl := range old {
+		if sl.id1 != 0 {
+			t.put(t.hash(t.keys[sl.id1-1]), sl)
+		}
 	}
 }
 

@@ -59,25 +59,19 @@ func (h slotHit) winner() int32 {
 	return h.first
 }
 
-// at returns the answers of table t (not empty) for port.
+// at returns the answers of table t (not empty) for port. Short tables
+// are scanned here (inlined into the queries), long ones bisected.
 func (x *Index) at(t tableRef, port uint16) *[4]int32 {
 	los := x.los[t.off : t.off+t.n]
 	i := 0
-	if len(los) <= 8 {
+	if len(los) > 8 {
+		i = lastAtMost(los, port)
+	} else {
 		for i+1 < len(los) && los[i+1] <= port {
 			i++
 		}
-	} else {
-		// The last segment whose lo <= port (los[0] is 0).
-		for n := len(los); n > 1; {
-			half := n / 2
-			if los[i+half] <= port {
-				i += half
-			}
-			n -= half
-		}
 	}
-	return &x.segs[int(t.off)+i].best
+	return &x.segs[int(t.off)+i]
 }
 
 // query merges into h the answer of table t for port in family index fi.
@@ -228,14 +222,12 @@ func (b *tableBuilder) buildOne(e tableEntry) tableRef {
 }
 
 // flat returns the arenas of the tables built: the segments' first ports
-// (a copy, for dense scans) and the segments.
-func (b *tableBuilder) flat() ([]uint16, []segment) {
+// and their answers.
+func (b *tableBuilder) flat() ([]uint16, [][4]int32) {
 	los := make([]uint16, len(b.segs))
+	best := make([][4]int32, len(b.segs))
 	for i, s := range b.segs {
-		los[i] = s.lo
+		los[i], best[i] = s.lo, s.best
 	}
-	if cap(b.segs) > len(b.segs)+len(b.segs)/4 {
-		return los, slices.Clone(b.segs) // (the arena was sized generously)
-	}
-	return los, slices.Clip(b.segs)
+	return los, best
 }

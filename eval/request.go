@@ -176,37 +176,56 @@ func (q Request) Normalize() (Request, error) {
 // normalize puts a request in the form rules are in. It allocates only
 // when a name is not already canonical.
 func normalize(q *Request) error {
-	q.Addr = cleanAddr(q.Addr)
-	switch {
-	case q.Op < Lookup || q.Op > Bind:
-		return errors.New("unknown operation")
-	case q.Op == Listen || q.Op == Bind:
+	name, err := normalizeFields(q)
+	if err != nil || !name {
+		return err
+	}
+	n, err := NormalizeName(q.Name)
+	if err != nil {
+		return err
+	}
+	q.Name = n
+	return nil
+}
+
+// normalizeFields is normalize but for the DNS name: it checks the
+// request and puts all else in the form rules are in; name says that
+// q.Name is a DNS name still to normalize (NormalizeName), the last step
+// of normalize.
+func normalizeFields(q *Request) (name bool, err error) {
+	if q.Addr.Is6() { // (IPv4 and none are clean)
+		q.Addr = cleanAddr(q.Addr)
+	}
+	switch q.Op {
+	case Connect, Send:
+		if !q.Addr.IsValid() && q.Name == "" {
+			return false, errors.New("missing host")
+		}
+		return q.Name != "", nil
+	case Lookup:
+		switch {
+		case q.Addr.IsValid():
+			return q.Name != "", nil
+		case q.Name == "":
+			return false, errors.New("missing name")
+		case literal.LooksLikeIPv4(q.Name) || strings.IndexByte(q.Name, ':') >= 0:
+			a, err := ParseAddr(q.Name)
+			if err != nil {
+				return false, err
+			}
+			q.Addr, q.Name = a, ""
+			return false, nil
+		}
+		return true, nil
+	case Listen, Bind:
 		if q.Local == LocalInterface {
 			if p := literal.Interface(q.Name); p != nil {
-				return p
+				return false, p
 			}
 		} else if q.Local == LocalAddr && !q.Addr.IsValid() {
-			return errors.New("missing local address")
+			return false, errors.New("missing local address")
 		}
-		return nil
-	case q.Op != Lookup && !q.Addr.IsValid() && q.Name == "":
-		return errors.New("missing host")
-	case q.Op == Lookup && !q.Addr.IsValid() && q.Name != "" && (literal.LooksLikeIPv4(q.Name) || strings.IndexByte(q.Name, ':') >= 0):
-		a, err := ParseAddr(q.Name)
-		if err != nil {
-			return err
-		}
-		q.Addr, q.Name = a, ""
-		return nil
-	case q.Op == Lookup && !q.Addr.IsValid() && q.Name == "":
-		return errors.New("missing name")
+		return false, nil
 	}
-	if q.Name != "" {
-		n, err := NormalizeName(q.Name)
-		if err != nil {
-			return err
-		}
-		q.Name = n
-	}
-	return nil
+	return false, errors.New("unknown operation")
 }

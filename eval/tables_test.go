@@ -50,6 +50,12 @@ func TestAddrIndex(t *testing.T) {
 			}
 		}
 		x := buildAddrIndex(prefixes, make([]tableRef, len(prefixes)))
+		switch {
+		case !v6 && seed%4 == 0:
+			x.buildTop4() // (as an index of many networks has)
+		case v6 && seed%4 == 1:
+			x.buildByLen() // (as an index of many networks of few lengths has)
+		}
 		for range 200 {
 			a := randAddr()
 			var want []netip.Prefix
@@ -66,6 +72,54 @@ func TestAddrIndex(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("seed %d: %s in %v: got %v, want %v", seed, a, prefixes, got, want)
 			}
+		}
+	}
+}
+
+// TestAddrIndexTop4: with the table of the top 16 bits, an IPv4 index of
+// many networks finds the innermost network of every address as the
+// plain bisection does: at the starts of the ranges, next to them, and at
+// random, networks clustered in a few /16s and spread over the space.
+func TestAddrIndexTop4(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	seen := map[netip.Prefix]bool{}
+	var prefixes []netip.Prefix
+	for len(prefixes) < 3000 {
+		var a [4]byte
+		switch r.IntN(3) {
+		case 0:
+			a = [4]byte{10, byte(r.IntN(3)), byte(r.IntN(256)), byte(r.IntN(256))}
+		case 1:
+			a = [4]byte{byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))}
+		default:
+			a = [4]byte{0, 0, byte(r.IntN(4)), byte(r.IntN(256))}
+			if r.IntN(2) == 0 {
+				a = [4]byte{255, 255, 255 - byte(r.IntN(4)), byte(r.IntN(256))}
+			}
+		}
+		p, _ := netip.AddrFrom4(a).Prefix(8 + r.IntN(25))
+		if !seen[p] {
+			seen[p] = true
+			prefixes = append(prefixes, p)
+		}
+	}
+	x := buildAddrIndex(prefixes, make([]tableRef, len(prefixes)))
+	if x.top4 == nil {
+		t.Fatalf("%d starts and no table of the top bits", len(x.starts4))
+	}
+	plain := x
+	plain.top4 = nil
+	var addrs []uint32
+	for _, s := range x.starts4 {
+		addrs = append(addrs, s-1, s, s+1, s|0xffff, s&^0xffff)
+	}
+	for range 20000 {
+		addrs = append(addrs, r.Uint32())
+	}
+	addrs = append(addrs, 0, 1, 0xffffffff, 0xfffeffff, 0x10000)
+	for _, a := range addrs {
+		if got, want := x.innermost4(a), plain.innermost4(a); got != want {
+			t.Fatalf("innermost4(%#x) = %d with the table, %d without", a, got, want)
 		}
 	}
 }

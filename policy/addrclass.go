@@ -35,17 +35,25 @@ func LoopbackPrefix(f Families) netip.Prefix {
 
 // IsLoopback reports whether a is a loopback address (127.0.0.0/8 or ::1).
 // An IPv4-mapped address is decided as its IPv4 address.
+// It is on the path of decisions, so it compares bytes rather than asking
+// the prefixes (the same function: TestAddrClassesFast).
 func IsLoopback(a netip.Addr) bool {
-	a = a.Unmap()
-	return Loopback4.Contains(a) || Loopback6.Contains(a)
+	if a.Is4() || a.Is4In6() {
+		return a.As16()[12] == 127 // Loopback4
+	}
+	return a == netip.IPv6Loopback() // Loopback6 (a zoned address is in no prefix)
 }
 
 // IsUnspecifiedDestination reports whether a is no valid destination of a
 // connect or send: 0.0.0.0/8 or [::] (SPEC §3.3). An IPv4-mapped address is
 // decided as its IPv4 address.
+// It is on the path of every connect and send, so it compares bytes rather
+// than asking the prefixes (the same function: TestAddrClassesFast).
 func IsUnspecifiedDestination(a netip.Addr) bool {
-	a = a.Unmap()
-	return Unspecified4.Contains(a) || Unspecified6.Contains(a)
+	if a.Is4() || a.Is4In6() {
+		return a.As16()[12] == 0 // Unspecified4
+	}
+	return a == netip.IPv6Unspecified() // Unspecified6 (a zoned address is in no prefix)
 }
 
 // AddrClass is a named class of addresses that an outbound rule should not
