@@ -317,10 +317,79 @@ func WriteJSON(w io.Writer, ds []Diagnostic, names func(id string) string) error
 	s := jsonstream.New(w, false)
 	s.Raw("{\n  \"diagnostics\": ")
 	s.Open('[')
+	var b jsonstream.Builder
 	for _, d := range ds {
-		s.Elem(1, ToJSON(d, names))
+		b.Reset(2)
+		buildJSON(&b, d, names)
+		s.Next(1)
+		s.RawBytes(b.B)
 	}
 	s.Close(1, ']')
 	s.Raw("\n}\n")
 	return s.Flush()
+}
+
+// buildJSON writes the JSON form of a diagnostic (ToJSON) without
+// reflection, byte for byte as encoding/json writes it (TestBuildJSON):
+// a run may report a million diagnostics.
+func buildJSON(b *jsonstream.Builder, d Diagnostic, names func(id string) string) {
+	b.Open('{')
+	b.Key("id")
+	b.String(d.ID)
+	if names != nil {
+		if name := names(d.ID); name != "" {
+			b.Key("name")
+			b.String(name)
+		}
+	}
+	b.Key("severity")
+	b.String(d.Severity.String())
+	b.Key("summary")
+	b.String(d.Summary)
+	if d.Detail != "" {
+		b.Key("detail")
+		b.String(d.Detail)
+	}
+	buildRangeJSON(b, d.Range)
+	b.Key("fixes")
+	b.Open('[')
+	for _, f := range d.Fixes {
+		b.Elem()
+		b.Open('{')
+		b.Key("message")
+		b.String(f.Message)
+		b.Key("edits")
+		b.Open('[')
+		for _, e := range f.Edits {
+			b.Elem()
+			b.Open('{')
+			buildRangeJSON(b, e.Range)
+			b.Key("new_text")
+			b.String(e.NewText)
+			b.Close('}')
+		}
+		b.Close(']')
+		b.Close('}')
+	}
+	b.Close(']')
+	if d.Omitted != 0 {
+		b.Key("omitted")
+		b.Int(d.Omitted)
+	}
+	b.Close('}')
+}
+
+// buildRangeJSON writes the members of a range's JSON form (JSONRange),
+// flattened into the object being written.
+func buildRangeJSON(b *jsonstream.Builder, r Range) {
+	b.Key("origin")
+	b.String(r.Origin)
+	for _, m := range [...]struct {
+		key string
+		n   int
+	}{{"line", r.Start.Line}, {"column", r.Start.Column}, {"end_line", r.End.Line},
+		{"end_column", r.End.Column}, {"offset", r.Start.Offset}, {"end_offset", r.End.Offset}} {
+		b.Key(m.key)
+		b.Int(m.n)
+	}
 }
