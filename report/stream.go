@@ -170,7 +170,7 @@ func buildResult(b *jsonstream.Builder, r sarifResult) {
 	})
 	b.Key("partialFingerprints")
 	if r.PartialFingerprints == nil {
-		b.B = append(b.B, "null"...)
+		b.Null()
 	} else {
 		b.Open('{')
 		for _, k := range slices.Sorted(maps.Keys(r.PartialFingerprints)) {
@@ -262,7 +262,7 @@ func buildFix(b *jsonstream.Builder, f sarifFix) {
 // nil slice as encoding/json does.
 func buildList(b *jsonstream.Builder, n int, isNil bool, elem func(i int)) {
 	if isNil {
-		b.B = append(b.B, "null"...)
+		b.Null()
 		return
 	}
 	b.Open('[')

@@ -82,6 +82,12 @@ func (b *Builder) newline() {
 // String writes a string value.
 func (b *Builder) String(s string) { b.B = AppendString(b.B, s, false) }
 
+// Bool writes true or false.
+func (b *Builder) Bool(v bool) { b.B = strconv.AppendBool(b.B, v) }
+
+// Null writes null.
+func (b *Builder) Null() { b.B = append(b.B, "null"...) }
+
 // Int writes a number.
 func (b *Builder) Int(n int) { b.B = strconv.AppendInt(b.B, int64(n), 10) }
 

@@ -47,13 +47,15 @@ func TestBuilder(t *testing.T) {
 	type inner struct {
 		N    int      `json:"n"`
 		List []string `json:"list"`
+		Yes  bool     `json:"yes"`
+		Nil  *int     `json:"nil"`
 	}
 	type outer struct {
 		Name   string  `json:"name"`
 		Inners []inner `json:"inners"`
 		Empty  inner   `json:"empty"`
 	}
-	v := outer{Name: "a\"<b>", Inners: []inner{{N: 1, List: []string{"x", "y\n"}}, {N: -2, List: []string{}}}, Empty: inner{List: []string{}}}
+	v := outer{Name: "a\"<b>", Inners: []inner{{N: 1, List: []string{"x", "y\n"}, Yes: true}, {N: -2, List: []string{}}}, Empty: inner{List: []string{}}}
 	for depth := range 4 {
 		var want bytes.Buffer
 		s := New(&want, false)
@@ -80,6 +82,10 @@ func TestBuilder(t *testing.T) {
 				b.String(s)
 			}
 			b.Close(']')
+			b.Key("yes")
+			b.Bool(in.Yes)
+			b.Key("nil")
+			b.Null()
 			b.Close('}')
 		}
 		b.Close(']')
@@ -90,6 +96,10 @@ func TestBuilder(t *testing.T) {
 		b.Key("list")
 		b.Open('[')
 		b.Close(']')
+		b.Key("yes")
+		b.Bool(false)
+		b.Key("nil")
+		b.Null()
 		b.Close('}')
 		b.Close('}')
 		if diff := cmp.Diff(want.String(), string(b.B)); diff != "" {
