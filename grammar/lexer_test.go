@@ -126,6 +126,15 @@ func TestGeneratedLexers(t *testing.T) {
 			}
 		}
 	}
+	// Request lines reuse one generated lexer from line to line.
+	rl := &requestLexing{}
+	for _, text := range requestTexts(t) {
+		want, werr := rawTokens(t, requestLexerDef, text)
+		got, gerr := lexAll(rl.lexer(text))
+		if diff := cmp.Diff(want, got); diff != "" || werr != gerr {
+			t.Errorf("%q: tokens differ (-regex +reused generated), errors %q and %q:\n%s", text, werr, gerr, diff)
+		}
+	}
 	// The checkers reuse one generated lexer from flag to flag.
 	c := &checker{}
 	for _, text := range corpusTexts(t) {
