@@ -211,17 +211,14 @@ func TestBuildJSON(t *testing.T) {
 			d.Fixes = append(d.Fixes, f)
 		}
 		name := names[i%len(names)]
-		var want strings.Builder
-		s := jsonstream.New(&want, false)
-		s.Open('[')
-		s.Elem(1, ToJSON(d, name))
-		if err := s.Flush(); err != nil {
+		want, err := jsonstream.Element(1, ToJSON(d, name))
+		if err != nil {
 			t.Fatal(err)
 		}
 		var b jsonstream.Builder
 		b.Reset(2)
 		buildJSON(&b, d, name)
-		if diff := cmp.Diff(want.String(), "[\n    "+string(b.B)); diff != "" {
+		if diff := cmp.Diff(want, string(b.B)); diff != "" {
 			t.Fatalf("%+v (-encoding/json +buildJSON):\n%s", d, diff)
 		}
 	}

@@ -355,44 +355,32 @@ func WriteJSON(w io.Writer, ds []Diagnostic, names func(id string) string) error
 // a run may report a million diagnostics.
 func buildJSON(b *jsonstream.Builder, d Diagnostic, names func(id string) string) {
 	b.Open('{')
-	b.Key("id")
-	b.String(d.ID)
+	b.KeyString("id", d.ID)
 	if names != nil {
 		if name := names(d.ID); name != "" {
-			b.Key("name")
-			b.String(name)
+			b.KeyString("name", name)
 		}
 	}
-	b.Key("severity")
-	b.String(d.Severity.String())
-	b.Key("summary")
-	b.String(d.Summary)
+	b.KeyString("severity", d.Severity.String())
+	b.KeyString("summary", d.Summary)
 	if d.Detail != "" {
-		b.Key("detail")
-		b.String(d.Detail)
+		b.KeyString("detail", d.Detail)
 	}
-	buildRangeJSON(b, d.Range)
+	BuildRangeJSON(b, RangeJSON(d.Range))
 	b.Key("fixes")
-	b.Open('[')
-	for _, f := range d.Fixes {
-		b.Elem()
+	b.List(len(d.Fixes), false, func(i int) {
+		f := d.Fixes[i]
 		b.Open('{')
-		b.Key("message")
-		b.String(f.Message)
+		b.KeyString("message", f.Message)
 		b.Key("edits")
-		b.Open('[')
-		for _, e := range f.Edits {
-			b.Elem()
+		b.List(len(f.Edits), false, func(j int) {
 			b.Open('{')
-			buildRangeJSON(b, e.Range)
-			b.Key("new_text")
-			b.String(e.NewText)
+			BuildRangeJSON(b, RangeJSON(f.Edits[j].Range))
+			b.KeyString("new_text", f.Edits[j].NewText)
 			b.Close('}')
-		}
-		b.Close(']')
+		})
 		b.Close('}')
-	}
-	b.Close(']')
+	})
 	if d.Omitted != 0 {
 		b.Key("omitted")
 		b.Int(d.Omitted)
@@ -400,17 +388,13 @@ func buildJSON(b *jsonstream.Builder, d Diagnostic, names func(id string) string
 	b.Close('}')
 }
 
-// buildRangeJSON writes the members of a range's JSON form (JSONRange),
-// flattened into the object being written.
-func buildRangeJSON(b *jsonstream.Builder, r Range) {
-	b.Key("origin")
-	b.String(r.Origin)
-	for _, m := range [...]struct {
-		key string
-		n   int
-	}{{"line", r.Start.Line}, {"column", r.Start.Column}, {"end_line", r.End.Line},
-		{"end_column", r.End.Column}, {"offset", r.Start.Offset}, {"end_offset", r.End.Offset}} {
-		b.Key(m.key)
-		b.Int(m.n)
-	}
+// rangeKeys are the keys of the numbers of a JSONRange, in order.
+var rangeKeys = []string{"line", "column", "end_line", "end_column", "offset", "end_offset"}
+
+// BuildRangeJSON writes the members of a JSONRange into the object being
+// written, as encoding/json writes them (flattened into a diagnostic or
+// an edit, or the whole of a range's object).
+func BuildRangeJSON(b *jsonstream.Builder, r JSONRange) {
+	b.KeyString("origin", r.Origin)
+	b.KeyInts(rangeKeys, r.Line, r.Column, r.EndLine, r.EndColumn, r.Offset, r.EndOffset)
 }

@@ -139,84 +139,50 @@ func writeJSONList[E, J any](s *jsonstream.Writer, key string, list []E, conv fu
 // buildRule writes a rule of the document.
 func buildRule(b *jsonstream.Builder, j jsonRule) {
 	b.Open('{')
-	b.Key("index")
-	b.Int(j.Index)
-	b.Key("kind")
-	b.String(j.Kind)
-	b.Key("flag")
-	b.String(j.Flag)
-	b.Key("canonical")
-	b.String(j.Canonical)
-	b.Key("range")
+	b.KeyInts([]string{"index"}, j.Index)
+	b.KeyString("kind", j.Kind)
+	b.KeyString("flag", j.Flag)
+	b.KeyString("canonical", j.Canonical)
 	buildRange(b, j.Range)
-	b.Key("sentence")
-	b.String(j.Sentence)
-	b.Key("implies")
-	buildOptString(b, j.Implies)
+	b.KeyString("sentence", j.Sentence)
+	buildOptString(b, "implies", j.Implies)
 	b.Close('}')
 }
 
 // buildGrant writes a grant of the document.
 func buildGrant(b *jsonstream.Builder, j jsonGrant) {
 	b.Open('{')
-	b.Key("kind")
-	b.String(j.Kind)
-	b.Key("protocol")
-	buildOptString(b, j.Protocol)
-	b.Key("host")
-	b.String(j.Host)
-	b.Key("host_kind")
-	b.String(j.HostKind)
+	b.KeyString("kind", j.Kind)
+	buildOptString(b, "protocol", j.Protocol)
+	b.KeyString("host", j.Host)
+	b.KeyString("host_kind", j.HostKind)
 	b.Key("addresses")
-	if j.Addresses == nil {
+	if a := j.Addresses; a == nil {
 		b.Null()
 	} else {
 		b.Open('{')
-		b.Key("first")
-		b.String(j.Addresses.First)
-		b.Key("last")
-		b.String(j.Addresses.Last)
+		b.KeyString("first", a.First)
+		b.KeyString("last", a.Last)
 		b.Close('}')
 	}
 	b.Key("ports")
-	if j.Ports == nil {
-		b.Null()
-	} else {
-		b.Open('[')
-		for _, p := range j.Ports {
-			b.Elem()
-			buildPortRange(b, p)
-		}
-		b.Close(']')
-	}
+	b.List(len(j.Ports), j.Ports == nil, func(i int) { buildPortRange(b, j.Ports[i]) })
 	b.Key("families")
-	if j.Families == nil {
-		b.Null()
-	} else {
-		b.Open('[')
-		for _, f := range j.Families {
-			b.Elem()
-			b.String(f)
-		}
-		b.Close(']')
-	}
-	b.Key("host_mapping")
-	buildOptString(b, j.HostMapping)
+	b.List(len(j.Families), j.Families == nil, func(i int) { b.String(j.Families[i]) })
+	buildOptString(b, "host_mapping", j.HostMapping)
 	b.Key("port_mapping")
-	if j.PortMapping == nil {
+	if m := j.PortMapping; m == nil {
 		b.Null()
 	} else {
 		b.Open('{')
 		b.Key("guest")
-		buildPortRange(b, j.PortMapping.Guest)
+		buildPortRange(b, m.Guest)
 		b.Key("host")
-		buildPortRange(b, j.PortMapping.Host)
+		buildPortRange(b, m.Host)
 		b.Close('}')
 	}
-	b.Key("flag")
-	b.String(j.Flag)
-	b.Key("summary")
-	b.String(j.Summary)
+	b.KeyString("flag", j.Flag)
+	b.KeyString("summary", j.Summary)
 	buildInts(b, "rules", j.Rules)
 	b.Key("implied")
 	b.Bool(j.Implied)
@@ -229,65 +195,47 @@ func buildGrant(b *jsonstream.Builder, j jsonGrant) {
 // buildDenial writes a denial of the document.
 func buildDenial(b *jsonstream.Builder, j jsonDenial) {
 	b.Open('{')
-	b.Key("code")
-	b.String(j.Code)
-	b.Key("text")
-	b.String(j.Text)
+	b.KeyString("code", j.Code)
+	b.KeyString("text", j.Text)
 	b.Close('}')
 }
 
 // buildRisk writes a risk of the document.
 func buildRisk(b *jsonstream.Builder, j jsonRisk) {
 	b.Open('{')
-	b.Key("id")
-	b.String(j.ID)
-	b.Key("name")
-	b.String(j.Name)
-	b.Key("severity")
-	b.String(j.Severity)
-	b.Key("summary")
-	b.String(j.Summary)
+	b.KeyString("id", j.ID)
+	b.KeyString("name", j.Name)
+	b.KeyString("severity", j.Severity)
+	b.KeyString("summary", j.Summary)
 	b.Key("rule")
 	if j.Rule == nil {
 		b.Null()
 	} else {
 		b.Int(*j.Rule)
 	}
-	b.Key("flag")
-	buildOptString(b, j.Flag)
-	b.Key("range")
+	buildOptString(b, "flag", j.Flag)
 	buildRange(b, j.Range)
 	b.Close('}')
 }
 
-// buildRange writes a source range (diag.JSONRange).
+// buildRange writes the member "range": a source range.
 func buildRange(b *jsonstream.Builder, r diag.JSONRange) {
+	b.Key("range")
 	b.Open('{')
-	b.Key("origin")
-	b.String(r.Origin)
-	for _, m := range [...]struct {
-		key string
-		n   int
-	}{{"line", r.Line}, {"column", r.Column}, {"end_line", r.EndLine},
-		{"end_column", r.EndColumn}, {"offset", r.Offset}, {"end_offset", r.EndOffset}} {
-		b.Key(m.key)
-		b.Int(m.n)
-	}
+	diag.BuildRangeJSON(b, r)
 	b.Close('}')
 }
 
 // buildPortRange writes a port range.
 func buildPortRange(b *jsonstream.Builder, p jsonPortRange) {
 	b.Open('{')
-	b.Key("first")
-	b.Int(p.First)
-	b.Key("last")
-	b.Int(p.Last)
+	b.KeyInts([]string{"first", "last"}, p.First, p.Last)
 	b.Close('}')
 }
 
-// buildOptString writes a string, or null.
-func buildOptString(b *jsonstream.Builder, s *string) {
+// buildOptString writes a member that is a string, or null.
+func buildOptString(b *jsonstream.Builder, key string, s *string) {
+	b.Key(key)
 	if s == nil {
 		b.Null()
 		return
@@ -298,16 +246,7 @@ func buildOptString(b *jsonstream.Builder, s *string) {
 // buildInts writes a member that is a list of numbers (null when nil).
 func buildInts(b *jsonstream.Builder, key string, is []int) {
 	b.Key(key)
-	if is == nil {
-		b.Null()
-		return
-	}
-	b.Open('[')
-	for _, i := range is {
-		b.Elem()
-		b.Int(i)
-	}
-	b.Close(']')
+	b.List(len(is), is == nil, func(i int) { b.Int(is[i]) })
 }
 
 func ruleJSON(ra RuleAccount) jsonRule {

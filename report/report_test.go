@@ -384,17 +384,14 @@ func TestBuildResult(t *testing.T) {
 			d.Fixes = append(d.Fixes, fix)
 		}
 		res := rs.result(d)
-		var want strings.Builder
-		s := jsonstream.New(&want, false)
-		s.Open('[')
-		s.Elem(3, res)
-		if err := s.Flush(); err != nil {
+		want, err := jsonstream.Element(3, res)
+		if err != nil {
 			t.Fatal(err)
 		}
 		var b jsonstream.Builder
 		b.Reset(4)
 		buildResult(&b, res)
-		if diff := cmp.Diff(want.String(), "[\n        "+string(b.B)); diff != "" {
+		if diff := cmp.Diff(want, string(b.B)); diff != "" {
 			t.Fatalf("%+v (-encoding/json +buildResult):\n%s", d, diff)
 		}
 	}

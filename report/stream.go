@@ -145,26 +145,21 @@ func writeSARIF(w io.Writer, tool Tool, rules []lint.Rule, ds []diag.Diagnostic,
 // encoding/json writes it (TestBuildResult): a run may report a million.
 func buildResult(b *jsonstream.Builder, r sarifResult) {
 	b.Open('{')
-	b.Key("ruleId")
-	b.String(r.RuleID)
+	b.KeyString("ruleId", r.RuleID)
 	if r.RuleIndex != nil {
-		b.Key("ruleIndex")
-		b.Int(*r.RuleIndex)
+		b.KeyInts([]string{"ruleIndex"}, *r.RuleIndex)
 	}
-	b.Key("level")
-	b.String(r.Level)
+	b.KeyString("level", r.Level)
 	b.Key("message")
 	buildMessage(b, r.Message)
 	b.Key("locations")
-	buildList(b, len(r.Locations), r.Locations == nil, func(i int) {
+	b.List(len(r.Locations), r.Locations == nil, func(i int) {
 		l := r.Locations[i].PhysicalLocation
 		b.Open('{')
 		b.Key("physicalLocation")
 		b.Open('{')
-		b.Key("artifactLocation")
-		buildArtifact(b, l.ArtifactLocation)
-		b.Key("region")
-		buildRegion(b, l.Region)
+		buildArtifact(b, "artifactLocation", l.ArtifactLocation)
+		buildRegion(b, "region", l.Region)
 		b.Close('}')
 		b.Close('}')
 	})
@@ -174,19 +169,13 @@ func buildResult(b *jsonstream.Builder, r sarifResult) {
 	} else {
 		b.Open('{')
 		for _, k := range slices.Sorted(maps.Keys(r.PartialFingerprints)) {
-			b.Key(k)
-			b.String(r.PartialFingerprints[k])
+			b.KeyString(k, r.PartialFingerprints[k])
 		}
 		b.Close('}')
 	}
 	if len(r.Fixes) > 0 {
 		b.Key("fixes")
-		b.Open('[')
-		for _, f := range r.Fixes {
-			b.Elem()
-			buildFix(b, f)
-		}
-		b.Close(']')
+		b.List(len(r.Fixes), false, func(i int) { buildFix(b, r.Fixes[i]) })
 	}
 	b.Close('}')
 }
@@ -194,38 +183,32 @@ func buildResult(b *jsonstream.Builder, r sarifResult) {
 // buildMessage writes a SARIF message.
 func buildMessage(b *jsonstream.Builder, m sarifMessage) {
 	b.Open('{')
-	b.Key("text")
-	b.String(m.Text)
+	b.KeyString("text", m.Text)
 	if m.Markdown != "" {
-		b.Key("markdown")
-		b.String(m.Markdown)
+		b.KeyString("markdown", m.Markdown)
 	}
 	b.Close('}')
 }
 
-// buildArtifact writes a SARIF artifact location.
-func buildArtifact(b *jsonstream.Builder, a sarifArtifactLocation) {
+// buildArtifact writes a member that is a SARIF artifact location.
+func buildArtifact(b *jsonstream.Builder, key string, a sarifArtifactLocation) {
+	b.Key(key)
 	b.Open('{')
-	b.Key("uri")
-	b.String(a.URI)
+	b.KeyString("uri", a.URI)
 	if a.URIBaseID != "" {
-		b.Key("uriBaseId")
-		b.String(a.URIBaseID)
+		b.KeyString("uriBaseId", a.URIBaseID)
 	}
 	b.Close('}')
 }
 
-// buildRegion writes a SARIF region.
-func buildRegion(b *jsonstream.Builder, r sarifRegion) {
+// regionKeys are the keys of a SARIF region, in order.
+var regionKeys = []string{"startLine", "startColumn", "endLine", "endColumn", "byteOffset", "byteLength"}
+
+// buildRegion writes a member that is a SARIF region.
+func buildRegion(b *jsonstream.Builder, key string, r sarifRegion) {
+	b.Key(key)
 	b.Open('{')
-	for _, m := range [...]struct {
-		key string
-		n   int
-	}{{"startLine", r.StartLine}, {"startColumn", r.StartColumn}, {"endLine", r.EndLine},
-		{"endColumn", r.EndColumn}, {"byteOffset", r.ByteOffset}, {"byteLength", r.ByteLength}} {
-		b.Key(m.key)
-		b.Int(m.n)
-	}
+	b.KeyInts(regionKeys, r.StartLine, r.StartColumn, r.EndLine, r.EndColumn, r.ByteOffset, r.ByteLength)
 	b.Close('}')
 }
 
@@ -235,40 +218,22 @@ func buildFix(b *jsonstream.Builder, f sarifFix) {
 	b.Key("description")
 	buildMessage(b, f.Description)
 	b.Key("artifactChanges")
-	buildList(b, len(f.ArtifactChanges), f.ArtifactChanges == nil, func(i int) {
+	b.List(len(f.ArtifactChanges), f.ArtifactChanges == nil, func(i int) {
 		ch := f.ArtifactChanges[i]
 		b.Open('{')
-		b.Key("artifactLocation")
-		buildArtifact(b, ch.ArtifactLocation)
+		buildArtifact(b, "artifactLocation", ch.ArtifactLocation)
 		b.Key("replacements")
-		buildList(b, len(ch.Replacements), ch.Replacements == nil, func(j int) {
+		b.List(len(ch.Replacements), ch.Replacements == nil, func(j int) {
 			r := ch.Replacements[j]
 			b.Open('{')
-			b.Key("deletedRegion")
-			buildRegion(b, r.DeletedRegion)
+			buildRegion(b, "deletedRegion", r.DeletedRegion)
 			b.Key("insertedContent")
 			b.Open('{')
-			b.Key("text")
-			b.String(r.InsertedContent.Text)
+			b.KeyString("text", r.InsertedContent.Text)
 			b.Close('}')
 			b.Close('}')
 		})
 		b.Close('}')
 	})
 	b.Close('}')
-}
-
-// buildList writes an array of n elements, each by elem, or null for a
-// nil slice as encoding/json does.
-func buildList(b *jsonstream.Builder, n int, isNil bool, elem func(i int)) {
-	if isNil {
-		b.Null()
-		return
-	}
-	b.Open('[')
-	for i := range n {
-		b.Elem()
-		elem(i)
-	}
-	b.Close(']')
 }

@@ -73,6 +73,35 @@ func (b *Builder) Key(key string) {
 	b.B = append(b.B, ": "...)
 }
 
+// KeyString writes a member whose value is a string.
+func (b *Builder) KeyString(key, s string) {
+	b.Key(key)
+	b.String(s)
+}
+
+// KeyInts writes members whose values are numbers: keys[i]: ns[i].
+func (b *Builder) KeyInts(keys []string, ns ...int) {
+	for i, key := range keys {
+		b.Key(key)
+		b.Int(ns[i])
+	}
+}
+
+// List writes an array of n elements, each written by elem(i) after its
+// line break: null for a nil slice (isNil), as encoding/json writes one.
+func (b *Builder) List(n int, isNil bool, elem func(i int)) {
+	if isNil {
+		b.Null()
+		return
+	}
+	b.Open('[')
+	for i := range n {
+		b.Elem()
+		elem(i)
+	}
+	b.Close(']')
+}
+
 // newline breaks the line and indents it to the current depth.
 func (b *Builder) newline() {
 	b.B = append(b.B, '\n')

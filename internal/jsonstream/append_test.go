@@ -65,42 +65,28 @@ func TestBuilder(t *testing.T) {
 		}
 		var b Builder
 		b.Reset(depth)
-		b.Open('{')
-		b.Key("name")
-		b.String(v.Name)
-		b.Key("inners")
-		b.Open('[')
-		for _, in := range v.Inners {
-			b.Elem()
+		writeInner := func(in inner) {
 			b.Open('{')
-			b.Key("n")
-			b.Int(in.N)
+			b.KeyInts([]string{"n"}, in.N)
 			b.Key("list")
-			b.Open('[')
-			for _, s := range in.List {
-				b.Elem()
-				b.String(s)
-			}
-			b.Close(']')
+			b.List(len(in.List), false, func(i int) { b.String(in.List[i]) })
 			b.Key("yes")
 			b.Bool(in.Yes)
 			b.Key("nil")
 			b.Null()
 			b.Close('}')
 		}
+		b.Open('{')
+		b.KeyString("name", v.Name)
+		b.Key("inners")
+		b.Open('[')
+		for _, in := range v.Inners {
+			b.Elem()
+			writeInner(in)
+		}
 		b.Close(']')
 		b.Key("empty")
-		b.Open('{')
-		b.Key("n")
-		b.Int(0)
-		b.Key("list")
-		b.Open('[')
-		b.Close(']')
-		b.Key("yes")
-		b.Bool(false)
-		b.Key("nil")
-		b.Null()
-		b.Close('}')
+		writeInner(v.Empty)
 		b.Close('}')
 		if diff := cmp.Diff(want.String(), string(b.B)); diff != "" {
 			t.Errorf("depth %d (-Writer.Value +Builder):\n%s", depth, diff)
