@@ -245,9 +245,11 @@ func policyErrors(set *inputSet) []diag.Diagnostic {
 	var errs []diag.Diagnostic
 	for _, it := range set.items {
 		_, conflicts := policy.Compile(it.policy)
-		for _, d := range append(append([]diag.Diagnostic(nil), it.diags...), conflicts...) {
-			if d.Severity == diag.Error {
-				errs = append(errs, d)
+		for _, ds := range [][]diag.Diagnostic{it.diags, conflicts} {
+			for _, d := range ds {
+				if d.Severity == diag.Error {
+					errs = append(errs, d)
+				}
 			}
 		}
 	}

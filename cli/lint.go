@@ -126,15 +126,20 @@ func (a *app) runLint(o lintOptions, args []string) error {
 func lintSet(set *inputSet, opts lint.Options) []diag.Diagnostic {
 	var ds []diag.Diagnostic
 	for _, it := range set.items {
-		found := lint.Lint(it.input, it.policy, it.diags, opts)
-		if ds == nil {
-			ds = found // the findings of one input are not copied
-			continue
-		}
-		ds = append(ds, found...)
+		ds = gather(ds, lint.Lint(it.input, it.policy, it.diags, opts))
 	}
 	diag.Sort(ds)
 	return ds
+}
+
+// gather appends the diagnostics ds, which the caller owns, to all: ds
+// itself when all is empty, so that those of one input (of a hundred
+// thousand, maybe) are not copied.
+func gather(all, ds []diag.Diagnostic) []diag.Diagnostic {
+	if len(all) == 0 {
+		return ds
+	}
+	return append(all, ds...)
 }
 
 // writeFindings writes diagnostics in a format.
