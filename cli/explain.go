@@ -61,7 +61,7 @@ func (a *app) runExplain(o explainOptions, args []string) error {
 	for _, it := range set.items {
 		acct, ds := explain.Parsed(it.input, it.policy, it.diags)
 		if acct == nil {
-			errs = append(errs, ds...)
+			errs = gather(errs, ds)
 			continue
 		}
 		accounts = append(accounts, acct)

@@ -242,10 +242,24 @@ func rewrite(it *loaded, res *normalize.Result) *formatted {
 // sorted. Suppression comments do not apply: a policy with errors cannot
 // be formatted without changing what it means.
 func policyErrors(set *inputSet) []diag.Diagnostic {
-	var errs []diag.Diagnostic
+	// Counted first, then gathered into one slice of the right size: an
+	// input may have a hundred thousand.
+	var all [][]diag.Diagnostic
+	n := 0
 	for _, it := range set.items {
 		_, conflicts := policy.Compile(it.policy)
-		for _, d := range append(append([]diag.Diagnostic(nil), it.diags...), conflicts...) {
+		for _, ds := range [][]diag.Diagnostic{it.diags, conflicts} {
+			all = append(all, ds)
+			for _, d := range ds {
+				if d.Severity == diag.Error {
+					n++
+				}
+			}
+		}
+	}
+	errs := make([]diag.Diagnostic, 0, n)
+	for _, ds := range all {
+		for _, d := range ds {
 			if d.Severity == diag.Error {
 				errs = append(errs, d)
 			}

@@ -127,14 +127,25 @@ func (a *app) load(paths []string) (*inputSet, error) {
 		}
 		for _, in := range ins {
 			set.files.Add(in.Files...)
-			p, ds := grammar.Parse(in)
-			set.items = append(set.items, &loaded{input: in, policy: p, diags: append(append([]diag.Diagnostic(nil), in.Diags...), ds...)})
+			set.items = append(set.items, parseInput(in))
 		}
 	}
 	if len(set.items) == 0 && len(paths) == 0 && len(a.shell) == 0 {
 		return nil, usageErrorf("no flags to read: give --allow-* flags, flags files, - for standard input, or --shell FILE")
 	}
 	return set, nil
+}
+
+// parseInput parses an input: its policy, and the diagnostics of reading
+// it followed by those of parsing it (those of parsing as the grammar
+// returned them when reading found nothing: a hostile input may have a
+// hundred thousand, not to be copied).
+func parseInput(in *source.Input) *loaded {
+	p, ds := grammar.Parse(in)
+	if len(in.Diags) > 0 {
+		ds = append(append(make([]diag.Diagnostic, 0, len(in.Diags)+len(ds)), in.Diags...), ds...)
+	}
+	return &loaded{input: in, policy: p, diags: ds}
 }
 
 // compile compiles the policies of every input into one policy, as eval,

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/capspec/capspec/diag"
-	"github.com/capspec/capspec/grammar"
 	"github.com/capspec/capspec/internal/inplace"
 	"github.com/capspec/capspec/internal/version"
 	"github.com/capspec/capspec/lint"
@@ -127,10 +126,20 @@ func (a *app) runLint(o lintOptions, args []string) error {
 func lintSet(set *inputSet, opts lint.Options) []diag.Diagnostic {
 	var ds []diag.Diagnostic
 	for _, it := range set.items {
-		ds = append(ds, lint.Lint(it.input, it.policy, it.diags, opts)...)
+		ds = gather(ds, lint.Lint(it.input, it.policy, it.diags, opts))
 	}
 	diag.Sort(ds)
 	return ds
+}
+
+// gather appends the diagnostics ds, which the caller owns, to all: ds
+// itself when all is empty, so that those of one input (of a hundred
+// thousand, maybe) are not copied.
+func gather(all, ds []diag.Diagnostic) []diag.Diagnostic {
+	if len(all) == 0 {
+		return ds
+	}
+	return append(all, ds...)
 }
 
 // writeFindings writes diagnostics in a format.
@@ -221,8 +230,7 @@ func (a *app) reload(set *inputSet, contents map[string]string) (*inputSet, erro
 		}
 		for _, in := range ins {
 			next.files.Add(in.Files...)
-			p, ds := grammar.Parse(in)
-			next.items = append(next.items, &loaded{input: in, policy: p, diags: append(append([]diag.Diagnostic(nil), in.Diags...), ds...)})
+			next.items = append(next.items, parseInput(in))
 		}
 	}
 	return next, nil

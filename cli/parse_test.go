@@ -71,15 +71,11 @@ func TestPortItemJSON(t *testing.T) {
 		{Low: 80, High: 80, Raw: "80", Range: diag.JSONRange{Origin: "<stdin>", Line: 1, Column: 36, EndLine: 1, EndColumn: 38, Offset: 35, EndOffset: 37}},
 		{Low: 1000, High: 65535, Raw: "01000-65535", Range: diag.JSONRange{Origin: "dir/a b.flags", Line: 123456, Column: 1 << 20, EndLine: 123456, EndColumn: 1<<20 + 11, Offset: 1 << 30, EndOffset: 1<<30 + 11}},
 	} {
-		var want strings.Builder
-		s := jsonstream.New(&want, false)
-		s.Open('[')
-		s.Elem(6, j)
-		if err := s.Flush(); err != nil {
+		want, err := jsonstream.Element(6, j)
+		if err != nil {
 			t.Fatal(err)
 		}
-		got := "[\n" + strings.Repeat("  ", 7) + string(appendPortItemJSON(nil, j))
-		if diff := cmp.Diff(want.String(), got); diff != "" {
+		if diff := cmp.Diff(want, string(appendPortItemJSON(nil, j))); diff != "" {
 			t.Errorf("%+v (-encoding/json +appendPortItemJSON):\n%s", j, diff)
 		}
 	}

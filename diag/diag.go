@@ -6,6 +6,7 @@ package diag
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -108,13 +109,19 @@ func (r Range) IsArg() bool { return r.Kind == OriginArg }
 
 // String formats the start of the range as origin:line:col, or argv[N]:col.
 func (r Range) String() string {
+	b := make([]byte, 0, len(r.Origin)+24)
 	if r.IsArg() {
-		return fmt.Sprintf("%s:%d", r.Origin, r.Start.Column)
+		b = append(b, r.Origin...)
+		b = append(b, ':')
+		return string(strconv.AppendInt(b, int64(r.Start.Column), 10))
 	}
-	if r.Origin == "" {
-		return fmt.Sprintf("%d:%d", r.Start.Line, r.Start.Column)
+	if r.Origin != "" {
+		b = append(b, r.Origin...)
+		b = append(b, ':')
 	}
-	return fmt.Sprintf("%s:%d:%d", r.Origin, r.Start.Line, r.Start.Column)
+	b = strconv.AppendInt(b, int64(r.Start.Line), 10)
+	b = append(b, ':')
+	return string(strconv.AppendInt(b, int64(r.Start.Column), 10))
 }
 
 // TextEdit replaces the text of Range with NewText.

@@ -2,6 +2,7 @@ package diag
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -175,6 +176,50 @@ func TestWriteJSONStreams(t *testing.T) {
 		}
 		if diff := cmp.Diff(wb, b.String()); diff != "" {
 			t.Errorf("(-whole +streamed):\n%s", diff)
+		}
+	}
+}
+
+// TestBuildJSON checks the diagnostics written without reflection against
+// encoding/json's form of ToJSON, byte for byte, on random diagnostics:
+// strings that need escaping, details, fixes of several edits, omissions,
+// names and none.
+func TestBuildJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	pieces := []string{"a", "\"", "\\", "<&>", "\n", "\x00", "é", "\u2028", "\xff", "世"}
+	str := func() string {
+		var b strings.Builder
+		for range r.IntN(6) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		return b.String()
+	}
+	rng := func() Range {
+		return Range{Origin: str(), Kind: OriginKind(r.IntN(3)), Start: Pos{r.IntN(1 << 20), r.IntN(100), r.IntN(100)}, End: Pos{r.IntN(1 << 20), r.IntN(100), r.IntN(100)}}
+	}
+	names := []func(string) string{nil, Name, func(string) string { return "" }}
+	for i := range 500 {
+		d := Diagnostic{ID: str(), Severity: Severity(r.IntN(4)), Summary: str(), Range: rng(), Omitted: r.IntN(3)}
+		if r.IntN(2) == 0 {
+			d.Detail = str()
+		}
+		for range r.IntN(3) {
+			f := Fix{Message: str()}
+			for range r.IntN(3) {
+				f.Edits = append(f.Edits, TextEdit{Range: rng(), NewText: str()})
+			}
+			d.Fixes = append(d.Fixes, f)
+		}
+		name := names[i%len(names)]
+		want, err := jsonstream.Element(1, ToJSON(d, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b jsonstream.Builder
+		b.Reset(2)
+		buildJSON(&b, d, name)
+		if diff := cmp.Diff(want, string(b.B)); diff != "" {
+			t.Fatalf("%+v (-encoding/json +buildJSON):\n%s", d, diff)
 		}
 	}
 }

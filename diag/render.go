@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -16,6 +17,9 @@ import (
 // color; NewPalette makes one that does or does not, as asked.
 type Palette struct {
 	Error, Warning, Info, Bold, Gutter, Help *color.Color
+	// plain says that the colors are off, so that text is written as it
+	// is without going through them (a run may print a million lines).
+	plain bool
 }
 
 // NewPalette returns a palette whose colors are on or off. All color goes
@@ -28,6 +32,7 @@ func NewPalette(enabled bool) *Palette {
 		Bold:    color.New(color.Bold),
 		Gutter:  color.New(color.FgBlue, color.Bold),
 		Help:    color.New(color.FgGreen),
+		plain:   !enabled,
 	}
 	for _, c := range []*color.Color{p.Error, p.Warning, p.Info, p.Bold, p.Gutter, p.Help} {
 		if enabled {
@@ -37,6 +42,14 @@ func NewPalette(enabled bool) *Palette {
 		}
 	}
 	return p
+}
+
+// paint returns s in color c, or s itself when the colors are off.
+func (p *Palette) paint(c *color.Color, s string) string {
+	if p.plain {
+		return s
+	}
+	return c.Sprint(s)
 }
 
 // Severity returns the color of a severity.
@@ -86,20 +99,28 @@ func WriteText(w io.Writer, ds []Diagnostic, files Files, p *Palette) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	for _, d := range ds {
 		sev := p.Severity(d.Severity)
-		fmt.Fprintf(bw, "%s: %s: %s\n", p.Bold.Sprint(d.Range.String()), sev.Sprintf("%s[%s]", d.Severity, d.ID), p.Bold.Sprint(printable(Elide(d.Summary, maxMessage))))
+		writeLine(bw, p.paint(p.Bold, d.Range.String()), ": ", p.paint(sev, d.Severity.String()+"["+d.ID+"]"), ": ", p.paint(p.Bold, printable(Elide(d.Summary, maxMessage))))
 		if files != nil {
 			writeSnippet(bw, d.Range, files.File(d.Range.Origin), p, sev)
 		}
 		if d.Detail != "" {
-			for _, line := range strings.Split(d.Detail, "\n") {
-				fmt.Fprintf(bw, "    %s %s\n", p.Gutter.Sprint("="), printable(Elide(line, maxMessage)))
+			for line := range strings.SplitSeq(d.Detail, "\n") {
+				writeLine(bw, "    ", p.paint(p.Gutter, "="), " ", printable(Elide(line, maxMessage)))
 			}
 		}
 		for _, f := range d.Fixes {
-			fmt.Fprintf(bw, "    %s %s\n", p.Gutter.Sprint("="), p.Help.Sprint("help: "+printable(Elide(fixText(f), maxMessage))))
+			writeLine(bw, "    ", p.paint(p.Gutter, "="), " ", p.paint(p.Help, "help: "+printable(Elide(fixText(f), maxMessage))))
 		}
 	}
 	return bw.Flush()
+}
+
+// writeLine writes pieces of text and a line break.
+func writeLine(w *bufio.Writer, pieces ...string) {
+	for _, s := range pieces {
+		w.WriteString(s)
+	}
+	w.WriteByte('\n')
 }
 
 // maxMessage is the most bytes of a summary, a detail line or a fix that
@@ -149,7 +170,7 @@ const (
 // writeSnippet writes the source line of a range with carets under it.
 // The carets stand under the range's text whatever the window; the
 // position in the first line keeps the range's real line and column.
-func writeSnippet(w io.Writer, r Range, f *File, p *Palette, sev interface{ Sprint(...any) string }) {
+func writeSnippet(w *bufio.Writer, r Range, f *File, p *Palette, sev *color.Color) {
 	if f == nil || r.Start.Line < 1 || r.Start.Line > f.LineCount() {
 		return
 	}
@@ -193,13 +214,13 @@ func writeSnippet(w io.Writer, r Range, f *File, p *Palette, sev interface{ Spri
 		}
 	}
 	width := max(utf8.RuneCountInString(line[s:re]), 1)
-	num := fmt.Sprint(r.Start.Line)
+	num := strconv.Itoa(r.Start.Line)
 	if r.IsArg() {
 		num = ""
 	}
 	pad := strings.Repeat(" ", len(num))
-	fmt.Fprintf(w, "  %s %s %s\n", p.Gutter.Sprint(num), p.Gutter.Sprint("|"), text)
-	fmt.Fprintf(w, "  %s %s %s%s\n", pad, p.Gutter.Sprint("|"), lead.String(), sev.Sprint(strings.Repeat("^", width)))
+	writeLine(w, "  ", p.paint(p.Gutter, num), " ", p.paint(p.Gutter, "|"), " ", text)
+	writeLine(w, "  ", pad, " ", p.paint(p.Gutter, "|"), " ", lead.String(), p.paint(sev, strings.Repeat("^", width)))
 }
 
 // runeAround returns the start of the rune of s that holds byte i: i, or
@@ -317,10 +338,63 @@ func WriteJSON(w io.Writer, ds []Diagnostic, names func(id string) string) error
 	s := jsonstream.New(w, false)
 	s.Raw("{\n  \"diagnostics\": ")
 	s.Open('[')
+	var b jsonstream.Builder
 	for _, d := range ds {
-		s.Elem(1, ToJSON(d, names))
+		b.Reset(2)
+		buildJSON(&b, d, names)
+		s.Next(1)
+		s.RawBytes(b.B)
 	}
 	s.Close(1, ']')
 	s.Raw("\n}\n")
 	return s.Flush()
+}
+
+// buildJSON writes the JSON form of a diagnostic (ToJSON) without
+// reflection, byte for byte as encoding/json writes it (TestBuildJSON):
+// a run may report a million diagnostics.
+func buildJSON(b *jsonstream.Builder, d Diagnostic, names func(id string) string) {
+	b.Open('{')
+	b.KeyString("id", d.ID)
+	if names != nil {
+		if name := names(d.ID); name != "" {
+			b.KeyString("name", name)
+		}
+	}
+	b.KeyString("severity", d.Severity.String())
+	b.KeyString("summary", d.Summary)
+	if d.Detail != "" {
+		b.KeyString("detail", d.Detail)
+	}
+	BuildRangeJSON(b, RangeJSON(d.Range))
+	b.Key("fixes")
+	b.List(len(d.Fixes), false, func(i int) {
+		f := d.Fixes[i]
+		b.Open('{')
+		b.KeyString("message", f.Message)
+		b.Key("edits")
+		b.List(len(f.Edits), false, func(j int) {
+			b.Open('{')
+			BuildRangeJSON(b, RangeJSON(f.Edits[j].Range))
+			b.KeyString("new_text", f.Edits[j].NewText)
+			b.Close('}')
+		})
+		b.Close('}')
+	})
+	if d.Omitted != 0 {
+		b.Key("omitted")
+		b.Int(d.Omitted)
+	}
+	b.Close('}')
+}
+
+// rangeKeys are the keys of the numbers of a JSONRange, in order.
+var rangeKeys = []string{"line", "column", "end_line", "end_column", "offset", "end_offset"}
+
+// BuildRangeJSON writes the members of a JSONRange into the object being
+// written, as encoding/json writes them (flattened into a diagnostic or
+// an edit, or the whole of a range's object).
+func BuildRangeJSON(b *jsonstream.Builder, r JSONRange) {
+	b.KeyString("origin", r.Origin)
+	b.KeyInts(rangeKeys, r.Line, r.Column, r.EndLine, r.EndColumn, r.Offset, r.EndOffset)
 }

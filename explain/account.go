@@ -102,13 +102,8 @@ func Parsed(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic) (*Account
 	cp, errs := policy.Compile(p)
 	findings := lint.Lint(in, p, parsed, lint.Options{Compiled: &lint.Compiled{Policy: cp, Diags: errs}})
 	if diag.HasErrors(findings) {
-		var errs []diag.Diagnostic
-		for _, d := range findings {
-			if d.Severity == diag.Error {
-				errs = append(errs, d)
-			}
-		}
-		return nil, errs
+		// The findings are lint's to give: the errors are kept in place.
+		return nil, slices.DeleteFunc(findings, func(d diag.Diagnostic) bool { return d.Severity != diag.Error })
 	}
 	if diag.HasErrors(errs) {
 		return nil, errs

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/capspec/capspec/grammar"
+	"github.com/capspec/capspec/internal/hostile"
 	"github.com/capspec/capspec/internal/jsonstream"
 	"github.com/capspec/capspec/source"
 )
@@ -36,6 +37,9 @@ func TestJSONStreams(t *testing.T) {
 		"",
 		"--allow-resolve=a-b.example.com\n--allow-outbound=tcp://example.com:80,443#ipv4-only\n--allow-inbound=tcp://*:80->8080\n--allow-outbound=tcp://*:*\n--allow-outbound=udp://db->10.0.0.5:53\n",
 		"--allow-outbound=tcp://10.0.0.0/8:1-1000\n--allow-outbound=tcp://10.1.0.0/16:80\n--allow-resolve=*\n",
+		// every kind of rule, mapping, family and risk, written without
+		// reflection (writeJSONList's builders)
+		hostile.Policy(600) + "--allow-resolve=bücher.example\n--allow-inbound=udp://[::1]:53->5353#ipv6-only\n",
 	}
 	var accounts []*Account
 	for i, text := range texts {
@@ -50,7 +54,7 @@ func TestJSONStreams(t *testing.T) {
 		}
 		accounts = append(accounts, a)
 	}
-	for _, as := range [][]*Account{nil, accounts[:1], accounts[1:2], accounts} {
+	for _, as := range [][]*Account{nil, accounts[:1], accounts[1:2], accounts[3:], accounts} {
 		doc := jsonDoc{Version: JSONVersion, Policies: []jsonAccount{}}
 		for _, a := range as {
 			doc.Policies = append(doc.Policies, toJSON(a))

@@ -46,6 +46,35 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
+// BenchmarkParseRequest reads request lines of every form, each distinct
+// (addresses, ports, names); ns/op is per line. A line costs the request's
+// parts, not a lexer and a token buffer (requestLexers).
+func BenchmarkParseRequest(b *testing.B) {
+	lines := make([]string, 4096)
+	for i := range lines {
+		switch i % 6 {
+		case 0:
+			lines[i] = fmt.Sprintf("connect tcp 10.%d.%d.%d:%d", i>>16&255, i>>8&255, i&255, 1+i)
+		case 1:
+			lines[i] = fmt.Sprintf("connect tcp api%d.example.com:443 via 192.168.0.%d", i, i&255)
+		case 2:
+			lines[i] = fmt.Sprintf("lookup host%d.example.org ipv6", i)
+		case 3:
+			lines[i] = fmt.Sprintf("send udp [2001:db8::%x]:53", i)
+		case 4:
+			lines[i] = fmt.Sprintf("listen tcp 0.0.0.0:%d", 1024+i)
+		default:
+			lines[i] = fmt.Sprintf("bind udp [::1]:%d # comment %d", 1024+i, i)
+		}
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := ParseRequest(lines[i%len(lines)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkParseLarge parses large inputs of 256 KiB and 1 MiB of hostile
 // shapes: a long port list, garbage, one huge word, a huge name, colons,
 // ranges, commas, brackets, arrows, family modifiers, fullwidth letters,

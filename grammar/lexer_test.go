@@ -126,13 +126,19 @@ func TestGeneratedLexers(t *testing.T) {
 			}
 		}
 	}
-	// The checkers reuse one generated lexer from flag to flag.
-	c := &checker{}
-	for _, text := range corpusTexts(t) {
-		want, werr := rawTokens(t, flagLexerDef, text)
-		got, gerr := lexAll(c.flagLexer(text))
-		if diff := cmp.Diff(want, got); diff != "" || werr != gerr {
-			t.Errorf("%q: tokens differ (-regex +reused generated), errors %q and %q:\n%s", text, werr, gerr, diff)
+	// Request lines and flags each reuse one generated lexer.
+	rl, c := &requestLexing{}, &checker{}
+	for _, reused := range []struct {
+		def   lexer.Definition
+		texts []string
+		lex   func(string) lexer.Lexer
+	}{{requestLexerDef, requestTexts(t), rl.lexer}, {flagLexerDef, corpusTexts(t), c.flagLexer}} {
+		for _, text := range reused.texts {
+			want, werr := rawTokens(t, reused.def, text)
+			got, gerr := lexAll(reused.lex(text))
+			if diff := cmp.Diff(want, got); diff != "" || werr != gerr {
+				t.Errorf("%q: tokens differ (-regex +reused generated), errors %q and %q:\n%s", text, werr, gerr, diff)
+			}
 		}
 	}
 }

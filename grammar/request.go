@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -45,9 +46,6 @@ var requestRules = lexer.Rules{
 // requestLexerDef is the regex lexer of requests: the definition, and the
 // oracle the generated lexer is tested against.
 var requestLexerDef = lexer.MustStateful(requestRules)
-
-// requestLexerGen is the generated lexer of requests.
-var requestLexerGen = requestLexer.(lexer.StringDefinition)
 
 var (
 	requestSymbols = requestLexerDef.Symbols()
@@ -209,8 +207,11 @@ func ParseRequest(line string) (*Request, error) { return parseRequest(line, req
 // shapes (nil: parsed afresh).
 func parseRequest(line string, cache *requestShapeCache) (*Request, error) {
 	p := requestParse{text: line}
+	rl := requestLexers.Get().(*requestLexing)
+	defer rl.put()
 	var stop int
-	p.toks, stop = lexRequest(requestLexerGen, line)
+	p.toks, stop = lexRequest(rl.lexer(line), rl.toks[:0])
+	rl.toks = p.toks
 	if stop >= 0 {
 		r, _ := runeAt(line, stop)
 		return nil, p.errorf(stop, stop+len(string(r)), "unexpected character %q", r)
@@ -281,14 +282,40 @@ func parseRequestShape(toks []lexer.Token) *requestLine {
 	return tree
 }
 
-// lexRequest returns the tokens of a request line and where lexing
-// stopped early (-1 when it read all of it).
-func lexRequest(def lexer.StringDefinition, text string) ([]lexer.Token, int) {
-	lx, err := def.LexString("", text)
-	if err != nil {
-		return nil, 0
-	}
-	var toks []lexer.Token
+// requestLexing is a request lexer and its token buffer, kept from line
+// to line (requestLexers) as the checkers keep those of flags
+// (checker.flagLexer): reading a line of a file of a million requests
+// then allocates neither.
+type requestLexing struct {
+	lx   lexerrequestImpl
+	toks []lexer.Token
+}
+
+// requestLexers keeps request lexers for reuse.
+var requestLexers = sync.Pool{New: func() any { return new(requestLexing) }}
+
+// lexer returns the generated request lexer (requestlexer_gen.go) reading
+// text: the kept one, reset, which is what LexString would make but for
+// the allocations. TestGeneratedLexers checks that a reset lexer reads as
+// a new one.
+func (rl *requestLexing) lexer(text string) lexer.Lexer {
+	rl.lx = lexerrequestImpl{s: text, pos: lexer.Position{Line: 1, Column: 1}, states: append(rl.lx.states[:0], lexerrequestState{name: "Root"})}
+	return &rl.lx
+}
+
+// put returns the lexer to the pool, holding no text of the line read.
+func (rl *requestLexing) put() {
+	clear(rl.toks)
+	rl.toks = rl.toks[:0]
+	rl.lx.s = ""
+	requestLexers.Put(rl)
+}
+
+// lexRequest appends the tokens of a request line that lx reads to buf,
+// and returns them with where lexing stopped early (-1 when it read all
+// of the line).
+func lexRequest(lx lexer.Lexer, buf []lexer.Token) ([]lexer.Token, int) {
+	toks := buf
 	for {
 		t, err := lx.Next()
 		if err != nil {

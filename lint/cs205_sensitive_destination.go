@@ -34,18 +34,39 @@ Allow the specific addresses the guest needs, outside these ranges.`,
 }
 
 func runSensitiveDestination(p *Pass) {
+	// What "*" or localhost reaches depends on the families alone:
+	// described once for each, not once for each of a hundred thousand
+	// rules to "*". (Networks are described rule by rule: they differ.)
+	type reach struct {
+		kind policy.HostKind
+		fams policy.Families
+	}
+	hits := map[reach]string{}
 	for _, r := range p.Rules() {
 		if r.Kind != ast.Outbound {
 			continue
 		}
-		var hit string
+		var covers func(netip.Prefix) bool
+		key := reach{kind: r.Host.Kind, fams: r.Families}
 		switch h := r.Host; {
 		case h.Kind == policy.AnyHost:
-			hit = sensitiveCovered(r.Families, func(netip.Prefix) bool { return true })
+			covers = func(netip.Prefix) bool { return true }
 		case h.Kind == policy.AddressHost:
-			hit = sensitiveCovered(r.Families, func(q netip.Prefix) bool { return q.Overlaps(h.Prefix) })
+			covers = func(q netip.Prefix) bool { return q.Overlaps(h.Prefix) }
 		case h.Kind == policy.LocalhostHost || h.Kind.IsName() && policy.IsLocalhostName(h.Name):
-			hit = sensitiveCovered(r.Families, func(q netip.Prefix) bool { return policy.IsLoopback(q.Addr()) })
+			key.kind = policy.LocalhostHost
+			covers = func(q netip.Prefix) bool { return policy.IsLoopback(q.Addr()) }
+		}
+		var hit string
+		if covers != nil {
+			known, ok := hits[key]
+			if !ok {
+				known = sensitiveCovered(r.Families, covers)
+				if key.kind != policy.AddressHost {
+					hits[key] = known
+				}
+			}
+			hit = known
 		}
 		if hit != "" {
 			p.reportAt(r, hostNode(r), "%s reaches %s", hostText(r), hit)

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -51,31 +52,18 @@ func Lint(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic, opts Option
 	for _, r := range rules {
 		sh.ids[r.ID] = true
 	}
-	// The findings of each rule, after those of parsing, gathered into
-	// one slice of the right size at the end.
-	founds := [][]diag.Diagnostic{parsed}
-	n := len(parsed)
+	// The findings: those of parsing, then each rule's in turn, in one
+	// slice (a run may find a hundred thousand: they are not gathered
+	// rule by rule and then copied).
+	out := append([]diag.Diagnostic(nil), parsed...)
 	for i := range rules {
 		r := &rules[i]
 		if r.Run == nil || disabled[r.ID] {
 			continue
 		}
-		var found []diag.Diagnostic
-		r.Run(&Pass{Rule: r, Input: in, Policy: p, shared: sh, out: &found})
-		founds = append(founds, found)
-		n += len(found)
+		r.Run(&Pass{Rule: r, Input: in, Policy: p, shared: sh, out: &out})
 	}
-	var out []diag.Diagnostic
-	if n > 0 {
-		out = make([]diag.Diagnostic, 0, n)
-	}
-	for _, found := range founds {
-		for _, d := range found {
-			if !disabled[d.ID] {
-				out = append(out, d)
-			}
-		}
-	}
+	out = slices.DeleteFunc(out, func(d diag.Diagnostic) bool { return disabled[d.ID] })
 	fl := newFlagLines(in)
 	out = suppress(in, fl, out, sh.known)
 	diag.Sort(out)

@@ -96,7 +96,9 @@ func (p *Pass) redundancies() *redundancy {
 	}
 	cp, _ := p.compiled()
 	red := &redundancy{}
-	first := make(map[dupKey]*policy.Rule, len(cp.Rules))
+	// Not sized for every rule: a key is large, and a policy of many
+	// duplicates has few (a map grows table by table).
+	first := map[dupKey]*policy.Rule{}
 	rest := make([]*policy.Rule, 0, len(cp.Rules))
 	for _, r := range cp.Rules {
 		k := dupKey{r.Key(), r.Ports.String()}

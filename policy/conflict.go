@@ -60,8 +60,29 @@ func (p *Policy) conflicts() []diag.Diagnostic {
 	return ds
 }
 
-// nameMaps holds the addresses names are mapped to by resolve rules.
+// nameMaps holds the addresses names are mapped to by resolve rules, each
+// name's sorted (netip.Addr.Compare) and without repeats.
 type nameMaps map[string][]netip.Addr
+
+// has reports whether name is mapped to a.
+func (m nameMaps) has(name string, a netip.Addr) bool {
+	_, ok := slices.BinarySearchFunc(m[name], a, netip.Addr.Compare)
+	return ok
+}
+
+// anyIn reports whether name is mapped to an address in p for which in
+// holds: those in p are one run of the sorted list, found by binary
+// search, so that a name mapped to many addresses costs log time.
+func (m nameMaps) anyIn(name string, p netip.Prefix, in func(netip.Addr) bool) bool {
+	as := m[name]
+	first := p.Masked().Addr()
+	for i, _ := slices.BinarySearchFunc(as, first, netip.Addr.Compare); i < len(as) && p.Contains(as[i].WithZone("")); i++ {
+		if in(as[i]) {
+			return true
+		}
+	}
+	return false
+}
 
 // hostMaps collects the host mappings of resolve rules (explicit, and
 // implied by outbound rules "name->ip").
@@ -78,6 +99,9 @@ func hostMaps(resolves []*Rule) nameMaps {
 			m[r.Host.Name] = append(m[r.Host.Name], a)
 		}
 	}
+	for _, as := range m {
+		slices.SortFunc(as, netip.Addr.Compare)
+	}
 	return m
 }
 
@@ -91,7 +115,7 @@ func (m nameMaps) mapsInto(r *Rule, p netip.Prefix, fams Families) bool {
 	}
 	switch r.Host.Kind {
 	case NameHost:
-		return slices.ContainsFunc(m[r.Host.Name], in)
+		return m.anyIn(r.Host.Name, p, in)
 	case WildcardHost:
 		for name, as := range m {
 			if r.Host.MatchesName(name) && slices.ContainsFunc(as, in) {
@@ -188,6 +212,7 @@ func portMapConflicts(rules []*Rule, hostSide bool, maps nameMaps) []diag.Diagno
 		to   netip.Addr
 	}
 	seenSame := newFirstSeen(len(rules), func(r *Rule) same { return same{r.PortMap, r.Host, r.Families, r.HostMap} })
+	named := nameKeys(rules, maps)
 	for _, r := range rules {
 		if _, seen := seenSame.add(r); seen {
 			continue // conflicts as the first such rule does
@@ -196,7 +221,7 @@ func portMapConflicts(rules []*Rule, hostSide bool, maps nameMaps) []diag.Diagno
 		if hostSide {
 			rg = r.PortMap.To
 		}
-		keys, broad := overlapKeys(r, maps)
+		keys, broad := overlapKeys(r, maps, named)
 		it := sweepItem{r: r, lo: rg.Lo, hi: rg.Hi, broad: broad}
 		for _, k := range keys {
 			keyed = append(keyed, keyedItem{k, int32(len(items))})
@@ -339,17 +364,15 @@ func compareKeys(a, b overlapKey) int {
 }
 
 // overlapKeys returns the exact keys under which two rules may overlap, or
-// broad when the rule's host overlaps many others.
-func overlapKeys(r *Rule, maps nameMaps) (keys []overlapKey, broad bool) {
+// broad when the rule's host overlaps many others. A rule to a name stands
+// under the keys nameKeys gives the name, and its own mapping's address.
+func overlapKeys(r *Rule, maps nameMaps, named map[string][]overlapKey) (keys []overlapKey, broad bool) {
 	h := r.Host
 	switch h.Kind {
 	case NameHost:
-		keys = append(keys, overlapKey{kind: 'n', name: h.Name})
-		if r.HostMap.IsValid() && !slices.Contains(maps[h.Name], r.HostMap) {
+		keys = append(keys, named[h.Name]...)
+		if r.HostMap.IsValid() && !maps.has(h.Name, r.HostMap) {
 			keys = append(keys, overlapKey{kind: 'a', addr: r.HostMap})
-		}
-		for _, a := range maps[h.Name] {
-			keys = append(keys, overlapKey{kind: 'a', addr: a})
 		}
 		return keys, false
 	case InterfaceHost:
@@ -369,6 +392,57 @@ func overlapKeys(r *Rule, maps nameMaps) (keys []overlapKey, broad bool) {
 		}
 	}
 	return nil, true
+}
+
+// nameKeys returns the keys under which the rules to each name of rules
+// stand: the name, and the addresses it is mapped to that another rule
+// stands under too (an address rule, a rule's own mapping, another name's
+// mapping). Of the addresses only the name's rules stand under, the first
+// in key order alone: the group of each is exactly the name's rules, swept
+// again with nothing new to find (a pair checked once is never reported
+// anew, and a rule once in maxConflicts conflicts stays so), and a name
+// mapped to n addresses would otherwise cost each of its rules n keys and
+// m rules to it n·m work. The conflicts found are the same.
+func nameKeys(rules []*Rule, maps nameMaps) map[string][]overlapKey {
+	direct := map[netip.Addr]bool{} // addresses rules stand under themselves
+	users := map[netip.Addr]int{}   // names of rules mapped to each address
+	names := map[string]bool{}
+	for _, r := range rules {
+		h := r.Host
+		switch {
+		case h.Kind == NameHost:
+			if !names[h.Name] {
+				names[h.Name] = true
+				for _, a := range maps[h.Name] {
+					users[a]++
+				}
+			}
+			if r.HostMap.IsValid() && !maps.has(h.Name, r.HostMap) {
+				direct[r.HostMap] = true
+			}
+		case h.Kind == AddressHost && h.Prefix.IsSingleIP():
+			direct[h.Prefix.Addr()] = true
+		}
+	}
+	keys := make(map[string][]overlapKey, len(names))
+	for name := range names {
+		ks := []overlapKey{{kind: 'n', name: name}}
+		var first *overlapKey // the first address of the name's alone
+		for _, a := range maps[name] {
+			k := overlapKey{kind: 'a', addr: a}
+			switch {
+			case direct[a] || users[a] > 1:
+				ks = append(ks, k)
+			case first == nil || compareKeys(k, *first) < 0:
+				first = &k
+			}
+		}
+		if first != nil {
+			ks = append(ks, *first)
+		}
+		keys[name] = ks
+	}
+	return keys
 }
 
 // hostsOverlap reports whether one request could match rules a and b (of

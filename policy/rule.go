@@ -140,7 +140,7 @@ func (r *Rule) Key() Key {
 // the number of rules, so callers comparing rules can compare within groups
 // instead of all pairs.
 func Group[K comparable](rules []*Rule, key func(*Rule) K) [][]*Rule {
-	at := make(map[K]int, len(rules))
+	at := map[K]int{} // not sized for every rule: many may share a key
 	var groups [][]*Rule
 	for _, r := range rules {
 		k := key(r)

@@ -3,15 +3,18 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/capspec/capspec/diag"
 	"github.com/capspec/capspec/grammar"
 	"github.com/capspec/capspec/internal/golden"
+	"github.com/capspec/capspec/internal/jsonstream"
 	"github.com/capspec/capspec/lint"
 	"github.com/capspec/capspec/source"
 )
@@ -334,5 +337,62 @@ func TestSARIFStreams(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "character '<'") || strings.Contains(b.String(), `\u003c`) {
 		t.Error("HTML characters escaped")
+	}
+}
+
+// TestBuildResult checks the results written without reflection against
+// encoding/json's form, byte for byte, on random diagnostics: strings that
+// need escaping, origins of every kind, details, fixes of several edits
+// over several origins, rules known and not.
+func TestBuildResult(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	pieces := []string{"a", "\"", "\\", "<&>", "\n", "\x00", "é", "\u2028", "\xff", "世", "/", " "}
+	str := func() string {
+		var b strings.Builder
+		for range r.IntN(6) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		return b.String()
+	}
+	f := diag.NewFile("p.flags", "--allow-outbound=tcp://*:443\n--allow-resolve=x\n")
+	files := diag.FileSet{}
+	files.Add(f)
+	origins := []string{"p.flags", "/abs/p q.flags", "<stdin>", "argv[2]", ""}
+	rng := func() diag.Range {
+		o := r.IntN(len(origins))
+		kind := diag.OriginFile
+		if o == 2 {
+			kind = diag.OriginStdin
+		} else if o == 3 {
+			kind = diag.OriginArg
+		}
+		s := r.IntN(40)
+		return diag.Range{Origin: origins[o], Kind: kind, Start: diag.Pos{Offset: s, Line: r.IntN(3), Column: r.IntN(30)}, End: diag.Pos{Offset: s + r.IntN(10), Line: r.IntN(3), Column: r.IntN(30)}}
+	}
+	ids := []string{"CS001", "CS201", "CS999", ""}
+	rs := newResults(lint.Rules(), files)
+	for range 500 {
+		d := diag.Diagnostic{ID: ids[r.IntN(len(ids))], Severity: diag.Severity(r.IntN(3)), Summary: str(), Range: rng()}
+		if r.IntN(2) == 0 {
+			d.Detail = str()
+		}
+		for range r.IntN(3) {
+			fix := diag.Fix{Message: str()}
+			for range r.IntN(3) {
+				fix.Edits = append(fix.Edits, diag.TextEdit{Range: rng(), NewText: str()})
+			}
+			d.Fixes = append(d.Fixes, fix)
+		}
+		res := rs.result(d)
+		want, err := jsonstream.Element(3, res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b jsonstream.Builder
+		b.Reset(4)
+		buildResult(&b, res)
+		if diff := cmp.Diff(want, string(b.B)); diff != "" {
+			t.Fatalf("%+v (-encoding/json +buildResult):\n%s", d, diff)
+		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -69,18 +71,23 @@ const maxFingerprintLine = 4096
 // the rule, the origin, the text of the range and of its whole line.
 func (rs *results) fingerprint(d diag.Diagnostic) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00", d.ID, d.Range.Origin)
+	field := func(s string) {
+		io.WriteString(h, s)
+		h.Write([]byte{0})
+	}
+	field(d.ID)
+	field(d.Range.Origin)
 	var f *diag.File
 	if rs.files != nil {
 		f = rs.files.File(d.Range.Origin)
 	}
 	if f == nil {
-		fmt.Fprintf(h, "%s\x00", d.Summary)
+		field(d.Summary)
 		return hex.EncodeToString(h.Sum(nil))[:32]
 	}
 	s, e := d.Range.Start.Offset, d.Range.End.Offset
 	if 0 <= s && s <= e && e <= len(f.Content) {
-		fmt.Fprintf(h, "%s\x00", f.Content[s:e])
+		field(f.Content[s:e])
 	}
 	ref := lineRef{d.Range.Origin, d.Range.Start.Line}
 	line, ok := rs.lines[ref]
@@ -92,7 +99,7 @@ func (rs *results) fingerprint(d diag.Diagnostic) string {
 		}
 		rs.lines[ref] = line
 	}
-	fmt.Fprintf(h, "%s\x00", line)
+	field(line)
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
@@ -122,10 +129,111 @@ func writeSARIF(w io.Writer, tool Tool, rules []lint.Rule, ds []diag.Diagnostic,
 	s.Raw(head + strings.TrimSuffix(resultsKey, "[]"))
 	s.Open('[')
 	rs := newResults(rules, files)
+	var b jsonstream.Builder
 	for _, d := range ds {
-		s.Elem(3, rs.result(d))
+		b.Reset(4)
+		buildResult(&b, rs.result(d))
+		s.Next(3)
+		s.RawBytes(b.B)
 	}
 	s.Close(3, ']')
 	s.Raw(tail)
 	return s.Flush()
+}
+
+// buildResult writes a SARIF result without reflection, byte for byte as
+// encoding/json writes it (TestBuildResult): a run may report a million.
+func buildResult(b *jsonstream.Builder, r sarifResult) {
+	b.Open('{')
+	b.KeyString("ruleId", r.RuleID)
+	if r.RuleIndex != nil {
+		b.KeyInts([]string{"ruleIndex"}, *r.RuleIndex)
+	}
+	b.KeyString("level", r.Level)
+	b.Key("message")
+	buildMessage(b, r.Message)
+	b.Key("locations")
+	b.List(len(r.Locations), r.Locations == nil, func(i int) {
+		l := r.Locations[i].PhysicalLocation
+		b.Open('{')
+		b.Key("physicalLocation")
+		b.Open('{')
+		buildArtifact(b, "artifactLocation", l.ArtifactLocation)
+		buildRegion(b, "region", l.Region)
+		b.Close('}')
+		b.Close('}')
+	})
+	b.Key("partialFingerprints")
+	if r.PartialFingerprints == nil {
+		b.Null()
+	} else {
+		b.Open('{')
+		for _, k := range slices.Sorted(maps.Keys(r.PartialFingerprints)) {
+			b.KeyString(k, r.PartialFingerprints[k])
+		}
+		b.Close('}')
+	}
+	if len(r.Fixes) > 0 {
+		b.Key("fixes")
+		b.List(len(r.Fixes), false, func(i int) { buildFix(b, r.Fixes[i]) })
+	}
+	b.Close('}')
+}
+
+// buildMessage writes a SARIF message.
+func buildMessage(b *jsonstream.Builder, m sarifMessage) {
+	b.Open('{')
+	b.KeyString("text", m.Text)
+	if m.Markdown != "" {
+		b.KeyString("markdown", m.Markdown)
+	}
+	b.Close('}')
+}
+
+// buildArtifact writes a member that is a SARIF artifact location.
+func buildArtifact(b *jsonstream.Builder, key string, a sarifArtifactLocation) {
+	b.Key(key)
+	b.Open('{')
+	b.KeyString("uri", a.URI)
+	if a.URIBaseID != "" {
+		b.KeyString("uriBaseId", a.URIBaseID)
+	}
+	b.Close('}')
+}
+
+// regionKeys are the keys of a SARIF region, in order.
+var regionKeys = []string{"startLine", "startColumn", "endLine", "endColumn", "byteOffset", "byteLength"}
+
+// buildRegion writes a member that is a SARIF region.
+func buildRegion(b *jsonstream.Builder, key string, r sarifRegion) {
+	b.Key(key)
+	b.Open('{')
+	b.KeyInts(regionKeys, r.StartLine, r.StartColumn, r.EndLine, r.EndColumn, r.ByteOffset, r.ByteLength)
+	b.Close('}')
+}
+
+// buildFix writes a SARIF fix.
+func buildFix(b *jsonstream.Builder, f sarifFix) {
+	b.Open('{')
+	b.Key("description")
+	buildMessage(b, f.Description)
+	b.Key("artifactChanges")
+	b.List(len(f.ArtifactChanges), f.ArtifactChanges == nil, func(i int) {
+		ch := f.ArtifactChanges[i]
+		b.Open('{')
+		buildArtifact(b, "artifactLocation", ch.ArtifactLocation)
+		b.Key("replacements")
+		b.List(len(ch.Replacements), ch.Replacements == nil, func(j int) {
+			r := ch.Replacements[j]
+			b.Open('{')
+			buildRegion(b, "deletedRegion", r.DeletedRegion)
+			b.Key("insertedContent")
+			b.Open('{')
+			b.KeyString("text", r.InsertedContent.Text)
+			b.Close('}')
+			b.Close('}')
+		})
+		b.Close('}')
+	})
+	b.Close('}')
 }

@@ -104,10 +104,13 @@ func (ff FlagsFile) Read() ([]*Input, error) {
 // scanFlagsFile splits a flags file into words and comments.
 func scanFlagsFile(file *diag.File) ([]word, []*Comment) {
 	src := file.Content
-	words := make([]word, 0, file.LineCount())
+	// Sized once: a file of a hundred thousand words would otherwise grow
+	// them by doubling, to twice what they hold.
+	n := countRuns(src)
+	words := make([]word, 0, n)
 	// The segments of the words, in one array (words of one segment are
 	// all but those continued over lines).
-	segs := make([]diag.Segment, 0, file.LineCount())
+	segs := make([]diag.Segment, 0, n)
 	var comments []*Comment
 	logical := 0
 	blank := false
@@ -183,6 +186,32 @@ func scanFlagsFile(file *diag.File) ([]word, []*Comment) {
 		}
 	}
 	return words, comments
+}
+
+// countRuns counts the runs of non-blank bytes of src outside comments:
+// at least its words and their segments (a word continued over lines is
+// several runs, one per segment).
+func countRuns(src string) int {
+	n := 0
+	blank := true
+	for i := 0; i < len(src); i++ {
+		switch c := src[i]; {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v':
+			blank = true
+		case blank && c == '#':
+			if j := strings.IndexByte(src[i:], '\n'); j >= 0 {
+				i += j - 1 // the line break ends the comment
+			} else {
+				i = len(src)
+			}
+		default:
+			if blank {
+				n++
+			}
+			blank = false
+		}
+	}
+	return n
 }
 
 // continuation returns the length of a backslash-newline (or

@@ -53,6 +53,14 @@ func Inputs(size int) []Input {
 	add("duplicates", strings.Repeat("--allow-outbound=tcp://*:443\n", size/29+1))
 	add("name-conflicts", join(size, "\n", func(i int) string { return fmt.Sprintf("--allow-resolve=db->10.%d.%d.%d", i>>16&255, i>>8&255, i&255) }))
 	add("same-mappings", strings.Repeat("--allow-inbound=tcp://*:80->8080\n", size/33+1))
+	add("mapped-name", join(size, "\n", func(i int) string {
+		// one name mapped to as many addresses as it has rules with port
+		// mappings: each rule overlaps every address (CS101 once cost n²)
+		if i%2 == 0 {
+			return fmt.Sprintf("--allow-resolve=db->10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
+		}
+		return fmt.Sprintf("--allow-outbound=tcp://db:%d->%d", 1+i%60000, 1024+i%60000)
+	}))
 	add("port-conflicts", join(size, "\n", func(i int) string { return fmt.Sprintf("--allow-inbound=tcp://*:80->%d", 1024+i%60000) }))
 	add("wildcards", join(size, "\n", func(i int) string {
 		return fmt.Sprintf("--allow-outbound=tcp://*.z%d.example.com:%d", i%5000, 1+i%65535)

@@ -132,6 +132,17 @@ func (s *Writer) Flush() error {
 	return s.w.Flush()
 }
 
+// Element returns v encoded as Writer.Elem(depth, v) writes it after the
+// line break and the indentation: what a Builder reset to depth+1 must
+// write for v, which tests compare.
+func Element(depth int, v any) (string, error) {
+	var b strings.Builder
+	s := New(&b, false)
+	s.Value(depth+1, v)
+	err := s.Flush()
+	return b.String(), err
+}
+
 // Whole returns v encoded at once, indented with two spaces and ending in
 // a line break: what a document written in pieces must equal.
 func Whole(v any, escapeHTML bool) (string, error) {
