@@ -106,7 +106,11 @@ func (a *app) runDiff(o diffOptions, oldPath, newPath string) error {
 			return err
 		}
 	}
-	oldSet, newSet, ds, files = nil, nil, nil, nil // only the policies are needed now
+	// Only the policies are needed now, and of their flags only where
+	// they are written: the inputs and syntax trees can go.
+	oldSet, newSet, ds, files = nil, nil, nil, nil
+	oldP.ForgetSyntax()
+	newP.ForgetSyntax()
 	n, err := diff.Stream(oldP, newP, wr)
 	if err != nil {
 		return &exitError{code: ExitUsage, err: err}
