@@ -158,7 +158,7 @@ func (m *Maximum) nearest(r *policy.Rule, q eval.Request, ns *nearScratch) *eval
 func (s *side) near(r *policy.Rule, q eval.Request, seen map[*policy.Rule]bool) (out []*policy.Rule, onPort bool) {
 	defer clear(seen)
 	add := func(x *policy.Rule) {
-		if !seen[x] && len(out) < maxNear {
+		if len(out) < maxNear && !seen[x] {
 			seen[x] = true
 			out = append(out, x)
 		}
@@ -190,9 +190,7 @@ func (s *side) near(r *policy.Rule, q eval.Request, seen map[*policy.Rule]bool) 
 		for pi := range s.in {
 			in := &s.in[pi]
 			for _, g := range append(in.matchingLocal(local{kind: q.Local, addr: q.Addr, iface: q.Name}), in.localhost) {
-				for _, x := range g.list() {
-					add(x)
-				}
+				g.meeting(nil, more)
 			}
 		}
 	}
