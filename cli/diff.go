@@ -106,9 +106,8 @@ func (a *app) runDiff(o diffOptions, oldPath, newPath string) error {
 			return err
 		}
 	}
-	// Only the policies are needed now, and of their flags only where
-	// they are written: the inputs and syntax trees can go.
-	oldSet, newSet, ds, files = nil, nil, nil, nil
+	// Of the policies' flags only where they are written is needed now:
+	// the syntax trees can go.
 	oldP.ForgetSyntax()
 	newP.ForgetSyntax()
 	n, err := diff.Stream(oldP, newP, wr)

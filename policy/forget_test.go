@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/capspec/capspec/ast"
@@ -59,6 +60,9 @@ func TestForgetSyntax(t *testing.T) {
 		}
 		if r.IsImplied() && r.Source != r.ImpliedBy.Source {
 			t.Errorf("rule %d: implied resolve's flag is not its outbound rule's", i)
+		}
+		if ir := r.ImpliedResolve(); ir != nil && !slices.Contains(p.Resolves, ir) {
+			t.Errorf("rule %d: ImpliedResolve is not the policy's implied resolve", i)
 		}
 	}
 }
