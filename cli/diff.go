@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -87,34 +90,97 @@ func (a *app) runDiff(o diffOptions, oldPath, newPath string) error {
 		}
 		return exit(ExitUsage)
 	}
-	res, err := diff.Compare(oldP, newP)
+	out := a.env.Stdout
+	var wr diff.Writer
+	switch o.format {
+	case "github":
+		wr = newGitHubDiffWriter(out)
+	default:
+		var pal *diag.Palette
+		if o.format == "text" {
+			if pal, err = a.palette(out); err != nil {
+				return err
+			}
+		}
+		if wr, err = diff.NewWriter(out, o.format, pal); err != nil {
+			return err
+		}
+	}
+	// Of the policies' flags only where they are written is needed now:
+	// the syntax trees can go.
+	oldP.ForgetSyntax()
+	newP.ForgetSyntax()
+	n, err := diff.Stream(oldP, newP, wr)
 	if err != nil {
 		return &exitError{code: ExitUsage, err: err}
 	}
-	out := a.env.Stdout
-	switch o.format {
-	case "json":
-		err = res.WriteJSON(out)
-	case "github":
-		// A workflow command per region and change, then the summary
-		// (which has no character a workflow command must escape).
-		if err = report.WriteGitHub(out, res.Diagnostics()); err == nil {
-			_, err = fmt.Fprintf(out, "::notice title=capspec diff::%s\n", res.Summary())
-		}
-	case "markdown":
-		err = res.WriteMarkdown(out)
-	default:
-		pal, perr := a.palette(out)
-		if perr != nil {
-			return perr
-		}
-		err = res.WriteText(out, pal)
-	}
-	if err != nil {
+	if err := wr.Close(n); err != nil {
 		return err
 	}
-	if o.exitCode && (len(res.Added) > 0 || len(res.Changed) > 0) {
+	if o.exitCode && (n.Added > 0 || n.Changed > 0) {
 		return exit(ExitFailed)
+	}
+	return nil
+}
+
+// gitHubDiffWriter writes a comparison as GitHub workflow commands
+// (report.WriteGitHub): a warning per added region and changed mapping,
+// a notice per removed region, in the order of diff.Result.Diagnostics
+// (the removed regions, which the comparison finds before the changes,
+// are held as written text until the changes are written), then the
+// summary as a notice.
+type gitHubDiffWriter struct {
+	out        io.Writer
+	now, later ghBuffer // the commands to write out, the removed regions' held
+}
+
+// ghBuffer is text written by report.WriteGitHub through a buffered
+// writer as large as its own (so that it is used as is, and its flush is
+// a copy into text).
+type ghBuffer struct {
+	text bytes.Buffer
+	b    *bufio.Writer
+}
+
+func (g *ghBuffer) write(d diag.Diagnostic) error {
+	if g.b == nil {
+		g.b = bufio.NewWriterSize(&g.text, 64<<10)
+	}
+	return report.WriteGitHub(g.b, []diag.Diagnostic{d})
+}
+
+func newGitHubDiffWriter(w io.Writer) *gitHubDiffWriter { return &gitHubDiffWriter{out: w} }
+
+// Region writes an added region, or holds a removed one.
+func (g *gitHubDiffWriter) Region(added bool, r *diff.Region) error {
+	if !added {
+		return g.later.write(diff.RegionDiagnostic(false, r))
+	}
+	return g.emit(diff.RegionDiagnostic(true, r))
+}
+
+func (g *gitHubDiffWriter) Change(ch *diff.Change) error { return g.emit(diff.ChangeDiagnostic(ch)) }
+
+// emit writes a diagnostic, out when some 64 KiB are gathered.
+func (g *gitHubDiffWriter) emit(d diag.Diagnostic) error {
+	if err := g.now.write(d); err != nil {
+		return err
+	}
+	if g.now.text.Len() < 64<<10 {
+		return nil
+	}
+	_, err := g.now.text.WriteTo(g.out)
+	return err
+}
+
+// Close writes what is left, the removed regions held, then the summary
+// (which has no character a workflow command must escape).
+func (g *gitHubDiffWriter) Close(n diff.Counts) error {
+	fmt.Fprintf(&g.later.text, "::notice title=capspec diff::%s\n", n.Summary())
+	for _, t := range []*bytes.Buffer{&g.now.text, &g.later.text} {
+		if _, err := t.WriteTo(g.out); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -185,13 +185,8 @@ func (c *comparer) lookupChanges() []Change {
 // at that index, or the resolve an outbound rule at that index implies.
 func (s *side) resolveRule(i int) *policy.Rule {
 	r := s.p.Rules[i]
-	if r.Kind == ast.Resolve {
-		return r
-	}
-	for _, x := range s.p.Resolves {
-		if x.ImpliedBy == r {
-			return x
-		}
+	if ir := r.ImpliedResolve(); ir != nil { // the one in the policy's Resolves
+		return ir
 	}
 	return r
 }

@@ -98,3 +98,68 @@ func firstIn(s policy.PortSet, r policy.PortRange) int {
 	}
 	return -1
 }
+
+// firstOnPort finds, among some rules, the first few (by index) whose
+// ports hold a port, in time that does not grow with how many rules hold
+// it: a segment tree over the 65536 ports where each rule sits in the
+// nodes that make up its ranges, each node keeping only its first limit
+// rules. The first limit rules holding a port are among the first limit
+// of the nodes above the port's leaf.
+type firstOnPort struct {
+	limit int
+	nodes map[int32][]*policy.Rule // by node (1 the root, 2n and 2n+1 the halves of n)
+}
+
+// portLeaves is the number of leaves of firstOnPort's tree: every port.
+const portLeaves = 1 << 16
+
+// newFirstOnPort indexes the ports of rules, given in the order of their
+// indexes.
+func newFirstOnPort(rules []*policy.Rule, limit int) *firstOnPort {
+	x := &firstOnPort{limit: limit, nodes: map[int32][]*policy.Rule{}}
+	for _, r := range rules {
+		for _, pr := range r.Ports {
+			x.add(1, 0, portLeaves, int(pr.Lo), int(pr.Hi)+1, r)
+		}
+	}
+	return x
+}
+
+// add puts r in the nodes that make up ports [lo, hi) below node n (which
+// covers [nlo, nhi)), unless a node has its limit.
+func (x *firstOnPort) add(n int32, nlo, nhi, lo, hi int, r *policy.Rule) {
+	switch {
+	case hi <= nlo || nhi <= lo:
+	case lo <= nlo && nhi <= hi:
+		rs := x.nodes[n]
+		if len(rs) < x.limit {
+			x.nodes[n] = append(rs, r)
+		}
+	default:
+		mid := (nlo + nhi) / 2
+		x.add(2*n, nlo, mid, lo, hi, r)
+		x.add(2*n+1, mid, nhi, lo, hi, r)
+	}
+}
+
+// first returns the first limit rules (by index) whose ports hold port,
+// in the order of their indexes.
+func (x *firstOnPort) first(port uint16) []*policy.Rule {
+	var out []*policy.Rule
+	n, lo, hi := int32(1), 0, portLeaves
+	for {
+		out = append(out, x.nodes[n]...)
+		if hi-lo == 1 {
+			break
+		}
+		mid := (lo + hi) / 2
+		if int(port) < mid {
+			n, hi = 2*n, mid
+		} else {
+			n, lo = 2*n+1, mid
+		}
+	}
+	// A rule sits in one node above a port (its ranges do not overlap).
+	slices.SortFunc(out, func(a, b *policy.Rule) int { return a.Index - b.Index })
+	return out[:min(len(out), x.limit)]
+}

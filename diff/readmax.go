@@ -48,6 +48,7 @@ func ReadMaximum(files []source.FlagsFile) (*Maximum, []diag.Diagnostic, diag.Fi
 	if diag.HasErrors(ds) {
 		return nil, ds, fs, nil
 	}
+	p.ForgetSyntax() // messages need only where the maximum's rules are written
 	name := names[0]
 	if len(names) > 1 {
 		name = "the maximum (" + strings.Join(names, ", ") + ")"

@@ -39,6 +39,9 @@ type side struct {
 	kindOnce sync.Once
 	byKind   [3]*group // outbound and inbound rules, by kind
 
+	firstOnce [3]sync.Once
+	firstIdx  [3]*firstOnPort // the first rules on a port of byKind's
+
 	belowOnce sync.Once
 	below     map[belowKey]*group // rules whose name or domain is strictly below a domain
 

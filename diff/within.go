@@ -3,7 +3,6 @@ package diff
 import (
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 
 	"github.com/capspec/capspec/ast"
@@ -77,8 +76,9 @@ func (m *Maximum) Exceeds(p *policy.Policy) ([]Excess, error) {
 	if err := runChecks(checks); err != nil {
 		return nil, err
 	}
+	ns := &nearScratch{seen: make(map[*policy.Rule]bool, maxNear), byPort: map[portKey]*evalreport.Explainer{}}
 	for i := range out {
-		out[i].Nearest = m.nearest(out[i].Rule, out[i].Example)
+		out[i].Nearest = m.nearest(out[i].Rule, out[i].Example, ns)
 	}
 	return out, nil
 }
@@ -86,25 +86,62 @@ func (m *Maximum) Exceeds(p *policy.Policy) ([]Excess, error) {
 // maxNear bounds the rules of the maximum the nearest one is chosen from.
 const maxNear = 256
 
+// nearScratch is what nearest keeps from one request to the next: a map
+// near uses, and the explainers of the first rules on a port (the rules
+// near requests no rule of the maximum is about, often on a few ports
+// such as 443), at most maxByPort of them.
+type nearScratch struct {
+	seen   map[*policy.Rule]bool
+	byPort map[portKey]*evalreport.Explainer
+}
+
+// portKey is the kind and port of a request (0 for a lookup).
+type portKey struct {
+	kind ast.Kind
+	port uint16
+}
+
+const maxByPort = 64
+
 // nearest returns the rule of the maximum that comes closest to allowing
 // q (a request rule r allows), and why it does not: capspec eval's own
 // account of a denial (evalreport's Explainer), over the rules of the maximum near
 // r and q — those that share a host with q or overlap r, or else the first
 // on q's port — so that the cost does not grow with the maximum.
-func (m *Maximum) nearest(r *policy.Rule, q eval.Request) *evalreport.Miss {
-	near := m.side.near(r, q)
+func (m *Maximum) nearest(r *policy.Rule, q eval.Request, ns *nearScratch) *evalreport.Miss {
+	near, onPort := m.side.near(r, q, ns.seen)
 	sub := &policy.Policy{}
 	if q.Op == eval.Lookup {
 		sub.Resolves = near
 	} else {
 		sub.Rules = near
-		for _, x := range m.side.p.Resolves {
+		// Where the name reaches: a mapped name is an exact one, and the
+		// resolves of a name are held in the order of the policy's.
+		m.side.res.exact[q.Name].meeting(nil, func(x *policy.Rule) bool {
 			if x.HostMap.IsValid() && x.Host.MatchesName(q.Name) {
-				sub.Resolves = append(sub.Resolves, x) // where the name reaches
+				sub.Resolves = append(sub.Resolves, x)
 			}
-		}
+			return true
+		})
 	}
-	ex := evalreport.NewExplainer(sub, Interfaces).Explain(q)
+	var x *evalreport.Explainer
+	key := portKey{q.Op.Kind(), q.Port}
+	if q.Op == eval.Lookup {
+		key.port = 0
+	}
+	switch {
+	case !onPort || len(sub.Resolves) > 0:
+		x = evalreport.NewExplainer(sub, Interfaces)
+	case ns.byPort[key] != nil:
+		x = ns.byPort[key]
+	default:
+		if len(ns.byPort) == maxByPort {
+			clear(ns.byPort)
+		}
+		x = evalreport.NewExplainer(sub, Interfaces)
+		ns.byPort[key] = x
+	}
+	ex := x.Explain(q)
 	if len(ex.Nearest) == 0 {
 		return nil
 	}
@@ -115,12 +152,13 @@ func (m *Maximum) nearest(r *policy.Rule, q eval.Request) *evalreport.Miss {
 // q: rules for q's host (its name, the names above and the wildcard
 // below it; networks holding its address; its local side), in either
 // protocol, and rules overlapping r; else the first rules on q's port;
-// at most maxNear, each once.
-func (s *side) near(r *policy.Rule, q eval.Request) []*policy.Rule {
-	var out []*policy.Rule
-	seen := map[*policy.Rule]bool{}
+// at most maxNear, each once; onPort is true for the first rules on q's
+// port (or the first resolve rules for a lookup), which depend only on
+// q's kind and port. seen is a map near may use, empty on return.
+func (s *side) near(r *policy.Rule, q eval.Request, seen map[*policy.Rule]bool) (out []*policy.Rule, onPort bool) {
+	defer clear(seen)
 	add := func(x *policy.Rule) {
-		if !seen[x] && len(out) < maxNear {
+		if len(out) < maxNear && !seen[x] {
 			seen[x] = true
 			out = append(out, x)
 		}
@@ -152,9 +190,7 @@ func (s *side) near(r *policy.Rule, q eval.Request) []*policy.Rule {
 		for pi := range s.in {
 			in := &s.in[pi]
 			for _, g := range append(in.matchingLocal(local{kind: q.Local, addr: q.Addr, iface: q.Name}), in.localhost) {
-				for _, x := range g.list() {
-					add(x)
-				}
+				g.meeting(nil, more)
 			}
 		}
 	}
@@ -169,24 +205,17 @@ func (s *side) near(r *policy.Rule, q eval.Request) []*policy.Rule {
 			for _, x := range s.p.Resolves[:min(len(s.p.Resolves), maxNear)] {
 				add(x)
 			}
-			return out
+			return out, true
 		}
 		// The first rules of the kind on q's port: the maxNear of least
-		// index, kept in order as the index of ports finds them.
-		var first []*policy.Rule
-		s.kindRules(q.Op.Kind()).meeting(policy.Port(q.Port), every(func(x *policy.Rule) {
-			if len(first) == maxNear && first[maxNear-1].Index < x.Index {
-				return
-			}
-			i, _ := slices.BinarySearchFunc(first, x.Index, func(e *policy.Rule, t int) int { return e.Index - t })
-			first = slices.Insert(first, i, x)
-			first = first[:min(len(first), maxNear)]
-		}))
+		// index.
+		first := s.firstOn(q.Op.Kind()).first(q.Port)
 		for _, x := range first {
 			add(x)
 		}
+		return out, true
 	}
-	return out
+	return out, false
 }
 
 // kindRules returns the outbound or inbound rules of the side (built
@@ -200,6 +229,13 @@ func (s *side) kindRules(k ast.Kind) *group {
 		}
 	})
 	return s.byKind[k]
+}
+
+// firstOn returns the index of the first rules on a port of the outbound
+// or inbound rules of the side (built once).
+func (s *side) firstOn(k ast.Kind) *firstOnPort {
+	s.firstOnce[k].Do(func() { s.firstIdx[k] = newFirstOnPort(s.kindRules(k).list(), maxNear) })
+	return s.firstIdx[k]
 }
 
 // Describe writes an excess for a diagnostic: the summary ("allows

@@ -194,7 +194,7 @@ type miss struct {
 }
 
 func (e *Explainer) getScratch() *scratch {
-	s, _ := e.pool.Get().(*scratch)
+	s := e.spare.Swap(nil)
 	if s == nil {
 		s = &scratch{}
 	}

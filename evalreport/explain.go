@@ -19,6 +19,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/eval"
@@ -91,9 +92,12 @@ type Explainer struct {
 	addrNets [2][2][]*policy.Rule            // outbound networks per protocol and family
 	in       inBuckets                       // inbound rules
 	first    [3][]*policy.Rule               // the first rules of each kind (resolve: Policy.Resolves)
-	pool     sync.Pool                       // of *scratch
-	mu       sync.Mutex                      // guards memo
-	memo     map[netKey]*netInfo             // network summaries by protocol, family and port
+	// spare is a scratch to reuse (one: a sync.Pool would keep every
+	// Explainer it is part of alive for two collections, which piles up
+	// when many short-lived ones are made, as lint --within does).
+	spare atomic.Pointer[scratch]
+	mu    sync.Mutex          // guards memo
+	memo  map[netKey]*netInfo // network summaries by protocol, family and port
 
 	// everyRule makes every rule of the request's kind a candidate (tests
 	// compare it with the rules found by host).
@@ -158,7 +162,7 @@ func (e *Explainer) Explain(q eval.Request) Explanation {
 		return x
 	}
 	s := e.getScratch()
-	defer e.pool.Put(s)
+	defer e.spare.Store(s)
 	switch nq.Op {
 	case eval.Lookup:
 		e.explainLookup(&x, s)
