@@ -116,12 +116,25 @@ func key16(a netip.Addr) u128 {
 	return u128{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
 }
 
-// netKey is a network of the outbound rules of one protocol: plain
-// numbers, which hash faster than a netip.Prefix.
-type netKey struct {
+// netRule is an outbound rule to a network, as plain numbers that sort
+// fast: by network, then index, the rules of each network are a run.
+type netRule struct {
 	addr u128
-	bits int16
-	pi   int8
+	bits int32
+	idx  int32
+}
+
+func compareNetRules(a, b netRule) int {
+	switch {
+	case a.addr != b.addr:
+		if a.addr.less(b.addr) {
+			return -1
+		}
+		return 1
+	case a.bits != b.bits:
+		return int(a.bits - b.bits)
+	}
+	return int(a.idx - b.idx)
 }
 
 // ruleList is a list of rules in index order, linked through next.
@@ -207,13 +220,15 @@ func minTo(slot *int32, idx int) {
 // table inbound requests are decided with (nil: none). Its cost is about
 // linear in the number of rules.
 func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
-	// (Most rules name one name: room for as many.)
-	x := &Index{p: p, ifaces: ifaces, names: newStrTableFor(len(p.Rules)), anyRes: [2]int32{-1, -1}}
-	b := &indexBuilder{x: x, next: make([]int32, len(p.Rules)),
-		exactRes: make([][2]int32, 0, len(p.Rules)), wildRes: make([][2]int32, 0, len(p.Rules)),
-		out: make([][2]ruleList, 0, len(p.Rules)), wout: make([][2]ruleList, 0, len(p.Rules)), isWild: make([]bool, 0, len(p.Rules))}
+	// One pass counts what the tables will hold, so that each is made
+	// once at its size: the names (every name of an implied resolve is
+	// its outbound rule's), their bytes, the segments, the networks and
+	// inbound addresses.
+	x := &Index{p: p, ifaces: ifaces, anyRes: [2]int32{-1, -1}}
 	x.rank = make([]uint64, len(p.Rules))
-	segs := 0
+	var segs, names, nameBytes int
+	var netRuleN [2][2]int
+	var inAddrN, inIfaceN [2]int
 	for _, r := range p.Rules {
 		if r.PortMap.IsMapped() {
 			x.rank[r.Index] = r.MapRank()
@@ -221,12 +236,42 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		if r.Kind != ast.Resolve {
 			segs += 2*len(r.Ports) + 1
 		}
+		pi := protoIndex(r.Protocol)
+		switch k := r.Host.Kind; {
+		case k == policy.AnyHost:
+		case r.Kind == ast.Inbound && k == policy.AddressHost:
+			inAddrN[pi]++
+		case r.Kind == ast.Inbound && k == policy.InterfaceHost:
+			inIfaceN[pi]++
+		case r.Kind == ast.Inbound:
+		case k == policy.AddressHost:
+			netRuleN[pi][famIndex(policy.FamilyOf(r.Host.Prefix.Addr()))]++
+		default:
+			names++
+			nameBytes += len(r.Host.Name)
+		}
 	}
-	b.tb.segs = make([]segment, 0, segs)
-	x.nodes = make([]nameNode, 0, len(p.Rules))
+	x.names = newStrTableFor(names)
+	x.names.arena = make([]byte, 0, nameBytes)
+	b := &indexBuilder{x: x, next: make([]int32, len(p.Rules)),
+		exactRes: make([][2]int32, 0, names), wildRes: make([][2]int32, 0, names),
+		out: make([][2]ruleList, 0, names), wout: make([][2]ruleList, 0, names), isWild: make([]bool, 0, names)}
+	b.tb.los = make([]uint16, 0, segs)
+	b.tb.best = make([][4]int32, 0, segs)
+	x.nodes = make([]nameNode, 0, names)
 	// Resolve rules, explicit and implied.
 	var mapRule [][2]*policy.Rule // by node: the mapping rule answering it
 	for _, r := range p.Resolves {
+		n := int32(-1)
+		switch {
+		case !r.Families.Has(families[0]) && !r.Families.Has(families[1]):
+			continue
+		case r.Host.Kind == policy.AnyHost:
+		case r.Host.Kind == policy.WildcardHost:
+			n = b.wildNode(r.Host.Name)
+		default:
+			n = b.node(r.Host.Name)
+		}
 		for fi, f := range families {
 			if !r.Families.Has(f) {
 				continue
@@ -235,9 +280,8 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 			case policy.AnyHost:
 				minTo(&x.anyRes[fi], r.Index)
 			case policy.WildcardHost:
-				minTo(&b.wildRes[b.wildNode(r.Host.Name)][fi], r.Index)
+				minTo(&b.wildRes[n][fi], r.Index)
 			default:
-				n := b.node(r.Host.Name)
 				minTo(&b.exactRes[n][fi], r.Index)
 				if !r.MapsName(r.Host.Name, f) {
 					continue
@@ -269,9 +313,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 	// Outbound and inbound rules, listed by host, in index order.
 	var (
 		outAny   [2]ruleList
-		nets     [2][2][]netip.Prefix // per protocol and family: distinct networks, in order
-		netList  [2][2][]ruleList
-		netAt    = map[netKey]int32{} // network -> index in nets
+		netsBy   [2][2][]netRule // per protocol and family: the rules to networks
 		netRules [2][2][]*policy.Rule
 		inAny    [2]ruleList
 		inLocal  [2]ruleList
@@ -280,8 +322,12 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 	)
 	for pi := range 2 {
 		outAny[pi], inAny[pi], inLocal[pi] = emptyList, emptyList, emptyList
-		inAddr[pi] = map[netip.Addr][]tableEntry{}
-		inIface[pi] = map[string][]tableEntry{}
+		inAddr[pi] = make(map[netip.Addr][]tableEntry, inAddrN[pi])
+		inIface[pi] = make(map[string][]tableEntry, inIfaceN[pi])
+		for fi := range 2 {
+			netsBy[pi][fi] = make([]netRule, 0, netRuleN[pi][fi])
+			netRules[pi][fi] = make([]*policy.Rule, 0, netRuleN[pi][fi])
+		}
 	}
 	for _, r := range p.Rules {
 		pi := protoIndex(r.Protocol)
@@ -292,15 +338,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		case r.Kind == ast.Outbound && r.Host.Kind == policy.AddressHost:
 			pfx := r.Host.Prefix
 			fi := famIndex(policy.FamilyOf(pfx.Addr()))
-			key := netKey{key16(pfx.Addr()), int16(pfx.Bits()), int8(pi)}
-			at, ok := netAt[key]
-			if !ok {
-				at = int32(len(nets[pi][fi]))
-				netAt[key] = at
-				nets[pi][fi] = append(nets[pi][fi], pfx)
-				netList[pi][fi] = append(netList[pi][fi], emptyList)
-			}
-			b.push(&netList[pi][fi][at], r.Index)
+			netsBy[pi][fi] = append(netsBy[pi][fi], netRule{key16(pfx.Addr()), int32(pfx.Bits()), int32(r.Index)})
 			if r.Families.Has(families[fi]) {
 				netRules[pi][fi] = append(netRules[pi][fi], r)
 			}
@@ -331,16 +369,35 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 	for pi := range 2 {
 		x.out[pi].any = b.table(outAny[pi])
 		for fi := range 2 {
-			tables := make([]tableRef, len(nets[pi][fi]))
-			for i, l := range netList[pi][fi] {
-				tables[i] = b.table(l)
+			// The distinct networks, sorted, and the table of each.
+			rs := netsBy[pi][fi]
+			slices.SortFunc(rs, compareNetRules)
+			var nets []netip.Prefix
+			var tables []tableRef
+			for i := 0; i < len(rs); {
+				j := i + 1
+				for j < len(rs) && rs[j].addr == rs[i].addr && rs[j].bits == rs[i].bits {
+					j++
+				}
+				es := b.entries[:0]
+				for _, nr := range rs[i:j] {
+					es = append(es, b.entry(p.Rules[nr.idx]))
+				}
+				b.entries = es
+				if nets == nil {
+					nets = make([]netip.Prefix, 0, len(rs))
+					tables = make([]tableRef, 0, len(rs))
+				}
+				nets = append(nets, p.Rules[rs[i].idx].Host.Prefix)
+				tables = append(tables, b.tb.build(es))
+				i = j
 			}
-			x.out[pi].addrs[fi] = buildAddrIndex(nets[pi][fi], tables)
+			x.out[pi].addrs[fi] = buildAddrIndex(nets, tables)
 			x.out[pi].nets[fi] = buildNetCover(netRules[pi][fi], families[fi], x.rank)
 		}
 		x.in[pi] = x.buildInbound(&b.tb, b.table(inAny[pi]), b.table(inLocal[pi]), inAddr[pi], inIface[pi])
 	}
-	x.los, x.segs = b.tb.flat()
+	x.los, x.segs = b.tb.los, b.tb.best
 	return x
 }
 

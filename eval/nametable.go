@@ -118,6 +118,16 @@ func (a u128) hash() uint64 {
 	return h ^ h>>29
 }
 
+// reserve makes an empty table room for n keys.
+func (t *addrTable) reserve(n int) {
+	size := 8
+	for size < 2*n {
+		size *= 2
+	}
+	t.slots = make([]addrSlot, size)
+	t.mask = uint64(size - 1)
+}
+
 // get returns the value of a, or -1.
 func (t *addrTable) get(a u128) int32 {
 	if t.n == 0 {
