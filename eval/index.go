@@ -410,7 +410,8 @@ func (b *indexBuilder) finishNames() {
 	// wildcard's domain (only those carry what is folded), found at the
 	// label counts wildcard domains have.
 	parent := make([]int32, n)
-	byDepth := make([][]int32, 0, 8)
+	depthOf := make([]int32, n)
+	var start []int32 // by depth+1: how many names have it, then where they start in order
 	for id, name := range x.names.keys {
 		parent[id] = -1
 		d := labelCount(name)
@@ -426,33 +427,41 @@ func (b *indexBuilder) finishNames() {
 				break
 			}
 		}
-		for len(byDepth) <= d {
-			byDepth = append(byDepth, nil)
+		for len(start) <= d+1 {
+			start = append(start, 0)
 		}
-		byDepth[d] = append(byDepth[d], int32(id))
+		start[d+1]++
+		depthOf[id] = int32(d)
+	}
+	// The ids by depth, shallowest first (a counting sort).
+	for d := 1; d < len(start); d++ {
+		start[d] += start[d-1]
+	}
+	order := make([]int32, n)
+	for id, d := range depthOf {
+		order[start[d]] = int32(id)
+		start[d]++
 	}
 	hasWout := func(id int32) bool { return b.wout[id][0].head >= 0 || b.wout[id][1].head >= 0 }
-	for _, ids := range byDepth {
-		for _, id := range ids {
-			nd := &x.nodes[id]
-			above := x.anyRes
-			if a := parent[id]; a >= 0 {
-				above = x.nodes[a].below
-				if hasWout(a) {
-					nd.up = a
-				} else {
-					nd.up = x.nodes[a].up
-				}
+	for _, id := range order {
+		nd := &x.nodes[id]
+		above := x.anyRes
+		if a := parent[id]; a >= 0 {
+			above = x.nodes[a].below
+			if hasWout(a) {
+				nd.up = a
+			} else {
+				nd.up = x.nodes[a].up
 			}
-			for fi := range 2 {
-				nd.res[fi], nd.below[fi] = above[fi], above[fi]
-				minTo32(&nd.res[fi], b.exactRes[id][fi])
-				minTo32(&nd.below[fi], b.wildRes[id][fi])
-			}
-			for pi := range 2 {
-				nd.out[pi] = b.table(b.out[id][pi])
-				nd.wout[pi] = b.table(b.wout[id][pi])
-			}
+		}
+		for fi := range 2 {
+			nd.res[fi], nd.below[fi] = above[fi], above[fi]
+			minTo32(&nd.res[fi], b.exactRes[id][fi])
+			minTo32(&nd.below[fi], b.wildRes[id][fi])
+		}
+		for pi := range 2 {
+			nd.out[pi] = b.table(b.out[id][pi])
+			nd.wout[pi] = b.table(b.wout[id][pi])
 		}
 	}
 }
@@ -468,7 +477,7 @@ func minTo32(slot *int32, idx int32) {
 // "*" and localhost and the rules by address and by interface.
 func (x *Index) buildInbound(tb *tableBuilder, anyT, localT tableRef, addrB map[netip.Addr][]tableEntry, ifaceB map[string][]tableEntry) inboundIndex {
 	in := inboundIndex{any: anyT, localhost: localT, ifaces: newStrTable()}
-	var addrs []netip.Addr
+	addrs := make([]netip.Addr, 0, len(addrB))
 	for a := range addrB {
 		addrs = append(addrs, a)
 	}
@@ -476,8 +485,11 @@ func (x *Index) buildInbound(tb *tableBuilder, anyT, localT tableRef, addrB map[
 		addrs = append(addrs, x.ifaces.Addrs(n)...)
 	}
 	slices.SortFunc(addrs, netip.Addr.Compare)
+	addrs = slices.Compact(addrs)
+	in.addrs.reserve(len(addrs))
+	in.addrRefs = make([]tableRef, 0, len(addrs))
 	var es []tableEntry
-	for _, a := range slices.Compact(addrs) {
+	for _, a := range addrs {
 		owners := x.ifaces.Owners(a)
 		es = append(es[:0], addrB[a]...)
 		for _, o := range owners {
