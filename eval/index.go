@@ -144,15 +144,20 @@ var emptyList = ruleList{-1, -1}
 
 // indexBuilder holds what NewIndex gathers before it makes the tables.
 type indexBuilder struct {
-	x        *Index
-	tb       tableBuilder
-	next     []int32 // by rule: the next rule of its list
-	exactRes [][2]int32
-	wildRes  [][2]int32
-	out      [][2]ruleList // by node, per protocol
-	wout     [][2]ruleList
-	isWild   []bool // by node: a wildcard's domain
-	entries  []tableEntry
+	x       *Index
+	tb      tableBuilder
+	next    []int32     // by rule: the next rule of its list
+	byNode  []nodeRules // by node
+	entries []tableEntry
+}
+
+// nodeRules is what NewIndex gathers about a name before it makes its node.
+type nodeRules struct {
+	exactRes [2]int32    // per family: the first resolve rule to the name
+	wildRes  [2]int32    // per family: the first resolve rule to its wildcard
+	out      [2]ruleList // per protocol: the outbound rules to the name
+	wout     [2]ruleList // per protocol: the outbound rules to its wildcard
+	isWild   bool        // a wildcard's domain
 }
 
 // push appends rule i to list l.
@@ -189,11 +194,8 @@ func (b *indexBuilder) node(name string) int32 {
 	id, isNew := b.x.names.add(name)
 	if isNew {
 		b.x.nodes = append(b.x.nodes, nameNode{res: [2]int32{-1, -1}, below: [2]int32{-1, -1}, mapped: [2]int32{-1, -1}, up: -1, maps: -1})
-		b.exactRes = append(b.exactRes, [2]int32{-1, -1})
-		b.wildRes = append(b.wildRes, [2]int32{-1, -1})
-		b.out = append(b.out, [2]ruleList{emptyList, emptyList})
-		b.wout = append(b.wout, [2]ruleList{emptyList, emptyList})
-		b.isWild = append(b.isWild, false)
+		b.byNode = append(b.byNode, nodeRules{exactRes: [2]int32{-1, -1}, wildRes: [2]int32{-1, -1},
+			out: [2]ruleList{emptyList, emptyList}, wout: [2]ruleList{emptyList, emptyList}})
 	}
 	return id
 }
@@ -205,7 +207,7 @@ func (b *indexBuilder) wildNode(domain string) int32 {
 		b.x.maxWild = max(b.x.maxWild, d)
 	}
 	n := b.node(domain)
-	b.isWild[n] = true
+	b.byNode[n].isWild = true
 	return n
 }
 
@@ -254,8 +256,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 	x.names = newStrTableFor(names)
 	x.names.arena = make([]byte, 0, nameBytes)
 	b := &indexBuilder{x: x, next: make([]int32, len(p.Rules)),
-		exactRes: make([][2]int32, 0, names), wildRes: make([][2]int32, 0, names),
-		out: make([][2]ruleList, 0, names), wout: make([][2]ruleList, 0, names), isWild: make([]bool, 0, names)}
+		byNode: make([]nodeRules, 0, names)}
 	b.tb.los = make([]uint16, 0, segs)
 	b.tb.best = make([][4]int32, 0, segs)
 	x.nodes = make([]nameNode, 0, names)
@@ -280,9 +281,9 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 			case policy.AnyHost:
 				minTo(&x.anyRes[fi], r.Index)
 			case policy.WildcardHost:
-				minTo(&b.wildRes[n][fi], r.Index)
+				minTo(&b.byNode[n].wildRes[fi], r.Index)
 			default:
-				minTo(&b.exactRes[n][fi], r.Index)
+				minTo(&b.byNode[n].exactRes[fi], r.Index)
 				if !r.MapsName(r.Host.Name, f) {
 					continue
 				}
@@ -344,10 +345,10 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 			}
 		case r.Kind == ast.Outbound && r.Host.Kind == policy.WildcardHost:
 			n := b.wildNode(r.Host.Name)
-			b.push(&b.wout[n][pi], r.Index)
+			b.push(&b.byNode[n].wout[pi], r.Index)
 		case r.Kind == ast.Outbound:
 			n := b.node(r.Host.Name)
-			b.push(&b.out[n][pi], r.Index)
+			b.push(&b.byNode[n].out[pi], r.Index)
 		case r.Host.Kind == policy.AnyHost:
 			b.push(&inAny[pi], r.Index)
 		case r.Host.Kind == policy.LocalhostHost:
@@ -422,7 +423,7 @@ func (b *indexBuilder) finishNames() {
 			if k--; k > x.maxWild || k >= 128 || x.wildDepth[k/64]&(1<<(k%64)) == 0 {
 				continue
 			}
-			if a := x.names.find(name[i+1:]); a >= 0 && b.isWild[a] {
+			if a := x.names.find(name[i+1:]); a >= 0 && b.byNode[a].isWild {
 				parent[id] = a
 				break
 			}
@@ -442,7 +443,7 @@ func (b *indexBuilder) finishNames() {
 		order[start[d]] = int32(id)
 		start[d]++
 	}
-	hasWout := func(id int32) bool { return b.wout[id][0].head >= 0 || b.wout[id][1].head >= 0 }
+	hasWout := func(id int32) bool { return b.byNode[id].wout[0].head >= 0 || b.byNode[id].wout[1].head >= 0 }
 	for _, id := range order {
 		nd := &x.nodes[id]
 		above := x.anyRes
@@ -454,14 +455,15 @@ func (b *indexBuilder) finishNames() {
 				nd.up = x.nodes[a].up
 			}
 		}
+		br := &b.byNode[id]
 		for fi := range 2 {
 			nd.res[fi], nd.below[fi] = above[fi], above[fi]
-			minTo32(&nd.res[fi], b.exactRes[id][fi])
-			minTo32(&nd.below[fi], b.wildRes[id][fi])
+			minTo32(&nd.res[fi], br.exactRes[fi])
+			minTo32(&nd.below[fi], br.wildRes[fi])
 		}
 		for pi := range 2 {
-			nd.out[pi] = b.table(b.out[id][pi])
-			nd.wout[pi] = b.table(b.wout[id][pi])
+			nd.out[pi] = b.table(br.out[pi])
+			nd.wout[pi] = b.table(br.wout[pi])
 		}
 	}
 }
