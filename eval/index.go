@@ -262,6 +262,9 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 	x.nodes = make([]nameNode, 0, names)
 	// Resolve rules, explicit and implied.
 	var mapRule [][2]*policy.Rule // by node: the mapping rule answering it
+	// (An implied resolve has the index and host of its outbound rule:
+	// nodeOf keeps the name's node for it, found once.)
+	nodeOf := make([]int32, len(p.Rules))
 	for _, r := range p.Resolves {
 		n := int32(-1)
 		switch {
@@ -273,6 +276,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		default:
 			n = b.node(r.Host.Name)
 		}
+		nodeOf[r.Index] = n + 1
 		for fi, f := range families {
 			if !r.Families.Has(f) {
 				continue
@@ -344,10 +348,16 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 				netRules[pi][fi] = append(netRules[pi][fi], r)
 			}
 		case r.Kind == ast.Outbound && r.Host.Kind == policy.WildcardHost:
-			n := b.wildNode(r.Host.Name)
+			n := nodeOf[r.Index] - 1
+			if n < 0 || x.names.keys[n] != r.Host.Name {
+				n = b.wildNode(r.Host.Name)
+			}
 			b.push(&b.byNode[n].wout[pi], r.Index)
 		case r.Kind == ast.Outbound:
-			n := b.node(r.Host.Name)
+			n := nodeOf[r.Index] - 1
+			if n < 0 || x.names.keys[n] != r.Host.Name {
+				n = b.node(r.Host.Name)
+			}
 			b.push(&b.byNode[n].out[pi], r.Index)
 		case r.Host.Kind == policy.AnyHost:
 			b.push(&inAny[pi], r.Index)
