@@ -178,8 +178,13 @@ func (x *addrIndex) buildByLen() {
 	slices.Sort(lens)
 	slices.Reverse(lens)
 	x.byLen = make([]lenTable, len(lens))
+	count := make([]int, len(lens))
+	for _, n := range x.nodes {
+		count[slices.Index(lens, n.prefix.Bits())]++
+	}
 	for i, bits := range lens {
 		x.byLen[i].bits = bits
+		x.byLen[i].nodes.reserve(count[i])
 	}
 	for id, n := range x.nodes {
 		i := slices.Index(lens, n.prefix.Bits())
@@ -217,20 +222,26 @@ func (x *addrIndex) buildTop4() {
 }
 
 // buildAddrIndex makes the index of distinct networks (of one family) with
-// their tables.
+// their tables, in any order (sorted by address, then length, is
+// fastest).
 func buildAddrIndex(prefixes []netip.Prefix, tables []tableRef) addrIndex {
 	order := make([]int, len(prefixes))
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(i, j int) int {
+	less := func(i, j int) int {
 		pi, pj := prefixes[i], prefixes[j]
 		if c := pi.Addr().Compare(pj.Addr()); c != 0 {
 			return c
 		}
 		return pi.Bits() - pj.Bits()
-	})
-	x := addrIndex{nodes: make([]addrNode, 0, len(prefixes))}
+	}
+	if !slices.IsSortedFunc(order, less) { // (NewIndex gives them sorted)
+		slices.SortFunc(order, less)
+	}
+	// (Each network starts a range and may end one.)
+	x := addrIndex{nodes: make([]addrNode, 0, len(prefixes)),
+		starts: make([]u128, 0, 2*len(prefixes)), inner: make([]int32, 0, 2*len(prefixes))}
 	type open struct {
 		node int32
 		end  u128

@@ -150,7 +150,7 @@ func buildNetCover(rules []*policy.Rule, f policy.Families, rank []uint64) netCo
 	}
 	var tb tableBuilder
 	ref := tb.build(es)
-	table := tb.segs[ref.off : ref.off+ref.n]
+	los, best := tb.los[ref.off:ref.off+ref.n], tb.best[ref.off:ref.off+ref.n]
 	fi := famIndex(f)
 	var nc netCover
 	for k, s := range segs {
@@ -163,14 +163,14 @@ func buildNetCover(rules []*policy.Rule, f policy.Families, rank []uint64) netCo
 			hi = int(segs[k+1].lo)
 		}
 		// The table segments overlapping [s.lo, hi).
-		j, _ := slices.BinarySearchFunc(table, s.lo, func(t segment, p uint16) int { return cmp.Compare(t.lo, p) })
-		if j == len(table) || table[j].lo > s.lo {
+		j, _ := slices.BinarySearch(los, s.lo)
+		if j == len(los) || los[j] > s.lo {
 			j--
 		}
-		for ; j < len(table) && int(table[j].lo) < hi; j++ {
+		for ; j < len(los) && int(los[j]) < hi; j++ {
 			piece := s
-			piece.lo = max(s.lo, table[j].lo)
-			piece.first, piece.mapped = table[j].best[fi*2], table[j].best[fi*2+1]
+			piece.lo = max(s.lo, los[j])
+			piece.first, piece.mapped = best[j][fi*2], best[j][fi*2+1]
 			nc.add(piece)
 		}
 	}

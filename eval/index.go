@@ -116,12 +116,25 @@ func key16(a netip.Addr) u128 {
 	return u128{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
 }
 
-// netKey is a network of the outbound rules of one protocol: plain
-// numbers, which hash faster than a netip.Prefix.
-type netKey struct {
+// netRule is an outbound rule to a network, as plain numbers that sort
+// fast: by network, then index, the rules of each network are a run.
+type netRule struct {
 	addr u128
-	bits int16
-	pi   int8
+	bits int32
+	idx  int32
+}
+
+func compareNetRules(a, b netRule) int {
+	switch {
+	case a.addr != b.addr:
+		if a.addr.less(b.addr) {
+			return -1
+		}
+		return 1
+	case a.bits != b.bits:
+		return int(a.bits - b.bits)
+	}
+	return int(a.idx - b.idx)
 }
 
 // ruleList is a list of rules in index order, linked through next.
@@ -131,15 +144,20 @@ var emptyList = ruleList{-1, -1}
 
 // indexBuilder holds what NewIndex gathers before it makes the tables.
 type indexBuilder struct {
-	x        *Index
-	tb       tableBuilder
-	next     []int32 // by rule: the next rule of its list
-	exactRes [][2]int32
-	wildRes  [][2]int32
-	out      [][2]ruleList // by node, per protocol
-	wout     [][2]ruleList
-	isWild   []bool // by node: a wildcard's domain
-	entries  []tableEntry
+	x       *Index
+	tb      tableBuilder
+	next    []int32     // by rule: the next rule of its list
+	byNode  []nodeRules // by node
+	entries []tableEntry
+}
+
+// nodeRules is what NewIndex gathers about a name before it makes its node.
+type nodeRules struct {
+	exactRes [2]int32    // per family: the first resolve rule to the name
+	wildRes  [2]int32    // per family: the first resolve rule to its wildcard
+	out      [2]ruleList // per protocol: the outbound rules to the name
+	wout     [2]ruleList // per protocol: the outbound rules to its wildcard
+	isWild   bool        // a wildcard's domain
 }
 
 // push appends rule i to list l.
@@ -176,11 +194,8 @@ func (b *indexBuilder) node(name string) int32 {
 	id, isNew := b.x.names.add(name)
 	if isNew {
 		b.x.nodes = append(b.x.nodes, nameNode{res: [2]int32{-1, -1}, below: [2]int32{-1, -1}, mapped: [2]int32{-1, -1}, up: -1, maps: -1})
-		b.exactRes = append(b.exactRes, [2]int32{-1, -1})
-		b.wildRes = append(b.wildRes, [2]int32{-1, -1})
-		b.out = append(b.out, [2]ruleList{emptyList, emptyList})
-		b.wout = append(b.wout, [2]ruleList{emptyList, emptyList})
-		b.isWild = append(b.isWild, false)
+		b.byNode = append(b.byNode, nodeRules{exactRes: [2]int32{-1, -1}, wildRes: [2]int32{-1, -1},
+			out: [2]ruleList{emptyList, emptyList}, wout: [2]ruleList{emptyList, emptyList}})
 	}
 	return id
 }
@@ -192,7 +207,7 @@ func (b *indexBuilder) wildNode(domain string) int32 {
 		b.x.maxWild = max(b.x.maxWild, d)
 	}
 	n := b.node(domain)
-	b.isWild[n] = true
+	b.byNode[n].isWild = true
 	return n
 }
 
@@ -207,13 +222,15 @@ func minTo(slot *int32, idx int) {
 // table inbound requests are decided with (nil: none). Its cost is about
 // linear in the number of rules.
 func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
-	// (Most rules name one name: room for as many.)
-	x := &Index{p: p, ifaces: ifaces, names: newStrTableFor(len(p.Rules)), anyRes: [2]int32{-1, -1}}
-	b := &indexBuilder{x: x, next: make([]int32, len(p.Rules)),
-		exactRes: make([][2]int32, 0, len(p.Rules)), wildRes: make([][2]int32, 0, len(p.Rules)),
-		out: make([][2]ruleList, 0, len(p.Rules)), wout: make([][2]ruleList, 0, len(p.Rules)), isWild: make([]bool, 0, len(p.Rules))}
+	// One pass counts what the tables will hold, so that each is made
+	// once at its size: the names (every name of an implied resolve is
+	// its outbound rule's), their bytes, the segments, the networks and
+	// inbound addresses.
+	x := &Index{p: p, ifaces: ifaces, anyRes: [2]int32{-1, -1}}
 	x.rank = make([]uint64, len(p.Rules))
-	segs := 0
+	var segs, names, nameBytes int
+	var netRuleN [2][2]int
+	var inAddrN, inIfaceN [2]int
 	for _, r := range p.Rules {
 		if r.PortMap.IsMapped() {
 			x.rank[r.Index] = r.MapRank()
@@ -221,12 +238,45 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		if r.Kind != ast.Resolve {
 			segs += 2*len(r.Ports) + 1
 		}
+		pi := protoIndex(r.Protocol)
+		switch k := r.Host.Kind; {
+		case k == policy.AnyHost:
+		case r.Kind == ast.Inbound && k == policy.AddressHost:
+			inAddrN[pi]++
+		case r.Kind == ast.Inbound && k == policy.InterfaceHost:
+			inIfaceN[pi]++
+		case r.Kind == ast.Inbound:
+		case k == policy.AddressHost:
+			netRuleN[pi][famIndex(policy.FamilyOf(r.Host.Prefix.Addr()))]++
+		default:
+			names++
+			nameBytes += len(r.Host.Name)
+		}
 	}
-	b.tb.segs = make([]segment, 0, segs)
-	x.nodes = make([]nameNode, 0, len(p.Rules))
+	x.names = newStrTableFor(names)
+	x.names.arena = make([]byte, 0, nameBytes)
+	b := &indexBuilder{x: x, next: make([]int32, len(p.Rules)),
+		byNode: make([]nodeRules, 0, names)}
+	b.tb.los = make([]uint16, 0, segs)
+	b.tb.best = make([][4]int32, 0, segs)
+	x.nodes = make([]nameNode, 0, names)
 	// Resolve rules, explicit and implied.
 	var mapRule [][2]*policy.Rule // by node: the mapping rule answering it
+	// (An implied resolve has the index and host of its outbound rule:
+	// nodeOf keeps the name's node for it, found once.)
+	nodeOf := make([]int32, len(p.Rules))
 	for _, r := range p.Resolves {
+		n := int32(-1)
+		switch {
+		case !r.Families.Has(families[0]) && !r.Families.Has(families[1]):
+			continue
+		case r.Host.Kind == policy.AnyHost:
+		case r.Host.Kind == policy.WildcardHost:
+			n = b.wildNode(r.Host.Name)
+		default:
+			n = b.node(r.Host.Name)
+		}
+		nodeOf[r.Index] = n + 1
 		for fi, f := range families {
 			if !r.Families.Has(f) {
 				continue
@@ -235,10 +285,9 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 			case policy.AnyHost:
 				minTo(&x.anyRes[fi], r.Index)
 			case policy.WildcardHost:
-				minTo(&b.wildRes[b.wildNode(r.Host.Name)][fi], r.Index)
+				minTo(&b.byNode[n].wildRes[fi], r.Index)
 			default:
-				n := b.node(r.Host.Name)
-				minTo(&b.exactRes[n][fi], r.Index)
+				minTo(&b.byNode[n].exactRes[fi], r.Index)
 				if !r.MapsName(r.Host.Name, f) {
 					continue
 				}
@@ -269,9 +318,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 	// Outbound and inbound rules, listed by host, in index order.
 	var (
 		outAny   [2]ruleList
-		nets     [2][2][]netip.Prefix // per protocol and family: distinct networks, in order
-		netList  [2][2][]ruleList
-		netAt    = map[netKey]int32{} // network -> index in nets
+		netsBy   [2][2][]netRule // per protocol and family: the rules to networks
 		netRules [2][2][]*policy.Rule
 		inAny    [2]ruleList
 		inLocal  [2]ruleList
@@ -280,8 +327,12 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 	)
 	for pi := range 2 {
 		outAny[pi], inAny[pi], inLocal[pi] = emptyList, emptyList, emptyList
-		inAddr[pi] = map[netip.Addr][]tableEntry{}
-		inIface[pi] = map[string][]tableEntry{}
+		inAddr[pi] = make(map[netip.Addr][]tableEntry, inAddrN[pi])
+		inIface[pi] = make(map[string][]tableEntry, inIfaceN[pi])
+		for fi := range 2 {
+			netsBy[pi][fi] = make([]netRule, 0, netRuleN[pi][fi])
+			netRules[pi][fi] = make([]*policy.Rule, 0, netRuleN[pi][fi])
+		}
 	}
 	for _, r := range p.Rules {
 		pi := protoIndex(r.Protocol)
@@ -292,24 +343,22 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		case r.Kind == ast.Outbound && r.Host.Kind == policy.AddressHost:
 			pfx := r.Host.Prefix
 			fi := famIndex(policy.FamilyOf(pfx.Addr()))
-			key := netKey{key16(pfx.Addr()), int16(pfx.Bits()), int8(pi)}
-			at, ok := netAt[key]
-			if !ok {
-				at = int32(len(nets[pi][fi]))
-				netAt[key] = at
-				nets[pi][fi] = append(nets[pi][fi], pfx)
-				netList[pi][fi] = append(netList[pi][fi], emptyList)
-			}
-			b.push(&netList[pi][fi][at], r.Index)
+			netsBy[pi][fi] = append(netsBy[pi][fi], netRule{key16(pfx.Addr()), int32(pfx.Bits()), int32(r.Index)})
 			if r.Families.Has(families[fi]) {
 				netRules[pi][fi] = append(netRules[pi][fi], r)
 			}
 		case r.Kind == ast.Outbound && r.Host.Kind == policy.WildcardHost:
-			n := b.wildNode(r.Host.Name)
-			b.push(&b.wout[n][pi], r.Index)
+			n := nodeOf[r.Index] - 1
+			if n < 0 || x.names.keys[n] != r.Host.Name {
+				n = b.wildNode(r.Host.Name)
+			}
+			b.push(&b.byNode[n].wout[pi], r.Index)
 		case r.Kind == ast.Outbound:
-			n := b.node(r.Host.Name)
-			b.push(&b.out[n][pi], r.Index)
+			n := nodeOf[r.Index] - 1
+			if n < 0 || x.names.keys[n] != r.Host.Name {
+				n = b.node(r.Host.Name)
+			}
+			b.push(&b.byNode[n].out[pi], r.Index)
 		case r.Host.Kind == policy.AnyHost:
 			b.push(&inAny[pi], r.Index)
 		case r.Host.Kind == policy.LocalhostHost:
@@ -331,16 +380,35 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 	for pi := range 2 {
 		x.out[pi].any = b.table(outAny[pi])
 		for fi := range 2 {
-			tables := make([]tableRef, len(nets[pi][fi]))
-			for i, l := range netList[pi][fi] {
-				tables[i] = b.table(l)
+			// The distinct networks, sorted, and the table of each.
+			rs := netsBy[pi][fi]
+			slices.SortFunc(rs, compareNetRules)
+			var nets []netip.Prefix
+			var tables []tableRef
+			for i := 0; i < len(rs); {
+				j := i + 1
+				for j < len(rs) && rs[j].addr == rs[i].addr && rs[j].bits == rs[i].bits {
+					j++
+				}
+				es := b.entries[:0]
+				for _, nr := range rs[i:j] {
+					es = append(es, b.entry(p.Rules[nr.idx]))
+				}
+				b.entries = es
+				if nets == nil {
+					nets = make([]netip.Prefix, 0, len(rs))
+					tables = make([]tableRef, 0, len(rs))
+				}
+				nets = append(nets, p.Rules[rs[i].idx].Host.Prefix)
+				tables = append(tables, b.tb.build(es))
+				i = j
 			}
-			x.out[pi].addrs[fi] = buildAddrIndex(nets[pi][fi], tables)
+			x.out[pi].addrs[fi] = buildAddrIndex(nets, tables)
 			x.out[pi].nets[fi] = buildNetCover(netRules[pi][fi], families[fi], x.rank)
 		}
 		x.in[pi] = x.buildInbound(&b.tb, b.table(inAny[pi]), b.table(inLocal[pi]), inAddr[pi], inIface[pi])
 	}
-	x.los, x.segs = b.tb.flat()
+	x.los, x.segs = b.tb.los, b.tb.best
 	return x
 }
 
@@ -353,7 +421,8 @@ func (b *indexBuilder) finishNames() {
 	// wildcard's domain (only those carry what is folded), found at the
 	// label counts wildcard domains have.
 	parent := make([]int32, n)
-	byDepth := make([][]int32, 0, 8)
+	depthOf := make([]int32, n)
+	var start []int32 // by depth+1: how many names have it, then where they start in order
 	for id, name := range x.names.keys {
 		parent[id] = -1
 		d := labelCount(name)
@@ -364,38 +433,47 @@ func (b *indexBuilder) finishNames() {
 			if k--; k > x.maxWild || k >= 128 || x.wildDepth[k/64]&(1<<(k%64)) == 0 {
 				continue
 			}
-			if a := x.names.find(name[i+1:]); a >= 0 && b.isWild[a] {
+			if a := x.names.find(name[i+1:]); a >= 0 && b.byNode[a].isWild {
 				parent[id] = a
 				break
 			}
 		}
-		for len(byDepth) <= d {
-			byDepth = append(byDepth, nil)
+		for len(start) <= d+1 {
+			start = append(start, 0)
 		}
-		byDepth[d] = append(byDepth[d], int32(id))
+		start[d+1]++
+		depthOf[id] = int32(d)
 	}
-	hasWout := func(id int32) bool { return b.wout[id][0].head >= 0 || b.wout[id][1].head >= 0 }
-	for _, ids := range byDepth {
-		for _, id := range ids {
-			nd := &x.nodes[id]
-			above := x.anyRes
-			if a := parent[id]; a >= 0 {
-				above = x.nodes[a].below
-				if hasWout(a) {
-					nd.up = a
-				} else {
-					nd.up = x.nodes[a].up
-				}
+	// The ids by depth, shallowest first (a counting sort).
+	for d := 1; d < len(start); d++ {
+		start[d] += start[d-1]
+	}
+	order := make([]int32, n)
+	for id, d := range depthOf {
+		order[start[d]] = int32(id)
+		start[d]++
+	}
+	hasWout := func(id int32) bool { return b.byNode[id].wout[0].head >= 0 || b.byNode[id].wout[1].head >= 0 }
+	for _, id := range order {
+		nd := &x.nodes[id]
+		above := x.anyRes
+		if a := parent[id]; a >= 0 {
+			above = x.nodes[a].below
+			if hasWout(a) {
+				nd.up = a
+			} else {
+				nd.up = x.nodes[a].up
 			}
-			for fi := range 2 {
-				nd.res[fi], nd.below[fi] = above[fi], above[fi]
-				minTo32(&nd.res[fi], b.exactRes[id][fi])
-				minTo32(&nd.below[fi], b.wildRes[id][fi])
-			}
-			for pi := range 2 {
-				nd.out[pi] = b.table(b.out[id][pi])
-				nd.wout[pi] = b.table(b.wout[id][pi])
-			}
+		}
+		br := &b.byNode[id]
+		for fi := range 2 {
+			nd.res[fi], nd.below[fi] = above[fi], above[fi]
+			minTo32(&nd.res[fi], br.exactRes[fi])
+			minTo32(&nd.below[fi], br.wildRes[fi])
+		}
+		for pi := range 2 {
+			nd.out[pi] = b.table(br.out[pi])
+			nd.wout[pi] = b.table(br.wout[pi])
 		}
 	}
 }
@@ -411,7 +489,7 @@ func minTo32(slot *int32, idx int32) {
 // "*" and localhost and the rules by address and by interface.
 func (x *Index) buildInbound(tb *tableBuilder, anyT, localT tableRef, addrB map[netip.Addr][]tableEntry, ifaceB map[string][]tableEntry) inboundIndex {
 	in := inboundIndex{any: anyT, localhost: localT, ifaces: newStrTable()}
-	var addrs []netip.Addr
+	addrs := make([]netip.Addr, 0, len(addrB))
 	for a := range addrB {
 		addrs = append(addrs, a)
 	}
@@ -419,8 +497,11 @@ func (x *Index) buildInbound(tb *tableBuilder, anyT, localT tableRef, addrB map[
 		addrs = append(addrs, x.ifaces.Addrs(n)...)
 	}
 	slices.SortFunc(addrs, netip.Addr.Compare)
+	addrs = slices.Compact(addrs)
+	in.addrs.reserve(len(addrs))
+	in.addrRefs = make([]tableRef, 0, len(addrs))
 	var es []tableEntry
-	for _, a := range slices.Compact(addrs) {
+	for _, a := range addrs {
 		owners := x.ifaces.Owners(a)
 		es = append(es[:0], addrB[a]...)
 		for _, o := range owners {

@@ -61,16 +61,21 @@ func (t *strTable) findHash(s string, h uint64) int32 {
 
 // add returns the id of s, adding it if it is new (and whether it was).
 func (t *strTable) add(s string) (int32, bool) {
-	h := t.hash(s)
-	if id := t.findHash(s, h); id >= 0 {
-		return id, false
-	}
 	if 2*(len(t.keys)+1) > len(t.slots) {
 		t.grow()
 	}
+	h := t.hash(s)
+	tag := uint32(h >> 32)
+	i := h & t.mask
+	for ; t.slots[i].id1 != 0; i = (i + 1) & t.mask {
+		sl := t.slots[i]
+		if sl.tag == tag && sl.n == uint32(len(s)) && string(t.arena[sl.off:sl.off+sl.n]) == s {
+			return sl.id1 - 1, false
+		}
+	}
 	id := int32(len(t.keys))
 	t.keys = append(t.keys, s)
-	t.put(h, strSlot{id1: id + 1, off: uint32(len(t.arena)), n: uint32(len(s))})
+	t.slots[i] = strSlot{tag: tag, id1: id + 1, off: uint32(len(t.arena)), n: uint32(len(s))}
 	t.arena = append(t.arena, s...)
 	return id, true
 }
@@ -116,6 +121,16 @@ type addrSlot struct {
 func (a u128) hash() uint64 {
 	h := a.hi*0x9e3779b97f4a7c15 ^ a.lo*0xc2b2ae3d27d4eb4f
 	return h ^ h>>29
+}
+
+// reserve makes an empty table room for n keys.
+func (t *addrTable) reserve(n int) {
+	size := 8
+	for size < 2*n {
+		size *= 2
+	}
+	t.slots = make([]addrSlot, size)
+	t.mask = uint64(size - 1)
 }
 
 // get returns the value of a, or -1.

@@ -16,12 +16,6 @@ import (
 // (scanned, or bisected when there are many) and one answer; tableRef
 // locates a table in them.
 
-// segment covers the ports from lo up to the next segment's lo.
-type segment struct {
-	lo   uint16
-	best [4]int32 // [family*2 + mapping]: first rule index, -1 for none
-}
-
 // tableRef locates a table in the arenas: [off, off+n).
 type tableRef struct{ off, n uint32 }
 
@@ -93,9 +87,13 @@ func (x *Index) query2(t tableRef, port uint16, h *[2]slotHit) {
 	h[1].merge(b[2], b[3], x.rank)
 }
 
-// tableBuilder appends tables to an arena, reusing its scratch space.
+// tableBuilder appends tables to the arenas, reusing its scratch space.
+// A segment covers the ports from its lo up to the next segment's lo;
+// its best holds, by [family*2 + mapping], the first rule index, -1 for
+// none.
 type tableBuilder struct {
-	segs   []segment
+	los    []uint16
+	best   [][4]int32
 	bounds []int
 	next   [4][]int32 // per slot: next unpainted segment (union-find)
 	mapped []tableEntry
@@ -125,11 +123,12 @@ func (b *tableBuilder) build(es []tableEntry) tableRef {
 	bounds = slices.Compact(bounds)
 	b.bounds = bounds
 	n := len(bounds)
-	start := len(b.segs)
+	start := len(b.los)
 	for _, lo := range bounds {
-		b.segs = append(b.segs, segment{lo: uint16(lo), best: [4]int32{-1, -1, -1, -1}})
+		b.los = append(b.los, uint16(lo))
+		b.best = append(b.best, [4]int32{-1, -1, -1, -1})
 	}
-	segs := b.segs[start:]
+	best := b.best[start:]
 	for s := range b.next {
 		b.next[s] = slices.Grow(b.next[s][:0], n+1)[:n+1]
 		for i := range b.next[s] {
@@ -161,7 +160,7 @@ func (b *tableBuilder) build(es []tableEntry) tableRef {
 				slot := fi*2 + mapSlot
 				next := b.next[slot]
 				for i := find(next, int32(first)); int(i) <= last; i = find(next, i) {
-					segs[i].best[slot] = e.idx
+					best[i][slot] = e.idx
 					next[i] = i + 1
 				}
 			}
@@ -180,14 +179,22 @@ func (b *tableBuilder) build(es []tableEntry) tableRef {
 	}
 	b.mapped = mapped
 	// Merge neighbours that answer alike.
-	out := segs[:1]
-	for _, s := range segs[1:] {
-		if s.best != out[len(out)-1].best {
-			out = append(out, s)
+	los := b.los[start:]
+	k := 1
+	for i := 1; i < n; i++ {
+		if best[i] != best[k-1] {
+			los[k], best[k] = los[i], best[i]
+			k++
 		}
 	}
-	b.segs = b.segs[:start+len(out)]
-	return tableRef{off: uint32(start), n: uint32(len(out))}
+	b.los, b.best = b.los[:start+k], b.best[:start+k]
+	return tableRef{off: uint32(start), n: uint32(k)}
+}
+
+// seg appends a segment.
+func (b *tableBuilder) seg(lo uint16, best [4]int32) {
+	b.los = append(b.los, lo)
+	b.best = append(b.best, best)
 }
 
 // buildOne appends the table of one rule: its port ranges (sorted,
@@ -205,29 +212,19 @@ func (b *tableBuilder) buildOne(e tableEntry) tableRef {
 		}
 	}
 	out := [4]int32{-1, -1, -1, -1}
-	start := len(b.segs)
+	start := len(b.los)
+	if in == out { // a rule of no family: one empty segment
+		b.seg(0, out)
+		return tableRef{off: uint32(start), n: 1}
+	}
 	if len(e.ports) == 0 || e.ports[0].Lo > 0 {
-		b.segs = append(b.segs, segment{lo: 0, best: out})
+		b.seg(0, out)
 	}
 	for _, r := range e.ports {
-		b.segs = append(b.segs, segment{lo: r.Lo, best: in})
+		b.seg(r.Lo, in)
 		if r.Hi < policy.MaxPort {
-			b.segs = append(b.segs, segment{lo: r.Hi + 1, best: out})
+			b.seg(r.Hi+1, out)
 		}
 	}
-	if in == out { // a rule of no family: one empty segment
-		b.segs = append(b.segs[:start], segment{lo: 0, best: out})
-	}
-	return tableRef{off: uint32(start), n: uint32(len(b.segs) - start)}
-}
-
-// flat returns the arenas of the tables built: the segments' first ports
-// and their answers.
-func (b *tableBuilder) flat() ([]uint16, [][4]int32) {
-	los := make([]uint16, len(b.segs))
-	best := make([][4]int32, len(b.segs))
-	for i, s := range b.segs {
-		los[i], best[i] = s.lo, s.best
-	}
-	return los, best
+	return tableRef{off: uint32(start), n: uint32(len(b.los) - start)}
 }
