@@ -110,7 +110,7 @@ func (a *app) runLint(o lintOptions, args []string) error {
 		}
 		out = a.env.Stderr
 	}
-	ds := lintSet(set, opts)
+	ds := lintSet(set, opts, true)
 	if err := a.writeFindings(out, o.format, ds, set.files); err != nil {
 		return err
 	}
@@ -123,10 +123,19 @@ func (a *app) runLint(o lintOptions, args []string) error {
 }
 
 // lintSet lints every input of a set and returns the findings, sorted.
-func lintSet(set *inputSet, opts lint.Options) []diag.Diagnostic {
+// With last, the set is linted for the last time and only its files are
+// used after: each input's syntax tree is handed to lint.Lint and dropped
+// from the set, so that it can be freed while the input is checked against
+// a maximum (--within), and the input itself once it is linted.
+func lintSet(set *inputSet, opts lint.Options, last bool) []diag.Diagnostic {
 	var ds []diag.Diagnostic
-	for _, it := range set.items {
-		ds = gather(ds, lint.Lint(it.input, it.policy, it.diags, opts))
+	for i := range set.items {
+		it := set.items[i]
+		p := it.policy
+		if last {
+			it.policy, set.items[i] = nil, nil
+		}
+		ds = gather(ds, lint.Lint(it.input, p, it.diags, opts))
 	}
 	diag.Sort(ds)
 	return ds
@@ -171,7 +180,7 @@ func (a *app) fixAll(set *inputSet, opts lint.Options, write bool) (*inputSet, e
 	}
 	changed := map[string]bool{}
 	for pass := 0; pass < maxFixPasses; pass++ {
-		edits, n := diag.SelectFixes(lintSet(set, opts))
+		edits, n := diag.SelectFixes(lintSet(set, opts, false))
 		if n == 0 {
 			break
 		}

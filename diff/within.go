@@ -3,6 +3,7 @@ package diff
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/capspec/capspec/ast"
@@ -50,6 +51,37 @@ type Excess struct {
 // request p allows, the maximum allows. Requests are decided with the
 // fixed interface table Interfaces.
 func (m *Maximum) Exceeds(p *policy.Policy) ([]Excess, error) {
+	var out []Excess
+	err := m.EachExcess(p, func(x Excess) { out = append(out, x) })
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// EachExcess calls yield with each excess Exceeds returns, in order, once
+// every example is confirmed (nothing is yielded on error), so that a
+// caller that turns each into a message need not hold them all with their
+// nearest rules: what the nearest rule of one excess costs is garbage once
+// yield returns.
+func (m *Maximum) EachExcess(p *policy.Policy, yield func(Excess)) error {
+	xs, err := m.excesses(p)
+	if err != nil {
+		return err
+	}
+	ns := &nearScratch{seen: make(map[*policy.Rule]bool, maxNear), byPort: map[portKey]*evalreport.Explainer{}}
+	for i := range xs {
+		x := xs[i]
+		xs[i] = Excess{} // nor the rule, when the caller holds nothing else of p
+		x.Nearest = m.nearest(x.Rule, x.Example, ns)
+		yield(x)
+	}
+	return nil
+}
+
+// excesses returns the excesses of p without their nearest rules, every
+// example confirmed by the reference evaluators.
+func (m *Maximum) excesses(p *policy.Policy) ([]Excess, error) {
 	this := newSide(p)
 	c := &comparer{this: this, other: m.side}
 	implied := map[*policy.Rule]*policy.Rule{}
@@ -59,7 +91,6 @@ func (m *Maximum) Exceeds(p *policy.Policy) ([]Excess, error) {
 		}
 	}
 	var out []Excess
-	var checks []check
 	for _, r := range p.Rules {
 		x := Excess{Rule: r}
 		ps := c.excess(r)
@@ -70,28 +101,47 @@ func (m *Maximum) Exceeds(p *policy.Policy) ([]Excess, error) {
 			continue
 		}
 		x.Example, x.Family = ps[0].example, exampleFamilies(ps[0])
-		checks = append(checks, regionCheck(&Region{Flag: r, Example: x.Example, Family: x.Family}, this, m.side))
 		out = append(out, x)
 	}
-	if err := runChecks(checks); err != nil {
+	if err := m.confirm(out, this); err != nil {
 		return nil, err
 	}
-	ns := &nearScratch{seen: make(map[*policy.Rule]bool, maxNear), byPort: map[portKey]*evalreport.Explainer{}}
-	for i := range out {
-		out[i].Nearest = m.nearest(out[i].Rule, out[i].Example, ns)
-	}
 	return out, nil
+}
+
+// confirmBatch is how many examples confirm checks at a time.
+const confirmBatch = 4096
+
+// confirm checks with the reference evaluators that this side allows the
+// example of each excess and the maximum does not. The checks are made a
+// batch at a time, not all held at once (a large policy may exceed the
+// maximum in every rule); the error is the one runChecks would give for
+// all of them: the least failure.
+func (m *Maximum) confirm(xs []Excess, this *side) error {
+	var least error
+	checks := make([]check, 0, min(len(xs), confirmBatch))
+	for lo := 0; lo < len(xs); lo += confirmBatch {
+		checks = checks[:0]
+		for _, x := range xs[lo:min(lo+confirmBatch, len(xs))] {
+			checks = append(checks, regionCheck(&Region{Flag: x.Rule, Example: x.Example, Family: x.Family}, this, m.side))
+		}
+		if err := runChecks(checks); err != nil && (least == nil || err.Error() < least.Error()) {
+			least = err
+		}
+	}
+	return least
 }
 
 // maxNear bounds the rules of the maximum the nearest one is chosen from.
 const maxNear = 256
 
 // nearScratch is what nearest keeps from one request to the next: a map
-// near uses, and the explainers of the first rules on a port (the rules
+// and a list near uses, and the explainers of the first rules on a port (the rules
 // near requests no rule of the maximum is about, often on a few ports
 // such as 443), at most maxByPort of them.
 type nearScratch struct {
 	seen   map[*policy.Rule]bool
+	list   []*policy.Rule
 	byPort map[portKey]*evalreport.Explainer
 }
 
@@ -109,7 +159,8 @@ const maxByPort = 64
 // r and q — those that share a host with q or overlap r, or else the first
 // on q's port — so that the cost does not grow with the maximum.
 func (m *Maximum) nearest(r *policy.Rule, q eval.Request, ns *nearScratch) *evalreport.Miss {
-	near, onPort := m.side.near(r, q, ns.seen)
+	near, onPort := m.side.near(r, q, ns.seen, ns.list[:0])
+	ns.list = near[:0] // the next request's, unless an explainer kept below holds it
 	sub := &policy.Policy{}
 	if q.Op == eval.Lookup {
 		sub.Resolves = near
@@ -138,6 +189,7 @@ func (m *Maximum) nearest(r *policy.Rule, q eval.Request, ns *nearScratch) *eval
 		if len(ns.byPort) == maxByPort {
 			clear(ns.byPort)
 		}
+		sub.Rules = slices.Clone(near) // kept: not the scratch list
 		x = evalreport.NewExplainer(sub, Interfaces)
 		ns.byPort[key] = x
 	}
@@ -145,17 +197,21 @@ func (m *Maximum) nearest(r *policy.Rule, q eval.Request, ns *nearScratch) *eval
 	if len(ex.Nearest) == 0 {
 		return nil
 	}
-	return &ex.Nearest[0]
+	// A copy: the explanation, the other misses and their reasons are
+	// garbage once the caller is done with this one.
+	n := ex.Nearest[0]
+	return &n
 }
 
 // near returns rules of the side, of q's kind, near rule r and request
 // q: rules for q's host (its name, the names above and the wildcard
 // below it; networks holding its address; its local side), in either
 // protocol, and rules overlapping r; else the first rules on q's port;
-// at most maxNear, each once; onPort is true for the first rules on q's
-// port (or the first resolve rules for a lookup), which depend only on
-// q's kind and port. seen is a map near may use, empty on return.
-func (s *side) near(r *policy.Rule, q eval.Request, seen map[*policy.Rule]bool) (out []*policy.Rule, onPort bool) {
+// at most maxNear, each once, appended to out; onPort is true for the
+// first rules on q's port (or the first resolve rules for a lookup), which
+// depend only on q's kind and port. seen is a map near may use, empty on
+// return.
+func (s *side) near(r *policy.Rule, q eval.Request, seen map[*policy.Rule]bool, out []*policy.Rule) ([]*policy.Rule, bool) {
 	defer clear(seen)
 	add := func(x *policy.Rule) {
 		if len(out) < maxNear && !seen[x] {

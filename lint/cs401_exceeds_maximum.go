@@ -2,6 +2,7 @@ package lint
 
 import (
 	"github.com/capspec/capspec/diag"
+	"github.com/capspec/capspec/diff"
 )
 
 // CS401 compares each rule with a maximum policy given to lint
@@ -36,17 +37,22 @@ func runExceedsMaximum(p *Pass) {
 		return
 	}
 	cp, _ := p.compiled()
-	xs, err := m.Exceeds(cp)
+	if len(cp.Rules) == 0 {
+		return
+	}
+	first := cp.Rules[0].Range()
+	// Each excess becomes its finding as it comes: a run may find a
+	// hundred thousand, and neither their nearest rules nor the rules
+	// they are about are held once reported (Lint runs this rule last, and
+	// needs the compiled policy no more).
+	p.shared.policy = nil
+	err := m.EachExcess(cp, func(x diff.Excess) {
+		summary, detail := m.Describe(x)
+		p.Report(diag.Diagnostic{Range: valueRange(x.Rule.Source), Summary: summary, Detail: detail})
+	})
 	if err != nil {
 		// An example the reference evaluator does not confirm is a bug;
 		// say so on the first rule rather than report what is not sure.
-		if len(cp.Rules) > 0 {
-			p.Reportf(cp.Rules[0].Range(), nil, "cannot check against %s: %v", m.Name, err)
-		}
-		return
-	}
-	for _, x := range xs {
-		summary, detail := m.Describe(x)
-		p.Report(diag.Diagnostic{Range: valueRange(x.Rule.Source), Summary: summary, Detail: detail})
+		p.Reportf(first, nil, "cannot check against %s: %v", m.Name, err)
 	}
 }

@@ -35,7 +35,10 @@ type Compiled struct {
 // and those of the rules. Diagnostics silenced by a "# capspec:ignore"
 // comment of the input and those of disabled rules are left out. A flag
 // with more than diag.MaxPerFlag findings gets the first ones and one
-// omission that counts the rest (diag.Cap).
+// omission that counts the rest (diag.Cap). With Options.Within, Lint
+// lets go of p before it checks the rules against the maximum, so that a
+// caller that drops its own reference when the call starts lets a large
+// syntax tree be freed early.
 func Lint(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic, opts Options) []diag.Diagnostic {
 	disabled := map[string]bool{}
 	for _, id := range opts.Disable {
@@ -56,13 +59,35 @@ func Lint(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic, opts Option
 	// slice (a run may find a hundred thousand: they are not gathered
 	// rule by rule and then copied).
 	out := append([]diag.Diagnostic(nil), parsed...)
+	var late *Rule
 	for i := range rules {
 		r := &rules[i]
 		if r.Run == nil || disabled[r.ID] {
 			continue
 		}
+		if r.ID == exceedsMaximumRule.ID && opts.Within != nil {
+			late = r
+			continue
+		}
 		r.Run(&Pass{Rule: r, Input: in, Policy: p, shared: sh, out: &out})
 	}
+	if late != nil {
+		// CS401 runs last, without the syntax tree: it reads the compiled
+		// policy, whose rules keep where they are written. A check against
+		// a maximum may find an excess in each of a hundred thousand rules,
+		// and the tree is freed before they are found when nothing else
+		// holds it (a caller that hands it over, a policy Lint compiled).
+		(&Pass{Policy: p, shared: sh}).compiled()
+		if opts.Compiled == nil {
+			sh.policy.ForgetSyntax()
+		}
+		p, sh.redundancy = nil, nil
+		late.Run(&Pass{Rule: late, Input: in, shared: sh, out: &out})
+	}
+	// What the rules computed is not needed to sort, silence and cap the
+	// findings (of a large policy checked against a maximum, a hundred
+	// thousand): it can be freed now, when Lint compiled it.
+	sh.policy, sh.compileDiags, sh.redundancy = nil, nil, nil
 	out = slices.DeleteFunc(out, func(d diag.Diagnostic) bool { return disabled[d.ID] })
 	fl := newFlagLines(in)
 	out = suppress(in, fl, out, sh.known)
