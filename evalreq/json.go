@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/capspec/capspec/eval"
 	"github.com/capspec/capspec/literal"
@@ -241,6 +242,11 @@ func jsonError(text string, at int, err error) *SyntaxError {
 func (v *jsonValue) str() error {
 	if len(v.raw) == 0 || v.raw[0] != '"' {
 		return &SyntaxError{Start: v.val.start, End: v.val.end, Message: fmt.Sprintf("JSON request: %s must be a string", v.raw)}
+	}
+	if !utf8.Valid(v.raw) {
+		// encoding/json would read each invalid byte as U+FFFD, a string
+		// the line does not hold: JSON text is UTF-8, so it is an error.
+		return &SyntaxError{Start: v.val.start, End: v.val.end, Message: "bad JSON string: invalid UTF-8"}
 	}
 	if err := json.Unmarshal(v.raw, &v.text); err != nil {
 		return &SyntaxError{Start: v.val.start, End: v.val.end, Message: "bad JSON string: " + err.Error()}
