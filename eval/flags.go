@@ -17,7 +17,7 @@ func CompileFlags(flags ...string) (*policy.Policy, []diag.Diagnostic) {
 	for i, f := range flags {
 		file := diag.NewFile(fmt.Sprintf("flag[%d]", i), f)
 		in.Files = append(in.Files, file)
-		in.Flags = append(in.Flags, &source.Flag{Text: f, Loc: file, Range: file.Range(0, len(f))})
+		in.Flags = append(in.Flags, &source.Flag{Text: f, Loc: file, Words: []diag.Range{file.Range(0, len(f))}})
 	}
 	ap, ds := grammar.Parse(in)
 	p, cds := policy.Compile(ap)

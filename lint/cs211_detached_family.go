@@ -44,7 +44,7 @@ func runDetachedFamily(p *Pass) {
 		var flagIdx = -1
 		for _, i := range fl.ending[lineKey{c.Range.Origin, c.Range.Start.Line}] {
 			f := p.Input.Flags[i]
-			if f.Range.End.Offset <= c.Range.Start.Offset && blankBetween(file.Content, f.Range.End.Offset, c.Range.Start.Offset) {
+			if f.Range().End.Offset <= c.Range.Start.Offset && blankBetween(file.Content, f.Range().End.Offset, c.Range.Start.Offset) {
 				flagIdx = i
 			}
 		}
@@ -56,7 +56,7 @@ func runDetachedFamily(p *Pass) {
 		rng := file.Range(cs, cs+len(tok))
 		var fixes []diag.Fix
 		if !strings.Contains(f.Text, "#") {
-			edits := []diag.TextEdit{{Range: file.Range(f.Range.End.Offset, cs)}}
+			edits := []diag.TextEdit{{Range: file.Range(f.Range().End.Offset, cs)}}
 			rest := c.Text[len(tok):]
 			if trimmed := strings.TrimLeft(rest, " \t"); trimmed != "" && !strings.HasPrefix(trimmed, "#") {
 				// Keep the words after the modifier a comment.

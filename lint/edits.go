@@ -19,8 +19,8 @@ func replaceFix(message string, r diag.Range, text string) diag.Fix {
 // (or before it, when it ends the line). A flag of the command line has
 // each of its words emptied.
 func deleteFlag(in *source.Input, f *source.Flag) []diag.TextEdit {
-	file := in.File(f.Range.Origin)
-	if file == nil || f.Range.IsArg() {
+	file := in.File(f.Range().Origin)
+	if file == nil || f.Range().IsArg() {
 		edits := make([]diag.TextEdit, 0, len(f.Words))
 		for _, w := range f.Words {
 			edits = append(edits, diag.TextEdit{Range: w})
@@ -28,7 +28,7 @@ func deleteFlag(in *source.Input, f *source.Flag) []diag.TextEdit {
 		return edits
 	}
 	src := file.Content
-	s, e := f.Range.Start.Offset, f.Range.End.Offset
+	s, e := f.Range().Start.Offset, f.Range().End.Offset
 	ls := s
 	for ls > 0 && isBlank(src[ls-1]) {
 		ls--
@@ -63,7 +63,7 @@ func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 // text ("--allow-X=SPEC"), replacing its words.
 func replaceRuleValue(in *source.Input, f *source.Flag, text string) []diag.TextEdit {
 	if len(f.Words) == 1 || f.Words[0].Origin == f.Words[len(f.Words)-1].Origin {
-		return []diag.TextEdit{{Range: f.Range, NewText: text}}
+		return []diag.TextEdit{{Range: f.Range(), NewText: text}}
 	}
 	edits := []diag.TextEdit{{Range: f.Words[0], NewText: text}}
 	for _, w := range f.Words[1:] {

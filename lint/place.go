@@ -40,7 +40,7 @@ func PlaceIgnore(in *source.Input, i int) (IgnorePlace, bool) {
 		return IgnorePlace{}, false
 	}
 	f := in.Flags[i]
-	file := in.File(f.Range.Origin)
+	file := in.File(f.Range().Origin)
 	if file == nil {
 		return IgnorePlace{}, false
 	}
@@ -50,16 +50,16 @@ func PlaceIgnore(in *source.Input, i int) (IgnorePlace, bool) {
 	// Above the statement.
 	if in.Kind == source.ScriptInput {
 		c := in.Command
-		if ls := lineStart(src, c.Start.Offset); c.Origin == f.Range.Origin && blank(src[ls:c.Start.Offset]) {
+		if ls := lineStart(src, c.Start.Offset); c.Origin == f.Range().Origin && blank(src[ls:c.Start.Offset]) {
 			ls = max(ls, source.SkipBOM(src))
 			places = append(places, IgnorePlace{Offset: ls, Flags: fl.statement(i), Command: true})
 		}
 	} else {
-		first := in.Flags[fl.first[i]].Range.Start.Offset
+		first := in.Flags[fl.first[i]].Range().Start.Offset
 		places = append(places, IgnorePlace{Offset: max(lineStart(src, first), source.SkipBOM(src)), Flags: fl.statement(i)})
 	}
 	// At the end of the flag's last line.
-	end := f.Range.End.Offset
+	end := f.Range().End.Offset
 	le := lineEnd(src, end)
 	ok := !strings.HasSuffix(src[:le], "\\")
 	if ok && in.Kind == source.ScriptInput {
@@ -67,10 +67,10 @@ func PlaceIgnore(in *source.Input, i int) (IgnorePlace, bool) {
 		// with nothing between the command and the comment.
 		c := in.Command
 		rest := strings.TrimLeft(src[min(c.End.Offset, le):le], " \t")
-		ok = c.End.Line == f.Range.End.Line && (rest == "" || rest[0] == '#')
+		ok = c.End.Line == f.Range().End.Line && (rest == "" || rest[0] == '#')
 	}
 	if ok {
-		places = append(places, IgnorePlace{Beside: true, Offset: le, Flags: fl.ending[lineKey{f.Range.Origin, f.Range.End.Line}]})
+		places = append(places, IgnorePlace{Beside: true, Offset: le, Flags: fl.ending[lineKey{f.Range().Origin, f.Range().End.Line}]})
 	}
 	if len(places) == 0 {
 		return IgnorePlace{}, false

@@ -39,7 +39,7 @@ func scriptInput(t *testing.T, script, word string) *source.Input {
 	}
 	r := file.Range(start, start+len(word))
 	return &source.Input{Name: "run.sh:1 wasmtime", Files: []*diag.File{file},
-		Flags: []*source.Flag{{Text: text.String(), Loc: segs, Range: r, Words: []diag.Range{r}, Globs: globs}}}
+		Flags: []*source.Flag{{Text: text.String(), Loc: segs, Words: []diag.Range{r}, Globs: globs}}}
 }
 
 func TestUnquotedGlob(t *testing.T) {

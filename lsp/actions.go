@@ -250,7 +250,7 @@ func (a *analysis) flagOf(d diag.Diagnostic) (*parsed, int) {
 	at := -1
 	for _, p := range a.inputs {
 		for i, f := range p.in.Flags {
-			if f.Range.Origin == a.snap.name && f.Range.End.Line == d.Range.Start.Line {
+			if f.Range().Origin == a.snap.name && f.Range().End.Line == d.Range.Start.Line {
 				found, at = p, i
 			}
 		}

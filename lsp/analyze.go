@@ -224,8 +224,8 @@ func (a *analysis) indexFlags() {
 	a.flags = map[[2]int]diag.Range{}
 	for _, p := range a.inputs {
 		for _, f := range p.in.Flags {
-			if f.Range.Origin == a.snap.name {
-				a.flags[[2]int{f.Range.Start.Line, f.Range.Start.Column}] = f.Range
+			if f.Range().Origin == a.snap.name {
+				a.flags[[2]int{f.Range().Start.Line, f.Range().Start.Column}] = f.Range()
 			}
 		}
 	}
@@ -256,9 +256,9 @@ func clause(s string, start, end int) string {
 func (a *analysis) flagAt(off int) (*parsed, int) {
 	for _, p := range a.inputs {
 		flags := p.in.Flags
-		i := sort.Search(len(flags), func(i int) bool { return flags[i].Range.End.Offset >= off })
-		for ; i < len(flags) && flags[i].Range.Start.Offset <= off; i++ {
-			if flags[i].Range.Origin != a.snap.name {
+		i := sort.Search(len(flags), func(i int) bool { return flags[i].Range().End.Offset >= off })
+		for ; i < len(flags) && flags[i].Range().Start.Offset <= off; i++ {
+			if flags[i].Range().Origin != a.snap.name {
 				continue
 			}
 			for _, w := range flags[i].Words {

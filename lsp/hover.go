@@ -58,7 +58,7 @@ func (s *server) hover(ctx context.Context, snap *snapshot, p TextDocumentPositi
 		b.WriteString("\n- " + n)
 	}
 	b.WriteString("\n")
-	rg := t.rangeOf(flag.Range.Start.Offset, flag.Range.End.Offset, enc)
+	rg := t.rangeOf(flag.Range().Start.Offset, flag.Range().End.Offset, enc)
 	return &Hover{Contents: markup(snap.markdown, bound(b.String())), Range: &rg}, nil
 }
 
@@ -116,7 +116,7 @@ func (p *parsed) relationNotes(i int) []string {
 // where names flag i of a policy for people: "line 3 (`--allow-…`)".
 func (p *parsed) where(i int) string {
 	f := p.in.Flags[i]
-	return fmt.Sprintf("line %d (%s)", f.Range.Start.Line, code(cut(f.Text, 200)))
+	return fmt.Sprintf("line %d (%s)", f.Range().Start.Line, code(cut(f.Text, 200)))
 }
 
 func contains(xs []int, x int) bool {

@@ -133,7 +133,7 @@ func headerSize(in *source.Input) int {
 		if j+1 < n {
 			next = in.Comments[j+1].BlankBefore
 		} else {
-			next = in.Flags[0].Range.Start.Line > in.Comments[j].Range.End.Line+1
+			next = in.Flags[0].Range().Start.Line > in.Comments[j].Range.End.Line+1
 		}
 		if next {
 			return j + 1

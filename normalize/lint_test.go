@@ -85,7 +85,7 @@ func TestAgreesWithCS305Corpora(t *testing.T) {
 		for _, r := range p.Rules {
 			checked++
 			canon := Spell([]*ast.Rule{r})[0].String()
-			flagRange := in.Flags[r.Index].Range
+			flagRange := in.Flags[r.Index].Range()
 			var cs305 []diag.Diagnostic
 			for _, d := range findings {
 				if d.ID == "CS305" && d.Range.Origin == flagRange.Origin &&

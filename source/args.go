@@ -77,7 +77,7 @@ func (a Args) Read() ([]*Input, error) {
 		nameFile := file(af.name)
 		if af.value == 0 {
 			r := nameFile.Range(0, len(arg))
-			in.Flags = append(in.Flags, &Flag{Text: arg, Loc: diag.Shift(nameFile, 0, len(arg)), Range: r, Words: []diag.Range{r}})
+			in.Flags = append(in.Flags, &Flag{Text: arg, Loc: diag.Shift(nameFile, 0, len(arg)), Words: []diag.Range{r}})
 			continue
 		}
 		value := a.Argv[af.value]
@@ -89,7 +89,6 @@ func (a Args) Read() ([]*Input, error) {
 				{Text: len(arg), File: valueFile, Origin: 0, Len: 0},
 				{Text: len(arg) + 1, File: valueFile, Origin: 0, Len: len(value)},
 			},
-			Range: nameFile.Range(0, len(arg)),
 			Words: []diag.Range{nameFile.Range(0, len(arg)), valueFile.Range(0, len(value))},
 		})
 	}

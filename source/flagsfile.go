@@ -85,7 +85,7 @@ func (ff FlagsFile) Read() ([]*Input, error) {
 			in.Comments = append(in.Comments, c)
 		}
 		locs = append(locs, segs)
-		flags = append(flags, Flag{Text: text, Loc: &locs[len(locs)-1], Range: file.Range(w.start, end), Words: wordRanges})
+		flags = append(flags, Flag{Text: text, Loc: &locs[len(locs)-1], Words: wordRanges})
 		in.Flags = append(in.Flags, &flags[len(flags)-1])
 		lastFlagLine = file.Pos(end).Line
 	}

@@ -162,14 +162,14 @@ func (r *shellReader) command(script string, st *syntax.Stmt) *Input {
 				continue
 			}
 			in.Flags = append(in.Flags, &Flag{
-				Text: w.text, Loc: w.segs, Range: r.file.Range(w.start, w.end),
+				Text: w.text, Loc: w.segs,
 				Words: []diag.Range{r.file.Range(w.start, w.end)}, Globs: w.globs,
 			})
 			continue
 		}
 		if i+1 >= len(args) {
 			in.Flags = append(in.Flags, &Flag{
-				Text: w.text, Loc: w.segs, Range: r.file.Range(w.start, w.end),
+				Text: w.text, Loc: w.segs,
 				Words: []diag.Range{r.file.Range(w.start, w.end)}, Globs: w.globs,
 			})
 			continue
@@ -177,7 +177,7 @@ func (r *shellReader) command(script string, st *syntax.Stmt) *Input {
 		v := r.word(args[i+1])
 		if strings.HasPrefix(v.prefix, "-") {
 			in.Flags = append(in.Flags, &Flag{
-				Text: w.text, Loc: w.segs, Range: r.file.Range(w.start, w.end),
+				Text: w.text, Loc: w.segs,
 				Words: []diag.Range{r.file.Range(w.start, w.end)}, Globs: w.globs,
 			})
 			continue
@@ -193,7 +193,7 @@ func (r *shellReader) command(script string, st *syntax.Stmt) *Input {
 			segs = append(segs, s)
 		}
 		in.Flags = append(in.Flags, &Flag{
-			Text: w.text + " " + v.text, Loc: segs, Range: r.file.Range(w.start, v.end),
+			Text: w.text + " " + v.text, Loc: segs,
 			Words: []diag.Range{r.file.Range(w.start, w.end), r.file.Range(v.start, v.end)},
 			Globs: append(append([]diag.Range(nil), w.globs...), v.globs...),
 		})

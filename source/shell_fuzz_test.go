@@ -100,9 +100,9 @@ func checkInputs(t *testing.T, script string, ins []*source.Input) {
 		}
 		inside(t, script, "command", in.Command)
 		for _, fl := range in.Flags {
-			inside(t, script, "flag", fl.Range)
-			if fl.Range.Start.Offset < in.Command.Start.Offset || fl.Range.End.Offset > in.Command.End.Offset {
-				t.Errorf("%s: flag %q at %v is outside its command at %v", in.Name, fl.Text, fl.Range, in.Command)
+			inside(t, script, "flag", fl.Range())
+			if fl.Range().Start.Offset < in.Command.Start.Offset || fl.Range().End.Offset > in.Command.End.Offset {
+				t.Errorf("%s: flag %q at %v is outside its command at %v", in.Name, fl.Text, fl.Range(), in.Command)
 			}
 			for _, r := range append(append([]diag.Range(nil), fl.Words...), fl.Globs...) {
 				inside(t, script, "word", r)

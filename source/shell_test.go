@@ -46,7 +46,7 @@ func dumpShell(name, content string) string {
 		files.Add(in.Files...)
 		fmt.Fprintf(&b, "== %s\n", in.Name)
 		for i, f := range in.Flags {
-			fmt.Fprintf(&b, "flag %d %q at %s words %s", i, f.Text, span(f.Range), spans(f.Words))
+			fmt.Fprintf(&b, "flag %d %q at %s words %s", i, f.Text, span(f.Range()), spans(f.Words))
 			if len(f.Globs) > 0 {
 				fmt.Fprintf(&b, " globs %s", spans(f.Globs))
 			}

@@ -80,15 +80,29 @@ type Flag struct {
 	Text string
 	// Loc maps byte offsets of Text to the origin.
 	Loc diag.Locator
-	// Range covers the flag's words in the origin, from the first byte of
-	// the flag name to the last byte of the value.
-	Range diag.Range
 	// Words is the origin range of each word of the flag: one for
-	// "--allow-X=SPEC", two for the two-word form.
+	// "--allow-X=SPEC", two for the two-word form. Range derives the
+	// flag's range from them.
 	Words []diag.Range
 	// Globs are the origin ranges of unquoted "*" characters that a shell
 	// would subject to pathname expansion (shell scripts only).
 	Globs []diag.Range
+}
+
+// Range returns the range the flag covers in its origin, from the first
+// byte of the flag name to the last byte of the value; for a two-word
+// flag whose words are in different origins (two command-line
+// arguments), the range of its first word. (It is computed: a file of a
+// hundred thousand flags keeps one range per word, not one more per flag.)
+func (f *Flag) Range() diag.Range {
+	if len(f.Words) == 0 {
+		return diag.Range{}
+	}
+	r := f.Words[0]
+	if last := f.Words[len(f.Words)-1]; last.Origin == r.Origin && last.Kind == r.Kind {
+		r.End = last.End
+	}
+	return r
 }
 
 // CommentPlace says where a comment stands relative to its flag.

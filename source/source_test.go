@@ -90,7 +90,7 @@ func TestFlagsFilePositions(t *testing.T) {
 			t.Errorf("%q maps to origin bytes %q", tc.sub, got)
 		}
 	}
-	if got := fs[0].Range.String(); got != "p.flags:2:3" {
+	if got := fs[0].Range().String(); got != "p.flags:2:3" {
 		t.Errorf("flag range starts at %s", got)
 	}
 }
@@ -138,7 +138,7 @@ func TestArgsMisspelled(t *testing.T) {
 	}
 	var got []string
 	for _, f := range ins[0].Flags {
-		got = append(got, f.Text+" @ "+f.Range.String())
+		got = append(got, f.Text+" @ "+f.Range().String())
 	}
 	want := []string{
 		"--allow-outboud=tcp://x:1 @ argv[2]:1",
@@ -152,7 +152,7 @@ func TestArgsMisspelled(t *testing.T) {
 	if diff := cmp.Diff([]int{2, 4, 5, 6}, Args{Argv: argv}.Misspelled()); diff != "" {
 		t.Errorf("Misspelled (-want +got):\n%s", diff)
 	}
-	if ins[0].Kind != ArgsInput || !ins[0].Flags[0].Range.IsArg() {
+	if ins[0].Kind != ArgsInput || !ins[0].Flags[0].Range().IsArg() {
 		t.Errorf("the command line is not of kind %s", ArgsInput)
 	}
 }
@@ -164,15 +164,15 @@ func TestKindsNotNames(t *testing.T) {
 	for _, name := range []string{"argv", "argv[1]", "./argv[1]"} {
 		ins, _ := FlagsFile{Name: name, Content: "--allow-resolve=a..b\n"}.Read()
 		in := ins[0]
-		if in.Kind != FlagsInput || in.Flags[0].Range.IsArg() {
-			t.Errorf("%s: kind %s, arg %v", name, in.Kind, in.Flags[0].Range.IsArg())
+		if in.Kind != FlagsInput || in.Flags[0].Range().IsArg() {
+			t.Errorf("%s: kind %s, arg %v", name, in.Kind, in.Flags[0].Range().IsArg())
 		}
-		if got := in.Flags[0].Range.String(); got != name+":1:1" {
+		if got := in.Flags[0].Range().String(); got != name+":1:1" {
 			t.Errorf("%s: position %s", name, got)
 		}
 	}
 	ins, _ := FlagsFile{Name: "<stdin>", Content: "--allow-resolve=a\n", Stdin: true}.Read()
-	if k := ins[0].Flags[0].Range.Kind; k != diag.OriginStdin {
+	if k := ins[0].Flags[0].Range().Kind; k != diag.OriginStdin {
 		t.Errorf("standard input has origin kind %s", k)
 	}
 	sh, _ := Shell{Name: "run.sh", Content: "wasmtime --allow-resolve=a x.wasm\n"}.Read()
@@ -193,11 +193,11 @@ func TestBOM(t *testing.T) {
 	if len(fs) != 2 || fs[0].Text != "--allow-resolve=a.com" {
 		t.Fatalf("flags %v", fs)
 	}
-	if got := fs[0].Range.String(); got != "p.flags:1:1" {
+	if got := fs[0].Range().String(); got != "p.flags:1:1" {
 		t.Errorf("first flag at %s, want p.flags:1:1", got)
 	}
-	if fs[0].Range.Start.Offset != len(diag.BOM) {
-		t.Errorf("first flag at offset %d, want %d", fs[0].Range.Start.Offset, len(diag.BOM))
+	if fs[0].Range().Start.Offset != len(diag.BOM) {
+		t.Errorf("first flag at offset %d, want %d", fs[0].Range().Start.Offset, len(diag.BOM))
 	}
 	if c := ins[0].Comments[0]; c.Range.String() != "p.flags:1:23" {
 		t.Errorf("comment at %s", c.Range)
@@ -214,7 +214,7 @@ func TestBOM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sh) != 1 || sh[0].Name != "run.sh:1 wasmtime" || sh[0].Flags[0].Range.String() != "run.sh:1:10" {
+	if len(sh) != 1 || sh[0].Name != "run.sh:1 wasmtime" || sh[0].Flags[0].Range().String() != "run.sh:1:10" {
 		t.Errorf("script with a byte order mark: %+v", sh)
 	}
 }
