@@ -59,7 +59,11 @@ func (a *app) runExplain(o explainOptions, args []string) error {
 	var accounts []*explain.Account
 	var errs []diag.Diagnostic
 	for _, it := range set.items {
-		acct, ds := explain.Parsed(it.input, it.policy, it.diags)
+		// The set's syntax trees are not needed after: each is handed over,
+		// so that explain can free what it no longer needs.
+		p, parsed := it.policy, it.diags
+		it.policy, it.diags = nil, nil
+		acct, ds := explain.Parsed(it.input, p, parsed)
 		if acct == nil {
 			errs = gather(errs, ds)
 			continue

@@ -30,11 +30,12 @@ type inputSet struct {
 	scripts []source.Shell
 }
 
-// diagnostics returns the diagnostics of every input, sorted.
+// diagnostics returns the diagnostics of every input, sorted (those of
+// one input are sorted in place, not copied).
 func (s *inputSet) diagnostics() []diag.Diagnostic {
 	var ds []diag.Diagnostic
 	for _, it := range s.items {
-		ds = append(ds, it.diags...)
+		ds = gather(ds, it.diags)
 	}
 	diag.Sort(ds)
 	return ds
@@ -82,12 +83,14 @@ func (rd *fileReader) read(path string) (name, content string, stdin bool, err e
 		if err != nil {
 			return "", "", false, &exitError{code: ExitUsage, err: fmt.Errorf("reading standard input: %w", err)}
 		}
+		rd.app.inputRead(len(b))
 		return "<stdin>", string(b), true, nil
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return "", "", false, &exitError{code: ExitUsage, err: fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))}
 	}
+	rd.app.inputRead(len(b))
 	return originName(path), string(b), false, nil
 }
 

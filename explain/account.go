@@ -100,7 +100,11 @@ type Risk struct {
 // policy has errors, it returns no account and the error diagnostics.
 func Parsed(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic) (*Account, []diag.Diagnostic) {
 	cp, errs := policy.Compile(p)
-	findings := lint.Lint(in, p, parsed, lint.Options{Compiled: &lint.Compiled{Policy: cp, Diags: errs}})
+	// The account needs of the syntax only where each rule is written, and
+	// of the findings only the risks (warnings): a caller that hands the
+	// tree over lets the rest be freed while the account is built (a
+	// policy of a hundred thousand flags keeps tens of megabytes less).
+	findings := lint.Lint(in, p, parsed, lint.Options{Compiled: &lint.Compiled{Policy: cp, Diags: errs, ForgetSyntax: true}})
 	if diag.HasErrors(findings) {
 		// The findings are lint's to give: the errors are kept in place.
 		return nil, slices.DeleteFunc(findings, func(d diag.Diagnostic) bool { return d.Severity != diag.Error })
@@ -108,7 +112,19 @@ func Parsed(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic) (*Account
 	if diag.HasErrors(errs) {
 		return nil, errs
 	}
-	return Explain(Input{Name: in.Name, Policy: cp, Flags: in.Flags, Findings: findings}), nil
+	n := 0
+	for _, d := range findings {
+		if d.Severity == diag.Warning {
+			n++
+		}
+	}
+	warnings := make([]diag.Diagnostic, 0, n)
+	for _, d := range findings {
+		if d.Severity == diag.Warning {
+			warnings = append(warnings, d)
+		}
+	}
+	return Explain(Input{Name: in.Name, Policy: cp, Flags: in.Flags, Findings: warnings}), nil
 }
 
 // Explain builds the account of one policy.

@@ -57,7 +57,7 @@ func (c *Cache) Parse(ins ...*source.Input) ([]Parsed, *Cache) {
 		}
 	}
 	parsed := make([]parsedFlag, len(missing))
-	parseEach(len(missing), parseWorkers(len(missing)), func(ch *checker, i int) {
+	parseEach(len(missing), parseWorkers(len(missing)), func(ch *checker, _, i int) {
 		parsed[i].rule, parsed[i].diags = ch.parseFlag(missing[i], nil)
 	})
 	for i, text := range missing {

@@ -202,15 +202,20 @@ func TestCacheParallel(t *testing.T) {
 	for _, workers := range []int{0, 1, 2, 3, 8, 5000} {
 		for _, n := range []int{0, 1, 7, 1000} {
 			calls := make([]int32, n)
-			parseEach(n, workers, func(c *checker, i int) {
+			parts := make([]int32, n)
+			parseEach(n, workers, func(c *checker, part, i int) {
 				if c == nil {
 					t.Error("no checker")
 				}
+				parts[i] = int32(part)
 				calls[i]++ // each i on one goroutine: -race says if not
 			})
 			for i, k := range calls {
 				if k != 1 {
 					t.Fatalf("%d workers, %d flags: flag %d parsed %d times", workers, n, i, k)
+				}
+				if p := parts[i]; p < 0 || int(p) >= max(1, workers) || i > 0 && p != parts[i-1] && p != parts[i-1]+1 {
+					t.Fatalf("%d workers, %d flags: flag %d in part %d after part %d", workers, n, i, p, parts[max(0, i-1)])
 				}
 			}
 		}

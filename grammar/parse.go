@@ -33,25 +33,37 @@ func Parse(in *source.Input) (*ast.Policy, []diag.Diagnostic) {
 // parse parses an input on that many goroutines (at most one per flag;
 // fewer than two: on this one). Tests ask for several whatever the CPUs.
 func parse(in *source.Input, workers int) (*ast.Policy, []diag.Diagnostic) {
-	out := make([]parsedFlag, len(in.Flags))
-	parseEach(len(in.Flags), workers, func(c *checker, i int) {
-		out[i].rule, out[i].diags = c.parseFlag(in.Flags[i].Text, in.Flags[i].Loc)
+	rules := make([]*ast.Rule, len(in.Flags))
+	// Each run of flags a goroutine parses keeps its diagnostics in a
+	// store of its own, compactly (diag.Store): a file of a hundred
+	// thousand words that are not flags has as many errors, and they are
+	// made whole once, in order, into one slice.
+	stores := make([]*diag.Store, max(1, workers))
+	for k := range stores {
+		stores[k] = diag.NewStore(in.Files)
+	}
+	parseEach(len(in.Flags), workers, func(c *checker, part, i int) {
+		var ds []diag.Diagnostic
+		rules[i], ds = c.parseFlag(in.Flags[i].Text, in.Flags[i].Loc)
+		stores[part].AddAll(ds)
 	})
-	p := &ast.Policy{Name: in.Name, Rules: make([]*ast.Rule, 0, len(out))}
+	p := &ast.Policy{Name: in.Name, Rules: make([]*ast.Rule, 0, len(rules))}
+	for i, r := range rules {
+		if r != nil {
+			r.Index = i
+			p.Rules = append(p.Rules, r)
+		}
+	}
 	n := 0
-	for _, o := range out {
-		n += len(o.diags)
+	for _, st := range stores {
+		n += st.Len()
 	}
 	var ds []diag.Diagnostic
 	if n > 0 {
 		ds = make([]diag.Diagnostic, 0, n)
 	}
-	for i, o := range out {
-		ds = append(ds, o.diags...)
-		if o.rule != nil {
-			o.rule.Index = i
-			p.Rules = append(p.Rules, o.rule)
-		}
+	for _, st := range stores {
+		ds = st.AppendTo(ds)
 	}
 	return p, ds
 }
@@ -70,27 +82,28 @@ const parallelParseMin = 256
 // CPU, with at least parallelParseMin flags each.
 func parseWorkers(n int) int { return min(runtime.GOMAXPROCS(0), n/parallelParseMin) }
 
-// parseEach calls parse(c, i) for every i in [0, n), with a checker of the
-// pool, on that many goroutines (fewer than two: on this one), each taking
-// a run of consecutive i. It is the one parallel loop of the package:
-// Parse and Cache.Parse both parse through it.
-func parseEach(n, workers int, parse func(c *checker, i int)) {
-	parseRange := func(lo, hi int) {
+// parseEach calls parse(c, part, i) for every i in [0, n), with a checker
+// of the pool, on that many goroutines (fewer than two: on this one), each
+// taking a run of consecutive i: the run numbered part (from 0, in order,
+// fewer than max(1, workers)), on one goroutine. It is the one parallel
+// loop of the package: Parse and Cache.Parse both parse through it.
+func parseEach(n, workers int, parse func(c *checker, part, i int)) {
+	parseRange := func(part, lo, hi int) {
 		c := checkers.Get().(*checker)
 		defer checkers.Put(c)
 		for i := lo; i < hi; i++ {
-			parse(c, i)
+			parse(c, part, i)
 		}
 	}
 	if workers = min(workers, n); workers > 1 {
 		var wg sync.WaitGroup
 		chunk := (n + workers - 1) / workers
 		for lo := 0; lo < n; lo += chunk {
-			wg.Go(func() { parseRange(lo, min(lo+chunk, n)) })
+			wg.Go(func() { parseRange(lo/chunk, lo, min(lo+chunk, n)) })
 		}
 		wg.Wait()
 	} else {
-		parseRange(0, n)
+		parseRange(0, 0, n)
 	}
 }
 
@@ -129,31 +142,75 @@ type checker struct {
 	folds   []foldedList
 	folded  []lexer.Token
 	origBuf []int
-	// nodes holds the nodes of the rule being checked; usedItems counts
-	// its port items taken.
-	nodes     *nodes
+	// nodes holds the nodes of the rule being checked, conn those of a
+	// connection rule (outbound, inbound; nil for resolve); usedItems
+	// counts the port items of conn taken.
+	nodes     *ruleNodes
+	conn      *connNodes
 	usedItems int
 }
 
-// nodes are the nodes of one rule, allocated together so that a typical
-// rule costs one allocation, not one per node; a rule with more port items
-// than there are here allocates the others alone.
-type nodes struct {
-	rule   ast.Rule
-	flag   ast.FlagName
+// ruleNodes are the nodes every rule has, allocated together so that a
+// rule costs one allocation, not one per node (resolve rules: 288 bytes).
+// Rarer nodes (a family, a host or port mapping, a scheme on a resolve
+// rule) are allocated alone.
+type ruleNodes struct {
+	rule ast.Rule
+	flag ast.FlagName
+	host ast.Host
+}
+
+// connNodes are the nodes of a connection rule (outbound, inbound),
+// allocated together (416 bytes): a port list of more items, and a port
+// mapping, allocate the others alone.
+type connNodes struct {
+	ruleNodes
 	scheme ast.Scheme
-	host   ast.Host
 	ports  ast.PortList
-	family ast.FamilyMod
-	items  [2]*ast.PortItem // the items of a short port list
-	item   [2]ast.PortItem  // of the list, then of a port mapping (512 bytes in all)
+	items  [1]*ast.PortItem // the items of a one-item port list
+	item   [1]ast.PortItem
+}
+
+// newNodes allocates the nodes of a rule of kind k.
+func (c *checker) newNodes(k ast.Kind) {
+	c.conn, c.usedItems = nil, 0
+	if k == ast.Resolve {
+		c.nodes = new(ruleNodes)
+		return
+	}
+	c.conn = new(connNodes)
+	c.nodes = &c.conn.ruleNodes
+}
+
+// schemeNode returns the scheme node of the rule being checked.
+func (c *checker) schemeNode() *ast.Scheme {
+	if c.conn != nil {
+		return &c.conn.scheme
+	}
+	return new(ast.Scheme)
+}
+
+// portsNode returns the port list node of the rule being checked.
+func (c *checker) portsNode() *ast.PortList {
+	if c.conn != nil {
+		return &c.conn.ports
+	}
+	return new(ast.PortList)
+}
+
+// itemList returns an empty list of room for n port items.
+func (c *checker) itemList(n int) []*ast.PortItem {
+	if c.conn != nil && n <= len(c.conn.items) {
+		return c.conn.items[:0:n]
+	}
+	return make([]*ast.PortItem, 0, n)
 }
 
 // newPortItem returns a zero port item of the rule being checked.
 func (c *checker) newPortItem() *ast.PortItem {
-	if c.usedItems < len(c.nodes.item) {
+	if c.conn != nil && c.usedItems < len(c.conn.item) {
 		c.usedItems++
-		return &c.nodes.item[c.usedItems-1]
+		return &c.conn.item[c.usedItems-1]
 	}
 	return new(ast.PortItem)
 }
@@ -191,7 +248,7 @@ func (c *checker) parseFlag(text string, loc diag.Locator) (*ast.Rule, []diag.Di
 		r.Loc = loc
 	}
 	ds := c.diagnostics(loc)
-	c.text, c.orig, c.nodes = "", nil, nil
+	c.text, c.orig, c.nodes, c.conn = "", nil, nil, nil
 	clear(c.toks)
 	clear(c.folded)
 	return r, ds
@@ -315,7 +372,7 @@ func (c *checker) rule(f *flag) *ast.Rule {
 		return nil
 	}
 	c.kind = kind
-	c.nodes, c.usedItems = new(nodes), 0
+	c.newNodes(kind)
 	r := &c.nodes.rule
 	*r = ast.Rule{Span: ast.Span{Start: 0, End: len(c.text)}, Text: c.text, Flag: &c.nodes.flag}
 	*r.Flag = ast.FlagName{Span: name, Kind: kind}
@@ -467,7 +524,7 @@ func (c *checker) scheme(r *ast.Rule, s *scheme) {
 			replace("remove "+c.slice(span), span.Start, span.End, ""))
 		return
 	}
-	r.Scheme = &c.nodes.scheme
+	r.Scheme = c.schemeNode()
 	*r.Scheme = ast.Scheme{Span: span, Protocol: proto, Raw: raw}
 }
 
@@ -516,7 +573,7 @@ func (c *checker) families(r *ast.Rule, fams []*family) {
 			c.report("CS010", sp.Start, sp.End, msg, replace("remove "+t.Value, sp.Start, sp.End, ""))
 			continue
 		}
-		r.Family = &c.nodes.family
+		r.Family = new(ast.FamilyMod)
 		*r.Family = ast.FamilyMod{Span: sp, Family: fam, Raw: t.Value}
 	}
 }

@@ -103,7 +103,7 @@ func (c *checker) interfaceColons(r *ast.Rule, n *name, p *ports) bool {
 // portList checks "*" or "item,item,..." written after a colon at colon.
 func (c *checker) portList(l *portList, colon int) *ast.PortList {
 	end := c.listSpan(l).End
-	pl := &c.nodes.ports
+	pl := c.portsNode()
 	*pl = ast.PortList{Span: ast.Span{Start: colon, End: end}}
 	if l.Any != nil {
 		pl.Any = true
@@ -111,10 +111,8 @@ func (c *checker) portList(l *portList, colon int) *ast.PortList {
 	}
 	items := c.portItems(l)
 	var slab []ast.PortItem // the items of a long list, allocated together
-	if len(items) <= len(c.nodes.items) {
-		pl.Items = c.nodes.items[:0:len(items)]
-	} else {
-		pl.Items = make([]*ast.PortItem, 0, len(items))
+	pl.Items = c.itemList(len(items))
+	if len(items) > 1 {
 		slab = make([]ast.PortItem, len(items))
 	}
 	for i, it := range items {

@@ -28,6 +28,11 @@ type Options struct {
 type Compiled struct {
 	Policy *policy.Policy
 	Diags  []diag.Diagnostic
+	// ForgetSyntax lets Lint call Policy.ForgetSyntax once its rules have
+	// run, before it gathers their findings: for a caller that needs of
+	// the syntax only where each rule is written (explain), so that the
+	// tree can be freed sooner.
+	ForgetSyntax bool
 }
 
 // Lint runs every enabled rule over one policy and returns the
@@ -55,10 +60,12 @@ func Lint(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic, opts Option
 	for _, r := range rules {
 		sh.ids[r.ID] = true
 	}
-	// The findings: those of parsing, then each rule's in turn, in one
-	// slice (a run may find a hundred thousand: they are not gathered
-	// rule by rule and then copied).
-	out := append([]diag.Diagnostic(nil), parsed...)
+	// The findings: those of parsing, then each rule's in turn. A run may
+	// find a hundred thousand: they are stored compactly (diag.Store) while
+	// the syntax tree and the compiled policy are alive, and made whole
+	// once those can be freed.
+	store := diag.NewStore(in.Files)
+	store.AddAll(parsed)
 	var late *Rule
 	for i := range rules {
 		r := &rules[i]
@@ -69,7 +76,7 @@ func Lint(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic, opts Option
 			late = r
 			continue
 		}
-		r.Run(&Pass{Rule: r, Input: in, Policy: p, shared: sh, out: &out})
+		r.Run(&Pass{Rule: r, Input: in, Policy: p, shared: sh, out: store})
 	}
 	if late != nil {
 		// CS401 runs last, without the syntax tree: it reads the compiled
@@ -78,16 +85,20 @@ func Lint(in *source.Input, p *ast.Policy, parsed []diag.Diagnostic, opts Option
 		// and the tree is freed before they are found when nothing else
 		// holds it (a caller that hands it over, a policy Lint compiled).
 		(&Pass{Policy: p, shared: sh}).compiled()
-		if opts.Compiled == nil {
+		if opts.Compiled == nil || opts.Compiled.ForgetSyntax {
 			sh.policy.ForgetSyntax()
 		}
 		p, sh.redundancy = nil, nil
-		late.Run(&Pass{Rule: late, Input: in, shared: sh, out: &out})
+		late.Run(&Pass{Rule: late, Input: in, shared: sh, out: store})
 	}
 	// What the rules computed is not needed to sort, silence and cap the
 	// findings (of a large policy checked against a maximum, a hundred
 	// thousand): it can be freed now, when Lint compiled it.
+	if c := opts.Compiled; c != nil && c.ForgetSyntax && late == nil { // (with late, done above)
+		c.Policy.ForgetSyntax()
+	}
 	sh.policy, sh.compileDiags, sh.redundancy = nil, nil, nil
+	out := store.Diagnostics()
 	out = slices.DeleteFunc(out, func(d diag.Diagnostic) bool { return disabled[d.ID] })
 	fl := newFlagLines(in)
 	out = suppress(in, fl, out, sh.known)
@@ -178,8 +189,8 @@ func newFlagLines(in *source.Input) *flagLines {
 	fl := &flagLines{in: in, starting: map[lineKey][]int{}, ending: map[lineKey][]int{},
 		comments: map[lineKey]bool{}, words: map[string][]span{}, first: make([]int, len(in.Flags))}
 	for i, f := range in.Flags {
-		s := lineKey{f.Range.Origin, f.Range.Start.Line}
-		e := lineKey{f.Range.Origin, f.Range.End.Line}
+		s := lineKey{f.Range().Origin, f.Range().Start.Line}
+		e := lineKey{f.Range().Origin, f.Range().End.Line}
 		fl.starting[s] = append(fl.starting[s], i)
 		fl.ending[e] = append(fl.ending[e], i)
 		for _, w := range f.Words {
@@ -205,7 +216,7 @@ func newFlagLines(in *source.Input) *flagLines {
 // beside reports whether a comment ends the line of a flag.
 func (fl *flagLines) beside(c *source.Comment) bool {
 	for _, i := range fl.ending[lineKey{c.Range.Origin, c.Range.Start.Line}] {
-		if fl.in.Flags[i].Range.End.Offset <= c.Range.Start.Offset {
+		if fl.in.Flags[i].Range().End.Offset <= c.Range.Start.Offset {
 			return true
 		}
 	}
@@ -251,7 +262,7 @@ func (fl *flagLines) statement(i int) []int {
 // backslash-newlines (a trailing backslash joins lines) stand between them, no
 // comment and no other line break.
 func continues(in *source.Input, i int) bool {
-	a, b := in.Flags[i-1].Range, in.Flags[i].Range
+	a, b := in.Flags[i-1].Range(), in.Flags[i].Range()
 	if a.Origin != b.Origin {
 		return false
 	}

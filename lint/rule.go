@@ -106,7 +106,7 @@ type Pass struct {
 	Policy *ast.Policy
 
 	shared *shared
-	out    *[]diag.Diagnostic
+	out    *diag.Store
 }
 
 // Report records a diagnostic of the pass's rule. An empty ID or a zero
@@ -116,7 +116,7 @@ func (p *Pass) Report(d diag.Diagnostic) {
 		d.ID = p.Rule.ID
 		d.Severity = p.Rule.Severity
 	}
-	*p.out = append(*p.out, d)
+	p.out.Add(d)
 }
 
 // Reportf records a diagnostic of the pass's rule at r with a formatted
