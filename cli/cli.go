@@ -32,6 +32,11 @@ type Env struct {
 	// Signals, when set, delivers the signals capspec proxy acts on
 	// (SIGINT, SIGTERM, SIGHUP) instead of the process's own.
 	Signals <-chan os.Signal
+	// MemoryBudget, for a run that is the whole process (Main), lets a
+	// one-shot command set the Go runtime's soft memory limit from the
+	// size of its inputs (see memoryBudget). It is process-wide, so a
+	// caller running commands in a process of its own leaves it false.
+	MemoryBudget bool
 }
 
 // Exit statuses.
@@ -67,7 +72,7 @@ func usageErrorf(format string, args ...any) error {
 func Main() int {
 	return Run(Env{
 		Args: os.Args, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		Getenv: os.Getenv, IsTerminal: isTerminal,
+		Getenv: os.Getenv, IsTerminal: isTerminal, MemoryBudget: true,
 	})
 }
 
@@ -82,6 +87,10 @@ type app struct {
 	allow    map[string]*[]string // --allow-resolve, --allow-outbound, --allow-inbound
 	shell    []string             // --shell scripts
 	colorArg string
+
+	inputBytes  int64 // the bytes of input read so far (inputRead)
+	longRunning bool  // the command serves until stopped (proxy, lsp, playground): no memory budget
+	budgetSet   bool  // inputRead set the memory limit
 }
 
 // Run executes one capspec command line and returns its exit status.
@@ -135,6 +144,12 @@ shell scripts, and checks, explains, formats and evaluates them.`,
 		// --version prints the build's version (module version, else the
 		// VCS revision), the one internal/version gives SARIF too.
 		Version: version.Get().Version,
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			switch cmd.Name() {
+			case "proxy", "lsp", "playground":
+				a.longRunning = true
+			}
+		},
 	}
 	root.SetVersionTemplate("capspec {{.Version}}\n")
 	for _, kind := range ast.Kinds {

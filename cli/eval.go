@@ -227,12 +227,14 @@ func (a *app) evalSources(args, paths []string, files diag.FileSet) ([]requestSo
 				return nil, &exitError{code: ExitUsage, err: fmt.Errorf("reading standard input: %w", err)}
 			}
 			name, content = "<stdin>", string(b)
+			a.inputRead(len(b))
 		} else {
 			b, err := os.ReadFile(path)
 			if err != nil {
 				return nil, &exitError{code: ExitUsage, err: fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))}
 			}
 			content = string(b)
+			a.inputRead(len(b))
 		}
 		f := diag.NewFile(name, content)
 		files.Add(f)

@@ -1,7 +1,11 @@
 package cli_test
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/capspec/capspec/cli"
@@ -57,6 +61,57 @@ func BenchmarkHostile(b *testing.B) {
 					_, size = run(c.args, in.Text)
 				})
 				b.ReportMetric(float64(size), "out-B")
+			})
+		}
+	}
+}
+
+// BenchmarkHostileProcess runs every command on every large hostile input
+// as the program is run: the capspec binary, built once, in a process of
+// its own per run, with the input on standard input. It reports the
+// process's peak resident set (max-rss-MB, in MB of 10^6 bytes, the most
+// of any run: what the operating system counts, the collector's headroom,
+// the runtime and the program's code included) and its CPU time
+// (cpu-s/op, user and system). Issue 10's target is under 1 s and under
+// 100 MB for each. (Unix only: getrusage.)
+func BenchmarkHostileProcess(b *testing.B) {
+	bin := filepath.Join(b.TempDir(), "capspec")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/capspec")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir := b.TempDir()
+	for _, in := range hostile.Large() {
+		path := filepath.Join(dir, in.Name+".flags")
+		if err := os.WriteFile(path, []byte(in.Text), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		for _, c := range commands {
+			b.Run(in.Name+"/"+c.name, func(b *testing.B) {
+				b.SetBytes(int64(len(in.Text)))
+				var rss int64
+				var cpu float64
+				for b.Loop() {
+					f, err := os.Open(path)
+					if err != nil {
+						b.Fatal(err)
+					}
+					cmd := exec.Command(bin, c.args...)
+					cmd.Stdin, cmd.Env = f, append(os.Environ(), "GOMEMLIMIT=", "NO_COLOR=1")
+					err = cmd.Run()
+					f.Close()
+					if _, ok := err.(*exec.ExitError); err != nil && !ok {
+						b.Fatal(err)
+					}
+					ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+					if !ok {
+						b.Skip("no resource usage on this system")
+					}
+					rss = max(rss, ru.Maxrss*1024) // (kilobytes on Linux)
+					cpu += float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+				}
+				b.ReportMetric(float64(rss)/1e6, "max-rss-MB")
+				b.ReportMetric(cpu/float64(b.N), "cpu-s/op")
 			})
 		}
 	}

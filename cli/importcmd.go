@@ -77,12 +77,14 @@ func (a *app) runImport(o importOptions, cmd *cobra.Command, args []string) erro
 				return &exitError{code: ExitUsage, err: fmt.Errorf("reading standard input: %w", err)}
 			}
 			name, content = "<stdin>", string(b)
+			a.inputRead(len(b))
 		} else {
 			b, err := os.ReadFile(name)
 			if err != nil {
 				return &exitError{code: ExitUsage, err: fmt.Errorf("cannot read %s: %w", name, unwrapPathError(err))}
 			}
 			content = string(b)
+			a.inputRead(len(b))
 		}
 		src = interop.Source{Name: name, Content: content}
 	} else {
