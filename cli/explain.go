@@ -65,7 +65,7 @@ func (a *app) runExplain(o explainOptions, args []string) error {
 		it.policy, it.diags = nil, nil
 		acct, ds := explain.Parsed(it.input, p, parsed)
 		if acct == nil {
-			errs = gather(errs, ds)
+			errs = diag.Gather(errs, ds)
 			continue
 		}
 		accounts = append(accounts, acct)

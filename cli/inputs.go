@@ -35,7 +35,7 @@ type inputSet struct {
 func (s *inputSet) diagnostics() []diag.Diagnostic {
 	var ds []diag.Diagnostic
 	for _, it := range s.items {
-		ds = gather(ds, it.diags)
+		ds = diag.Gather(ds, it.diags)
 	}
 	diag.Sort(ds)
 	return ds
@@ -160,7 +160,7 @@ func (s *inputSet) compile() (*policy.Policy, []diag.Diagnostic) {
 		aps = append(aps, it.policy)
 	}
 	p, conflicts := policy.Compile(aps...)
-	return p, append(s.diagnostics(), conflicts...)
+	return p, diag.Gather(s.diagnostics(), conflicts)
 }
 
 // loadPolicy reads, parses and compiles every input named on the command

@@ -135,20 +135,10 @@ func lintSet(set *inputSet, opts lint.Options, last bool) []diag.Diagnostic {
 		if last {
 			it.policy, set.items[i] = nil, nil
 		}
-		ds = gather(ds, lint.Lint(it.input, p, it.diags, opts))
+		ds = diag.Gather(ds, lint.Lint(it.input, p, it.diags, opts))
 	}
 	diag.Sort(ds)
 	return ds
-}
-
-// gather appends the diagnostics ds, which the caller owns, to all: ds
-// itself when all is empty, so that those of one input (of a hundred
-// thousand, maybe) are not copied.
-func gather(all, ds []diag.Diagnostic) []diag.Diagnostic {
-	if len(all) == 0 {
-		return ds
-	}
-	return append(all, ds...)
 }
 
 // writeFindings writes diagnostics in a format.

@@ -156,6 +156,16 @@ func (d Diagnostic) Error() string {
 	return fmt.Sprintf("%s: %s[%s]: %s", d.Range, d.Severity, d.ID, d.Summary)
 }
 
+// Gather appends the diagnostics ds, which the caller owns, to all, and
+// returns the result: ds itself when all is empty, so that one batch of
+// findings (a hundred thousand, maybe) is not copied.
+func Gather(all, ds []Diagnostic) []Diagnostic {
+	if len(all) == 0 {
+		return ds
+	}
+	return append(all, ds...)
+}
+
 // HasErrors reports whether any diagnostic has severity Error.
 func HasErrors(ds []Diagnostic) bool {
 	for _, d := range ds {

@@ -36,8 +36,7 @@ import (
 // grows with the number of rules times the number of overlapping mapping
 // rules, not with the square of the number of rules.
 func (p *Policy) conflicts() []diag.Diagnostic {
-	var ds []diag.Diagnostic
-	ds = append(ds, nameMapConflicts(p.Resolves)...)
+	ds := nameMapConflicts(p.Resolves) // (not copied: n names mapped twice are n findings)
 	maps := hostMaps(p.Resolves)
 	for _, kind := range []ast.Kind{ast.Outbound, ast.Inbound} {
 		for _, proto := range []ast.Protocol{ast.TCP, ast.UDP} {
@@ -50,9 +49,9 @@ func (p *Policy) conflicts() []diag.Diagnostic {
 			if len(ms) < 2 {
 				continue
 			}
-			ds = append(ds, portMapConflicts(ms, false, maps)...)
+			ds = diag.Gather(ds, portMapConflicts(ms, false, maps))
 			if kind == ast.Inbound {
-				ds = append(ds, portMapConflicts(ms, true, maps)...)
+				ds = diag.Gather(ds, portMapConflicts(ms, true, maps))
 			}
 		}
 	}
@@ -88,19 +87,16 @@ func (m nameMaps) anyIn(name string, p netip.Prefix, in func(netip.Addr) bool) b
 // implied by outbound rules "name->ip").
 func hostMaps(resolves []*Rule) nameMaps {
 	m := nameMaps{}
-	type mapping struct {
-		name string
-		to   netip.Addr
-	}
-	seen := map[mapping]bool{} // a name may have many mappings
 	for _, r := range resolves {
-		if a := r.HostMap; a.IsValid() && !seen[mapping{r.Host.Name, a}] {
-			seen[mapping{r.Host.Name, a}] = true
+		if a := r.HostMap; a.IsValid() {
 			m[r.Host.Name] = append(m[r.Host.Name], a)
 		}
 	}
-	for _, as := range m {
+	// A name may have many mappings, and the same one many times: sorted,
+	// each once (no set of every mapping seen).
+	for name, as := range m {
 		slices.SortFunc(as, netip.Addr.Compare)
+		m[name] = slices.Compact(as)
 	}
 	return m
 }
