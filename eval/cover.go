@@ -150,7 +150,8 @@ func buildNetCover(rules []*policy.Rule, f policy.Families, rank []uint64) netCo
 	}
 	var tb tableBuilder
 	ref := tb.build(es)
-	los, best := tb.los[ref.off:ref.off+ref.n], tb.best[ref.off:ref.off+ref.n]
+	end := ref.off + ref.n&tableLen
+	los, best := tb.los[ref.off:end], tb.best[ref.off:end]
 	fi := famIndex(f)
 	var nc netCover
 	for k, s := range segs {

@@ -20,12 +20,15 @@ import (
 //     folded over the wildcards above it and "*"; its mapping; the port
 //     table of outbound rules to it) and about the names below it (the
 //     same for its wildcard "*.name" and those above). A name found in the
-//     table is one probe; a name below a wildcard is one probe per label
-//     count some wildcard domain has, deepest first, the first found
-//     answering. Outbound wildcard tables are chained to the nearest
+//     table is one probe, reading one slot (which holds the name's first
+//     bytes and whether it is canonical); a name below a wildcard is one
+//     probe per label count some wildcard domain has, deepest first, the
+//     first found answering. Outbound wildcard tables are chained to the nearest
 //     wildcard above (up), so nothing is copied per name.
 //   - Ports: the rules of each bucket (a name, a network, an address, "*")
-//     form a port table of sorted segments, flat in two arenas (porttable.go).
+//     form a port table of sorted segments, flat in one arena, each
+//     segment's first port beside its answers (the mapping answers, which
+//     few tables have, in a second arena; porttable.go).
 //   - Addresses: networks cut the address space into sorted ranges, flat
 //     32-bit numbers for IPv4, bisected without branches (addrtable.go);
 //     inbound addresses and interfaces are hashed.
@@ -40,15 +43,14 @@ import (
 //
 // It decides exactly as Reference does; randomized and fuzz tests check it.
 type Index struct {
-	p      *policy.Policy
-	ifaces *Interfaces
-	los    []uint16   // the arena of port tables: segments' first ports
-	segs   [][4]int32 // and the segments' answers (segment.best)
-	rank   []uint64   // mapRank of each mapping rule, by index
+	p       *policy.Policy
+	ifaces  *Interfaces
+	segs    []segment  // the arena of port tables' segments
+	segMaps [][2]int32 // the segments' mapping answers, when some table has them (porttable.go)
+	rank    []uint64   // mapRank of each mapping rule, by index
 
 	// Resolve and outbound rules by name.
 	names     strTable
-	canon     []uint64          // bit id: the name of id is canonical (NormalizeName returns it unchanged)
 	nodes     []nameNode        // by name id
 	maps      []policy.NameMaps // host mappings, by nameNode.maps
 	anyRes    [2]int32          // first "*" resolve rule, per family
@@ -191,7 +193,7 @@ func (b *indexBuilder) table(l ruleList) tableRef {
 
 // node returns the id of a name's node, making it.
 func (b *indexBuilder) node(name string) int32 {
-	id, isNew := b.x.names.add(name)
+	id, isNew := b.x.names.add(name, isCanonical)
 	if isNew {
 		b.x.nodes = append(b.x.nodes, nameNode{res: [2]int32{-1, -1}, below: [2]int32{-1, -1}, mapped: [2]int32{-1, -1}, up: -1, maps: -1})
 		b.byNode = append(b.byNode, nodeRules{exactRes: [2]int32{-1, -1}, wildRes: [2]int32{-1, -1},
@@ -228,7 +230,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 	// inbound addresses.
 	x := &Index{p: p, ifaces: ifaces, anyRes: [2]int32{-1, -1}}
 	x.rank = make([]uint64, len(p.Rules))
-	var segs, names, nameBytes int
+	var segs, names int
 	var netRuleN [2][2]int
 	var inAddrN, inIfaceN [2]int
 	for _, r := range p.Rules {
@@ -250,11 +252,9 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 			netRuleN[pi][famIndex(policy.FamilyOf(r.Host.Prefix.Addr()))]++
 		default:
 			names++
-			nameBytes += len(r.Host.Name)
 		}
 	}
 	x.names = newStrTableFor(names)
-	x.names.arena = make([]byte, 0, nameBytes)
 	b := &indexBuilder{x: x, next: make([]int32, len(p.Rules)),
 		byNode: make([]nodeRules, 0, names)}
 	b.tb.los = make([]uint16, 0, segs)
@@ -371,12 +371,6 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		}
 	}
 	b.finishNames()
-	x.canon = make([]uint64, (x.names.len()+63)/64)
-	for id, k := range x.names.keys {
-		if n, err := NormalizeName(k); err == nil && n == k {
-			x.canon[id/64] |= 1 << (id % 64)
-		}
-	}
 	for pi := range 2 {
 		x.out[pi].any = b.table(outAny[pi])
 		for fi := range 2 {
@@ -408,7 +402,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		}
 		x.in[pi] = x.buildInbound(&b.tb, b.table(inAny[pi]), b.table(inLocal[pi]), inAddr[pi], inIface[pi])
 	}
-	x.los, x.segs = b.tb.los, b.tb.best
+	x.segs, x.segMaps = b.tb.arenas()
 	return x
 }
 
@@ -525,7 +519,7 @@ func (x *Index) buildInbound(tb *tableBuilder, anyT, localT tableRef, addrB map[
 		loopback := x.ifaces.IsLoopback(n)
 		es = x.keep(append(es[:0], ifaceB[n]...), func(h policy.Host) bool { return h.MatchesInterface(n, loopback) })
 		if len(es) > 0 {
-			in.ifaces.add(n)
+			in.ifaces.add(n, nil)
 			in.ifaceRefs = append(in.ifaceRefs, tb.build(es))
 		}
 	}
@@ -583,14 +577,20 @@ func (x *Index) findBelow(name string) nameView {
 	return nameView{node: -1}
 }
 
+// isCanonical reports whether NormalizeName returns name unchanged.
+func isCanonical(name string) bool {
+	n, err := NormalizeName(name)
+	return err == nil && n == name
+}
+
 // nameOf normalizes the DNS name of q (as normalize does) and finds it in
-// the index (findName). A name the table holds is canonical (NewIndex
-// checks each: canon), so a request naming one as it is needs no
-// normalizing: the commonest requests, names the rules mention, skip
-// NormalizeName's check. Any other name is normalized first.
+// the index (findName). A name the table holds as canonical (its slot's
+// flag: NewIndex checks each, isCanonical) needs no normalizing: the
+// commonest requests, names the rules mention, skip NormalizeName's check.
+// Any other name is normalized first.
 func (x *Index) nameOf(q *Request) (nameView, error) {
-	n := x.names.find(q.Name)
-	if n >= 0 && x.canon[n/64]&(1<<(n%64)) != 0 {
+	n, canon := x.names.findFlag(q.Name)
+	if canon {
 		return nameView{node: n, self: true}, nil
 	}
 	name, err := NormalizeName(q.Name)
@@ -822,14 +822,14 @@ func (x *Index) listen(q *Request, fi int, d *Decision) {
 		if i := in.addrs.get(key16(addr)); i >= 0 {
 			x.query(in.addrRefs[i], q.Port, fi, &hit)
 		}
-		if in.localhost.n > 0 && localhostHost.MatchesLocalAddr(addr, nil) {
+		if in.localhost.n != 0 && localhostHost.MatchesLocalAddr(addr, nil) {
 			x.query(in.localhost, q.Port, fi, &hit)
 		}
 	case LocalInterface:
 		if i := in.ifaces.find(q.Name); i >= 0 {
 			x.query(in.ifaceRefs[i], q.Port, fi, &hit)
 		}
-		if in.localhost.n > 0 && localhostHost.MatchesInterface(q.Name, x.ifaces.IsLoopback(q.Name)) {
+		if in.localhost.n != 0 && localhostHost.MatchesInterface(q.Name, x.ifaces.IsLoopback(q.Name)) {
 			x.query(in.localhost, q.Port, fi, &hit)
 		}
 	}

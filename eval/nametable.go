@@ -3,27 +3,31 @@ package eval
 import "hash/maphash"
 
 // strTable is an open-addressing hash table of distinct strings, each
-// given an id (0, 1, 2, ... in order of insertion). A slot holds 32 bits
-// of the key's hash, its id and where its bytes are in one flat arena, so
-// a probe that misses reads one slot and a probe that hits compares the
-// key once, reading the arena (no string header in between: one cache
-// miss fewer on a large table). It is read-only once built, so lookups
+// given an id (0, 1, 2, ... in order of insertion). A slot (32 bytes, two
+// to a cache line) holds 16 bits of the key's hash, its id, a flag of the
+// caller's and the key's first inlineKey bytes, the whole key of most
+// names: a probe that misses reads one slot, and a probe that hits
+// compares the key in the slot, reading no other memory (a longer key
+// compares its rest through keys). It is read-only once built, so lookups
 // are safe for concurrent use.
 type strTable struct {
 	seed  maphash.Seed
 	mask  uint64
 	slots []strSlot
-	arena []byte   // the keys' bytes, one after another
 	keys  []string // by id
 }
 
-// strSlot is one slot: id+1 (0: empty), the high bits of the hash and
-// the key's bytes in the arena.
+// inlineKey is how many bytes of its key a slot holds.
+const inlineKey = 24
+
+// strSlot is one slot: id+1 (0: empty), the high bits of the hash, the
+// key's length (255 for 255 or more), the flag and the key's first bytes.
 type strSlot struct {
-	tag uint32
-	id1 int32
-	off uint32
-	n   uint32
+	id1  int32
+	tag  uint16
+	n    uint8
+	flag bool
+	head [inlineKey]byte
 }
 
 func newStrTable() strTable { return newStrTableFor(4) }
@@ -40,43 +44,63 @@ func newStrTableFor(n int) strTable {
 // hash returns the hash of s.
 func (t *strTable) hash(s string) uint64 { return maphash.String(t.seed, s) }
 
-// find returns the id of s, or -1.
-func (t *strTable) find(s string) int32 {
-	return t.findHash(s, t.hash(s))
+// slotLen is the length a slot records for a key of n bytes.
+func slotLen(n int) uint8 { return uint8(min(n, 255)) }
+
+// holds reports whether sl holds s (of hash tag).
+func (t *strTable) holds(sl *strSlot, s string, tag uint16) bool {
+	if sl.tag != tag || sl.n != slotLen(len(s)) {
+		return false
+	}
+	if len(s) <= inlineKey {
+		return string(sl.head[:len(s)]) == s
+	}
+	return string(sl.head[:]) == s[:inlineKey] && t.keys[sl.id1-1][inlineKey:] == s[inlineKey:]
 }
 
-// findHash is find with the hash of s given.
-func (t *strTable) findHash(s string, h uint64) int32 {
-	tag := uint32(h >> 32)
+// find returns the id of s, or -1.
+func (t *strTable) find(s string) int32 {
+	id, _ := t.findFlag(s)
+	return id
+}
+
+// findFlag returns the id of s and its flag, or -1.
+func (t *strTable) findFlag(s string) (int32, bool) {
+	h := t.hash(s)
+	tag := uint16(h >> 48)
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		sl := t.slots[i]
+		sl := &t.slots[i]
 		if sl.id1 == 0 {
-			return -1
+			return -1, false
 		}
-		if sl.tag == tag && sl.n == uint32(len(s)) && string(t.arena[sl.off:sl.off+sl.n]) == s {
-			return sl.id1 - 1
+		if t.holds(sl, s, tag) {
+			return sl.id1 - 1, sl.flag
 		}
 	}
 }
 
-// add returns the id of s, adding it if it is new (and whether it was).
-func (t *strTable) add(s string) (int32, bool) {
+// add returns the id of s, adding it with the flag flag(s) if it is new
+// (and whether it was).
+func (t *strTable) add(s string, flag func(string) bool) (int32, bool) {
 	if 2*(len(t.keys)+1) > len(t.slots) {
 		t.grow()
 	}
 	h := t.hash(s)
-	tag := uint32(h >> 32)
+	tag := uint16(h >> 48)
 	i := h & t.mask
 	for ; t.slots[i].id1 != 0; i = (i + 1) & t.mask {
-		sl := t.slots[i]
-		if sl.tag == tag && sl.n == uint32(len(s)) && string(t.arena[sl.off:sl.off+sl.n]) == s {
+		if sl := &t.slots[i]; t.holds(sl, s, tag) {
 			return sl.id1 - 1, false
 		}
 	}
 	id := int32(len(t.keys))
 	t.keys = append(t.keys, s)
-	t.slots[i] = strSlot{tag: tag, id1: id + 1, off: uint32(len(t.arena)), n: uint32(len(s))}
-	t.arena = append(t.arena, s...)
+	sl := strSlot{tag: tag, id1: id + 1, n: slotLen(len(s))}
+	copy(sl.head[:], s)
+	if flag != nil {
+		sl.flag = flag(s)
+	}
+	t.slots[i] = sl
 	return id, true
 }
 
@@ -86,7 +110,6 @@ func (t *strTable) put(h uint64, sl strSlot) {
 	for t.slots[i].id1 != 0 {
 		i = (i + 1) & t.mask
 	}
-	sl.tag = uint32(h >> 32)
 	t.slots[i] = sl
 }
 

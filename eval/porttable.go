@@ -11,13 +11,30 @@ import (
 // index) of a bucket allowing that port, and the winning mapping rule (the
 // lowest mapRank, kept in Index.rank). It is a sorted list of segments of
 // the port space, each holding the answers for every port in it. Tables
-// live flat in two arenas of the Index, the segments' first ports (los)
-// and the segments (segs), so that a query reads a few bytes of ports
-// (scanned, or bisected when there are many) and one answer; tableRef
-// locates a table in them.
+// live flat in the arena Index.segs, each segment's first port next to
+// its first rules (12 bytes), so that a query reads one or two cache
+// lines: the first ports (scanned, or bisected when there are many) and
+// the answer beside them. The mapping answers are in an arena of their
+// own (Index.segMaps), parallel to segs and read only by the tables that
+// have a mapping rule (tableMaps); a policy without mappings has none.
+// tableRef locates a table in them.
 
-// tableRef locates a table in the arenas: [off, off+n).
+// tableRef locates a table in the arenas: [off, off+n&tableLen); the bit
+// tableMaps of n says that the table has mapping answers.
 type tableRef struct{ off, n uint32 }
+
+// The bits of tableRef.n.
+const (
+	tableMaps = 1 << 31       // the table has a mapping rule
+	tableLen  = tableMaps - 1 // the number of segments
+)
+
+// segment is a segment of a port table as a decision reads it: its first
+// port and, per family, the first rule allowing its ports (-1: none).
+type segment struct {
+	lo    uint16
+	first [2]int32
+}
 
 // tableEntry is a rule of a bucket, given to the table builder in index order.
 type tableEntry struct {
@@ -37,9 +54,19 @@ var noHit = slotHit{first: -1, mapped: -1}
 // merge keeps the lower index of the first slot and the mapping rule of
 // lower rank (rank is indexed by rule).
 func (h *slotHit) merge(first, mapped int32, rank []uint64) {
+	h.mergeFirst(first)
+	h.mergeMapped(mapped, rank)
+}
+
+// mergeFirst keeps the lower index of the first slot.
+func (h *slotHit) mergeFirst(first int32) {
 	if first >= 0 && (h.first < 0 || first < h.first) {
 		h.first = first
 	}
+}
+
+// mergeMapped keeps the mapping rule of lower rank.
+func (h *slotHit) mergeMapped(mapped int32, rank []uint64) {
 	if mapped >= 0 && (h.mapped < 0 || rank[mapped] < rank[h.mapped]) {
 		h.mapped = mapped
 	}
@@ -53,19 +80,35 @@ func (h slotHit) winner() int32 {
 	return h.first
 }
 
-// at returns the answers of table t (not empty) for port. Short tables
-// are scanned here (inlined into the queries), long ones bisected.
-func (x *Index) at(t tableRef, port uint16) *[4]int32 {
-	los := x.los[t.off : t.off+t.n]
+// at returns the index in the arenas of the segment of table t (not
+// empty) holding port. Short tables are scanned here (inlined into the
+// queries), long ones bisected.
+func (x *Index) at(t tableRef, port uint16) int {
+	segs := x.segs[t.off : t.off+t.n&tableLen]
 	i := 0
-	if len(los) > 8 {
-		i = lastAtMost(los, port)
+	if len(segs) > 8 {
+		i = lastSegAtMost(segs, port)
 	} else {
-		for i+1 < len(los) && los[i+1] <= port {
+		for i+1 < len(segs) && segs[i+1].lo <= port {
 			i++
 		}
 	}
-	return &x.segs[int(t.off)+i]
+	return int(t.off) + i
+}
+
+// lastSegAtMost returns the index of the last of the sorted segments whose
+// first port is at most port; segs[0].lo <= port. The bisection is
+// branch-free.
+func lastSegAtMost(segs []segment, port uint16) int {
+	i := 0
+	for n := len(segs); n > 1; {
+		half := n / 2
+		if segs[i+half].lo <= port {
+			i += half
+		}
+		n -= half
+	}
+	return i
 }
 
 // query merges into h the answer of table t for port in family index fi.
@@ -73,8 +116,11 @@ func (x *Index) query(t tableRef, port uint16, fi int, h *slotHit) {
 	if t.n == 0 {
 		return
 	}
-	b := x.at(t, port)
-	h.merge(b[fi*2], b[fi*2+1], x.rank)
+	i := x.at(t, port)
+	h.mergeFirst(x.segs[i].first[fi])
+	if t.n&tableMaps != 0 {
+		h.mergeMapped(x.segMaps[i][fi], x.rank)
+	}
 }
 
 // query2 merges into h the answers of table t for port in both families.
@@ -82,9 +128,30 @@ func (x *Index) query2(t tableRef, port uint16, h *[2]slotHit) {
 	if t.n == 0 {
 		return
 	}
-	b := x.at(t, port)
-	h[0].merge(b[0], b[1], x.rank)
-	h[1].merge(b[2], b[3], x.rank)
+	i := x.at(t, port)
+	s := &x.segs[i]
+	h[0].mergeFirst(s.first[0])
+	h[1].mergeFirst(s.first[1])
+	if t.n&tableMaps != 0 {
+		h[0].mergeMapped(x.segMaps[i][0], x.rank)
+		h[1].mergeMapped(x.segMaps[i][1], x.rank)
+	}
+}
+
+// arenas returns the arenas a decision reads, made from the builder's:
+// the segments, and the mapping answers when some table has them.
+func (b *tableBuilder) arenas() (segs []segment, maps [][2]int32) {
+	segs = make([]segment, len(b.los))
+	for i, lo := range b.los {
+		segs[i] = segment{lo: lo, first: [2]int32{b.best[i][0], b.best[i][2]}}
+	}
+	if b.anyMaps {
+		maps = make([][2]int32, len(b.los))
+		for i, bs := range b.best {
+			maps[i] = [2]int32{bs[1], bs[3]}
+		}
+	}
+	return segs, maps
 }
 
 // tableBuilder appends tables to the arenas, reusing its scratch space.
@@ -92,11 +159,12 @@ func (x *Index) query2(t tableRef, port uint16, h *[2]slotHit) {
 // its best holds, by [family*2 + mapping], the first rule index, -1 for
 // none.
 type tableBuilder struct {
-	los    []uint16
-	best   [][4]int32
-	bounds []int
-	next   [4][]int32 // per slot: next unpainted segment (union-find)
-	mapped []tableEntry
+	los     []uint16
+	best    [][4]int32
+	bounds  []int
+	next    [4][]int32 // per slot: next unpainted segment (union-find)
+	mapped  []tableEntry
+	anyMaps bool // some table has a mapping rule
 }
 
 // build appends the table of entries (in index order) and returns its ref.
@@ -188,7 +256,12 @@ func (b *tableBuilder) build(es []tableEntry) tableRef {
 		}
 	}
 	b.los, b.best = b.los[:start+k], b.best[:start+k]
-	return tableRef{off: uint32(start), n: uint32(k)}
+	t := tableRef{off: uint32(start), n: uint32(k)}
+	if len(mapped) > 0 {
+		t.n |= tableMaps
+		b.anyMaps = true
+	}
+	return t
 }
 
 // seg appends a segment.
@@ -226,5 +299,10 @@ func (b *tableBuilder) buildOne(e tableEntry) tableRef {
 			b.seg(r.Hi+1, out)
 		}
 	}
-	return tableRef{off: uint32(start), n: uint32(len(b.los) - start)}
+	t := tableRef{off: uint32(start), n: uint32(len(b.los) - start)}
+	if e.mapped {
+		t.n |= tableMaps
+		b.anyMaps = true
+	}
+	return t
 }
