@@ -40,12 +40,19 @@ func prefixEnd(p netip.Prefix) u128 {
 	return start
 }
 
-// addrNode is a network of an address index: its rules' port table and the
-// smallest network containing it.
+// addrNode is a network of an address index and the smallest network
+// containing it.
 type addrNode struct {
 	prefix netip.Prefix
 	parent int32
+}
+
+// addrLink is what a decision reads of a network of an address index (12
+// bytes, apart from the networks): its rules' port table and the smallest
+// network containing it.
+type addrLink struct {
 	table  tableRef
+	parent int32
 }
 
 // addrIndex finds, for an address, every network of the index containing
@@ -60,13 +67,35 @@ type addrIndex struct {
 	starts []u128  // IPv6
 	inner  []int32 // innermost node of each range, -1 for none
 	nodes  []addrNode
+	links  []addrLink // by node
 	byLen  []lenTable // for many IPv6 networks of few lengths: the networks by length, longest first
 }
 
-// lenTable holds the networks of one prefix length, by address.
+// lenTable holds the networks of one prefix length, by address, with a
+// filter of them: a bit per hash of a network address, 16 bits per
+// network (a few KiB that stay in the cache), so that most probes for a
+// length that has no network holding the address read no slot.
 type lenTable struct {
-	bits  int
-	nodes addrTable // network address -> node
+	bits   int
+	mask   u128      // the network mask of the length
+	fmask  uint64    // len(filter)*64 - 1
+	filter []uint64  // bit filterBit(h): some network's address hashes to h
+	nodes  addrTable // network address -> node
+}
+
+// filterBit returns the bit of the filter for hash h of an address (bits
+// of the hash that the slot index does not use, for a table below 2^32
+// slots).
+func (l *lenTable) filterBit(h uint64) uint64 { return (h >> 32) & l.fmask }
+
+// get returns the node of the network of the length holding a, or -1.
+func (l *lenTable) get(a u128) int32 {
+	a = u128{a.hi & l.mask.hi, a.lo & l.mask.lo}
+	h := a.hash()
+	if b := l.filterBit(h); l.filter[b/64]&(1<<(b%64)) == 0 {
+		return -1
+	}
+	return l.nodes.getHash(a, h)
 }
 
 // innermostAddr is innermost for an address of the index's family.
@@ -80,19 +109,11 @@ func (x *addrIndex) innermostAddr(a netip.Addr) int32 {
 
 // innermost returns the innermost network containing a, or -1.
 func (x *addrIndex) innermost(a u128) int32 {
+	if x.byLen != nil {
+		return x.innermostByLen(a)
+	}
 	if x.starts4 != nil {
 		return x.innermost4(uint32(a.lo))
-	}
-	if x.byLen != nil {
-		// The innermost network is the longest holding a: one probe per
-		// length, the longest first.
-		for i := range x.byLen {
-			l := &x.byLen[i]
-			if n := l.nodes.get(maskU128(a, l.bits)); n >= 0 {
-				return n
-			}
-		}
-		return -1
 	}
 	s := x.starts
 	if len(s) == 0 || a.less(s[0]) {
@@ -109,10 +130,26 @@ func (x *addrIndex) innermost(a u128) int32 {
 	return x.inner[i]
 }
 
+// innermostByLen is innermost with the tables by length: the innermost
+// network is the longest holding a, one probe per length, the longest
+// first (most skipped by the filters).
+func (x *addrIndex) innermostByLen(a u128) int32 {
+	for i := range x.byLen {
+		l := &x.byLen[i]
+		if n := l.get(a); n >= 0 {
+			return n
+		}
+	}
+	return -1
+}
+
 // innermost4 is innermost for an IPv4 address. With many starts, the
 // table of the top 16 bits narrows the bisection to the starts of the
 // address's /16 and the one before them.
 func (x *addrIndex) innermost4(a uint32) int32 {
+	if x.byLen != nil {
+		return x.innermostByLen(u128{0, uint64(a)})
+	}
 	s := x.starts4
 	if t := x.top4; len(t) == 1<<16+1 {
 		h := a >> 16
@@ -160,19 +197,33 @@ func maskU128(a u128, bits int) u128 {
 
 // IPv6 indexes of at least minByLen networks of at most maxByLen distinct
 // prefix lengths find the innermost network with a hash probe per length
-// (byLen), fewer steps and cache misses than a bisection of many 128-bit
-// numbers; others bisect.
+// (byLen), each skipped when the length's filter says no network of it
+// holds the address: fewer steps and cache misses than a bisection of
+// many 128-bit numbers; others bisect. (IPv4 indexes bisect: the table of
+// the top bits and the starts are small arrays every IPv4 request reads,
+// which stay in the caches, where the slots of tables by length would
+// not; the tables by length work for IPv4 too, see byLenBits.)
 const (
 	minByLen = 64
 	maxByLen = 6
 )
 
+// byLenBits returns the length of the table by length holding network
+// p: its length as one of a 128-bit number (toU128 puts IPv4 in the low
+// 32 bits).
+func byLenBits(p netip.Prefix) int {
+	if p.Addr().Is4() {
+		return 96 + p.Bits()
+	}
+	return p.Bits()
+}
+
 // buildByLen makes the tables of the networks by prefix length.
 func (x *addrIndex) buildByLen() {
 	var lens []int
 	for _, n := range x.nodes {
-		if !slices.Contains(lens, n.prefix.Bits()) {
-			lens = append(lens, n.prefix.Bits())
+		if !slices.Contains(lens, byLenBits(n.prefix)) {
+			lens = append(lens, byLenBits(n.prefix))
 		}
 	}
 	slices.Sort(lens)
@@ -180,15 +231,24 @@ func (x *addrIndex) buildByLen() {
 	x.byLen = make([]lenTable, len(lens))
 	count := make([]int, len(lens))
 	for _, n := range x.nodes {
-		count[slices.Index(lens, n.prefix.Bits())]++
+		count[slices.Index(lens, byLenBits(n.prefix))]++
 	}
 	for i, bits := range lens {
-		x.byLen[i].bits = bits
-		x.byLen[i].nodes.reserve(count[i])
+		l := &x.byLen[i]
+		l.bits, l.mask = bits, maskU128(u128{^uint64(0), ^uint64(0)}, bits)
+		l.nodes.reserve(count[i])
+		words := 1
+		for words*64 < 16*count[i] {
+			words *= 2
+		}
+		l.filter, l.fmask = make([]uint64, words), uint64(words*64-1)
 	}
 	for id, n := range x.nodes {
-		i := slices.Index(lens, n.prefix.Bits())
-		x.byLen[i].nodes.set(maskU128(toU128(n.prefix.Addr()), n.prefix.Bits()), int32(id))
+		l := &x.byLen[slices.Index(lens, byLenBits(n.prefix))]
+		a := maskU128(toU128(n.prefix.Addr()), l.bits)
+		l.nodes.set(a, int32(id))
+		b := l.filterBit(a.hash())
+		l.filter[b/64] |= 1 << (b % 64)
 	}
 }
 
@@ -240,7 +300,7 @@ func buildAddrIndex(prefixes []netip.Prefix, tables []tableRef) addrIndex {
 		slices.SortFunc(order, less)
 	}
 	// (Each network starts a range and may end one.)
-	x := addrIndex{nodes: make([]addrNode, 0, len(prefixes)),
+	x := addrIndex{nodes: make([]addrNode, 0, len(prefixes)), links: make([]addrLink, 0, len(prefixes)),
 		starts: make([]u128, 0, 2*len(prefixes)), inner: make([]int32, 0, 2*len(prefixes))}
 	type open struct {
 		node int32
@@ -284,7 +344,8 @@ func buildAddrIndex(prefixes []netip.Prefix, tables []tableRef) addrIndex {
 			parent = stack[len(stack)-1].node
 		}
 		id := int32(len(x.nodes))
-		x.nodes = append(x.nodes, addrNode{prefix: p, parent: parent, table: tables[i]})
+		x.nodes = append(x.nodes, addrNode{prefix: p, parent: parent})
+		x.links = append(x.links, addrLink{table: tables[i], parent: parent})
 		emit(start, id)
 		stack = append(stack, open{id, end})
 	}
@@ -292,8 +353,9 @@ func buildAddrIndex(prefixes []netip.Prefix, tables []tableRef) addrIndex {
 		closeTop()
 	}
 	if len(x.nodes) >= minByLen && x.nodes[0].prefix.Addr().Is6() && x.fewLens(maxByLen) {
-		x.byLen = nil
 		x.buildByLen()
+		x.starts, x.inner = nil, nil // (innermost asks byLen)
+		return x
 	}
 	if len(x.nodes) > 0 && x.nodes[0].prefix.Addr().Is4() {
 		// (A range after 255.255.255.255 is no IPv4 address: dropped.)

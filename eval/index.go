@@ -30,8 +30,11 @@ import (
 //     segment's first port beside its answers (the mapping answers, which
 //     few tables have, in a second arena; porttable.go).
 //   - Addresses: networks cut the address space into sorted ranges, flat
-//     32-bit numbers for IPv4, bisected without branches (addrtable.go);
-//     inbound addresses and interfaces are hashed.
+//     32-bit numbers for IPv4, bisected without branches from the ranges
+//     of the address's /16; many IPv6 networks of a few prefix lengths are
+//     hashed by length instead, the innermost holding an address found
+//     with a probe per length (most skipped by a small filter per length;
+//     addrtable.go). Inbound addresses and interfaces are hashed.
 //   - For an address DNS gives, whether the networks cover the family, and
 //     how they map, is computed per protocol and port when the index is
 //     built (netCover).
@@ -750,8 +753,8 @@ func (x *Index) connectAddr(q *Request, v nameView, m policy.NameMaps, fi int, a
 	hits[fi] = noHit
 	x.query(out.any, q.Port, fi, &hits[fi])
 	ai := &out.addrs[fi]
-	for n := ai.innermostAddr(addr); n >= 0; n = ai.nodes[n].parent {
-		x.query(ai.nodes[n].table, q.Port, fi, &hits[fi])
+	for n := ai.innermostAddr(addr); n >= 0; n = ai.links[n].parent {
+		x.query(ai.links[n].table, q.Port, fi, &hits[fi])
 	}
 	if q.Name != "" && policy.ResolvedFrom(q.Name, families[fi], m, addr) {
 		x.queryName(v, pi, q.Port, fi, &hits)

@@ -157,11 +157,14 @@ func (t *addrTable) reserve(n int) {
 }
 
 // get returns the value of a, or -1.
-func (t *addrTable) get(a u128) int32 {
+func (t *addrTable) get(a u128) int32 { return t.getHash(a, a.hash()) }
+
+// getHash is get with the hash of a given.
+func (t *addrTable) getHash(a u128, h uint64) int32 {
 	if t.n == 0 {
 		return -1
 	}
-	for i := a.hash() & t.mask; ; i = (i + 1) & t.mask {
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		sl := &t.slots[i]
 		if sl.v1 == 0 {
 			return -1
