@@ -619,12 +619,39 @@ func (x *Index) resRule(v nameView, fi int) int32 {
 	return x.nodes[v.node].below[fi]
 }
 
-// mapsOf returns the host mappings of the name of v.
-func (x *Index) mapsOf(v nameView) policy.NameMaps {
+// mapsOf returns the host mappings of the name of v, nil for none.
+func (x *Index) mapsOf(v nameView) *policy.NameMaps {
 	if v.node < 0 || !v.self || x.nodes[v.node].maps < 0 {
-		return policy.NameMaps{}
+		return nil
 	}
-	return x.maps[x.nodes[v.node].maps]
+	return &x.maps[x.nodes[v.node].maps]
+}
+
+// answer is policy.Answer for a name with the mappings m (nil: none)
+// in family index fi: the address the lookup gives without DNS, if any,
+// and whether it gives any. A name neither mapped nor localhost, the
+// commonest, is answered without copying the mappings.
+func answer(name string, fi int, m *policy.NameMaps) (netip.Addr, bool) {
+	if m == nil {
+		if name != "localhost" {
+			return netip.Addr{}, true
+		}
+		m = &policy.NameMaps{}
+	}
+	a, _, ok := policy.Answer(name, families[fi], *m)
+	return a, ok
+}
+
+// resolvedFrom is policy.ResolvedFrom for a name with the mappings m
+// (nil: none) in family index fi.
+func resolvedFrom(name string, fi int, m *policy.NameMaps, a netip.Addr) bool {
+	if m == nil {
+		if name != "localhost" {
+			return true
+		}
+		m = &policy.NameMaps{}
+	}
+	return policy.ResolvedFrom(name, families[fi], *m, a)
 }
 
 // Decide decides one request. It does not allocate for requests whose
@@ -667,12 +694,12 @@ func (x *Index) Decide(q Request) (d Decision) {
 
 // lookup decides a lookup of name (at v, mapped to m) in family index fi:
 // the deciding rule (-1: denied) and the answer given without DNS, if any.
-func (x *Index) lookup(name string, v nameView, m policy.NameMaps, fi int) (int32, netip.Addr) {
+func (x *Index) lookup(name string, v nameView, m *policy.NameMaps, fi int) (int32, netip.Addr) {
 	first := x.resRule(v, fi)
 	if first < 0 {
 		return -1, netip.Addr{}
 	}
-	answer, _, ok := policy.Answer(name, families[fi], m)
+	answer, ok := answer(name, fi, m)
 	if !ok {
 		return -1, netip.Addr{} // a mapped name in a family it is not mapped in
 	}
@@ -722,7 +749,7 @@ func (x *Index) connect(q *Request, v nameView, d *Decision) {
 	out := &x.out[pi]
 	var hits [2]slotHit
 	queried := false
-	for fi, f := range families {
+	for fi := range families {
 		rule, answer := x.lookup(q.Name, v, m, fi)
 		switch {
 		case rule < 0:
@@ -732,7 +759,7 @@ func (x *Index) connect(q *Request, v nameView, d *Decision) {
 			if !queried {
 				hits = [2]slotHit{noHit, noHit}
 				x.query2(out.any, q.Port, &hits)
-				if policy.ResolvedFrom(q.Name, f, m, netip.Addr{}) {
+				if resolvedFrom(q.Name, fi, m, netip.Addr{}) {
 					x.queryName(v, pi, q.Port, -1, &hits)
 				}
 				queried = true
@@ -744,7 +771,7 @@ func (x *Index) connect(q *Request, v nameView, d *Decision) {
 
 // connectAddr decides a connect or send to the address addr of family
 // index fi, resolved from q.Name (at v, mapped to m) if it has one.
-func (x *Index) connectAddr(q *Request, v nameView, m policy.NameMaps, fi int, addr netip.Addr, pi int, d *Decision) {
+func (x *Index) connectAddr(q *Request, v nameView, m *policy.NameMaps, fi int, addr netip.Addr, pi int, d *Decision) {
 	if policy.IsUnspecifiedDestination(addr) {
 		return // whatever the rules say (SPEC §3.3)
 	}
@@ -756,7 +783,7 @@ func (x *Index) connectAddr(q *Request, v nameView, m policy.NameMaps, fi int, a
 	for n := ai.innermostAddr(addr); n >= 0; n = ai.links[n].parent {
 		x.query(ai.links[n].table, q.Port, fi, &hits[fi])
 	}
-	if q.Name != "" && policy.ResolvedFrom(q.Name, families[fi], m, addr) {
+	if q.Name != "" && resolvedFrom(q.Name, fi, m, addr) {
 		x.queryName(v, pi, q.Port, fi, &hits)
 	}
 	x.decide(d, fi, hits[fi], addr, q.Port)

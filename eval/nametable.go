@@ -1,6 +1,9 @@
 package eval
 
-import "hash/maphash"
+import (
+	"math/bits"
+	"math/rand/v2"
+)
 
 // strTable is an open-addressing hash table of distinct strings, each
 // given an id (0, 1, 2, ... in order of insertion). A slot (32 bytes, two
@@ -11,7 +14,7 @@ import "hash/maphash"
 // compares its rest through keys). It is read-only once built, so lookups
 // are safe for concurrent use.
 type strTable struct {
-	seed  maphash.Seed
+	seed  strSeed
 	mask  uint64
 	slots []strSlot
 	keys  []string // by id
@@ -38,11 +41,67 @@ func newStrTableFor(n int) strTable {
 	for size < 2*n {
 		size *= 2
 	}
-	return strTable{seed: maphash.MakeSeed(), mask: uint64(size - 1), slots: make([]strSlot, size), keys: make([]string, 0, n)}
+	return strTable{seed: newStrSeed(), mask: uint64(size - 1), slots: make([]strSlot, size), keys: make([]string, 0, n)}
 }
 
 // hash returns the hash of s.
-func (t *strTable) hash(s string) uint64 { return maphash.String(t.seed, s) }
+func (t *strTable) hash(s string) uint64 { return t.seed.hash(s) }
+
+// strSeed is the random key of a table's hash, so that the names a
+// table holds cannot be chosen to collide.
+type strSeed [4]uint64
+
+// newStrSeed returns a random key (math/rand/v2's generator is seeded
+// from the system's randomness).
+func newStrSeed() strSeed { return strSeed{rand.Uint64(), rand.Uint64(), rand.Uint64(), rand.Uint64()} }
+
+// hash returns the hash of s under key k: the hash of Go's runtime for
+// maps on machines without AES instructions (runtime/hash64.go, after
+// wyhash), one call with no dispatch, reading 8 bytes at a time.
+func (k *strSeed) hash(s string) uint64 {
+	var a, b uint64
+	seed := k[0]
+	switch n := len(s); {
+	case n == 0:
+		return seed
+	case n < 4:
+		a = uint64(s[0]) | uint64(s[n>>1])<<8 | uint64(s[n-1])<<16
+	case n <= 8:
+		a, b = r4(s, 0), r4(s, n-4)
+	case n <= 16:
+		a, b = r8(s, 0), r8(s, n-8)
+	default:
+		p := s
+		for len(p) > 16 {
+			seed = hashMix(r8(p, 0)^k[1], r8(p, 8)^seed)
+			p = p[16:]
+		}
+		a, b = r8(s, n-16), r8(s, n-8)
+	}
+	return hashMix(hashM5^uint64(len(s)), hashMix(a^k[1], b^seed))
+}
+
+// hashM5 is a constant of the hash.
+const hashM5 = 0x1d8e4e27c47d124f
+
+// hashMix folds the 128-bit product of a and b.
+func hashMix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// r8 reads 8 bytes of s from i, little-endian (one load).
+func r8(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// r4 reads 4 bytes of s from i, little-endian (one load).
+func r4(s string, i int) uint64 {
+	s = s[i : i+4]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24
+}
 
 // slotLen is the length a slot records for a key of n bytes.
 func slotLen(n int) uint8 { return uint8(min(n, 255)) }

@@ -84,16 +84,13 @@ func (h slotHit) winner() int32 {
 // empty) holding port. Short tables are scanned here (inlined into the
 // queries), long ones bisected.
 func (x *Index) at(t tableRef, port uint16) int {
-	segs := x.segs[t.off : t.off+t.n&tableLen]
-	i := 0
-	if len(segs) > 8 {
-		i = lastSegAtMost(segs, port)
-	} else {
-		for i+1 < len(segs) && segs[i+1].lo <= port {
-			i++
-		}
+	i, n := int(t.off), int(t.n&tableLen)
+	if n > 8 {
+		return i + lastSegAtMost(x.segs[i:i+n], port)
 	}
-	return int(t.off) + i
+	for last := i + n - 1; i < last && x.segs[i+1].lo <= port; i++ {
+	}
+	return i
 }
 
 // lastSegAtMost returns the index of the last of the sorted segments whose
