@@ -53,7 +53,7 @@ type Index struct {
 	rank    []uint64   // mapRank of each mapping rule, by index
 
 	// Resolve and outbound rules by name.
-	names     strTable
+	names     strTable[nameCore]
 	nodes     []nameNode        // by name id
 	maps      []policy.NameMaps // host mappings, by nameNode.maps
 	anyRes    [2]int32          // first "*" resolve rule, per family
@@ -74,11 +74,24 @@ type nameNode struct {
 	maps   int32       // index in Index.maps, -1: not mapped
 }
 
-// nameView is where a name is in the index: its own node (self), the
-// node of the nearest name above it, or none (-1).
+// nameCore is what a decision about a name itself reads of its node
+// (res, out, up, maps), a copy kept in the name's slot of the name
+// table (32 bytes, the slot's other half): a lookup or a connect by a
+// name the rules mention reads one slot and no node.
+type nameCore struct {
+	res  [2]int32
+	out  [2]tableRef
+	up   int32
+	maps int32
+}
+
+// nameView is where a name is in the index: its own node (self, whose
+// core is in the name's slot), the node of the nearest name above it, or
+// none (-1).
 type nameView struct {
 	node int32
 	self bool
+	core *nameCore // when self
 }
 
 // outboundIndex holds the outbound rules of one protocol by host.
@@ -99,7 +112,7 @@ type inboundIndex struct {
 	localhost tableRef
 	addrs     addrTable // address (key16) -> index in addrRefs
 	addrRefs  []tableRef
-	ifaces    strTable // interface name -> index in ifaceRefs
+	ifaces    strTable[struct{}] // interface name -> index in ifaceRefs
 	ifaceRefs []tableRef
 }
 
@@ -257,7 +270,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 			names++
 		}
 	}
-	x.names = newStrTableFor(names)
+	x.names = newStrTableFor[nameCore](names)
 	b := &indexBuilder{x: x, next: make([]int32, len(p.Rules)),
 		byNode: make([]nodeRules, 0, names)}
 	b.tb.los = make([]uint16, 0, segs)
@@ -374,6 +387,10 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		}
 	}
 	b.finishNames()
+	for id, k := range x.names.keys {
+		nd := &x.nodes[id]
+		x.names.findSlot(k).val = nameCore{res: nd.res, out: nd.out, up: nd.up, maps: nd.maps}
+	}
 	for pi := range 2 {
 		x.out[pi].any = b.table(outAny[pi])
 		for fi := range 2 {
@@ -485,7 +502,7 @@ func minTo32(slot *int32, idx int32) {
 // buildInbound makes the inbound index of one protocol from the tables of
 // "*" and localhost and the rules by address and by interface.
 func (x *Index) buildInbound(tb *tableBuilder, anyT, localT tableRef, addrB map[netip.Addr][]tableEntry, ifaceB map[string][]tableEntry) inboundIndex {
-	in := inboundIndex{any: anyT, localhost: localT, ifaces: newStrTable()}
+	in := inboundIndex{any: anyT, localhost: localT, ifaces: newStrTableFor[struct{}](4)}
 	addrs := make([]netip.Addr, 0, len(addrB))
 	for a := range addrB {
 		addrs = append(addrs, a)
@@ -549,8 +566,8 @@ func labelCount(name string) int { return strings.Count(name, ".") + 1 }
 // wildcard domain has (whose "below" answers for every name under it),
 // else none.
 func (x *Index) findName(name string) nameView {
-	if n := x.names.find(name); n >= 0 {
-		return nameView{node: n, self: true}
+	if sl := x.names.findSlot(name); sl != nil {
+		return nameView{node: sl.id1 - 1, self: true, core: &sl.val}
 	}
 	return x.findBelow(name)
 }
@@ -592,15 +609,15 @@ func isCanonical(name string) bool {
 // commonest requests, names the rules mention, skip NormalizeName's check.
 // Any other name is normalized first.
 func (x *Index) nameOf(q *Request) (nameView, error) {
-	n, canon := x.names.findFlag(q.Name)
-	if canon {
-		return nameView{node: n, self: true}, nil
+	sl := x.names.findSlot(q.Name)
+	if sl != nil && sl.flag {
+		return nameView{node: sl.id1 - 1, self: true, core: &sl.val}, nil
 	}
 	name, err := NormalizeName(q.Name)
 	if err != nil {
 		return nameView{node: -1}, err
 	}
-	if name != q.Name || n >= 0 {
+	if name != q.Name || sl != nil {
 		q.Name = name
 		return x.findName(name), nil
 	}
@@ -614,17 +631,17 @@ func (x *Index) resRule(v nameView, fi int) int32 {
 	case v.node < 0:
 		return x.anyRes[fi]
 	case v.self:
-		return x.nodes[v.node].res[fi]
+		return v.core.res[fi]
 	}
 	return x.nodes[v.node].below[fi]
 }
 
 // mapsOf returns the host mappings of the name of v, nil for none.
 func (x *Index) mapsOf(v nameView) *policy.NameMaps {
-	if v.node < 0 || !v.self || x.nodes[v.node].maps < 0 {
+	if !v.self || v.core.maps < 0 {
 		return nil
 	}
-	return &x.maps[x.nodes[v.node].maps]
+	return &x.maps[v.core.maps]
 }
 
 // answer is policy.Answer for a name with the mappings m (nil: none)
@@ -703,7 +720,7 @@ func (x *Index) lookup(name string, v nameView, m *policy.NameMaps, fi int) (int
 	if !ok {
 		return -1, netip.Addr{} // a mapped name in a family it is not mapped in
 	}
-	if v.self {
+	if v.self && v.core.maps >= 0 { // (a name mapped by a rule has maps)
 		if mr := x.nodes[v.node].mapped[fi]; mr >= 0 {
 			return mr, answer
 		}
@@ -718,12 +735,15 @@ func (x *Index) queryName(v nameView, pi int, port uint16, fi int, h *[2]slotHit
 	if v.node < 0 {
 		return
 	}
-	nd := &x.nodes[v.node]
-	t := nd.out[pi]
-	if !v.self {
-		t = nd.wout[pi]
+	var t tableRef
+	var up int32
+	if v.self {
+		t, up = v.core.out[pi], v.core.up
+	} else {
+		nd := &x.nodes[v.node]
+		t, up = nd.wout[pi], nd.up
 	}
-	for a := nd.up; ; a = x.nodes[a].up {
+	for a := up; ; a = x.nodes[a].up {
 		if fi < 0 {
 			x.query2(t, port, h)
 		} else {

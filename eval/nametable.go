@@ -6,17 +6,17 @@ import (
 )
 
 // strTable is an open-addressing hash table of distinct strings, each
-// given an id (0, 1, 2, ... in order of insertion). A slot (32 bytes, two
-// to a cache line) holds 16 bits of the key's hash, its id, a flag of the
-// caller's and the key's first inlineKey bytes, the whole key of most
-// names: a probe that misses reads one slot, and a probe that hits
-// compares the key in the slot, reading no other memory (a longer key
-// compares its rest through keys). It is read-only once built, so lookups
-// are safe for concurrent use.
-type strTable struct {
+// given an id (0, 1, 2, ... in order of insertion) and a value of type P
+// kept in its slot. A slot holds 16 bits of the key's hash, its id, a flag
+// of the caller's, the key's first inlineKey bytes (the whole key of most
+// names) and the value: a probe that misses reads one slot, and a probe
+// that hits compares the key in the slot and finds the value there,
+// reading no other memory (a longer key compares its rest through keys).
+// It is read-only once built, so lookups are safe for concurrent use.
+type strTable[P any] struct {
 	seed  strSeed
 	mask  uint64
-	slots []strSlot
+	slots []strSlot[P]
 	keys  []string // by id
 }
 
@@ -24,28 +24,28 @@ type strTable struct {
 const inlineKey = 24
 
 // strSlot is one slot: id+1 (0: empty), the high bits of the hash, the
-// key's length (255 for 255 or more), the flag and the key's first bytes.
-type strSlot struct {
+// key's length (255 for 255 or more), the flag, the key's first bytes and
+// the value (32 bytes and the value's).
+type strSlot[P any] struct {
 	id1  int32
 	tag  uint16
 	n    uint8
 	flag bool
 	head [inlineKey]byte
+	val  P
 }
 
-func newStrTable() strTable { return newStrTableFor(4) }
-
 // newStrTableFor returns a table with room for n strings.
-func newStrTableFor(n int) strTable {
+func newStrTableFor[P any](n int) strTable[P] {
 	size := 8
 	for size < 2*n {
 		size *= 2
 	}
-	return strTable{seed: newStrSeed(), mask: uint64(size - 1), slots: make([]strSlot, size), keys: make([]string, 0, n)}
+	return strTable[P]{seed: newStrSeed(), mask: uint64(size - 1), slots: make([]strSlot[P], size), keys: make([]string, 0, n)}
 }
 
 // hash returns the hash of s.
-func (t *strTable) hash(s string) uint64 { return t.seed.hash(s) }
+func (t *strTable[P]) hash(s string) uint64 { return t.seed.hash(s) }
 
 // strSeed is the random key of a table's hash, so that the names a
 // table holds cannot be chosen to collide.
@@ -107,7 +107,7 @@ func r4(s string, i int) uint64 {
 func slotLen(n int) uint8 { return uint8(min(n, 255)) }
 
 // holds reports whether sl holds s (of hash tag).
-func (t *strTable) holds(sl *strSlot, s string, tag uint16) bool {
+func (t *strTable[P]) holds(sl *strSlot[P], s string, tag uint16) bool {
 	if sl.tag != tag || sl.n != slotLen(len(s)) {
 		return false
 	}
@@ -118,29 +118,31 @@ func (t *strTable) holds(sl *strSlot, s string, tag uint16) bool {
 }
 
 // find returns the id of s, or -1.
-func (t *strTable) find(s string) int32 {
-	id, _ := t.findFlag(s)
-	return id
+func (t *strTable[P]) find(s string) int32 {
+	if sl := t.findSlot(s); sl != nil {
+		return sl.id1 - 1
+	}
+	return -1
 }
 
-// findFlag returns the id of s and its flag, or -1.
-func (t *strTable) findFlag(s string) (int32, bool) {
+// findSlot returns the slot of s, or nil.
+func (t *strTable[P]) findSlot(s string) *strSlot[P] {
 	h := t.hash(s)
 	tag := uint16(h >> 48)
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		sl := &t.slots[i]
 		if sl.id1 == 0 {
-			return -1, false
+			return nil
 		}
 		if t.holds(sl, s, tag) {
-			return sl.id1 - 1, sl.flag
+			return sl
 		}
 	}
 }
 
 // add returns the id of s, adding it with the flag flag(s) if it is new
 // (and whether it was).
-func (t *strTable) add(s string, flag func(string) bool) (int32, bool) {
+func (t *strTable[P]) add(s string, flag func(string) bool) (int32, bool) {
 	if 2*(len(t.keys)+1) > len(t.slots) {
 		t.grow()
 	}
@@ -154,7 +156,7 @@ func (t *strTable) add(s string, flag func(string) bool) (int32, bool) {
 	}
 	id := int32(len(t.keys))
 	t.keys = append(t.keys, s)
-	sl := strSlot{tag: tag, id1: id + 1, n: slotLen(len(s))}
+	sl := strSlot[P]{tag: tag, id1: id + 1, n: slotLen(len(s))}
 	copy(sl.head[:], s)
 	if flag != nil {
 		sl.flag = flag(s)
@@ -164,7 +166,7 @@ func (t *strTable) add(s string, flag func(string) bool) (int32, bool) {
 }
 
 // put stores sl under hash h in the first free slot.
-func (t *strTable) put(h uint64, sl strSlot) {
+func (t *strTable[P]) put(h uint64, sl strSlot[P]) {
 	i := h & t.mask
 	for t.slots[i].id1 != 0 {
 		i = (i + 1) & t.mask
@@ -173,9 +175,9 @@ func (t *strTable) put(h uint64, sl strSlot) {
 }
 
 // grow doubles the slots (the load stays at most one half).
-func (t *strTable) grow() {
+func (t *strTable[P]) grow() {
 	old := t.slots
-	t.slots = make([]strSlot, 2*len(old))
+	t.slots = make([]strSlot[P], 2*len(old))
 	t.mask = uint64(len(t.slots) - 1)
 	for _, sl := range old {
 		if sl.id1 != 0 {
@@ -185,7 +187,7 @@ func (t *strTable) grow() {
 }
 
 // len returns the number of strings.
-func (t *strTable) len() int { return len(t.keys) }
+func (t *strTable[P]) len() int { return len(t.keys) }
 
 // addrTable is an open-addressing hash table from addresses (as u128) to
 // int32 values, read-only once built.
