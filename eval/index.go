@@ -273,8 +273,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 	x.names = newStrTableFor[nameCore](names)
 	b := &indexBuilder{x: x, next: make([]int32, len(p.Rules)),
 		byNode: make([]nodeRules, 0, names)}
-	b.tb.los = make([]uint16, 0, segs)
-	b.tb.best = make([][4]int32, 0, segs)
+	b.tb.segs = make([]segment, 0, segs)
 	x.nodes = make([]nameNode, 0, names)
 	// Resolve rules, explicit and implied.
 	var mapRule [][2]*policy.Rule // by node: the mapping rule answering it
@@ -422,7 +421,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		}
 		x.in[pi] = x.buildInbound(&b.tb, b.table(inAny[pi]), b.table(inLocal[pi]), inAddr[pi], inIface[pi])
 	}
-	x.segs, x.segMaps = b.tb.arenas()
+	x.segs, x.segMaps = b.tb.segs, b.tb.segMaps
 	return x
 }
 

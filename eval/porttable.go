@@ -135,33 +135,41 @@ func (x *Index) query2(t tableRef, port uint16, h *[2]slotHit) {
 	}
 }
 
-// arenas returns the arenas a decision reads, made from the builder's:
-// the segments, and the mapping answers when some table has them.
-func (b *tableBuilder) arenas() (segs []segment, maps [][2]int32) {
-	segs = make([]segment, len(b.los))
-	for i, lo := range b.los {
-		segs[i] = segment{lo: lo, first: [2]int32{b.best[i][0], b.best[i][2]}}
-	}
-	if b.anyMaps {
-		maps = make([][2]int32, len(b.los))
-		for i, bs := range b.best {
-			maps[i] = [2]int32{bs[1], bs[3]}
-		}
-	}
-	return segs, maps
-}
-
-// tableBuilder appends tables to the arenas, reusing its scratch space.
-// A segment covers the ports from its lo up to the next segment's lo;
-// its best holds, by [family*2 + mapping], the first rule index, -1 for
-// none.
+// tableBuilder appends tables to the arenas (segs and segMaps, the
+// arenas of Index), reusing its scratch space. While a table is built, a
+// segment covers the ports from its lo up to the next segment's lo; its
+// best holds, by [family*2 + mapping], the first rule index, -1 for none.
+// segMaps is started (parallel to segs) by the first table with a mapping
+// rule.
 type tableBuilder struct {
-	los     []uint16
-	best    [][4]int32
+	segs    []segment
+	segMaps [][2]int32
+	los     []uint16   // scratch: the table's segments' first ports
+	best    [][4]int32 // scratch: their answers
 	bounds  []int
 	next    [4][]int32 // per slot: next unpainted segment (union-find)
 	mapped  []tableEntry
-	anyMaps bool // some table has a mapping rule
+}
+
+// seg appends a segment of a table to the arenas.
+func (b *tableBuilder) seg(lo uint16, best [4]int32, maps bool) {
+	if maps && b.segMaps == nil {
+		b.segMaps = make([][2]int32, len(b.segs), cap(b.segs))
+	}
+	b.segs = append(b.segs, segment{lo: lo, first: [2]int32{best[0], best[2]}})
+	if b.segMaps != nil {
+		b.segMaps = append(b.segMaps, [2]int32{best[1], best[3]})
+	}
+}
+
+// answers returns the answers of segment i of the arenas in family index
+// fi, for a table whose ref says whether it maps.
+func (b *tableBuilder) answers(t tableRef, i, fi int) (first, mapped int32) {
+	first, mapped = b.segs[i].first[fi], -1
+	if t.n&tableMaps != 0 {
+		mapped = b.segMaps[i][fi]
+	}
+	return first, mapped
 }
 
 // build appends the table of entries (in index order) and returns its ref.
@@ -188,12 +196,12 @@ func (b *tableBuilder) build(es []tableEntry) tableRef {
 	bounds = slices.Compact(bounds)
 	b.bounds = bounds
 	n := len(bounds)
-	start := len(b.los)
+	b.los, b.best = b.los[:0], b.best[:0]
 	for _, lo := range bounds {
 		b.los = append(b.los, uint16(lo))
 		b.best = append(b.best, [4]int32{-1, -1, -1, -1})
 	}
-	best := b.best[start:]
+	best := b.best
 	for s := range b.next {
 		b.next[s] = slices.Grow(b.next[s][:0], n+1)[:n+1]
 		for i := range b.next[s] {
@@ -244,7 +252,7 @@ func (b *tableBuilder) build(es []tableEntry) tableRef {
 	}
 	b.mapped = mapped
 	// Merge neighbours that answer alike.
-	los := b.los[start:]
+	los := b.los
 	k := 1
 	for i := 1; i < n; i++ {
 		if best[i] != best[k-1] {
@@ -252,19 +260,14 @@ func (b *tableBuilder) build(es []tableEntry) tableRef {
 			k++
 		}
 	}
-	b.los, b.best = b.los[:start+k], b.best[:start+k]
-	t := tableRef{off: uint32(start), n: uint32(k)}
+	t := tableRef{off: uint32(len(b.segs)), n: uint32(k)}
+	for i := range k {
+		b.seg(los[i], best[i], len(mapped) > 0)
+	}
 	if len(mapped) > 0 {
 		t.n |= tableMaps
-		b.anyMaps = true
 	}
 	return t
-}
-
-// seg appends a segment.
-func (b *tableBuilder) seg(lo uint16, best [4]int32) {
-	b.los = append(b.los, lo)
-	b.best = append(b.best, best)
 }
 
 // buildOne appends the table of one rule: its port ranges (sorted,
@@ -282,24 +285,23 @@ func (b *tableBuilder) buildOne(e tableEntry) tableRef {
 		}
 	}
 	out := [4]int32{-1, -1, -1, -1}
-	start := len(b.los)
+	start := len(b.segs)
 	if in == out { // a rule of no family: one empty segment
-		b.seg(0, out)
+		b.seg(0, out, false)
 		return tableRef{off: uint32(start), n: 1}
 	}
 	if len(e.ports) == 0 || e.ports[0].Lo > 0 {
-		b.seg(0, out)
+		b.seg(0, out, e.mapped)
 	}
 	for _, r := range e.ports {
-		b.seg(r.Lo, in)
+		b.seg(r.Lo, in, e.mapped)
 		if r.Hi < policy.MaxPort {
-			b.seg(r.Hi+1, out)
+			b.seg(r.Hi+1, out, e.mapped)
 		}
 	}
-	t := tableRef{off: uint32(start), n: uint32(len(b.los) - start)}
+	t := tableRef{off: uint32(start), n: uint32(len(b.segs) - start)}
 	if e.mapped {
 		t.n |= tableMaps
-		b.anyMaps = true
 	}
 	return t
 }
