@@ -80,17 +80,11 @@ func (h slotHit) winner() int32 {
 	return h.first
 }
 
-// at returns the index in the arenas of the segment of table t (not
-// empty) holding port. Short tables are scanned here (inlined into the
-// queries), long ones bisected.
-func (x *Index) at(t tableRef, port uint16) int {
-	i, n := int(t.off), int(t.n&tableLen)
-	if n > 8 {
-		return i + lastSegAtMost(x.segs[i:i+n], port)
-	}
-	for last := i + n - 1; i < last && x.segs[i+1].lo <= port; i++ {
-	}
-	return i
+// atLong returns the index in the arenas of the segment holding port of
+// the table of n segments from off: a bisection. (The queries scan short
+// tables themselves, without a call.)
+func (x *Index) atLong(off, n int, port uint16) int {
+	return off + lastSegAtMost(x.segs[off:off+n], port)
 }
 
 // lastSegAtMost returns the index of the last of the sorted segments whose
@@ -110,10 +104,16 @@ func lastSegAtMost(segs []segment, port uint16) int {
 
 // query merges into h the answer of table t for port in family index fi.
 func (x *Index) query(t tableRef, port uint16, fi int, h *slotHit) {
-	if t.n == 0 {
+	i, n := int(t.off), int(t.n&tableLen)
+	if n == 0 {
 		return
 	}
-	i := x.at(t, port)
+	if n > 8 {
+		i = x.atLong(i, n, port)
+	} else {
+		for last := i + n - 1; i < last && x.segs[i+1].lo <= port; i++ {
+		}
+	}
 	h.mergeFirst(x.segs[i].first[fi])
 	if t.n&tableMaps != 0 {
 		h.mergeMapped(x.segMaps[i][fi], x.rank)
@@ -122,10 +122,16 @@ func (x *Index) query(t tableRef, port uint16, fi int, h *slotHit) {
 
 // query2 merges into h the answers of table t for port in both families.
 func (x *Index) query2(t tableRef, port uint16, h *[2]slotHit) {
-	if t.n == 0 {
+	i, n := int(t.off), int(t.n&tableLen)
+	if n == 0 {
 		return
 	}
-	i := x.at(t, port)
+	if n > 8 {
+		i = x.atLong(i, n, port)
+	} else {
+		for last := i + n - 1; i < last && x.segs[i+1].lo <= port; i++ {
+		}
+	}
 	s := &x.segs[i]
 	h[0].mergeFirst(s.first[0])
 	h[1].mergeFirst(s.first[1])
