@@ -59,13 +59,15 @@ type addrLink struct {
 // it: a bisection of the starts of the elementary ranges the networks cut
 // the address space into gives the innermost network; its parents are the
 // others. Networks nest, so a range has one innermost. The starts are flat
-// sorted numbers, 32-bit for IPv4, and the bisection is branch-free.
+// sorted numbers (for IPv4, 32-bit, each beside its range's innermost),
+// and the bisection is branch-free.
 type addrIndex struct {
-	starts4 []uint32 // IPv4 (all networks of one index are of one family)
-	top4    []uint32 // for many IPv4 starts, by the top 16 bits h of an address: how many starts are below h<<16
+	ranges4 []range4    // IPv4 (all networks of one index are of one family)
+	top4    []top4Entry // for many IPv4 ranges, by the top 16 bits h of an address
+	mid4    []uint32    // for a /16 of many ranges, by the third byte b: how many start below h<<16|b<<8 (from top4Entry.mid)
 
 	starts []u128  // IPv6
-	inner  []int32 // innermost node of each range, -1 for none
+	inner  []int32 // innermost node of each IPv6 range, -1 for none
 	nodes  []addrNode
 	links  []addrLink // by node
 	byLen  []lenTable // for many IPv6 networks of few lengths: the networks by length, longest first
@@ -112,7 +114,7 @@ func (x *addrIndex) innermost(a u128) int32 {
 	if x.byLen != nil {
 		return x.innermostByLen(a)
 	}
-	if x.starts4 != nil {
+	if x.ranges4 != nil {
 		return x.innermost4(uint32(a.lo))
 	}
 	s := x.starts
@@ -145,15 +147,20 @@ func (x *addrIndex) innermostByLen(a u128) int32 {
 
 // innermost4 is innermost for an IPv4 address. With many starts, the
 // table of the top 16 bits narrows the bisection to the starts of the
-// address's /16 and the one before them.
+// address's /16 (of its /24, for a /16 of many) and the one before them.
 func (x *addrIndex) innermost4(a uint32) int32 {
 	if x.byLen != nil {
 		return x.innermostByLen(u128{0, uint64(a)})
 	}
-	s := x.starts4
+	s := x.ranges4
 	if t := x.top4; len(t) == 1<<16+1 {
 		h := a >> 16
-		lo, hi := t[h], t[h+1]
+		lo, hi := t[h].below, t[h+1].below
+		if m := int(t[h].mid); m >= 0 && m+257 <= len(x.mid4) {
+			mid := x.mid4[m : m+257]
+			b := a >> 8 & 0xff
+			lo, hi = mid[b], mid[b+1]
+		}
 		if lo > 0 {
 			lo-- // (the last start before the /16, below a)
 		}
@@ -161,25 +168,29 @@ func (x *addrIndex) innermost4(a uint32) int32 {
 			return -1 // (never: the table is of s)
 		}
 		s = s[lo:hi]
-		if len(s) == 0 || a < s[0] {
-			return -1
-		}
-		return x.inner[int(lo)+lastAtMost(s, a)]
 	}
-	if len(s) == 0 || a < s[0] {
+	if len(s) == 0 || a < s[0].start {
 		return -1
 	}
-	return x.inner[lastAtMost(s, a)]
+	return s[lastRangeAtMost(s, a)].inner
 }
 
-// lastAtMost returns the index of the last of the sorted numbers s that
-// is at most a; s[0] <= a. The bisection is branch-free. (Addresses and
-// port tables bisect with it.)
-func lastAtMost[T uint16 | uint32](s []T, a T) int {
+// range4 is an IPv4 range of an address index: its first address and
+// its innermost node (-1: none), side by side, so that the range the
+// bisection ends at is in a cache line it read.
+type range4 struct {
+	start uint32
+	inner int32
+}
+
+// lastRangeAtMost returns the index of the last of the sorted ranges s
+// that starts at most at a; s[0].start <= a. The bisection is
+// branch-free.
+func lastRangeAtMost(s []range4, a uint32) int {
 	i := 0
 	for n := len(s); n > 1; {
 		half := n / 2
-		if s[i+half] <= a {
+		if s[i+half].start <= a {
 			i += half
 		}
 		n -= half
@@ -266,18 +277,47 @@ func (x *addrIndex) fewLens(max int) bool {
 }
 
 // minTop4 is the number of IPv4 starts from which an index has the table
-// of the top 16 bits (256 KiB): below it, the bisection is short.
+// of the top 16 bits (512 KiB): below it, the bisection is short.
 const minTop4 = 1024
 
-// buildTop4 makes the table of the top 16 bits of starts4.
+// minMid4 is the number of ranges starting in a /16 from which it has a
+// table by the third byte (1 KiB) in mid4: below it, the bisection of its
+// ranges reads a line or two.
+const minMid4 = 16
+
+// top4Entry is what the table of the top 16 bits says of a /16 h: how
+// many ranges start below h<<16, and where its table by the third byte
+// is in mid4 (-1: none).
+type top4Entry struct {
+	below uint32
+	mid   int32
+}
+
+// buildTop4 makes the table of the top 16 bits of ranges4, and the
+// tables by the third byte of the /16s where many ranges start.
 func (x *addrIndex) buildTop4() {
-	x.top4 = make([]uint32, 1<<16+1)
+	x.top4 = make([]top4Entry, 1<<16+1)
+	x.mid4 = nil
 	i := 0
 	for h := range x.top4 {
-		for i < len(x.starts4) && uint64(x.starts4[i]) < uint64(h)<<16 {
+		for i < len(x.ranges4) && uint64(x.ranges4[i].start) < uint64(h)<<16 {
 			i++
 		}
-		x.top4[h] = uint32(i)
+		x.top4[h] = top4Entry{below: uint32(i), mid: -1}
+	}
+	for h := range 1 << 16 {
+		lo, hi := int(x.top4[h].below), int(x.top4[h+1].below)
+		if hi-lo < minMid4 {
+			continue
+		}
+		x.top4[h].mid = int32(len(x.mid4))
+		j := lo
+		for b := range 257 {
+			for j < hi && uint64(x.ranges4[j].start) < uint64(h)<<16+uint64(b)<<8 {
+				j++
+			}
+			x.mid4 = append(x.mid4, uint32(j))
+		}
 	}
 }
 
@@ -359,15 +399,14 @@ func buildAddrIndex(prefixes []netip.Prefix, tables []tableRef) addrIndex {
 	}
 	if len(x.nodes) > 0 && x.nodes[0].prefix.Addr().Is4() {
 		// (A range after 255.255.255.255 is no IPv4 address: dropped.)
-		x.starts4 = make([]uint32, 0, len(x.starts))
-		for _, s := range x.starts {
+		x.ranges4 = make([]range4, 0, len(x.starts))
+		for i, s := range x.starts {
 			if s.hi == 0 && s.lo <= 0xffffffff {
-				x.starts4 = append(x.starts4, uint32(s.lo))
+				x.ranges4 = append(x.ranges4, range4{uint32(s.lo), x.inner[i]})
 			}
 		}
-		x.inner = x.inner[:len(x.starts4)]
-		x.starts = nil
-		if len(x.starts4) >= minTop4 {
+		x.starts, x.inner = nil, nil
+		if len(x.ranges4) >= minTop4 {
 			x.buildTop4()
 		}
 	}
