@@ -386,9 +386,11 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		}
 	}
 	b.finishNames()
-	for id, k := range x.names.keys {
-		nd := &x.nodes[id]
-		x.names.findSlot(k).val = nameCore{res: nd.res, out: nd.out, up: nd.up, maps: nd.maps}
+	for i := range x.names.slots {
+		if sl := &x.names.slots[i]; sl.id1 != 0 {
+			nd := &x.nodes[sl.id1-1]
+			sl.val = nameCore{res: nd.res, out: nd.out, up: nd.up, maps: nd.maps}
+		}
 	}
 	for pi := range 2 {
 		x.out[pi].any = b.table(outAny[pi])

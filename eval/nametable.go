@@ -156,12 +156,12 @@ func (t *strTable[P]) add(s string, flag func(string) bool) (int32, bool) {
 	}
 	id := int32(len(t.keys))
 	t.keys = append(t.keys, s)
-	sl := strSlot[P]{tag: tag, id1: id + 1, n: slotLen(len(s))}
+	sl := &t.slots[i] // (empty: zero)
+	sl.tag, sl.id1, sl.n = tag, id+1, slotLen(len(s))
 	copy(sl.head[:], s)
 	if flag != nil {
 		sl.flag = flag(s)
 	}
-	t.slots[i] = sl
 	return id, true
 }
 
