@@ -90,23 +90,14 @@ type lenTable struct {
 // slots).
 func (l *lenTable) filterBit(h uint64) uint64 { return (h >> 32) & l.fmask }
 
-// get returns the node of the network of the length holding a, or -1.
-func (l *lenTable) get(a u128) int32 {
-	a = u128{a.hi & l.mask.hi, a.lo & l.mask.lo}
-	h := a.hash()
-	if b := l.filterBit(h); l.filter[b/64]&(1<<(b%64)) == 0 {
-		return -1
-	}
-	return l.nodes.getHash(a, h)
-}
-
 // innermostAddr is innermost for an address of the index's family.
 func (x *addrIndex) innermostAddr(a netip.Addr) int32 {
 	if a.Is4() {
 		b := a.As4()
 		return x.innermost4(binary.BigEndian.Uint32(b[:]))
 	}
-	return x.innermost(toU128(a))
+	b := a.As16()
+	return x.innermost(u128{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])})
 }
 
 // innermost returns the innermost network containing a, or -1.
@@ -138,8 +129,12 @@ func (x *addrIndex) innermost(a u128) int32 {
 func (x *addrIndex) innermostByLen(a u128) int32 {
 	for i := range x.byLen {
 		l := &x.byLen[i]
-		if n := l.get(a); n >= 0 {
-			return n
+		m := u128{a.hi & l.mask.hi, a.lo & l.mask.lo} // (the network of the length holding a)
+		h := m.hash()
+		if b := l.filterBit(h); l.filter[b/64]&(1<<(b%64)) != 0 {
+			if n := l.nodes.getHash(m, h); n >= 0 {
+				return n
+			}
 		}
 	}
 	return -1
