@@ -21,20 +21,22 @@ import (
 //     table of outbound rules to it) and about the names below it (the
 //     same for its wildcard "*.name" and those above). A name found in the
 //     table is one probe, reading one slot (which holds the name's first
-//     bytes and whether it is canonical); a name below a wildcard is one
-//     probe per label count some wildcard domain has, deepest first, the
-//     first found answering. Outbound wildcard tables are chained to the nearest
-//     wildcard above (up), so nothing is copied per name.
+//     bytes, whether it is canonical, and its node's core: what a
+//     decision about the name itself reads); a name below a wildcard is
+//     one probe per label count some wildcard domain has, deepest first,
+//     the first found answering. Outbound wildcard tables are chained to
+//     the nearest wildcard above (up), so nothing is copied per name.
 //   - Ports: the rules of each bucket (a name, a network, an address, "*")
 //     form a port table of sorted segments, flat in one arena, each
 //     segment's first port beside its answers (the mapping answers, which
 //     few tables have, in a second arena; porttable.go).
 //   - Addresses: networks cut the address space into sorted ranges, flat
-//     32-bit numbers for IPv4, bisected without branches from the ranges
-//     of the address's /16; many IPv6 networks of a few prefix lengths are
-//     hashed by length instead, the innermost holding an address found
-//     with a probe per length (most skipped by a small filter per length;
-//     addrtable.go). Inbound addresses and interfaces are hashed.
+//     32-bit numbers for IPv4 (each beside its innermost network),
+//     bisected without branches from the ranges of the address's /16 (or
+//     /24, where many start); many IPv6 networks of a few prefix lengths
+//     are hashed by length instead, the innermost holding an address
+//     found with a probe per length (most skipped by a small filter per
+//     length; addrtable.go). Inbound addresses and interfaces are hashed.
 //   - For an address DNS gives, whether the networks cover the family, and
 //     how they map, is computed per protocol and port when the index is
 //     built (netCover).
