@@ -719,16 +719,16 @@ func (x *Index) lookup(name string, v nameView, m *policy.NameMaps, fi int) (int
 	if first < 0 {
 		return -1, netip.Addr{}
 	}
-	answer, ok := answer(name, fi, m)
+	a, ok := answer(name, fi, m)
 	if !ok {
 		return -1, netip.Addr{} // a mapped name in a family it is not mapped in
 	}
 	if v.self && v.core.maps >= 0 { // (a name mapped by a rule has maps)
 		if mr := x.nodes[v.node].mapped[fi]; mr >= 0 {
-			return mr, answer
+			return mr, a
 		}
 	}
-	return first, answer
+	return first, a
 }
 
 // queryName merges into h the answers of the outbound tables of protocol
