@@ -150,7 +150,11 @@ func buildNetCover(rules []*policy.Rule, f policy.Families, rank []uint64) netCo
 	}
 	var tb tableBuilder
 	ref := tb.build(es)
-	los, best := tb.los[ref.off:ref.off+ref.n], tb.best[ref.off:ref.off+ref.n]
+	off, n := int(ref.off), int(ref.n&tableLen)
+	los := make([]uint16, n)
+	for j := range los {
+		los[j] = tb.segs[off+j].lo
+	}
 	fi := famIndex(f)
 	var nc netCover
 	for k, s := range segs {
@@ -170,7 +174,7 @@ func buildNetCover(rules []*policy.Rule, f policy.Families, rank []uint64) netCo
 		for ; j < len(los) && int(los[j]) < hi; j++ {
 			piece := s
 			piece.lo = max(s.lo, los[j])
-			piece.first, piece.mapped = best[j][fi*2], best[j][fi*2+1]
+			piece.first, piece.mapped = tb.answers(ref, off+j, fi)
 			nc.add(piece)
 		}
 	}

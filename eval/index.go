@@ -20,15 +20,23 @@ import (
 //     folded over the wildcards above it and "*"; its mapping; the port
 //     table of outbound rules to it) and about the names below it (the
 //     same for its wildcard "*.name" and those above). A name found in the
-//     table is one probe; a name below a wildcard is one probe per label
-//     count some wildcard domain has, deepest first, the first found
-//     answering. Outbound wildcard tables are chained to the nearest
-//     wildcard above (up), so nothing is copied per name.
+//     table is one probe, reading one slot (which holds the name's first
+//     bytes, whether it is canonical, and its node's core: what a
+//     decision about the name itself reads); a name below a wildcard is
+//     one probe per label count some wildcard domain has, deepest first,
+//     the first found answering. Outbound wildcard tables are chained to
+//     the nearest wildcard above (up), so nothing is copied per name.
 //   - Ports: the rules of each bucket (a name, a network, an address, "*")
-//     form a port table of sorted segments, flat in two arenas (porttable.go).
+//     form a port table of sorted segments, flat in one arena, each
+//     segment's first port beside its answers (the mapping answers, which
+//     few tables have, in a second arena; porttable.go).
 //   - Addresses: networks cut the address space into sorted ranges, flat
-//     32-bit numbers for IPv4, bisected without branches (addrtable.go);
-//     inbound addresses and interfaces are hashed.
+//     32-bit numbers for IPv4 (each beside its innermost network),
+//     bisected without branches from the ranges of the address's /16 (or
+//     /24, where many start); many IPv6 networks of a few prefix lengths
+//     are hashed by length instead, the innermost holding an address
+//     found with a probe per length (most skipped by a small filter per
+//     length; addrtable.go). Inbound addresses and interfaces are hashed.
 //   - For an address DNS gives, whether the networks cover the family, and
 //     how they map, is computed per protocol and port when the index is
 //     built (netCover).
@@ -40,15 +48,14 @@ import (
 //
 // It decides exactly as Reference does; randomized and fuzz tests check it.
 type Index struct {
-	p      *policy.Policy
-	ifaces *Interfaces
-	los    []uint16   // the arena of port tables: segments' first ports
-	segs   [][4]int32 // and the segments' answers (segment.best)
-	rank   []uint64   // mapRank of each mapping rule, by index
+	p       *policy.Policy
+	ifaces  *Interfaces
+	segs    []segment  // the arena of port tables' segments
+	segMaps [][2]int32 // the segments' mapping answers, when some table has them (porttable.go)
+	rank    []uint64   // mapRank of each mapping rule, by index
 
 	// Resolve and outbound rules by name.
-	names     strTable
-	canon     []uint64          // bit id: the name of id is canonical (NormalizeName returns it unchanged)
+	names     strTable[nameCore]
 	nodes     []nameNode        // by name id
 	maps      []policy.NameMaps // host mappings, by nameNode.maps
 	anyRes    [2]int32          // first "*" resolve rule, per family
@@ -69,11 +76,24 @@ type nameNode struct {
 	maps   int32       // index in Index.maps, -1: not mapped
 }
 
-// nameView is where a name is in the index: its own node (self), the
-// node of the nearest name above it, or none (-1).
+// nameCore is what a decision about a name itself reads of its node
+// (res, out, up, maps), a copy kept in the name's slot of the name
+// table (32 bytes, the slot's other half): a lookup or a connect by a
+// name the rules mention reads one slot and no node.
+type nameCore struct {
+	res  [2]int32
+	out  [2]tableRef
+	up   int32
+	maps int32
+}
+
+// nameView is where a name is in the index: its own node (self, whose
+// core is in the name's slot), the node of the nearest name above it, or
+// none (-1).
 type nameView struct {
 	node int32
 	self bool
+	core *nameCore // when self
 }
 
 // outboundIndex holds the outbound rules of one protocol by host.
@@ -94,7 +114,7 @@ type inboundIndex struct {
 	localhost tableRef
 	addrs     addrTable // address (key16) -> index in addrRefs
 	addrRefs  []tableRef
-	ifaces    strTable // interface name -> index in ifaceRefs
+	ifaces    strTable[struct{}] // interface name -> index in ifaceRefs
 	ifaceRefs []tableRef
 }
 
@@ -191,7 +211,7 @@ func (b *indexBuilder) table(l ruleList) tableRef {
 
 // node returns the id of a name's node, making it.
 func (b *indexBuilder) node(name string) int32 {
-	id, isNew := b.x.names.add(name)
+	id, isNew := b.x.names.add(name, isCanonical)
 	if isNew {
 		b.x.nodes = append(b.x.nodes, nameNode{res: [2]int32{-1, -1}, below: [2]int32{-1, -1}, mapped: [2]int32{-1, -1}, up: -1, maps: -1})
 		b.byNode = append(b.byNode, nodeRules{exactRes: [2]int32{-1, -1}, wildRes: [2]int32{-1, -1},
@@ -228,7 +248,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 	// inbound addresses.
 	x := &Index{p: p, ifaces: ifaces, anyRes: [2]int32{-1, -1}}
 	x.rank = make([]uint64, len(p.Rules))
-	var segs, names, nameBytes int
+	var segs, names int
 	var netRuleN [2][2]int
 	var inAddrN, inIfaceN [2]int
 	for _, r := range p.Rules {
@@ -250,15 +270,12 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 			netRuleN[pi][famIndex(policy.FamilyOf(r.Host.Prefix.Addr()))]++
 		default:
 			names++
-			nameBytes += len(r.Host.Name)
 		}
 	}
-	x.names = newStrTableFor(names)
-	x.names.arena = make([]byte, 0, nameBytes)
+	x.names = newStrTableFor[nameCore](names)
 	b := &indexBuilder{x: x, next: make([]int32, len(p.Rules)),
 		byNode: make([]nodeRules, 0, names)}
-	b.tb.los = make([]uint16, 0, segs)
-	b.tb.best = make([][4]int32, 0, segs)
+	b.tb.segs = make([]segment, 0, segs)
 	x.nodes = make([]nameNode, 0, names)
 	// Resolve rules, explicit and implied.
 	var mapRule [][2]*policy.Rule // by node: the mapping rule answering it
@@ -371,10 +388,10 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		}
 	}
 	b.finishNames()
-	x.canon = make([]uint64, (x.names.len()+63)/64)
-	for id, k := range x.names.keys {
-		if n, err := NormalizeName(k); err == nil && n == k {
-			x.canon[id/64] |= 1 << (id % 64)
+	for i := range x.names.slots {
+		if sl := &x.names.slots[i]; sl.id1 != 0 {
+			nd := &x.nodes[sl.id1-1]
+			sl.val = nameCore{res: nd.res, out: nd.out, up: nd.up, maps: nd.maps}
 		}
 	}
 	for pi := range 2 {
@@ -408,7 +425,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		}
 		x.in[pi] = x.buildInbound(&b.tb, b.table(inAny[pi]), b.table(inLocal[pi]), inAddr[pi], inIface[pi])
 	}
-	x.los, x.segs = b.tb.los, b.tb.best
+	x.segs, x.segMaps = b.tb.segs, b.tb.segMaps
 	return x
 }
 
@@ -488,7 +505,7 @@ func minTo32(slot *int32, idx int32) {
 // buildInbound makes the inbound index of one protocol from the tables of
 // "*" and localhost and the rules by address and by interface.
 func (x *Index) buildInbound(tb *tableBuilder, anyT, localT tableRef, addrB map[netip.Addr][]tableEntry, ifaceB map[string][]tableEntry) inboundIndex {
-	in := inboundIndex{any: anyT, localhost: localT, ifaces: newStrTable()}
+	in := inboundIndex{any: anyT, localhost: localT, ifaces: newStrTableFor[struct{}](4)}
 	addrs := make([]netip.Addr, 0, len(addrB))
 	for a := range addrB {
 		addrs = append(addrs, a)
@@ -525,7 +542,7 @@ func (x *Index) buildInbound(tb *tableBuilder, anyT, localT tableRef, addrB map[
 		loopback := x.ifaces.IsLoopback(n)
 		es = x.keep(append(es[:0], ifaceB[n]...), func(h policy.Host) bool { return h.MatchesInterface(n, loopback) })
 		if len(es) > 0 {
-			in.ifaces.add(n)
+			in.ifaces.add(n, nil)
 			in.ifaceRefs = append(in.ifaceRefs, tb.build(es))
 		}
 	}
@@ -552,8 +569,8 @@ func labelCount(name string) int { return strings.Count(name, ".") + 1 }
 // wildcard domain has (whose "below" answers for every name under it),
 // else none.
 func (x *Index) findName(name string) nameView {
-	if n := x.names.find(name); n >= 0 {
-		return nameView{node: n, self: true}
+	if sl := x.names.findSlot(name); sl != nil {
+		return nameView{node: sl.id1 - 1, self: true, core: &sl.val}
 	}
 	return x.findBelow(name)
 }
@@ -583,21 +600,27 @@ func (x *Index) findBelow(name string) nameView {
 	return nameView{node: -1}
 }
 
+// isCanonical reports whether NormalizeName returns name unchanged.
+func isCanonical(name string) bool {
+	n, err := NormalizeName(name)
+	return err == nil && n == name
+}
+
 // nameOf normalizes the DNS name of q (as normalize does) and finds it in
-// the index (findName). A name the table holds is canonical (NewIndex
-// checks each: canon), so a request naming one as it is needs no
-// normalizing: the commonest requests, names the rules mention, skip
-// NormalizeName's check. Any other name is normalized first.
+// the index (findName). A name the table holds as canonical (its slot's
+// flag: NewIndex checks each, isCanonical) needs no normalizing: the
+// commonest requests, names the rules mention, skip NormalizeName's check.
+// Any other name is normalized first.
 func (x *Index) nameOf(q *Request) (nameView, error) {
-	n := x.names.find(q.Name)
-	if n >= 0 && x.canon[n/64]&(1<<(n%64)) != 0 {
-		return nameView{node: n, self: true}, nil
+	sl := x.names.findSlot(q.Name)
+	if sl != nil && sl.flag {
+		return nameView{node: sl.id1 - 1, self: true, core: &sl.val}, nil
 	}
 	name, err := NormalizeName(q.Name)
 	if err != nil {
 		return nameView{node: -1}, err
 	}
-	if name != q.Name || n >= 0 {
+	if name != q.Name || sl != nil {
 		q.Name = name
 		return x.findName(name), nil
 	}
@@ -611,17 +634,44 @@ func (x *Index) resRule(v nameView, fi int) int32 {
 	case v.node < 0:
 		return x.anyRes[fi]
 	case v.self:
-		return x.nodes[v.node].res[fi]
+		return v.core.res[fi]
 	}
 	return x.nodes[v.node].below[fi]
 }
 
-// mapsOf returns the host mappings of the name of v.
-func (x *Index) mapsOf(v nameView) policy.NameMaps {
-	if v.node < 0 || !v.self || x.nodes[v.node].maps < 0 {
-		return policy.NameMaps{}
+// mapsOf returns the host mappings of the name of v, nil for none.
+func (x *Index) mapsOf(v nameView) *policy.NameMaps {
+	if !v.self || v.core.maps < 0 {
+		return nil
 	}
-	return x.maps[x.nodes[v.node].maps]
+	return &x.maps[v.core.maps]
+}
+
+// answer is policy.Answer for a name with the mappings m (nil: none)
+// in family index fi: the address the lookup gives without DNS, if any,
+// and whether it gives any. A name neither mapped nor localhost, the
+// commonest, is answered without copying the mappings.
+func answer(name string, fi int, m *policy.NameMaps) (netip.Addr, bool) {
+	if m == nil {
+		if name != "localhost" {
+			return netip.Addr{}, true
+		}
+		m = &policy.NameMaps{}
+	}
+	a, _, ok := policy.Answer(name, families[fi], *m)
+	return a, ok
+}
+
+// resolvedFrom is policy.ResolvedFrom for a name with the mappings m
+// (nil: none) in family index fi.
+func resolvedFrom(name string, fi int, m *policy.NameMaps, a netip.Addr) bool {
+	if m == nil {
+		if name != "localhost" {
+			return true
+		}
+		m = &policy.NameMaps{}
+	}
+	return policy.ResolvedFrom(name, families[fi], *m, a)
 }
 
 // Decide decides one request. It does not allocate for requests whose
@@ -664,21 +714,21 @@ func (x *Index) Decide(q Request) (d Decision) {
 
 // lookup decides a lookup of name (at v, mapped to m) in family index fi:
 // the deciding rule (-1: denied) and the answer given without DNS, if any.
-func (x *Index) lookup(name string, v nameView, m policy.NameMaps, fi int) (int32, netip.Addr) {
+func (x *Index) lookup(name string, v nameView, m *policy.NameMaps, fi int) (int32, netip.Addr) {
 	first := x.resRule(v, fi)
 	if first < 0 {
 		return -1, netip.Addr{}
 	}
-	answer, _, ok := policy.Answer(name, families[fi], m)
+	a, ok := answer(name, fi, m)
 	if !ok {
 		return -1, netip.Addr{} // a mapped name in a family it is not mapped in
 	}
-	if v.self {
+	if v.self && v.core.maps >= 0 { // (a name mapped by a rule has maps)
 		if mr := x.nodes[v.node].mapped[fi]; mr >= 0 {
-			return mr, answer
+			return mr, a
 		}
 	}
-	return first, answer
+	return first, a
 }
 
 // queryName merges into h the answers of the outbound tables of protocol
@@ -688,12 +738,15 @@ func (x *Index) queryName(v nameView, pi int, port uint16, fi int, h *[2]slotHit
 	if v.node < 0 {
 		return
 	}
-	nd := &x.nodes[v.node]
-	t := nd.out[pi]
-	if !v.self {
-		t = nd.wout[pi]
+	var t tableRef
+	var up int32
+	if v.self {
+		t, up = v.core.out[pi], v.core.up
+	} else {
+		nd := &x.nodes[v.node]
+		t, up = nd.wout[pi], nd.up
 	}
-	for a := nd.up; ; a = x.nodes[a].up {
+	for a := up; ; a = x.nodes[a].up {
 		if fi < 0 {
 			x.query2(t, port, h)
 		} else {
@@ -719,7 +772,7 @@ func (x *Index) connect(q *Request, v nameView, d *Decision) {
 	out := &x.out[pi]
 	var hits [2]slotHit
 	queried := false
-	for fi, f := range families {
+	for fi := range families {
 		rule, answer := x.lookup(q.Name, v, m, fi)
 		switch {
 		case rule < 0:
@@ -729,7 +782,7 @@ func (x *Index) connect(q *Request, v nameView, d *Decision) {
 			if !queried {
 				hits = [2]slotHit{noHit, noHit}
 				x.query2(out.any, q.Port, &hits)
-				if policy.ResolvedFrom(q.Name, f, m, netip.Addr{}) {
+				if resolvedFrom(q.Name, fi, m, netip.Addr{}) {
 					x.queryName(v, pi, q.Port, -1, &hits)
 				}
 				queried = true
@@ -741,7 +794,7 @@ func (x *Index) connect(q *Request, v nameView, d *Decision) {
 
 // connectAddr decides a connect or send to the address addr of family
 // index fi, resolved from q.Name (at v, mapped to m) if it has one.
-func (x *Index) connectAddr(q *Request, v nameView, m policy.NameMaps, fi int, addr netip.Addr, pi int, d *Decision) {
+func (x *Index) connectAddr(q *Request, v nameView, m *policy.NameMaps, fi int, addr netip.Addr, pi int, d *Decision) {
 	if policy.IsUnspecifiedDestination(addr) {
 		return // whatever the rules say (SPEC §3.3)
 	}
@@ -750,10 +803,10 @@ func (x *Index) connectAddr(q *Request, v nameView, m policy.NameMaps, fi int, a
 	hits[fi] = noHit
 	x.query(out.any, q.Port, fi, &hits[fi])
 	ai := &out.addrs[fi]
-	for n := ai.innermostAddr(addr); n >= 0; n = ai.nodes[n].parent {
-		x.query(ai.nodes[n].table, q.Port, fi, &hits[fi])
+	for n := ai.innermostAddr(addr); n >= 0; n = ai.links[n].parent {
+		x.query(ai.links[n].table, q.Port, fi, &hits[fi])
 	}
-	if q.Name != "" && policy.ResolvedFrom(q.Name, families[fi], m, addr) {
+	if q.Name != "" && resolvedFrom(q.Name, fi, m, addr) {
 		x.queryName(v, pi, q.Port, fi, &hits)
 	}
 	x.decide(d, fi, hits[fi], addr, q.Port)
@@ -822,14 +875,14 @@ func (x *Index) listen(q *Request, fi int, d *Decision) {
 		if i := in.addrs.get(key16(addr)); i >= 0 {
 			x.query(in.addrRefs[i], q.Port, fi, &hit)
 		}
-		if in.localhost.n > 0 && localhostHost.MatchesLocalAddr(addr, nil) {
+		if in.localhost.n != 0 && localhostHost.MatchesLocalAddr(addr, nil) {
 			x.query(in.localhost, q.Port, fi, &hit)
 		}
 	case LocalInterface:
 		if i := in.ifaces.find(q.Name); i >= 0 {
 			x.query(in.ifaceRefs[i], q.Port, fi, &hit)
 		}
-		if in.localhost.n > 0 && localhostHost.MatchesInterface(q.Name, x.ifaces.IsLoopback(q.Name)) {
+		if in.localhost.n != 0 && localhostHost.MatchesInterface(q.Name, x.ifaces.IsLoopback(q.Name)) {
 			x.query(in.localhost, q.Port, fi, &hit)
 		}
 	}

@@ -11,13 +11,30 @@ import (
 // index) of a bucket allowing that port, and the winning mapping rule (the
 // lowest mapRank, kept in Index.rank). It is a sorted list of segments of
 // the port space, each holding the answers for every port in it. Tables
-// live flat in two arenas of the Index, the segments' first ports (los)
-// and the segments (segs), so that a query reads a few bytes of ports
-// (scanned, or bisected when there are many) and one answer; tableRef
-// locates a table in them.
+// live flat in the arena Index.segs, each segment's first port next to
+// its first rules (12 bytes), so that a query reads one or two cache
+// lines: the first ports (scanned, or bisected when there are many) and
+// the answer beside them. The mapping answers are in an arena of their
+// own (Index.segMaps), parallel to segs and read only by the tables that
+// have a mapping rule (tableMaps); a policy without mappings has none.
+// tableRef locates a table in them.
 
-// tableRef locates a table in the arenas: [off, off+n).
+// tableRef locates a table in the arenas: [off, off+n&tableLen); the bit
+// tableMaps of n says that the table has mapping answers.
 type tableRef struct{ off, n uint32 }
+
+// The bits of tableRef.n.
+const (
+	tableMaps = 1 << 31       // the table has a mapping rule
+	tableLen  = tableMaps - 1 // the number of segments
+)
+
+// segment is a segment of a port table as a decision reads it: its first
+// port and, per family, the first rule allowing its ports (-1: none).
+type segment struct {
+	lo    uint16
+	first [2]int32
+}
 
 // tableEntry is a rule of a bucket, given to the table builder in index order.
 type tableEntry struct {
@@ -37,9 +54,19 @@ var noHit = slotHit{first: -1, mapped: -1}
 // merge keeps the lower index of the first slot and the mapping rule of
 // lower rank (rank is indexed by rule).
 func (h *slotHit) merge(first, mapped int32, rank []uint64) {
+	h.mergeFirst(first)
+	h.mergeMapped(mapped, rank)
+}
+
+// mergeFirst keeps the lower index of the first slot.
+func (h *slotHit) mergeFirst(first int32) {
 	if first >= 0 && (h.first < 0 || first < h.first) {
 		h.first = first
 	}
+}
+
+// mergeMapped keeps the mapping rule of lower rank.
+func (h *slotHit) mergeMapped(mapped int32, rank []uint64) {
 	if mapped >= 0 && (h.mapped < 0 || rank[mapped] < rank[h.mapped]) {
 		h.mapped = mapped
 	}
@@ -53,50 +80,102 @@ func (h slotHit) winner() int32 {
 	return h.first
 }
 
-// at returns the answers of table t (not empty) for port. Short tables
-// are scanned here (inlined into the queries), long ones bisected.
-func (x *Index) at(t tableRef, port uint16) *[4]int32 {
-	los := x.los[t.off : t.off+t.n]
+// atLong returns the index in the arenas of the segment holding port of
+// the table of n segments from off: a bisection. (The queries scan short
+// tables themselves, without a call.)
+func (x *Index) atLong(off, n int, port uint16) int {
+	return off + lastSegAtMost(x.segs[off:off+n], port)
+}
+
+// lastSegAtMost returns the index of the last of the sorted segments whose
+// first port is at most port; segs[0].lo <= port. The bisection is
+// branch-free.
+func lastSegAtMost(segs []segment, port uint16) int {
 	i := 0
-	if len(los) > 8 {
-		i = lastAtMost(los, port)
-	} else {
-		for i+1 < len(los) && los[i+1] <= port {
-			i++
+	for n := len(segs); n > 1; {
+		half := n / 2
+		if segs[i+half].lo <= port {
+			i += half
 		}
+		n -= half
 	}
-	return &x.segs[int(t.off)+i]
+	return i
 }
 
 // query merges into h the answer of table t for port in family index fi.
 func (x *Index) query(t tableRef, port uint16, fi int, h *slotHit) {
-	if t.n == 0 {
+	i, n := int(t.off), int(t.n&tableLen)
+	if n == 0 {
 		return
 	}
-	b := x.at(t, port)
-	h.merge(b[fi*2], b[fi*2+1], x.rank)
+	if n > 8 {
+		i = x.atLong(i, n, port)
+	} else {
+		for last := i + n - 1; i < last && x.segs[i+1].lo <= port; i++ {
+		}
+	}
+	h.mergeFirst(x.segs[i].first[fi])
+	if t.n&tableMaps != 0 {
+		h.mergeMapped(x.segMaps[i][fi], x.rank)
+	}
 }
 
 // query2 merges into h the answers of table t for port in both families.
 func (x *Index) query2(t tableRef, port uint16, h *[2]slotHit) {
-	if t.n == 0 {
+	i, n := int(t.off), int(t.n&tableLen)
+	if n == 0 {
 		return
 	}
-	b := x.at(t, port)
-	h[0].merge(b[0], b[1], x.rank)
-	h[1].merge(b[2], b[3], x.rank)
+	if n > 8 {
+		i = x.atLong(i, n, port)
+	} else {
+		for last := i + n - 1; i < last && x.segs[i+1].lo <= port; i++ {
+		}
+	}
+	s := &x.segs[i]
+	h[0].mergeFirst(s.first[0])
+	h[1].mergeFirst(s.first[1])
+	if t.n&tableMaps != 0 {
+		h[0].mergeMapped(x.segMaps[i][0], x.rank)
+		h[1].mergeMapped(x.segMaps[i][1], x.rank)
+	}
 }
 
-// tableBuilder appends tables to the arenas, reusing its scratch space.
-// A segment covers the ports from its lo up to the next segment's lo;
-// its best holds, by [family*2 + mapping], the first rule index, -1 for
-// none.
+// tableBuilder appends tables to the arenas (segs and segMaps, the
+// arenas of Index), reusing its scratch space. While a table is built, a
+// segment covers the ports from its lo up to the next segment's lo; its
+// best holds, by [family*2 + mapping], the first rule index, -1 for none.
+// segMaps is started (parallel to segs) by the first table with a mapping
+// rule.
 type tableBuilder struct {
-	los    []uint16
-	best   [][4]int32
-	bounds []int
-	next   [4][]int32 // per slot: next unpainted segment (union-find)
-	mapped []tableEntry
+	segs    []segment
+	segMaps [][2]int32
+	los     []uint16   // scratch: the table's segments' first ports
+	best    [][4]int32 // scratch: their answers
+	bounds  []int
+	next    [4][]int32 // per slot: next unpainted segment (union-find)
+	mapped  []tableEntry
+}
+
+// seg appends a segment of a table to the arenas.
+func (b *tableBuilder) seg(lo uint16, best [4]int32, maps bool) {
+	if maps && b.segMaps == nil {
+		b.segMaps = make([][2]int32, len(b.segs), cap(b.segs))
+	}
+	b.segs = append(b.segs, segment{lo: lo, first: [2]int32{best[0], best[2]}})
+	if b.segMaps != nil {
+		b.segMaps = append(b.segMaps, [2]int32{best[1], best[3]})
+	}
+}
+
+// answers returns the answers of segment i of the arenas in family index
+// fi, for a table whose ref says whether it maps.
+func (b *tableBuilder) answers(t tableRef, i, fi int) (first, mapped int32) {
+	first, mapped = b.segs[i].first[fi], -1
+	if t.n&tableMaps != 0 {
+		mapped = b.segMaps[i][fi]
+	}
+	return first, mapped
 }
 
 // build appends the table of entries (in index order) and returns its ref.
@@ -123,12 +202,12 @@ func (b *tableBuilder) build(es []tableEntry) tableRef {
 	bounds = slices.Compact(bounds)
 	b.bounds = bounds
 	n := len(bounds)
-	start := len(b.los)
+	b.los, b.best = b.los[:0], b.best[:0]
 	for _, lo := range bounds {
 		b.los = append(b.los, uint16(lo))
 		b.best = append(b.best, [4]int32{-1, -1, -1, -1})
 	}
-	best := b.best[start:]
+	best := b.best
 	for s := range b.next {
 		b.next[s] = slices.Grow(b.next[s][:0], n+1)[:n+1]
 		for i := range b.next[s] {
@@ -179,7 +258,7 @@ func (b *tableBuilder) build(es []tableEntry) tableRef {
 	}
 	b.mapped = mapped
 	// Merge neighbours that answer alike.
-	los := b.los[start:]
+	los := b.los
 	k := 1
 	for i := 1; i < n; i++ {
 		if best[i] != best[k-1] {
@@ -187,14 +266,14 @@ func (b *tableBuilder) build(es []tableEntry) tableRef {
 			k++
 		}
 	}
-	b.los, b.best = b.los[:start+k], b.best[:start+k]
-	return tableRef{off: uint32(start), n: uint32(k)}
-}
-
-// seg appends a segment.
-func (b *tableBuilder) seg(lo uint16, best [4]int32) {
-	b.los = append(b.los, lo)
-	b.best = append(b.best, best)
+	t := tableRef{off: uint32(len(b.segs)), n: uint32(k)}
+	for i := range k {
+		b.seg(los[i], best[i], len(mapped) > 0)
+	}
+	if len(mapped) > 0 {
+		t.n |= tableMaps
+	}
+	return t
 }
 
 // buildOne appends the table of one rule: its port ranges (sorted,
@@ -212,19 +291,23 @@ func (b *tableBuilder) buildOne(e tableEntry) tableRef {
 		}
 	}
 	out := [4]int32{-1, -1, -1, -1}
-	start := len(b.los)
+	start := len(b.segs)
 	if in == out { // a rule of no family: one empty segment
-		b.seg(0, out)
+		b.seg(0, out, false)
 		return tableRef{off: uint32(start), n: 1}
 	}
 	if len(e.ports) == 0 || e.ports[0].Lo > 0 {
-		b.seg(0, out)
+		b.seg(0, out, e.mapped)
 	}
 	for _, r := range e.ports {
-		b.seg(r.Lo, in)
+		b.seg(r.Lo, in, e.mapped)
 		if r.Hi < policy.MaxPort {
-			b.seg(r.Hi+1, out)
+			b.seg(r.Hi+1, out, e.mapped)
 		}
 	}
-	return tableRef{off: uint32(start), n: uint32(len(b.los) - start)}
+	t := tableRef{off: uint32(start), n: uint32(len(b.segs) - start)}
+	if e.mapped {
+		t.n |= tableMaps
+	}
+	return t
 }
