@@ -243,6 +243,23 @@ func (m Mapped) find(offset int, atEnd bool) int {
 
 func clampInt(v, lo, hi int) int { return max(lo, min(v, hi)) }
 
+// Window locates a text that is the bytes [Base, Base+Len) of File: a
+// Mapped of one segment in 24 bytes (a flag of a flags file that is one
+// word on one line), where a Mapped is a slice and its segments.
+type Window struct {
+	File      *File
+	Base, Len int
+}
+
+// Range maps [start, end) of the text into File, clamped to the window,
+// as the Mapped of one segment does.
+func (w *Window) Range(start, end int) Range {
+	end = max(end, start)
+	so := w.Base + clampInt(start, 0, w.Len)
+	eo := max(so, w.Base+clampInt(end, 0, w.Len))
+	return w.File.Range(so, eo)
+}
+
 // Shift returns a locator for a text that is the bytes of f from offset base on.
 func Shift(f *File, base, length int) Mapped {
 	return Mapped{{Text: 0, File: f, Origin: base, Len: length}}

@@ -121,3 +121,19 @@ func TestSnippetWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowIsMappedOfOneSegment requires a Window to locate every range,
+// inside, across and outside its bounds, as the Mapped of one segment.
+func TestWindowIsMappedOfOneSegment(t *testing.T) {
+	f := NewFile("f", "ab\ncdéf\n--allow-resolve=x\n")
+	for _, w := range []Window{{f, 0, len(f.Content)}, {f, 3, 5}, {f, 10, 0}, {f, 9, 17}} {
+		m := Mapped{{Text: 0, File: w.File, Origin: w.Base, Len: w.Len}}
+		for start := -2; start < 22; start++ {
+			for end := -2; end < 22; end++ {
+				if got, want := w.Range(start, end), m.Range(start, end); got != want {
+					t.Fatalf("Window%v.Range(%d, %d) = %v, Mapped gives %v", w, start, end, got, want)
+				}
+			}
+		}
+	}
+}

@@ -47,10 +47,12 @@ func (ff FlagsFile) Read() ([]*Input, error) {
 	// The flags, their word ranges and their locators are allocated
 	// together, for files of a hundred thousand flags: a word is in one
 	// flag, and a flag has a locator (a pointer to one, which an interface
-	// holds without allocating).
+	// holds without allocating): a diag.Window for a flag of one segment of
+	// the file, a diag.Mapped for one continued over lines or of two words.
 	flags := make([]Flag, 0, len(words))
 	ranges := make([]diag.Range, 0, len(words))
-	locs := make([]diag.Mapped, 0, len(words))
+	var locs []diag.Mapped                        // flags of several segments
+	windows := make([]diag.Window, 0, len(words)) // flags of one (most)
 	in.Flags = make([]*Flag, 0, len(words))
 	ci := 0
 	lastFlagLine := -1
@@ -84,8 +86,18 @@ func (ff FlagsFile) Read() ([]*Input, error) {
 			}
 			in.Comments = append(in.Comments, c)
 		}
-		locs = append(locs, segs)
-		flags = append(flags, Flag{Text: text, Loc: &locs[len(locs)-1], Words: wordRanges})
+		var loc diag.Locator
+		if len(segs) == 1 && segs[0].Text == 0 && segs[0].File == file {
+			windows = append(windows, diag.Window{File: file, Base: segs[0].Origin, Len: segs[0].Len})
+			loc = &windows[len(windows)-1]
+		} else {
+			if locs == nil { // (room for every flag left: never grown, so &locs[i] stays)
+				locs = make([]diag.Mapped, 0, len(words)-len(windows))
+			}
+			locs = append(locs, segs)
+			loc = &locs[len(locs)-1]
+		}
+		flags = append(flags, Flag{Text: text, Loc: loc, Words: wordRanges})
 		in.Flags = append(in.Flags, &flags[len(flags)-1])
 		lastFlagLine = file.Pos(end).Line
 	}
