@@ -1,11 +1,11 @@
 package cli_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/capspec/capspec/cli"
@@ -48,9 +48,12 @@ func run(args []string, input string) (int, int64) {
 }
 
 // BenchmarkHostile runs every command on every large hostile input (1 MiB
-// each): the resource target is under 1 s and 100 MB per run. B/op is
-// what a run allocates in all, cpu-s/op its CPU time, peak-heap-MB the
-// most heap in use (heapwatch.Bench); "out-B" is the size of its output.
+// each) in this process: B/op is what a run allocates in all, cpu-s/op its
+// CPU time, peak-heap-MB the most heap in use (heapwatch.Bench: the
+// benchmark's own inputs, 32 MiB, included, and without the memory budget
+// of the program, whose limit is process-wide); "out-B" is the size of its
+// output. Issue 10's target (under 1 s and 100 MB per run) is about the
+// program: BenchmarkHostileProcess measures it.
 func BenchmarkHostile(b *testing.B) {
 	for _, in := range hostile.Large() {
 		for _, c := range commands {
@@ -68,19 +71,22 @@ func BenchmarkHostile(b *testing.B) {
 
 // BenchmarkHostileProcess runs every command on every large hostile input
 // as the program is run: the capspec binary, built once, in a process of
-// its own per run, with the input on standard input. It reports the
-// process's peak resident set (max-rss-MB, in MB of 10^6 bytes, the most
-// of any run: what the operating system counts, the collector's headroom,
-// the runtime and the program's code included) and its CPU time
-// (cpu-s/op, user and system). Issue 10's target is under 1 s and under
-// 100 MB for each. (Unix only: getrusage.)
+// its own per run, with the input on standard input, started by the small
+// launcher internal/heapwatch/maxrss (a process started by this large one
+// would count this one's memory in its peak). It reports the process's
+// peak resident set (max-rss-MB, in MB of 10^6 bytes, the most of any run:
+// what the operating system counts, the collector's headroom, the runtime
+// and the program's code included) and its CPU time (cpu-s/op, user and
+// system). Issue 10's target is under 1 s and under 100 MB for each.
+// (Unix only: getrusage.)
 func BenchmarkHostileProcess(b *testing.B) {
-	bin := filepath.Join(b.TempDir(), "capspec")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/capspec")
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
 	dir := b.TempDir()
+	bin, launcher := filepath.Join(dir, "capspec"), filepath.Join(dir, "maxrss")
+	for _, p := range [][2]string{{bin, "../cmd/capspec"}, {launcher, "../internal/heapwatch/maxrss"}} {
+		if out, err := exec.Command("go", "build", "-o", p[0], p[1]).CombinedOutput(); err != nil {
+			b.Fatalf("go build %s: %v\n%s", p[1], err, out)
+		}
+	}
 	for _, in := range hostile.Large() {
 		path := filepath.Join(dir, in.Name+".flags")
 		if err := os.WriteFile(path, []byte(in.Text), 0o644); err != nil {
@@ -96,19 +102,22 @@ func BenchmarkHostileProcess(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					cmd := exec.Command(bin, c.args...)
-					cmd.Stdin, cmd.Env = f, append(os.Environ(), "GOMEMLIMIT=", "NO_COLOR=1")
+					var stderr strings.Builder
+					cmd := exec.Command(launcher, append([]string{bin}, c.args...)...)
+					cmd.Stdin, cmd.Stderr = f, &stderr
+					cmd.Env = append(os.Environ(), "GOMEMLIMIT=", "NO_COLOR=1")
 					err = cmd.Run()
 					f.Close()
 					if _, ok := err.(*exec.ExitError); err != nil && !ok {
 						b.Fatal(err)
 					}
-					ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-					if !ok {
-						b.Skip("no resource usage on this system")
+					var r int64
+					var s float64
+					lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+					if _, err := fmt.Sscanf(lines[len(lines)-1], "maxrss %d cpu %g", &r, &s); err != nil {
+						b.Fatalf("maxrss: %v in %q", err, lines[len(lines)-1])
 					}
-					rss = max(rss, ru.Maxrss*1024) // (kilobytes on Linux)
-					cpu += float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+					rss, cpu = max(rss, r), cpu+s
 				}
 				b.ReportMetric(float64(rss)/1e6, "max-rss-MB")
 				b.ReportMetric(cpu/float64(b.N), "cpu-s/op")
