@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command maxrss runs a command and prints, on standard error, the peak
 // resident set of the command's process (in bytes) and its CPU time (in
 // seconds, user and system): "maxrss BYTES cpu SECONDS". Its exit status
