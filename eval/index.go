@@ -29,7 +29,9 @@ import (
 //   - Ports: the rules of each bucket (a name, a network, an address, "*")
 //     form a port table of sorted segments, flat in one arena, each
 //     segment's first port beside its answers (the mapping answers, which
-//     few tables have, in a second arena; porttable.go).
+//     few tables have, in a second arena; porttable.go). The table of a
+//     bucket of one rule allowing one range of ports without mapping (most
+//     buckets) is inline in its 8-byte ref: a query of it reads no arena.
 //   - Addresses: networks cut the address space into sorted ranges, flat
 //     32-bit numbers for IPv4 (each beside its innermost network),
 //     bisected without branches from the ranges of the address's /16 (or
@@ -276,6 +278,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 	b := &indexBuilder{x: x, next: make([]int32, len(p.Rules)),
 		byNode: make([]nodeRules, 0, names)}
 	b.tb.segs = make([]segment, 0, segs)
+	b.tb.inline = true
 	x.nodes = make([]nameNode, 0, names)
 	// Resolve rules, explicit and implied.
 	var mapRule [][2]*policy.Rule // by node: the mapping rule answering it
