@@ -53,18 +53,20 @@ type Index struct {
 	p       *policy.Policy
 	ifaces  *Interfaces
 	segs    []segment  // the arena of port tables' segments
+	segLo   []uint16   // the segments' first ports, parallel to segs, that long tables bisect
 	segMaps [][2]int32 // the segments' mapping answers, when some table has them (porttable.go)
 	rank    []uint64   // mapRank of each mapping rule, by index
 
 	// Resolve and outbound rules by name.
 	names     strTable[nameCore]
-	nodes     []nameNode        // by name id
-	maps      []policy.NameMaps // host mappings, by nameNode.maps
-	anyRes    [2]int32          // first "*" resolve rule, per family
-	wildDepth [2]uint64         // bit d: some wildcard's domain has d labels
-	maxWild   int               // the most labels of a wildcard's domain
-	out       [2]outboundIndex  // per protocol (tcp, udp)
-	in        [2]inboundIndex   // per protocol
+	wilds     strTable[wildCore] // the wildcard domains, for the names below them
+	nodes     []nameNode         // by name id
+	maps      []policy.NameMaps  // host mappings, by nameNode.maps
+	anyRes    [2]int32           // first "*" resolve rule, per family
+	wildDepth [2]uint64          // bit d: some wildcard's domain has d labels
+	maxWild   int                // the most labels of a wildcard's domain
+	out       [2]outboundIndex   // per protocol (tcp, udp)
+	in        [2]inboundIndex    // per protocol
 }
 
 // nameNode is what the rules say about one name and the names below it.
@@ -89,13 +91,25 @@ type nameCore struct {
 	maps int32
 }
 
+// wildCore is what a decision about a name below a wildcard's domain
+// reads of the domain's node (below, wout, up), a copy kept in the
+// domain's slot of the table of wildcard domains (Index.wilds): a lookup
+// or a connect by a name below a wildcard reads its domain's slot and no
+// node.
+type wildCore struct {
+	below [2]int32
+	wout  [2]tableRef
+	up    int32
+}
+
 // nameView is where a name is in the index: its own node (self, whose
-// core is in the name's slot), the node of the nearest name above it, or
-// none (-1).
+// core is in the name's slot), the wildcard domain nearest above it
+// (wild, its slot's core), or none (node -1).
 type nameView struct {
-	node int32
+	node int32 // self: the name's node; else >= 0 when below a wildcard domain
 	self bool
 	core *nameCore // when self
+	wild *wildCore // when below a wildcard domain
 }
 
 // outboundIndex holds the outbound rules of one protocol by host.
@@ -278,6 +292,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 	b := &indexBuilder{x: x, next: make([]int32, len(p.Rules)),
 		byNode: make([]nodeRules, 0, names)}
 	b.tb.segs = make([]segment, 0, segs)
+	b.tb.segLo = make([]uint16, 0, segs)
 	b.tb.inline = true
 	x.nodes = make([]nameNode, 0, names)
 	// Resolve rules, explicit and implied.
@@ -397,6 +412,20 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 			sl.val = nameCore{res: nd.res, out: nd.out, up: nd.up, maps: nd.maps}
 		}
 	}
+	nw := 0
+	for i := range b.byNode {
+		if b.byNode[i].isWild {
+			nw++
+		}
+	}
+	x.wilds = newStrTableFor[wildCore](nw)
+	for id := range b.byNode {
+		if b.byNode[id].isWild {
+			name, nd := x.names.keys[id], &x.nodes[id]
+			x.wilds.add(name, nil)
+			x.wilds.findSlot(name).val = wildCore{below: nd.below, wout: nd.wout, up: nd.up}
+		}
+	}
 	for pi := range 2 {
 		x.out[pi].any = b.table(outAny[pi])
 		for fi := range 2 {
@@ -428,7 +457,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		}
 		x.in[pi] = x.buildInbound(&b.tb, b.table(inAny[pi]), b.table(inLocal[pi]), inAddr[pi], inIface[pi])
 	}
-	x.segs, x.segMaps = b.tb.segs, b.tb.segMaps
+	x.segs, x.segLo, x.segMaps = b.tb.segs, b.tb.segLo, b.tb.segMaps
 	return x
 }
 
@@ -596,8 +625,8 @@ func (x *Index) findBelow(name string) nameView {
 		if d > x.maxWild || d >= 128 || x.wildDepth[d/64]&(1<<(d%64)) == 0 {
 			continue
 		}
-		if n := x.names.find(name[i:]); n >= 0 {
-			return nameView{node: n}
+		if sl := x.wilds.findSlot(name[i:]); sl != nil {
+			return nameView{node: sl.id1 - 1, wild: &sl.val}
 		}
 	}
 	return nameView{node: -1}
@@ -639,7 +668,7 @@ func (x *Index) resRule(v nameView, fi int) int32 {
 	case v.self:
 		return v.core.res[fi]
 	}
-	return x.nodes[v.node].below[fi]
+	return v.wild.below[fi]
 }
 
 // mapsOf returns the host mappings of the name of v, nil for none.
@@ -746,8 +775,7 @@ func (x *Index) queryName(v nameView, pi int, port uint16, fi int, h *[2]slotHit
 	if v.self {
 		t, up = v.core.out[pi], v.core.up
 	} else {
-		nd := &x.nodes[v.node]
-		t, up = nd.wout[pi], nd.up
+		t, up = v.wild.wout[pi], v.wild.up
 	}
 	for a := up; ; a = x.nodes[a].up {
 		if fi < 0 {

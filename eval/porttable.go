@@ -100,18 +100,19 @@ func (h slotHit) winner() int32 {
 // atLong returns the index in the arenas of the segment holding port of
 // the table of n segments from off: a bisection. (The queries scan short
 // tables themselves, without a call.)
+// It bisects the first ports alone (Index.segLo, 2 bytes a segment, a
+// sixth of the segments' lines), then reads the one segment it finds.
 func (x *Index) atLong(off, n int, port uint16) int {
-	return off + lastSegAtMost(x.segs[off:off+n], port)
+	return off + lastLoAtMost(x.segLo[off:off+n], port)
 }
 
-// lastSegAtMost returns the index of the last of the sorted segments whose
-// first port is at most port; segs[0].lo <= port. The bisection is
-// branch-free.
-func lastSegAtMost(segs []segment, port uint16) int {
+// lastLoAtMost returns the index of the last of the sorted first ports
+// los that is at most port; los[0] <= port. The bisection is branch-free.
+func lastLoAtMost(los []uint16, port uint16) int {
 	i := 0
-	for n := len(segs); n > 1; {
+	for n := len(los); n > 1; {
 		half := n / 2
-		if segs[i+half].lo <= port {
+		if los[i+half] <= port {
 			i += half
 		}
 		n -= half
@@ -176,6 +177,7 @@ func (x *Index) query2(t tableRef, port uint16, h *[2]slotHit) {
 type tableBuilder struct {
 	inline  bool // tables that can be are inline (tableInline)
 	segs    []segment
+	segLo   []uint16 // the segments' first ports, parallel to segs (Index.segLo)
 	segMaps [][2]int32
 	los     []uint16   // scratch: the table's segments' first ports
 	best    [][4]int32 // scratch: their answers
@@ -190,6 +192,7 @@ func (b *tableBuilder) seg(lo uint16, best [4]int32, maps bool) {
 		b.segMaps = make([][2]int32, len(b.segs), cap(b.segs))
 	}
 	b.segs = append(b.segs, segment{lo: lo, first: [2]int32{best[0], best[2]}})
+	b.segLo = append(b.segLo, lo)
 	if b.segMaps != nil {
 		b.segMaps = append(b.segMaps, [2]int32{best[1], best[3]})
 	}
