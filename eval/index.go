@@ -422,8 +422,8 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 	for id := range b.byNode {
 		if b.byNode[id].isWild {
 			name, nd := x.names.keys[id], &x.nodes[id]
-			x.wilds.add(name, nil)
-			x.wilds.findSlot(name).val = wildCore{below: nd.below, wout: nd.wout, up: nd.up}
+			sl, _ := x.wilds.addSlot(name, nil)
+			sl.val = wildCore{below: nd.below, wout: nd.wout, up: nd.up}
 		}
 	}
 	for pi := range 2 {

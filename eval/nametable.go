@@ -143,6 +143,12 @@ func (t *strTable[P]) findSlot(s string) *strSlot[P] {
 // add returns the id of s, adding it with the flag flag(s) if it is new
 // (and whether it was).
 func (t *strTable[P]) add(s string, flag func(string) bool) (int32, bool) {
+	sl, isNew := t.addSlot(s, flag)
+	return sl.id1 - 1, isNew
+}
+
+// addSlot is add returning the slot of s.
+func (t *strTable[P]) addSlot(s string, flag func(string) bool) (*strSlot[P], bool) {
 	if 2*(len(t.keys)+1) > len(t.slots) {
 		t.grow()
 	}
@@ -151,7 +157,7 @@ func (t *strTable[P]) add(s string, flag func(string) bool) (int32, bool) {
 	i := h & t.mask
 	for ; t.slots[i].id1 != 0; i = (i + 1) & t.mask {
 		if sl := &t.slots[i]; t.holds(sl, s, tag) {
-			return sl.id1 - 1, false
+			return sl, false
 		}
 	}
 	id := int32(len(t.keys))
@@ -162,7 +168,7 @@ func (t *strTable[P]) add(s string, flag func(string) bool) (int32, bool) {
 	if flag != nil {
 		sl.flag = flag(s)
 	}
-	return id, true
+	return sl, true
 }
 
 // put stores sl under hash h in the first free slot.
