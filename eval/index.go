@@ -22,10 +22,15 @@ import (
 //     same for its wildcard "*.name" and those above). A name found in the
 //     table is one probe, reading one slot (which holds the name's first
 //     bytes, whether it is canonical, and its node's core: what a
-//     decision about the name itself reads); a name below a wildcard is
-//     one probe per label count some wildcard domain has, deepest first,
-//     the first found answering. Outbound wildcard tables are chained to
-//     the nearest wildcard above (up), so nothing is copied per name.
+//     decision about the name itself reads); a name the table does not
+//     hold is most often told so by a filter of the names (16 bits a
+//     name, in the caches) without reading a slot. A name below a
+//     wildcard is one probe per label count some wildcard domain has,
+//     deepest first, the first found answering, in a table of the
+//     wildcard domains alone whose slots hold what a decision about a
+//     name below the domain reads (its node's below, wout and up).
+//     Outbound wildcard tables are chained to the nearest wildcard above
+//     (up), so nothing is copied per name.
 //   - Ports: the rules of each bucket (a name, a network, an address, "*")
 //     form a port table of sorted segments, flat in one arena, each
 //     segment's first port beside its answers (the mapping answers, which
@@ -289,6 +294,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		}
 	}
 	x.names = newStrTableFor[nameCore](names)
+	x.names.withFilter(names)
 	b := &indexBuilder{x: x, next: make([]int32, len(p.Rules)),
 		byNode: make([]nodeRules, 0, names)}
 	b.tb.segs = make([]segment, 0, segs)
