@@ -43,7 +43,9 @@ import (
 //     /24, where many start); many IPv6 networks of a few prefix lengths
 //     are hashed by length instead, the innermost holding an address
 //     found with a probe per length (most skipped by a small filter per
-//     length; addrtable.go). Inbound addresses and interfaces are hashed.
+//     length; addrtable.go), whose slot holds the network's port table
+//     and parent. Inbound addresses (their slots holding their port
+//     tables) and interfaces are hashed.
 //   - For an address DNS gives, whether the networks cover the family, and
 //     how they map, is computed per protocol and port when the index is
 //     built (netCover).
@@ -133,8 +135,7 @@ type outboundIndex struct {
 type inboundIndex struct {
 	any       tableRef
 	localhost tableRef
-	addrs     addrTable // address (key16) -> index in addrRefs
-	addrRefs  []tableRef
+	addrs     addrTable          // address (key16) -> its table (the slot's link)
 	ifaces    strTable[struct{}] // interface name -> index in ifaceRefs
 	ifaceRefs []tableRef
 }
@@ -554,7 +555,6 @@ func (x *Index) buildInbound(tb *tableBuilder, anyT, localT tableRef, addrB map[
 	slices.SortFunc(addrs, netip.Addr.Compare)
 	addrs = slices.Compact(addrs)
 	in.addrs.reserve(len(addrs))
-	in.addrRefs = make([]tableRef, 0, len(addrs))
 	var es []tableEntry
 	for _, a := range addrs {
 		owners := x.ifaces.Owners(a)
@@ -567,8 +567,7 @@ func (x *Index) buildInbound(tb *tableBuilder, anyT, localT tableRef, addrB map[
 		}
 		es = x.keep(es, func(h policy.Host) bool { return h.MatchesLocalAddr(a, owners) })
 		if len(es) > 0 {
-			in.addrs.set(key16(a), int32(len(in.addrRefs)))
-			in.addrRefs = append(in.addrRefs, tb.build(es))
+			in.addrs.set(key16(a), 0, addrLink{table: tb.build(es), parent: -1})
 		}
 	}
 	names := make([]string, 0, len(ifaceB))
@@ -840,8 +839,11 @@ func (x *Index) connectAddr(q *Request, v nameView, m *policy.NameMaps, fi int, 
 	hits[fi] = noHit
 	x.query(out.any, q.Port, fi, &hits[fi])
 	ai := &out.addrs[fi]
-	for n := ai.innermostAddr(addr); n >= 0; n = ai.links[n].parent {
-		x.query(ai.links[n].table, q.Port, fi, &hits[fi])
+	for n, l := ai.innermostLink(addr); n >= 0; {
+		x.query(l.table, q.Port, fi, &hits[fi])
+		if n = l.parent; n >= 0 {
+			l = ai.links[n]
+		}
 	}
 	if q.Name != "" && resolvedFrom(q.Name, fi, m, addr) {
 		x.queryName(v, pi, q.Port, fi, &hits)
@@ -909,8 +911,8 @@ func (x *Index) listen(q *Request, fi int, d *Decision) {
 	x.query(in.any, q.Port, fi, &hit)
 	switch local {
 	case LocalAddr:
-		if i := in.addrs.get(key16(addr)); i >= 0 {
-			x.query(in.addrRefs[i], q.Port, fi, &hit)
+		if sl := in.addrs.get(key16(addr)); sl != nil {
+			x.query(sl.link.table, q.Port, fi, &hit)
 		}
 		if in.localhost.n != 0 && localhostHost.MatchesLocalAddr(addr, nil) {
 			x.query(in.localhost, q.Port, fi, &hit)

@@ -223,7 +223,9 @@ func (t *strTable[P]) grow() {
 func (t *strTable[P]) len() int { return len(t.keys) }
 
 // addrTable is an open-addressing hash table from addresses (as u128) to
-// int32 values, read-only once built.
+// int32 values, each with a link beside it (a port table and a parent:
+// what a decision reads next, in the slot it found), read-only once
+// built. A slot is 32 bytes, two to a cache line.
 type addrTable struct {
 	mask  uint64
 	slots []addrSlot
@@ -231,8 +233,9 @@ type addrTable struct {
 }
 
 type addrSlot struct {
-	key u128
-	v1  int32 // value+1 (0: empty)
+	key  u128
+	v1   int32 // value+1 (0: empty)
+	link addrLink
 }
 
 func (a u128) hash() uint64 {
@@ -250,27 +253,27 @@ func (t *addrTable) reserve(n int) {
 	t.mask = uint64(size - 1)
 }
 
-// get returns the value of a, or -1.
-func (t *addrTable) get(a u128) int32 { return t.getHash(a, a.hash()) }
+// get returns the slot of a, or nil.
+func (t *addrTable) get(a u128) *addrSlot { return t.getHash(a, a.hash()) }
 
 // getHash is get with the hash of a given.
-func (t *addrTable) getHash(a u128, h uint64) int32 {
+func (t *addrTable) getHash(a u128, h uint64) *addrSlot {
 	if t.n == 0 {
-		return -1
+		return nil
 	}
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		sl := &t.slots[i]
 		if sl.v1 == 0 {
-			return -1
+			return nil
 		}
 		if sl.key == a {
-			return sl.v1 - 1
+			return sl
 		}
 	}
 }
 
-// set stores the value of a (a new key).
-func (t *addrTable) set(a u128, v int32) {
+// set stores the value of a (a new key) and its link.
+func (t *addrTable) set(a u128, v int32, link addrLink) {
 	if 2*(t.n+1) > len(t.slots) {
 		old := t.slots
 		t.slots = make([]addrSlot, max(8, 2*len(old)))
@@ -278,7 +281,7 @@ func (t *addrTable) set(a u128, v int32) {
 		t.n = 0
 		for _, sl := range old {
 			if sl.v1 != 0 {
-				t.set(sl.key, sl.v1-1)
+				t.set(sl.key, sl.v1-1, sl.link)
 			}
 		}
 	}
@@ -289,5 +292,5 @@ func (t *addrTable) set(a u128, v int32) {
 	if t.slots[i].v1 == 0 {
 		t.n++
 	}
-	t.slots[i] = addrSlot{key: a, v1: v + 1}
+	t.slots[i] = addrSlot{key: a, v1: v + 1, link: link}
 }
