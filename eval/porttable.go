@@ -256,10 +256,10 @@ func (b *tableBuilder) build(es []tableEntry) tableRef {
 	}
 	paint := func(e tableEntry, mapSlot int) {
 		for _, r := range e.ports {
-			first, _ := slices.BinarySearch(bounds, int(r.Lo))
+			first := lowerBound(bounds, int(r.Lo))
 			last := n - 1
 			if r.Hi < policy.MaxPort {
-				last, _ = slices.BinarySearch(bounds, int(r.Hi)+1)
+				last = lowerBound(bounds, int(r.Hi)+1)
 				last--
 			}
 			for fi, f := range families {
@@ -304,6 +304,23 @@ func (b *tableBuilder) build(es []tableEntry) tableRef {
 		t.n |= tableMaps
 	}
 	return t
+}
+
+// lowerBound returns the index of the first of the sorted xs at least v
+// (len(xs) if none), as slices.BinarySearch but without its calls: the
+// builder asks it twice per port range of every rule of a shared bucket.
+func lowerBound(xs []int, v int) int {
+	i, n := 0, len(xs)
+	for n > 0 {
+		half := n / 2
+		if xs[i+half] < v {
+			i += half + 1
+			n -= half + 1
+		} else {
+			n = half
+		}
+	}
+	return i
 }
 
 // buildOne appends the table of one rule: its port ranges (sorted,
