@@ -90,6 +90,22 @@ type lenTable struct {
 // slots).
 func (l *lenTable) filterBit(h uint64) uint64 { return (h >> 32) & l.fmask }
 
+// innermostLink is innermostAddr with the link of the network found
+// (read from the slot of its length's table, for networks by length).
+func (x *addrIndex) innermostLink(a netip.Addr) (int32, addrLink) {
+	if x.byLen != nil {
+		if sl := x.byLenSlot(toU128(a)); sl != nil {
+			return sl.v1 - 1, sl.link
+		}
+		return -1, addrLink{}
+	}
+	n := x.innermostAddr(a)
+	if n < 0 {
+		return -1, addrLink{}
+	}
+	return n, x.links[n]
+}
+
 // innermostAddr is innermost for an address of the index's family.
 func (x *addrIndex) innermostAddr(a netip.Addr) int32 {
 	if a.Is4() {
@@ -127,17 +143,26 @@ func (x *addrIndex) innermost(a u128) int32 {
 // network is the longest holding a, one probe per length, the longest
 // first (most skipped by the filters).
 func (x *addrIndex) innermostByLen(a u128) int32 {
+	if sl := x.byLenSlot(a); sl != nil {
+		return sl.v1 - 1
+	}
+	return -1
+}
+
+// byLenSlot is innermostByLen returning the slot of the network (nil:
+// none), which holds its link.
+func (x *addrIndex) byLenSlot(a u128) *addrSlot {
 	for i := range x.byLen {
 		l := &x.byLen[i]
 		m := u128{a.hi & l.mask.hi, a.lo & l.mask.lo} // (the network of the length holding a)
 		h := m.hash()
 		if b := l.filterBit(h); l.filter[b/64]&(1<<(b%64)) != 0 {
-			if n := l.nodes.getHash(m, h); n >= 0 {
-				return n
+			if sl := l.nodes.getHash(m, h); sl != nil {
+				return sl
 			}
 		}
 	}
-	return -1
+	return nil
 }
 
 // innermost4 is innermost for an IPv4 address. With many starts, the
@@ -252,7 +277,7 @@ func (x *addrIndex) buildByLen() {
 	for id, n := range x.nodes {
 		l := &x.byLen[slices.Index(lens, byLenBits(n.prefix))]
 		a := maskU128(toU128(n.prefix.Addr()), l.bits)
-		l.nodes.set(a, int32(id))
+		l.nodes.set(a, int32(id), x.links[id])
 		b := l.filterBit(a.hash())
 		l.filter[b/64] |= 1 << (b % 64)
 	}

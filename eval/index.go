@@ -22,21 +22,30 @@ import (
 //     same for its wildcard "*.name" and those above). A name found in the
 //     table is one probe, reading one slot (which holds the name's first
 //     bytes, whether it is canonical, and its node's core: what a
-//     decision about the name itself reads); a name below a wildcard is
-//     one probe per label count some wildcard domain has, deepest first,
-//     the first found answering. Outbound wildcard tables are chained to
-//     the nearest wildcard above (up), so nothing is copied per name.
+//     decision about the name itself reads); a name the table does not
+//     hold is most often told so by a filter of the names (16 bits a
+//     name, in the caches) without reading a slot. A name below a
+//     wildcard is one probe per label count some wildcard domain has,
+//     deepest first, the first found answering, in a table of the
+//     wildcard domains alone whose slots hold what a decision about a
+//     name below the domain reads (its node's below, wout and up).
+//     Outbound wildcard tables are chained to the nearest wildcard above
+//     (up), so nothing is copied per name.
 //   - Ports: the rules of each bucket (a name, a network, an address, "*")
 //     form a port table of sorted segments, flat in one arena, each
 //     segment's first port beside its answers (the mapping answers, which
-//     few tables have, in a second arena; porttable.go).
+//     few tables have, in a second arena; porttable.go). The table of a
+//     bucket of one rule allowing one range of ports without mapping (most
+//     buckets) is inline in its 8-byte ref: a query of it reads no arena.
 //   - Addresses: networks cut the address space into sorted ranges, flat
 //     32-bit numbers for IPv4 (each beside its innermost network),
 //     bisected without branches from the ranges of the address's /16 (or
 //     /24, where many start); many IPv6 networks of a few prefix lengths
 //     are hashed by length instead, the innermost holding an address
 //     found with a probe per length (most skipped by a small filter per
-//     length; addrtable.go). Inbound addresses and interfaces are hashed.
+//     length; addrtable.go), whose slot holds the network's port table
+//     and parent. Inbound addresses (their slots holding their port
+//     tables) and interfaces are hashed.
 //   - For an address DNS gives, whether the networks cover the family, and
 //     how they map, is computed per protocol and port when the index is
 //     built (netCover).
@@ -51,18 +60,20 @@ type Index struct {
 	p       *policy.Policy
 	ifaces  *Interfaces
 	segs    []segment  // the arena of port tables' segments
+	segLo   []uint16   // the segments' first ports, parallel to segs, that long tables bisect
 	segMaps [][2]int32 // the segments' mapping answers, when some table has them (porttable.go)
 	rank    []uint64   // mapRank of each mapping rule, by index
 
 	// Resolve and outbound rules by name.
 	names     strTable[nameCore]
-	nodes     []nameNode        // by name id
-	maps      []policy.NameMaps // host mappings, by nameNode.maps
-	anyRes    [2]int32          // first "*" resolve rule, per family
-	wildDepth [2]uint64         // bit d: some wildcard's domain has d labels
-	maxWild   int               // the most labels of a wildcard's domain
-	out       [2]outboundIndex  // per protocol (tcp, udp)
-	in        [2]inboundIndex   // per protocol
+	wilds     strTable[wildCore] // the wildcard domains, for the names below them
+	nodes     []nameNode         // by name id
+	maps      []policy.NameMaps  // host mappings, by nameNode.maps
+	anyRes    [2]int32           // first "*" resolve rule, per family
+	wildDepth [2]uint64          // bit d: some wildcard's domain has d labels
+	maxWild   int                // the most labels of a wildcard's domain
+	out       [2]outboundIndex   // per protocol (tcp, udp)
+	in        [2]inboundIndex    // per protocol
 }
 
 // nameNode is what the rules say about one name and the names below it.
@@ -87,13 +98,25 @@ type nameCore struct {
 	maps int32
 }
 
+// wildCore is what a decision about a name below a wildcard's domain
+// reads of the domain's node (below, wout, up), a copy kept in the
+// domain's slot of the table of wildcard domains (Index.wilds): a lookup
+// or a connect by a name below a wildcard reads its domain's slot and no
+// node.
+type wildCore struct {
+	below [2]int32
+	wout  [2]tableRef
+	up    int32
+}
+
 // nameView is where a name is in the index: its own node (self, whose
-// core is in the name's slot), the node of the nearest name above it, or
-// none (-1).
+// core is in the name's slot), the wildcard domain nearest above it
+// (wild, its slot's core), or none (node -1).
 type nameView struct {
-	node int32
+	node int32 // self: the name's node; else >= 0 when below a wildcard domain
 	self bool
 	core *nameCore // when self
+	wild *wildCore // when below a wildcard domain
 }
 
 // outboundIndex holds the outbound rules of one protocol by host.
@@ -112,8 +135,7 @@ type outboundIndex struct {
 type inboundIndex struct {
 	any       tableRef
 	localhost tableRef
-	addrs     addrTable // address (key16) -> index in addrRefs
-	addrRefs  []tableRef
+	addrs     addrTable          // address (key16) -> its table (the slot's link)
 	ifaces    strTable[struct{}] // interface name -> index in ifaceRefs
 	ifaceRefs []tableRef
 }
@@ -273,9 +295,12 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		}
 	}
 	x.names = newStrTableFor[nameCore](names)
+	x.names.withFilter(names)
 	b := &indexBuilder{x: x, next: make([]int32, len(p.Rules)),
 		byNode: make([]nodeRules, 0, names)}
 	b.tb.segs = make([]segment, 0, segs)
+	b.tb.segLo = make([]uint16, 0, segs)
+	b.tb.inline = true
 	x.nodes = make([]nameNode, 0, names)
 	// Resolve rules, explicit and implied.
 	var mapRule [][2]*policy.Rule // by node: the mapping rule answering it
@@ -394,6 +419,20 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 			sl.val = nameCore{res: nd.res, out: nd.out, up: nd.up, maps: nd.maps}
 		}
 	}
+	nw := 0
+	for i := range b.byNode {
+		if b.byNode[i].isWild {
+			nw++
+		}
+	}
+	x.wilds = newStrTableFor[wildCore](nw)
+	for id := range b.byNode {
+		if b.byNode[id].isWild {
+			name, nd := x.names.keys[id], &x.nodes[id]
+			sl, _ := x.wilds.addSlot(name, nil)
+			sl.val = wildCore{below: nd.below, wout: nd.wout, up: nd.up}
+		}
+	}
 	for pi := range 2 {
 		x.out[pi].any = b.table(outAny[pi])
 		for fi := range 2 {
@@ -425,7 +464,7 @@ func NewIndex(p *policy.Policy, ifaces *Interfaces) *Index {
 		}
 		x.in[pi] = x.buildInbound(&b.tb, b.table(inAny[pi]), b.table(inLocal[pi]), inAddr[pi], inIface[pi])
 	}
-	x.segs, x.segMaps = b.tb.segs, b.tb.segMaps
+	x.segs, x.segLo, x.segMaps = b.tb.segs, b.tb.segLo, b.tb.segMaps
 	return x
 }
 
@@ -516,7 +555,6 @@ func (x *Index) buildInbound(tb *tableBuilder, anyT, localT tableRef, addrB map[
 	slices.SortFunc(addrs, netip.Addr.Compare)
 	addrs = slices.Compact(addrs)
 	in.addrs.reserve(len(addrs))
-	in.addrRefs = make([]tableRef, 0, len(addrs))
 	var es []tableEntry
 	for _, a := range addrs {
 		owners := x.ifaces.Owners(a)
@@ -529,8 +567,7 @@ func (x *Index) buildInbound(tb *tableBuilder, anyT, localT tableRef, addrB map[
 		}
 		es = x.keep(es, func(h policy.Host) bool { return h.MatchesLocalAddr(a, owners) })
 		if len(es) > 0 {
-			in.addrs.set(key16(a), int32(len(in.addrRefs)))
-			in.addrRefs = append(in.addrRefs, tb.build(es))
+			in.addrs.set(key16(a), 0, addrLink{table: tb.build(es), parent: -1})
 		}
 	}
 	names := make([]string, 0, len(ifaceB))
@@ -593,8 +630,8 @@ func (x *Index) findBelow(name string) nameView {
 		if d > x.maxWild || d >= 128 || x.wildDepth[d/64]&(1<<(d%64)) == 0 {
 			continue
 		}
-		if n := x.names.find(name[i:]); n >= 0 {
-			return nameView{node: n}
+		if sl := x.wilds.findSlot(name[i:]); sl != nil {
+			return nameView{node: sl.id1 - 1, wild: &sl.val}
 		}
 	}
 	return nameView{node: -1}
@@ -636,7 +673,7 @@ func (x *Index) resRule(v nameView, fi int) int32 {
 	case v.self:
 		return v.core.res[fi]
 	}
-	return x.nodes[v.node].below[fi]
+	return v.wild.below[fi]
 }
 
 // mapsOf returns the host mappings of the name of v, nil for none.
@@ -743,8 +780,7 @@ func (x *Index) queryName(v nameView, pi int, port uint16, fi int, h *[2]slotHit
 	if v.self {
 		t, up = v.core.out[pi], v.core.up
 	} else {
-		nd := &x.nodes[v.node]
-		t, up = nd.wout[pi], nd.up
+		t, up = v.wild.wout[pi], v.wild.up
 	}
 	for a := up; ; a = x.nodes[a].up {
 		if fi < 0 {
@@ -803,8 +839,11 @@ func (x *Index) connectAddr(q *Request, v nameView, m *policy.NameMaps, fi int, 
 	hits[fi] = noHit
 	x.query(out.any, q.Port, fi, &hits[fi])
 	ai := &out.addrs[fi]
-	for n := ai.innermostAddr(addr); n >= 0; n = ai.links[n].parent {
-		x.query(ai.links[n].table, q.Port, fi, &hits[fi])
+	for n, l := ai.innermostLink(addr); n >= 0; {
+		x.query(l.table, q.Port, fi, &hits[fi])
+		if n = l.parent; n >= 0 {
+			l = ai.links[n]
+		}
 	}
 	if q.Name != "" && resolvedFrom(q.Name, fi, m, addr) {
 		x.queryName(v, pi, q.Port, fi, &hits)
@@ -872,8 +911,8 @@ func (x *Index) listen(q *Request, fi int, d *Decision) {
 	x.query(in.any, q.Port, fi, &hit)
 	switch local {
 	case LocalAddr:
-		if i := in.addrs.get(key16(addr)); i >= 0 {
-			x.query(in.addrRefs[i], q.Port, fi, &hit)
+		if sl := in.addrs.get(key16(addr)); sl != nil {
+			x.query(sl.link.table, q.Port, fi, &hit)
 		}
 		if in.localhost.n != 0 && localhostHost.MatchesLocalAddr(addr, nil) {
 			x.query(in.localhost, q.Port, fi, &hit)

@@ -14,10 +14,12 @@ import (
 // reading no other memory (a longer key compares its rest through keys).
 // It is read-only once built, so lookups are safe for concurrent use.
 type strTable[P any] struct {
-	seed  strSeed
-	mask  uint64
-	slots []strSlot[P]
-	keys  []string // by id
+	seed   strSeed
+	mask   uint64
+	slots  []strSlot[P]
+	keys   []string // by id
+	fmask  uint64   // len(filter)*64 - 1
+	filter []uint64 // if any: bit filterBit(h) is set for the hash h of every key
 }
 
 // inlineKey is how many bytes of its key a slot holds.
@@ -43,6 +45,22 @@ func newStrTableFor[P any](n int) strTable[P] {
 	}
 	return strTable[P]{seed: newStrSeed(), mask: uint64(size - 1), slots: make([]strSlot[P], size), keys: make([]string, 0, n)}
 }
+
+// withFilter gives a new table a filter of its keys, 16 bits a key of
+// the n it has room for: most probes for a string it does not hold then
+// read a few bits that stay in the caches (a bit of 100 KiB for 50,000
+// names), not a slot of the table (megabytes).
+func (t *strTable[P]) withFilter(n int) {
+	words := 1
+	for words*64 < 16*n {
+		words *= 2
+	}
+	t.filter, t.fmask = make([]uint64, words), uint64(words*64-1)
+}
+
+// filterBit returns the bit of the filter of hash h (bits the slot index
+// and the tag do not use, for a table below 2^20 slots).
+func (t *strTable[P]) filterBit(h uint64) uint64 { return (h >> 20) & t.fmask }
 
 // hash returns the hash of s.
 func (t *strTable[P]) hash(s string) uint64 { return t.seed.hash(s) }
@@ -128,6 +146,11 @@ func (t *strTable[P]) find(s string) int32 {
 // findSlot returns the slot of s, or nil.
 func (t *strTable[P]) findSlot(s string) *strSlot[P] {
 	h := t.hash(s)
+	if t.filter != nil {
+		if b := t.filterBit(h); t.filter[b/64]&(1<<(b%64)) == 0 {
+			return nil
+		}
+	}
 	tag := uint16(h >> 48)
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		sl := &t.slots[i]
@@ -143,6 +166,12 @@ func (t *strTable[P]) findSlot(s string) *strSlot[P] {
 // add returns the id of s, adding it with the flag flag(s) if it is new
 // (and whether it was).
 func (t *strTable[P]) add(s string, flag func(string) bool) (int32, bool) {
+	sl, isNew := t.addSlot(s, flag)
+	return sl.id1 - 1, isNew
+}
+
+// addSlot is add returning the slot of s.
+func (t *strTable[P]) addSlot(s string, flag func(string) bool) (*strSlot[P], bool) {
 	if 2*(len(t.keys)+1) > len(t.slots) {
 		t.grow()
 	}
@@ -151,8 +180,12 @@ func (t *strTable[P]) add(s string, flag func(string) bool) (int32, bool) {
 	i := h & t.mask
 	for ; t.slots[i].id1 != 0; i = (i + 1) & t.mask {
 		if sl := &t.slots[i]; t.holds(sl, s, tag) {
-			return sl.id1 - 1, false
+			return sl, false
 		}
+	}
+	if t.filter != nil {
+		b := t.filterBit(h)
+		t.filter[b/64] |= 1 << (b % 64)
 	}
 	id := int32(len(t.keys))
 	t.keys = append(t.keys, s)
@@ -162,7 +195,7 @@ func (t *strTable[P]) add(s string, flag func(string) bool) (int32, bool) {
 	if flag != nil {
 		sl.flag = flag(s)
 	}
-	return id, true
+	return sl, true
 }
 
 // put stores sl under hash h in the first free slot.
@@ -190,7 +223,9 @@ func (t *strTable[P]) grow() {
 func (t *strTable[P]) len() int { return len(t.keys) }
 
 // addrTable is an open-addressing hash table from addresses (as u128) to
-// int32 values, read-only once built.
+// int32 values, each with a link beside it (a port table and a parent:
+// what a decision reads next, in the slot it found), read-only once
+// built. A slot is 32 bytes, two to a cache line.
 type addrTable struct {
 	mask  uint64
 	slots []addrSlot
@@ -198,8 +233,9 @@ type addrTable struct {
 }
 
 type addrSlot struct {
-	key u128
-	v1  int32 // value+1 (0: empty)
+	key  u128
+	v1   int32 // value+1 (0: empty)
+	link addrLink
 }
 
 func (a u128) hash() uint64 {
@@ -217,27 +253,27 @@ func (t *addrTable) reserve(n int) {
 	t.mask = uint64(size - 1)
 }
 
-// get returns the value of a, or -1.
-func (t *addrTable) get(a u128) int32 { return t.getHash(a, a.hash()) }
+// get returns the slot of a, or nil.
+func (t *addrTable) get(a u128) *addrSlot { return t.getHash(a, a.hash()) }
 
 // getHash is get with the hash of a given.
-func (t *addrTable) getHash(a u128, h uint64) int32 {
+func (t *addrTable) getHash(a u128, h uint64) *addrSlot {
 	if t.n == 0 {
-		return -1
+		return nil
 	}
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		sl := &t.slots[i]
 		if sl.v1 == 0 {
-			return -1
+			return nil
 		}
 		if sl.key == a {
-			return sl.v1 - 1
+			return sl
 		}
 	}
 }
 
-// set stores the value of a (a new key).
-func (t *addrTable) set(a u128, v int32) {
+// set stores the value of a (a new key) and its link.
+func (t *addrTable) set(a u128, v int32, link addrLink) {
 	if 2*(t.n+1) > len(t.slots) {
 		old := t.slots
 		t.slots = make([]addrSlot, max(8, 2*len(old)))
@@ -245,7 +281,7 @@ func (t *addrTable) set(a u128, v int32) {
 		t.n = 0
 		for _, sl := range old {
 			if sl.v1 != 0 {
-				t.set(sl.key, sl.v1-1)
+				t.set(sl.key, sl.v1-1, sl.link)
 			}
 		}
 	}
@@ -256,5 +292,5 @@ func (t *addrTable) set(a u128, v int32) {
 	if t.slots[i].v1 == 0 {
 		t.n++
 	}
-	t.slots[i] = addrSlot{key: a, v1: v + 1}
+	t.slots[i] = addrSlot{key: a, v1: v + 1, link: link}
 }

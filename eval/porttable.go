@@ -20,14 +20,31 @@ import (
 // tableRef locates a table in them.
 
 // tableRef locates a table in the arenas: [off, off+n&tableLen); the bit
-// tableMaps of n says that the table has mapping answers.
+// tableMaps of n says that the table has mapping answers. A table of one
+// rule without mapping that allows one range of ports (most buckets: a
+// name, an address or a network of one rule) is no segments but the ref
+// itself (tableInline): off holds the range (lo, hi<<16), n the rule's
+// index and families, so that a query of it reads no arena.
 type tableRef struct{ off, n uint32 }
 
 // The bits of tableRef.n.
 const (
-	tableMaps = 1 << 31       // the table has a mapping rule
-	tableLen  = tableMaps - 1 // the number of segments
+	tableMaps   = 1 << 31         // the table has a mapping rule
+	tableInline = 1 << 30         // the table is inline: one rule, one range
+	tableLen    = tableInline - 1 // the number of segments (not inline)
+	inlineV4    = 1 << 28         // inline: the rule allows IPv4 (IPv6 the next bit)
+	inlineIdx   = inlineV4 - 1    // inline: the rule's index
 )
+
+// inlineFirst returns the answer of the inline table t for port in family
+// index fi: its rule, or -1.
+func inlineFirst(t tableRef, port uint16, fi int) int32 {
+	lo, hi := uint16(t.off), uint16(t.off>>16)
+	if port-lo <= hi-lo && t.n&(inlineV4<<fi) != 0 {
+		return int32(t.n & inlineIdx)
+	}
+	return -1
+}
 
 // segment is a segment of a port table as a decision reads it: its first
 // port and, per family, the first rule allowing its ports (-1: none).
@@ -83,18 +100,19 @@ func (h slotHit) winner() int32 {
 // atLong returns the index in the arenas of the segment holding port of
 // the table of n segments from off: a bisection. (The queries scan short
 // tables themselves, without a call.)
+// It bisects the first ports alone (Index.segLo, 2 bytes a segment, a
+// sixth of the segments' lines), then reads the one segment it finds.
 func (x *Index) atLong(off, n int, port uint16) int {
-	return off + lastSegAtMost(x.segs[off:off+n], port)
+	return off + lastLoAtMost(x.segLo[off:off+n], port)
 }
 
-// lastSegAtMost returns the index of the last of the sorted segments whose
-// first port is at most port; segs[0].lo <= port. The bisection is
-// branch-free.
-func lastSegAtMost(segs []segment, port uint16) int {
+// lastLoAtMost returns the index of the last of the sorted first ports
+// los that is at most port; los[0] <= port. The bisection is branch-free.
+func lastLoAtMost(los []uint16, port uint16) int {
 	i := 0
-	for n := len(segs); n > 1; {
+	for n := len(los); n > 1; {
 		half := n / 2
-		if segs[i+half].lo <= port {
+		if los[i+half] <= port {
 			i += half
 		}
 		n -= half
@@ -104,6 +122,10 @@ func lastSegAtMost(segs []segment, port uint16) int {
 
 // query merges into h the answer of table t for port in family index fi.
 func (x *Index) query(t tableRef, port uint16, fi int, h *slotHit) {
+	if t.n&tableInline != 0 {
+		h.mergeFirst(inlineFirst(t, port, fi))
+		return
+	}
 	i, n := int(t.off), int(t.n&tableLen)
 	if n == 0 {
 		return
@@ -122,6 +144,11 @@ func (x *Index) query(t tableRef, port uint16, fi int, h *slotHit) {
 
 // query2 merges into h the answers of table t for port in both families.
 func (x *Index) query2(t tableRef, port uint16, h *[2]slotHit) {
+	if t.n&tableInline != 0 {
+		h[0].mergeFirst(inlineFirst(t, port, 0))
+		h[1].mergeFirst(inlineFirst(t, port, 1))
+		return
+	}
 	i, n := int(t.off), int(t.n&tableLen)
 	if n == 0 {
 		return
@@ -148,7 +175,9 @@ func (x *Index) query2(t tableRef, port uint16, h *[2]slotHit) {
 // segMaps is started (parallel to segs) by the first table with a mapping
 // rule.
 type tableBuilder struct {
+	inline  bool // tables that can be are inline (tableInline)
 	segs    []segment
+	segLo   []uint16 // the segments' first ports, parallel to segs (Index.segLo)
 	segMaps [][2]int32
 	los     []uint16   // scratch: the table's segments' first ports
 	best    [][4]int32 // scratch: their answers
@@ -163,6 +192,7 @@ func (b *tableBuilder) seg(lo uint16, best [4]int32, maps bool) {
 		b.segMaps = make([][2]int32, len(b.segs), cap(b.segs))
 	}
 	b.segs = append(b.segs, segment{lo: lo, first: [2]int32{best[0], best[2]}})
+	b.segLo = append(b.segLo, lo)
 	if b.segMaps != nil {
 		b.segMaps = append(b.segMaps, [2]int32{best[1], best[3]})
 	}
@@ -226,10 +256,10 @@ func (b *tableBuilder) build(es []tableEntry) tableRef {
 	}
 	paint := func(e tableEntry, mapSlot int) {
 		for _, r := range e.ports {
-			first, _ := slices.BinarySearch(bounds, int(r.Lo))
+			first := lowerBound(bounds, int(r.Lo))
 			last := n - 1
 			if r.Hi < policy.MaxPort {
-				last, _ = slices.BinarySearch(bounds, int(r.Hi)+1)
+				last = lowerBound(bounds, int(r.Hi)+1)
 				last--
 			}
 			for fi, f := range families {
@@ -276,10 +306,36 @@ func (b *tableBuilder) build(es []tableEntry) tableRef {
 	return t
 }
 
+// lowerBound returns the index of the first of the sorted xs at least v
+// (len(xs) if none), as slices.BinarySearch but without its calls: the
+// builder asks it twice per port range of every rule of a shared bucket.
+func lowerBound(xs []int, v int) int {
+	i, n := 0, len(xs)
+	for n > 0 {
+		half := n / 2
+		if xs[i+half] < v {
+			i += half + 1
+			n -= half + 1
+		} else {
+			n = half
+		}
+	}
+	return i
+}
+
 // buildOne appends the table of one rule: its port ranges (sorted,
 // disjoint and not adjacent) with the gaps between them, as build would
 // paint them.
 func (b *tableBuilder) buildOne(e tableEntry) tableRef {
+	if b.inline && !e.mapped && len(e.ports) == 1 && e.idx >= 0 && e.idx <= inlineIdx && e.fams&policy.AllFamilies != 0 {
+		t := tableRef{off: uint32(e.ports[0].Lo) | uint32(e.ports[0].Hi)<<16, n: tableInline | uint32(e.idx)}
+		for fi, f := range families {
+			if e.fams.Has(f) {
+				t.n |= inlineV4 << fi
+			}
+		}
+		return t
+	}
 	var in [4]int32
 	for fi, f := range families {
 		in[fi*2], in[fi*2+1] = -1, -1

@@ -44,32 +44,38 @@ func isCanonicalName(s string) bool {
 // with a digit), with no two of '.' and '-' next to each other (no empty
 // label, no label beginning or ending with a hyphen, no "--" anywhere, so
 // no A-label). False says nothing: isCanonicalName then checks the name
-// label by label. It reads the name as overlapping words, eight bytes
-// from every seventh, so that every two neighbouring bytes are in one
-// word.
+// label by label. It reads the name as words of eight bytes (the last
+// one ending at the name's end, overlapping the one before it), catching
+// two separators side by side across words too, and gathers what is
+// wrong of every word before it decides, without a branch per word.
 func plainName(s string) bool {
 	n := len(s)
 	if n < 8 || n > MaxLabelLength || s[0]-'a' > 'z'-'a' || s[n-1]-'a' > 'z'-'a' {
 		return false
 	}
-	for i := 0; ; i += 7 {
-		if i+8 > n {
-			i = n - 8
-		}
+	// bad gathers bytes at or above 0x80, bytes of no class, and two
+	// separators side by side; prev is whether the last byte of the word
+	// before was a separator, as the high bit of the first byte.
+	var bad, prev uint64
+	i := 0
+	for ; i+8 <= n; i += 8 {
 		b := s[i : i+8]
 		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
 			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-		if w&swarHigh != 0 {
-			return false
-		}
 		sep := byteIn(w, '-', '.')
-		if byteIn(w, 'a', 'z')|byteIn(w, '0', '9')|sep != swarHigh || sep&(sep>>8) != 0 {
-			return false
-		}
-		if i == n-8 {
-			return true
-		}
+		bad |= w&swarHigh | ((byteIn(w, 'a', 'z') | byteIn(w, '0', '9') | sep) ^ swarHigh) | sep&(sep>>8|prev)
+		prev = sep >> 56
 	}
+	if i < n {
+		// The last word overlaps the one before it, so its neighbours
+		// across the boundary are both in it.
+		b := s[n-8 : n]
+		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		sep := byteIn(w, '-', '.')
+		bad |= w&swarHigh | ((byteIn(w, 'a', 'z') | byteIn(w, '0', '9') | sep) ^ swarHigh) | sep&(sep>>8)
+	}
+	return bad == 0
 }
 
 // canonicalTail is the rest of isCanonicalName: the bytes of s from i on,
