@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strconv"
@@ -26,22 +27,26 @@ func WriteText(w io.Writer, accounts []*Account, pal *diag.Palette) error {
 
 // writeEach writes each account with write, a blank line between them, in
 // one write to w. A nil palette prints no color.
-func writeEach(w io.Writer, accounts []*Account, pal *diag.Palette, write func(*strings.Builder, *Account, *diag.Palette)) error {
+func writeEach(w io.Writer, accounts []*Account, pal *diag.Palette, write func(*textWriter, *Account, *diag.Palette)) error {
 	if pal == nil {
 		pal = diag.NewPalette(false)
 	}
-	var b strings.Builder
+	// Written as it is made: the account of a policy of a hundred thousand
+	// rules is tens of megabytes of text, never held whole.
+	b := bufio.NewWriterSize(w, 64<<10)
 	for i, a := range accounts {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		write(&b, a, pal)
+		write(b, a, pal)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return b.Flush() // (the first error of a write, if any)
 }
 
-func writeAccount(b *strings.Builder, a *Account, pal *diag.Palette) {
+// textWriter is where the text of an account is written, buffered.
+type textWriter = bufio.Writer
+
+func writeAccount(b *textWriter, a *Account, pal *diag.Palette) {
 	fmt.Fprintf(b, "%s %s (%s)\n", pal.Bold.Sprint("policy"), a.Name, count(len(a.Rules), "rule"))
 
 	b.WriteString("\n" + pal.Bold.Sprint("Rules") + "\n")
@@ -155,18 +160,18 @@ func count(n int, word string) string {
 // wrap writes text after prefix, wrapped at wrapWidth columns, continuation
 // lines indented to the width of the prefix. Widths count visible runes,
 // not color escapes.
-func wrap(b *strings.Builder, prefix, text string) {
+func wrap(b *textWriter, prefix, text string) {
 	wrapIndent(b, prefix, strings.Repeat(" ", visibleLen(prefix)), text)
 }
 
 // wrapIndent is wrap with continuation lines indented by indent.
-func wrapIndent(b *strings.Builder, prefix, indent, text string) {
+func wrapIndent(b *textWriter, prefix, indent, text string) {
 	wrapTail(b, prefix, indent, text, "")
 }
 
 // wrapTail is wrapIndent followed by tail, which is never broken: it ends
 // the last line when it fits there, or else has a line of its own.
-func wrapTail(b *strings.Builder, prefix, indent, text, tail string) {
+func wrapTail(b *textWriter, prefix, indent, text, tail string) {
 	b.WriteString(prefix)
 	col := visibleLen(prefix)
 	start := col
@@ -219,7 +224,7 @@ func visibleLen(s string) int {
 // and FROM (the rules, numbered from 1, that the grant is made of), and
 // after them one line per risk.
 func WriteTable(w io.Writer, accounts []*Account, pal *diag.Palette) error {
-	return writeEach(w, accounts, pal, func(b *strings.Builder, a *Account, pal *diag.Palette) {
+	return writeEach(w, accounts, pal, func(b *textWriter, a *Account, pal *diag.Palette) {
 		if len(accounts) > 1 {
 			fmt.Fprintf(b, "%s %s\n", pal.Bold.Sprint("policy"), a.Name)
 		}
@@ -285,7 +290,7 @@ func tableRow(g *Grant) []string {
 }
 
 // writeRows writes rows as columns two spaces apart, the first row bold.
-func writeRows(b *strings.Builder, rows [][]string, pal *diag.Palette) {
+func writeRows(b *textWriter, rows [][]string, pal *diag.Palette) {
 	widths := make([]int, len(rows[0]))
 	for _, row := range rows {
 		for i, c := range row {

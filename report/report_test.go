@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
@@ -210,7 +211,8 @@ func TestFingerprintStable(t *testing.T) {
 		ds, files := lintSources(t, source.FlagsFile{Name: "p.flags", Content: content})
 		for _, d := range ds {
 			if d.ID == "CS201" {
-				return newResults(nil, files).fingerprint(d)
+				fp := newResults(nil, files).fingerprint(d)
+				return hex.EncodeToString(fp[:])
 			}
 		}
 		t.Fatal("no CS201")

@@ -20,8 +20,9 @@ import (
 type results struct {
 	index map[string]int // rule ID -> index in tool.driver.rules
 	files diag.Files
-	seen  map[string]int     // fingerprint -> how many results had it
+	seen  map[[16]byte]int   // fingerprint (its digest's first 16 bytes) -> how many results had it
 	lines map[lineRef]string // what a fingerprint hashes of a line
+	buf   []byte             // what a fingerprint hashes, reused from result to result
 }
 
 // lineRef is a line of an origin.
@@ -31,7 +32,7 @@ type lineRef struct {
 }
 
 func newResults(rules []lint.Rule, files diag.Files) *results {
-	rs := &results{index: map[string]int{}, files: files, seen: map[string]int{}, lines: map[lineRef]string{}}
+	rs := &results{index: map[string]int{}, files: files, seen: map[[16]byte]int{}, lines: map[lineRef]string{}}
 	for i, r := range rules {
 		rs.index[r.ID] = i
 	}
@@ -54,7 +55,9 @@ func (rs *results) result(d diag.Diagnostic) sarifResult {
 		ArtifactLocation: artifact(d.Range), Region: region(d.Range)}}}
 	fp := rs.fingerprint(d)
 	rs.seen[fp]++
-	res.PartialFingerprints = map[string]string{FingerprintKey: fp + ":" + strconv.Itoa(rs.seen[fp])}
+	var hexFP [32]byte
+	hex.Encode(hexFP[:], fp[:])
+	res.PartialFingerprints = map[string]string{FingerprintKey: string(hexFP[:]) + ":" + strconv.Itoa(rs.seen[fp])}
 	for _, f := range d.Fixes {
 		res.Fixes = append(res.Fixes, sarifFixOf(f))
 	}
@@ -68,12 +71,13 @@ func (rs *results) result(d diag.Diagnostic) sarifResult {
 const maxFingerprintLine = 4096
 
 // fingerprint identifies a finding independently of the line it is on:
-// the rule, the origin, the text of the range and of its whole line.
-func (rs *results) fingerprint(d diag.Diagnostic) string {
-	h := sha256.New()
+// the rule, the origin, the text of the range and of its whole line; its
+// hex form is the first 32 digits of the SHA-256 of those, each followed
+// by a zero byte (the first 16 bytes of the digest).
+func (rs *results) fingerprint(d diag.Diagnostic) [16]byte {
+	b := rs.buf[:0]
 	field := func(s string) {
-		io.WriteString(h, s)
-		h.Write([]byte{0})
+		b = append(append(b, s...), 0)
 	}
 	field(d.ID)
 	field(d.Range.Origin)
@@ -83,24 +87,26 @@ func (rs *results) fingerprint(d diag.Diagnostic) string {
 	}
 	if f == nil {
 		field(d.Summary)
-		return hex.EncodeToString(h.Sum(nil))[:32]
-	}
-	s, e := d.Range.Start.Offset, d.Range.End.Offset
-	if 0 <= s && s <= e && e <= len(f.Content) {
-		field(f.Content[s:e])
-	}
-	ref := lineRef{d.Range.Origin, d.Range.Start.Line}
-	line, ok := rs.lines[ref]
-	if !ok {
-		line = strings.TrimSpace(f.Line(d.Range.Start.Line))
-		if len(line) > maxFingerprintLine {
-			sum := sha256.Sum256([]byte(line))
-			line = "sha256:" + hex.EncodeToString(sum[:])
+	} else {
+		s, e := d.Range.Start.Offset, d.Range.End.Offset
+		if 0 <= s && s <= e && e <= len(f.Content) {
+			field(f.Content[s:e])
 		}
-		rs.lines[ref] = line
+		ref := lineRef{d.Range.Origin, d.Range.Start.Line}
+		line, ok := rs.lines[ref]
+		if !ok {
+			line = strings.TrimSpace(f.Line(d.Range.Start.Line))
+			if len(line) > maxFingerprintLine {
+				sum := sha256.Sum256([]byte(line))
+				line = "sha256:" + hex.EncodeToString(sum[:])
+			}
+			rs.lines[ref] = line
+		}
+		field(line)
 	}
-	field(line)
-	return hex.EncodeToString(h.Sum(nil))[:32]
+	rs.buf = b
+	sum := sha256.Sum256(b)
+	return [16]byte(sum[:16])
 }
 
 // resultsKey is how the indented log of a run without results spells its

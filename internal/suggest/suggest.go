@@ -10,12 +10,20 @@ import "strings"
 // neighbours each cost 1. It takes time and memory proportional to
 // len(a)*len(b); callers bound the lengths they compare.
 func Distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
+	// Short words (flag names, protocols: every caller's) are compared in
+	// buffers on the stack: a file of a hundred thousand words that are
+	// not flags asks for as many distances.
+	var bufA, bufB [distanceStack]rune
+	var rows [3][distanceStack + 1]int
+	ra, rb := runesInto(bufA[:0], a), runesInto(bufB[:0], b)
 	// Three rows: the one before the previous (for transpositions), the
 	// previous and the current.
-	pp := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
+	var pp, prev, cur []int
+	if len(rb) < distanceStack {
+		pp, prev, cur = rows[0][:len(rb)+1], rows[1][:len(rb)+1], rows[2][:len(rb)+1]
+	} else {
+		pp, prev, cur = make([]int, len(rb)+1), make([]int, len(rb)+1), make([]int, len(rb)+1)
+	}
 	for j := range prev {
 		prev[j] = j
 	}
@@ -34,6 +42,18 @@ func Distance(a, b string) int {
 		pp, prev, cur = prev, cur, pp
 	}
 	return prev[len(rb)]
+}
+
+// distanceStack is the length in runes up to which Distance keeps its
+// work on the stack.
+const distanceStack = 32
+
+// runesInto appends the runes of s to buf (on the stack when it has room).
+func runesInto(buf []rune, s string) []rune {
+	for _, r := range s {
+		buf = append(buf, r)
+	}
+	return buf
 }
 
 // Closest returns the one candidate nearest to s within maxDist edits

@@ -56,3 +56,16 @@ func TestClosest(t *testing.T) {
 		t.Error("Near")
 	}
 }
+
+// TestDistanceShortWordsDoNotAllocate requires words as long as the flag
+// names to be compared without allocating (a file of a hundred thousand
+// words that are not flags asks for a distance each).
+func TestDistanceShortWordsDoNotAllocate(t *testing.T) {
+	if a := testing.AllocsPerRun(10, func() { Distance("--allow-outboud=x", "--allow-outbound") }); a != 0 {
+		t.Errorf("Distance of short words: %v allocations", a)
+	}
+	long := "--allow-outbound=tcp://a-very-long-name.example.com:443"
+	if d := Distance(long, long[1:]); d != 1 {
+		t.Errorf("Distance of long words = %d, want 1", d)
+	}
+}
