@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -83,7 +84,17 @@ func writeTree(w io.Writer, set *inputSet, pal *diag.Palette) error {
 				if _, ok := n.(*ast.PortItem); ok {
 					indent = "      "
 				}
-				fmt.Fprintf(b, "%s%-9s %s  %s\n", indent, label, text, pal.Gutter.Sprint(spanText(r, n)))
+				// (Written without fmt: a list of 30,000 ports is as many lines.)
+				b.WriteString(indent)
+				b.WriteString(label)
+				for i := utf8.RuneCountInString(label); i < 9; i++ {
+					b.WriteByte(' ')
+				}
+				b.WriteByte(' ')
+				b.WriteString(text)
+				b.WriteString("  ")
+				b.WriteString(pal.Gutter.Sprint(spanText(r, n)))
+				b.WriteByte('\n')
 				_, isMap := n.(*ast.PortMapping)
 				return !isMap
 			})
@@ -95,11 +106,10 @@ func writeTree(w io.Writer, set *inputSet, pal *diag.Palette) error {
 // spanText is a node's origin range as origin:line:col-col.
 func spanText(r *ast.Rule, n ast.Node) string {
 	rg := r.Range(n)
-	end := rg.End.Column
 	if rg.End.Line != rg.Start.Line {
-		return fmt.Sprintf("%s-%d:%d", rg, rg.End.Line, rg.End.Column)
+		return rg.String() + "-" + strconv.Itoa(rg.End.Line) + ":" + strconv.Itoa(rg.End.Column)
 	}
-	return fmt.Sprintf("%s-%d", rg, end)
+	return rg.String() + "-" + strconv.Itoa(rg.End.Column)
 }
 
 func plural(n int, word string) string {
