@@ -45,7 +45,8 @@ func TestInputReadSetsBudget(t *testing.T) {
 			}})
 	}
 	run(true, "", "fmt", "--check", "-")
-	if got, want := limit(), memoryBudget(int64(len(input))); got != want {
+	argv := int64(len("capspec") + len("fmt") + len("--check") + len("-")) // (the command line is input too)
+	if got, want := limit(), memoryBudget(argv+int64(len(input))); got != want {
 		t.Errorf("fmt --check: limit %d, want %d", got, want)
 	}
 	run(false, "", "fmt", "--check", "-")

@@ -46,6 +46,11 @@ func (s *inputSet) diagnostics() []diag.Diagnostic {
 func (a *app) sources(paths []string) ([]source.Source, error) {
 	var srcs []source.Source
 	srcs = append(srcs, source.Args{Argv: a.env.Args})
+	argv := 0
+	for _, arg := range a.env.Args {
+		argv += len(arg)
+	}
+	a.inputRead(argv) // (the flags on the command line are input too)
 	rd := &fileReader{app: a}
 	for _, p := range paths {
 		name, content, stdin, err := rd.read(p)

@@ -260,7 +260,8 @@ func (w *Window) Range(start, end int) Range {
 	return w.File.Range(so, eo)
 }
 
-// Shift returns a locator for a text that is the bytes of f from offset base on.
-func Shift(f *File, base, length int) Mapped {
-	return Mapped{{Text: 0, File: f, Origin: base, Len: length}}
+// Shift returns a locator for a text that is the length bytes of f from
+// offset base on.
+func Shift(f *File, base, length int) *Window {
+	return &Window{File: f, Base: base, Len: length}
 }

@@ -18,6 +18,7 @@ import "hash/maphash"
 // each time: only one copy stays alive).
 type Store struct {
 	files  []*File
+	byName map[string]int // index in files of each origin (the first of a name)
 	chunks [][]stored
 	n      int
 	whole  []Diagnostic // the diagnostics kept whole, by stored.whole
@@ -60,7 +61,15 @@ type storedEdit struct {
 }
 
 // NewStore returns an empty store of diagnostics in the given files.
-func NewStore(files []*File) *Store { return &Store{files: files, seed: maphash.MakeSeed()} }
+func NewStore(files []*File) *Store {
+	s := &Store{files: files, byName: make(map[string]int, len(files)), seed: maphash.MakeSeed()}
+	for i, f := range files {
+		if _, ok := s.byName[f.Name]; !ok {
+			s.byName[f.Name] = i
+		}
+	}
+	return s
+}
 
 // Add adds a diagnostic.
 func (s *Store) Add(d Diagnostic) {
@@ -140,15 +149,16 @@ func (s *Store) fileOf(r Range) int {
 	if r.Origin == "" || r.Start.Offset < 0 || r.End.Offset > 1<<31-1 || r.End.Offset < r.Start.Offset {
 		return -1
 	}
-	for i, f := range s.files {
-		if f.Name == r.Origin && f.Kind == r.Kind && r.End.Offset <= len(f.Content) {
-			if f.Range(r.Start.Offset, r.End.Offset) == r {
-				return i
-			}
-			return -1
-		}
+	// (By name, not by a scan of the files: the command line is a file per
+	// argument, and may hold tens of thousands of flags.)
+	i, ok := s.byName[r.Origin]
+	if !ok {
+		return -1
 	}
-	return -1
+	if f := s.files[i]; f.Kind != r.Kind || r.End.Offset > len(f.Content) || f.Range(r.Start.Offset, r.End.Offset) != r {
+		return -1
+	}
+	return i
 }
 
 // Diagnostics returns the diagnostics added, in order (nil for none), and

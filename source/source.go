@@ -7,6 +7,7 @@ package source
 
 import (
 	"strings"
+	"sync/atomic"
 
 	"github.com/capspec/capspec/ast"
 	"github.com/capspec/capspec/diag"
@@ -62,16 +63,44 @@ type Input struct {
 	Comments []*Comment
 	// Diags are problems found while reading.
 	Diags []diag.Diagnostic
+
+	fileIndex atomic.Pointer[fileIndex] // Files by name, for File
 }
 
 // File returns the origin called name, or nil.
 func (in *Input) File(name string) *diag.File {
-	for _, f := range in.Files {
-		if f.Name == name {
-			return f
+	if len(in.Files) <= 8 {
+		for _, f := range in.Files {
+			if f.Name == name {
+				return f
+			}
 		}
+		return nil
 	}
-	return nil
+	// The command line is a file per argument: tens of thousands of flags
+	// would make a scan per question quadratic. The index is made on the
+	// first question and again if Files changed (another length, another
+	// first or last file); it is safe for concurrent use.
+	idx := in.fileIndex.Load()
+	n := len(in.Files)
+	if idx == nil || idx.n != n || idx.first != in.Files[0] || idx.last != in.Files[n-1] {
+		idx = &fileIndex{n: n, first: in.Files[0], last: in.Files[n-1], byName: make(map[string]*diag.File, n)}
+		for _, f := range in.Files {
+			if _, ok := idx.byName[f.Name]; !ok {
+				idx.byName[f.Name] = f
+			}
+		}
+		in.fileIndex.Store(idx)
+	}
+	return idx.byName[name]
+}
+
+// fileIndex is an Input's files by name (the first of each name), made
+// from n files, first and last the first and the last of them.
+type fileIndex struct {
+	n           int
+	first, last *diag.File
+	byName      map[string]*diag.File
 }
 
 // Flag is one flag as the grammar sees it: "--allow-X=SPEC" or

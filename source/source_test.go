@@ -1,6 +1,7 @@
 package source
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -216,5 +217,34 @@ func TestBOM(t *testing.T) {
 	}
 	if len(sh) != 1 || sh[0].Name != "run.sh:1 wasmtime" || sh[0].Flags[0].Range().String() != "run.sh:1:10" {
 		t.Errorf("script with a byte order mark: %+v", sh)
+	}
+}
+
+// TestInputFile finds origins by name among few files and among many (the
+// index), the first of a name, and again after Files changed.
+func TestInputFile(t *testing.T) {
+	for _, n := range []int{3, 100} {
+		in := &Input{}
+		for i := range n {
+			in.Files = append(in.Files, diag.NewArg(i, fmt.Sprintf("--allow-resolve=a%d", i)))
+		}
+		in.Files = append(in.Files, diag.NewFile("argv[1]", "a second file of the name"))
+		for i := range n {
+			if f := in.File(fmt.Sprintf("argv[%d]", i)); f != in.Files[i] {
+				t.Fatalf("%d files: File(argv[%d]) = %v", n, i, f)
+			}
+		}
+		if f := in.File("nope"); f != nil {
+			t.Errorf("%d files: File(nope) = %v", n, f)
+		}
+		extra := diag.NewFile("late.flags", "")
+		in.Files = append(in.Files, extra)
+		if f := in.File("late.flags"); f != extra {
+			t.Errorf("%d files: a file added after a question is not found", n)
+		}
+		in.Files[len(in.Files)-1] = diag.NewFile("swapped.flags", "")
+		if f := in.File("swapped.flags"); f == nil || in.File("late.flags") != nil {
+			t.Errorf("%d files: a file replaced after a question is not seen", n)
+		}
 	}
 }
